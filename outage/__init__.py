@@ -1,0 +1,1 @@
+"""Mass-outage monitor and customer-notice console for ISPs (application package)."""

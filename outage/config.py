@@ -1,0 +1,329 @@
+"""Configuration: read once from the environment (and `.env`), typed, validated at once.
+
+`load_settings()` never raises for bad values: it returns the settings it could build and
+the list of every problem found, each with a hint, so the process can refuse to start
+listing all of them (`python monitor_service.py --check-config`).
+
+Each issue of the project owns one section below; add a field to your own section only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+DEFAULT_SECRET_KEY = "troque-esta-chave"
+
+
+class ConfigError(Exception):
+    """Raised with every configuration problem when the process must not start."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- monitor core (issue 2) -------------------------------------------------------
+    threshold_offline_clients: int = 4
+    max_clients_in_message: int = 50
+    check_interval: int = 300
+    detection_window: int = 900
+    flap_window: int = 3600
+    ixcsoft_service_url: str = ""
+    alert_service_url: str = ""
+    olt_service_url: str = ""
+    ixc_url: str = ""
+    ixc_user: str = ""
+    ixc_token: str = ""
+    ixc_verify_tls: bool = True
+    ixc_page_size: int = 1000
+    ixc_concurrency: int = 8
+    ixc_timeout: float = 30.0
+    database_path: str = "data/monitor_events.db"
+    log_dir: str = "logs"
+    log_level: str = "INFO"
+    host: str = "0.0.0.0"
+    port: int = 5010
+    secret_key: str = ""
+    api_token: str = ""
+    app_env: str = "production"
+    cause_timeout: float = 20.0
+    # --- NOC alerts (issue 3) ---------------------------------------------------------
+    telegram_bot_token: str = ""
+    telegram_chat_ids: tuple[str, ...] = ()
+    telegram_thread_id: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_per_chat_per_minute: int = 20
+    whatsapp_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_noc_numbers: tuple[str, ...] = ()
+    whatsapp_noc_template: str = "alerta_noc"
+    url_hsm: str = ""
+    token_hsm: str = ""
+    hsm_account: int = 1
+    storm_threshold: int = 5
+    # --- cause and place (issue 4) ----------------------------------------------------
+    olt_inventory: str = "data/olts.json"
+    olt_sample_size: int = 5
+    olt_timeout: float = 20.0
+    # --- HSM dispatch console (issue 5) -----------------------------------------------
+    api_base_url: str = ""
+    api_auth_url: str = ""
+    api_user: str = ""
+    api_pass: str = ""
+    hsm_template_los: str = "114"
+    hsm_template_power: str = "116"
+    hsm_template_normalized: str = ""
+    whatsapp_template_los: str = "queda_massiva_los"
+    whatsapp_template_power: str = "queda_massiva_energia"
+    hsm_cooldown_hours: float = 24.0
+    hsm_enrich_concurrency: int = 32
+    # --- dashboard (issue 6) ----------------------------------------------------------
+    admin_username: str = ""
+    admin_password: str = ""
+    # --- demo (issue 7) ---------------------------------------------------------------
+    demo: bool = False
+    # Values that were set but are not settings (kept for diagnostics).
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def erp_mode(self) -> str:
+        """`direct` (IXC webservice), `middleware` (the seed's service) or `none`."""
+        if self.ixc_url:
+            return "direct"
+        if self.ixcsoft_service_url:
+            return "middleware"
+        return "none"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token and self.telegram_chat_ids)
+
+    @property
+    def whatsapp_cloud_enabled(self) -> bool:
+        return bool(self.whatsapp_token and self.whatsapp_phone_number_id)
+
+    @property
+    def hsm_provider_enabled(self) -> bool:
+        return bool(self.url_hsm and self.token_hsm)
+
+    @property
+    def olt_system_enabled(self) -> bool:
+        return bool(self.api_base_url and self.api_auth_url and self.api_user and self.api_pass)
+
+
+class _Reader:
+    """Reads typed values from a mapping, collecting problems instead of raising."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def raw(self, name: str) -> str | None:
+        value = self.env.get(name)
+        if value is None:
+            return None
+        value = value.strip()
+        return value if value != "" else None
+
+    def text(self, name: str, default: str) -> str:
+        value = self.raw(name)
+        return default if value is None else value
+
+    def number(
+        self,
+        name: str,
+        default: float,
+        *,
+        minimum: float,
+        maximum: float | None = None,
+        integer: bool = True,
+        hint: str = "",
+    ) -> Any:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            parsed: float = int(value) if integer else float(value)
+        except ValueError:
+            kind = "um número inteiro" if integer else "um número"
+            self.problems.append(f"{name}={value!r} não é {kind}. {hint}".strip())
+            return default
+        if parsed < minimum or (maximum is not None and parsed > maximum):
+            limits = f"entre {minimum:g} e {maximum:g}" if maximum is not None else f">= {minimum:g}"
+            self.problems.append(f"{name}={value} fora do intervalo: use {limits}. {hint}".strip())
+            return default
+        return parsed
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in {"1", "true", "sim", "yes", "on", "s"}:
+            return True
+        if lowered in {"0", "false", "nao", "não", "no", "off", "n"}:
+            return False
+        self.problems.append(f"{name}={value!r} não é booleano: use true ou false.")
+        return default
+
+    def url(self, name: str, default: str = "") -> str:
+        value = self.raw(name)
+        if value is None:
+            return default
+        parsed = urlparse(value)
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+            self.problems.append(
+                f"{name}={value!r} não é uma URL válida: use http(s)://host[:porta][/caminho]."
+            )
+            return default
+        return value.rstrip("/")
+
+    def items(self, name: str, check: Callable[[str], bool] | None = None, hint: str = "") -> tuple[str, ...]:
+        value = self.raw(name)
+        if value is None:
+            return ()
+        parts = tuple(p.strip() for p in value.split(",") if p.strip())
+        bad = [p for p in parts if check is not None and not check(p)]
+        if bad:
+            self.problems.append(f"{name}: valores inválidos {', '.join(bad)}. {hint}".strip())
+        return tuple(p for p in parts if p not in bad)
+
+
+def _is_chat_id(value: str) -> bool:
+    return value.lstrip("-").isdigit() or (value.startswith("@") and len(value) > 1)
+
+
+def _is_phone(value: str) -> bool:
+    return value.isdigit() and 12 <= len(value) <= 13 and value.startswith("55")
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> tuple[Settings, list[str]]:
+    """Build the settings from `env` (default: the process environment) and list problems."""
+    r = _Reader(os.environ if env is None else env)
+    num = r.number
+    s = Settings(
+        threshold_offline_clients=num(
+            "THRESHOLD_OFFLINE_CLIENTS", 4, minimum=1, hint="Quantas quedas numa conexão abrem um evento."
+        ),
+        max_clients_in_message=num("MAX_CLIENTS_IN_MESSAGE", 50, minimum=1, maximum=500),
+        check_interval=num("CHECK_INTERVAL", 300, minimum=5, hint="Segundos entre ciclos (ex.: 300)."),
+        detection_window=num("DETECTION_WINDOW", 900, minimum=0, hint="Segundos (ex.: 900)."),
+        flap_window=num("FLAP_WINDOW", 3600, minimum=0, hint="Segundos (ex.: 3600)."),
+        ixcsoft_service_url=r.url("IXCSOFT_SERVICE_URL"),
+        alert_service_url=r.url("ALERT_SERVICE_URL"),
+        olt_service_url=r.url("OLT_SERVICE_URL"),
+        ixc_url=r.url("IXC_URL"),
+        ixc_user=r.text("IXC_USER", ""),
+        ixc_token=r.text("IXC_TOKEN", ""),
+        ixc_verify_tls=r.flag("IXC_VERIFY_TLS", True),
+        ixc_page_size=num("IXC_PAGE_SIZE", 1000, minimum=1, maximum=100000),
+        ixc_concurrency=num("IXC_CONCURRENCY", 8, minimum=1, maximum=64),
+        ixc_timeout=num("IXC_TIMEOUT", 30.0, minimum=1, maximum=600, integer=False),
+        database_path=r.text("DATABASE_PATH", "data/monitor_events.db"),
+        log_dir=r.text("LOG_DIR", "logs"),
+        log_level=r.text("LOG_LEVEL", "INFO").upper(),
+        host=r.text("HOST", "0.0.0.0"),
+        port=num("PORT", 5010, minimum=1, maximum=65535),
+        secret_key=r.text("SECRET_KEY", ""),
+        api_token=r.text("API_TOKEN", ""),
+        app_env=r.text("APP_ENV", "production").lower(),
+        cause_timeout=num("CAUSE_TIMEOUT", 20.0, minimum=1, maximum=300, integer=False),
+        telegram_bot_token=r.text("TELEGRAM_BOT_TOKEN", ""),
+        telegram_chat_ids=r.items(
+            "TELEGRAM_CHAT_ID", _is_chat_id, "Use ids numéricos (ex.: -1001234567890) separados por vírgula."
+        ),
+        telegram_thread_id=r.text("TELEGRAM_THREAD_ID", ""),
+        telegram_api_url=r.url("TELEGRAM_API_URL", "https://api.telegram.org"),
+        telegram_per_chat_per_minute=num("TELEGRAM_PER_CHAT_PER_MINUTE", 20, minimum=1, maximum=60),
+        whatsapp_token=r.text("WHATSAPP_TOKEN", ""),
+        whatsapp_phone_number_id=r.text("WHATSAPP_PHONE_NUMBER_ID", ""),
+        whatsapp_api_url=r.url("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0"),
+        whatsapp_noc_numbers=r.items(
+            "WHATSAPP_NOC_NUMBERS", _is_phone, "Use 55 + DDD + número, só dígitos (ex.: 5511987654321)."
+        ),
+        whatsapp_noc_template=r.text("WHATSAPP_NOC_TEMPLATE", "alerta_noc"),
+        url_hsm=r.url("URL_HSM"),
+        token_hsm=r.text("TOKEN_HSM", ""),
+        hsm_account=num("HSM_ACCOUNT", 1, minimum=0),
+        storm_threshold=num("STORM_THRESHOLD", 5, minimum=1),
+        olt_inventory=r.text("OLT_INVENTORY", "data/olts.json"),
+        olt_sample_size=num("OLT_SAMPLE_SIZE", 5, minimum=1, maximum=64),
+        olt_timeout=num("OLT_TIMEOUT", 20.0, minimum=1, maximum=300, integer=False),
+        api_base_url=r.url("API_BASE_URL"),
+        api_auth_url=r.url("API_AUTH_URL"),
+        api_user=r.text("API_USER", ""),
+        api_pass=r.text("API_PASS", ""),
+        hsm_template_los=r.text("HSM_TEMPLATE_LOS", "114"),
+        hsm_template_power=r.text("HSM_TEMPLATE_POWER", "116"),
+        hsm_template_normalized=r.text("HSM_TEMPLATE_NORMALIZED", ""),
+        whatsapp_template_los=r.text("WHATSAPP_TEMPLATE_LOS", "queda_massiva_los"),
+        whatsapp_template_power=r.text("WHATSAPP_TEMPLATE_POWER", "queda_massiva_energia"),
+        hsm_cooldown_hours=num("HSM_COOLDOWN_HOURS", 24.0, minimum=0, integer=False),
+        hsm_enrich_concurrency=num("HSM_ENRICH_CONCURRENCY", 32, minimum=1, maximum=256),
+        admin_username=r.text("ADMIN_USERNAME", ""),
+        admin_password=r.text("ADMIN_PASSWORD", ""),
+        demo=demo,
+    )
+    r.problems.extend(_cross_checks(s))
+    return s, r.problems
+
+
+def _cross_checks(s: Settings) -> list[str]:
+    """Rules that involve more than one variable."""
+    problems: list[str] = []
+    if s.erp_mode == "none":
+        problems.append(
+            "Nenhuma fonte do ERP configurada: defina IXC_URL, IXC_USER e IXC_TOKEN (acesso direto ao "
+            "IXCSoft) ou IXCSOFT_SERVICE_URL (serviço intermediário). Para conhecer o sistema sem ERP, "
+            "rode: python monitor_service.py --demo"
+        )
+    if s.ixc_url and not s.ixc_token:
+        problems.append("IXC_URL definido sem IXC_TOKEN: gere um token em IXCSoft > Usuários > Token.")
+    if s.ixc_url and not s.ixc_user:
+        problems.append("IXC_URL definido sem IXC_USER: informe o id do usuário dono do token (ex.: 8).")
+    if s.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        problems.append(f"LOG_LEVEL={s.log_level!r} inválido: use DEBUG, INFO, WARNING ou ERROR.")
+    if s.app_env not in {"production", "development"}:
+        problems.append(f"APP_ENV={s.app_env!r} inválido: use production ou development.")
+    if s.app_env == "production" and not s.demo and s.secret_key in {"", DEFAULT_SECRET_KEY}:
+        problems.append(
+            "SECRET_KEY ausente ou com o valor de exemplo: gere uma com "
+            "python -c 'import secrets; print(secrets.token_hex(32))'."
+        )
+    if s.telegram_bot_token and not s.telegram_chat_ids:
+        problems.append("TELEGRAM_BOT_TOKEN definido sem TELEGRAM_CHAT_ID: informe o id do grupo do NOC.")
+    if s.telegram_chat_ids and not s.telegram_bot_token:
+        problems.append("TELEGRAM_CHAT_ID definido sem TELEGRAM_BOT_TOKEN: crie um bot com o @BotFather.")
+    if s.whatsapp_noc_numbers and not (s.whatsapp_cloud_enabled or s.hsm_provider_enabled):
+        problems.append(
+            "WHATSAPP_NOC_NUMBERS definido sem provedor: configure WHATSAPP_TOKEN e "
+            "WHATSAPP_PHONE_NUMBER_ID (API oficial) ou URL_HSM e TOKEN_HSM."
+        )
+    if bool(s.whatsapp_token) != bool(s.whatsapp_phone_number_id):
+        problems.append("WHATSAPP_TOKEN e WHATSAPP_PHONE_NUMBER_ID devem ser definidos juntos.")
+    if bool(s.url_hsm) != bool(s.token_hsm):
+        problems.append("URL_HSM e TOKEN_HSM devem ser definidos juntos.")
+    olt_api = [s.api_base_url, s.api_auth_url, s.api_user, s.api_pass]
+    if any(olt_api) and not all(olt_api):
+        problems.append(
+            "Sistema de gerência de OLT incompleto: defina API_BASE_URL, API_AUTH_URL, API_USER e API_PASS."
+        )
+    if bool(s.admin_username) != bool(s.admin_password):
+        problems.append("ADMIN_USERNAME e ADMIN_PASSWORD devem ser definidos juntos.")
+    if s.admin_password and len(s.admin_password) < 8:
+        problems.append("ADMIN_PASSWORD muito curta: use ao menos 8 caracteres.")
+    return problems
+
+
+def load_dotenv_file(path: str = ".env") -> None:
+    """Load `.env` into the process environment without overriding what is already set."""
+    from dotenv import load_dotenv
+
+    load_dotenv(path, override=False)

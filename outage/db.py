@@ -1,0 +1,89 @@
+"""SQLite access: one connection per thread or request, WAL mode, versioned migrations.
+
+Migrations are the files `outage/migrations/NNNN_name.sql`, applied in order; the number
+of the last one applied is kept in `PRAGMA user_version`. A feature adds a table by adding
+a file with the next number, never by editing an applied one.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def connect(path: str, *, timeout: float = 30.0) -> sqlite3.Connection:
+    """Open `path` (creating its folder) in WAL mode with foreign keys on.
+
+    `isolation_level=None` leaves transactions to `transaction()`, so each one is explicit.
+    """
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+    """Run the block in one transaction: commit on success, roll back on any exception.
+
+    `BEGIN IMMEDIATE` takes the write lock up front, so two processes never interleave a
+    read-then-write (the compare-and-set claims of the outbox and the poller lease rely on it).
+    """
+    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def migrations() -> list[tuple[int, Path]]:
+    """The migration files in order, checked for gaps."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    for expected, (number, path) in enumerate(found, start=1):
+        if number != expected:
+            raise RuntimeError(f"migração fora de sequência: {path.name} (esperado {expected:04d})")
+    return found
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the pending migrations; returns the schema version now in force."""
+    with transaction(conn):
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number, path in migrations():
+            if number <= current:
+                continue
+            for statement in _statements(path.read_text(encoding="utf-8")):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number}")
+            current = number
+    return int(current)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script on `;` at line ends (migrations hold no triggers)."""
+    body = "\n".join(line for line in script.splitlines() if not line.strip().startswith("--"))
+    return [part.strip() for part in body.split(";\n") if part.strip().rstrip(";")]
+
+
+def open_database(path: str) -> sqlite3.Connection:
+    """Connect and bring the schema up to date."""
+    conn = connect(path)
+    migrate(conn)
+    return conn
