@@ -6,7 +6,14 @@ import threading
 from types import TracebackType
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: the fakes would drown the test output."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
 
 
 class FakeHTTPServer:
@@ -33,7 +40,9 @@ class FakeHTTPServer:
         return f"http://{self._host}:{self.port}"
 
     def start(self) -> FakeHTTPServer:
-        self._server = make_server(self._host, self._port, self.app, threaded=True)
+        self._server = make_server(
+            self._host, self._port, self.app, threaded=True, request_handler=_QuietHandler
+        )
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True)
         self._thread.start()
