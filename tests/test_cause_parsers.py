@@ -1,0 +1,204 @@
+"""The Huawei / ZTE parsers and the classification rule, on REFERENCE.md's output shapes."""
+
+from __future__ import annotations
+
+import pytest
+
+from outage.cause import parsers as p
+
+BY_DESC = """display ont info by-desc cliente.login
+  Command is being executed. Please wait
+  -----------------------------------------------------------------------------
+  F/S/P   ONT         SN         Control     Run      Config   Match    Protect
+          ID                     flag        state    state    state    side
+  -----------------------------------------------------------------------------
+  0/ 1/0   73  48575443A1B2C3D4  active      offline  initial  initial  no
+  -----------------------------------------------------------------------------
+  F/S/P   ONT-ID   Description
+  -----------------------------------------------------------------------------
+  0/ 1/0      73   cliente.login
+  -----------------------------------------------------------------------------
+  In port 0/ 1/0 , the total of ONTs are: 1, online: 0
+
+MA5800-X7#"""
+
+DETAIL = """
+  F/S/P                   : 0/1/0
+  ONT-ID                  : 73
+  Control flag            : active
+  Run state               : offline
+  Description             : cliente.login
+  Last down cause         : dying-gasp
+  Last up time            : 2026-03-05 08:56:12-03:00
+  Last down time          : 2026-03-05 09:55:28-03:00
+  Last dying gasp time    : 2026-03-05 09:55:28-03:00
+"""
+
+SUMMARY = """  Command is being executed. Please wait
+  ------------------------------------------------------------------------------
+  In port 0/ 1/2, the total of ONTs are: 4, online: 1
+  ------------------------------------------------------------------------------
+  ONT  Run     Last                Last                Last
+  ID   State   UpTime              DownTime            DownCause
+  ------------------------------------------------------------------------------
+  0    online  2026-03-01 10:11:12 2026-02-28 09:00:01 dying-gasp
+  1    offline 05/03/2026 08:00:00 05/03/2026 09:55:28 LOS
+  2    offline -                   -                   -
+  3    offline 2026-03-01 10:11:12 2026-03-05 09:55:30 ONT is reset by ONT comma
+  ------------------------------------------------------------------------------
+  ONT        SN        Type          Distance Rx/Tx power  Description
+  ID                                    (m)      (dBm)
+  ------------------------------------------------------------------------------
+  0   48575443A1B2C3D0 HG8245H       1234   -20.12/2.10    ana.silva
+  1   48575443A1B2C3D1 HG8245H       -      -/-            bruno
+  2   48575443A1B2C3D2 -             -      -/-
+  3   48575443A1B2C3D3 HG8245H       800    -19.00/2.00    carla
+  ------------------------------------------------------------------------------
+"""
+
+ZTE_STATE = """show gpon onu state gpon-olt_1/2/1
+OnuIndex   Admin State  OMCC State  Phase State  Channel
+--------------------------------------------------------------
+1/2/1:1     enable       enable      working      1(GPON)
+1/2/1:4     enable       disable     LOS          1(GPON)
+1/2/1:5     enable       disable     DyingGasp    1(GPON)
+ONU Number: 3/3
+ZXAN#"""
+
+ZTE_STATE_C600 = """OnuIndex            Admin State  OMCC State  Phase state  Speed mode
+------------------------------------------------------------------------
+gpon-onu_1/2/1:7    enable       disable     OffLine      GPON
+"""
+
+ZTE_DETAIL = """ONU interface:          gpon-onu_1/2/1:4
+Name:                   cliente.login
+Type:                   F601
+State:                  ready
+Phase state:            LOS
+Serial number:          ZTEGC0A1B2C3
+Description:            cliente.login
+Online Duration:        0h 0m 0s
+------------------------------------------
+   Authpass Time          OfflineTime             Cause
+   1   2026-03-02 11:05:00    2026-03-05 09:55:28     LOS
+   2   2026-03-01 10:00:00    2026-03-02 11:00:00     DyingGasp
+   3   2026-03-05 10:00:00    2026-03-05 12:00:00     DyingGasp
+   4   2026-02-01 10:00:00    2026-02-02 11:00:00     LOS
+   5   0000-00-00 00:00:00    0000-00-00 00:00:00
+   6   0000-00-00 00:00:00    0000-00-00 00:00:00
+   7   0000-00-00 00:00:00    0000-00-00 00:00:00
+   8   0000-00-00 00:00:00    0000-00-00 00:00:00
+   9   0000-00-00 00:00:00    0000-00-00 00:00:00
+   10  0000-00-00 00:00:00    0000-00-00 00:00:00
+------------------------------------------
+"""
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("dying-gasp", "energia"),
+        ("DyingGasp", "energia"),
+        ("LOS", "loss"),
+        ("LOSi/LOBi", "loss"),
+        ("LOFi", "loss"),
+        ("-", "sem_voto"),
+        ("", "sem_voto"),
+        ("ONT is reset by ONT comma", "sem_voto"),
+        ("deactive ONT", "sem_voto"),
+        ("ring", "sem_voto"),
+        ("authentication fail", "sem_voto"),
+        ("dying-ga", "sem_voto"),
+    ],
+)
+def test_it_classifies_raw_down_causes(raw, expected):
+    assert p.classify(raw) == expected
+
+
+def test_it_reads_by_desc_with_spaces_inside_fsp_and_the_busy_notice():
+    (ont,) = p.parse_huawei_ont_list(BY_DESC)
+    assert (ont.fsp, ont.ont_id, ont.sn, ont.run_state) == ("0/1/0", 73, "48575443A1B2C3D4", "offline")
+    assert ont.description == "cliente.login"
+
+
+def test_it_reads_the_ont_detail_key_values():
+    ont = p.parse_huawei_ont_detail(DETAIL)
+    assert ont is not None
+    assert (ont.fsp, ont.ont_id, ont.last_down_cause) == ("0/1/0", 73, "dying-gasp")
+    assert ont.last_down_time == "2026-03-05 09:55:28-03:00"
+
+
+def test_it_returns_none_for_a_parameter_error():
+    text = "display ont info 0 1 0 999\n               ^\n  % Parameter error, the error locates at '^'\n"
+    assert p.parse_huawei_ont_detail(text) is None
+    assert p.cli_error(text).startswith("% Parameter error")
+    assert p.cli_error(DETAIL) == ""
+
+
+def test_it_reads_a_whole_port_summary_with_dashes_dmy_dates_and_truncated_causes():
+    onts = {o.ont_id: o for o in p.parse_huawei_summary(SUMMARY)}
+    assert set(onts) == {0, 1, 2, 3}
+    assert onts[0].fsp == "0/1/2"
+    assert (onts[1].last_down_cause, onts[1].last_down_time) == ("LOS", "05/03/2026 09:55:28")
+    assert onts[1].description == "bruno"
+    assert onts[2].last_down_cause == "-" and onts[2].description == ""
+    assert onts[3].last_down_cause == "ONT is reset by ONT comma"
+    assert onts[3].sn == "48575443A1B2C3D3"
+
+
+def test_it_reads_zte_onu_state_on_c300_and_c600():
+    rows = p.parse_zte_onu_state(ZTE_STATE)
+    assert [(r.pon, r.onu_id, r.phase_state) for r in rows] == [
+        ("1/2/1", 1, "working"),
+        ("1/2/1", 4, "LOS"),
+        ("1/2/1", 5, "DyingGasp"),
+    ]
+    (c600,) = p.parse_zte_onu_state(ZTE_STATE_C600)
+    assert (c600.pon, c600.onu_id, c600.phase_state) == ("1/2/1", 7, "OffLine")
+
+
+def test_it_takes_the_latest_row_of_an_unordered_zte_history():
+    detail = p.parse_zte_onu_detail(ZTE_DETAIL)
+    assert detail is not None
+    assert (detail.pon, detail.onu_id, detail.name) == ("1/2/1", 4, "cliente.login")
+    assert (detail.last_down_cause, detail.last_down_time) == ("DyingGasp", "2026-03-05 12:00:00")
+    assert detail.serial == "ZTEGC0A1B2C3"
+
+
+def test_it_compares_zte_history_dates_in_dmy_format():
+    text = ZTE_DETAIL.replace("2026-03-05 12:00:00", "01/03/2026 12:00:00").replace(
+        "2026-03-05 09:55:28", "05/03/2026 09:55:28"
+    )
+    detail = p.parse_zte_onu_detail(text)
+    assert detail is not None
+    assert (detail.last_down_cause, detail.last_down_time) == ("LOS", "05/03/2026 09:55:28")
+
+
+def test_a_zte_onu_that_never_dropped_has_no_cause():
+    lines = [line for line in ZTE_DETAIL.splitlines() if "2026" not in line]
+    detail = p.parse_zte_onu_detail("\n".join(lines))
+    assert detail is not None and detail.last_down_cause == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "fsp"),
+    [
+        ("0/ 1/0", "0/1/0"),
+        ("GPON 0/1/2", "0/1/2"),
+        ("gpon-olt_1/2/1", "1/2/1"),
+        ("gpon-onu_1/2/1:4", "1/2/1"),
+        ("", ""),
+    ],
+)
+def test_it_normalizes_port_names(text, fsp):
+    assert p.normalize_fsp(text) == fsp
+
+
+def test_it_converts_serials_between_hex_and_vendor_forms():
+    assert p.serial_forms("485754431A8287A8") == ("485754431A8287A8", "HWTC1A8287A8")
+    assert p.serial_forms("ZTEGC0A1B2C3") == ("5A544547C0A1B2C3", "ZTEGC0A1B2C3")
+    assert p.serial_forms("aa:bb") == ("", "")
+
+
+def test_it_finds_onu_indexes_in_a_zte_search():
+    assert p.parse_zte_search("SearchResult\n-----------------\ngpon-onu_1/2/1:4\nZXAN#") == [("1/2/1", 4)]
