@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-DEFAULT_SECRET_KEY = "troque-esta-chave"
+DEFAULT_SECRET_KEY = "troque-esta-chave"  # noqa: S105 - the placeholder we refuse
 
 
 class ConfigError(Exception):
@@ -67,6 +67,7 @@ class Settings:
     url_hsm: str = ""
     token_hsm: str = ""
     hsm_account: int = 1
+    hsm_noc_template: str = ""
     storm_threshold: int = 5
     # --- cause and place (issue 4) ----------------------------------------------------
     olt_inventory: str = "data/olts.json"
@@ -252,6 +253,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         url_hsm=r.url("URL_HSM"),
         token_hsm=r.text("TOKEN_HSM", ""),
         hsm_account=num("HSM_ACCOUNT", 1, minimum=0),
+        hsm_noc_template=r.text("HSM_NOC_TEMPLATE", ""),
         storm_threshold=num("STORM_THRESHOLD", 5, minimum=1),
         olt_inventory=r.text("OLT_INVENTORY", "data/olts.json"),
         olt_sample_size=num("OLT_SAMPLE_SIZE", 5, minimum=1, maximum=64),

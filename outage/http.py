@@ -100,7 +100,9 @@ def call(
         except requests.ConnectionError as exc:
             last = TransportError(f"falha de conexão em {method} {url}: {_short(exc)}")
         except requests.RequestException as exc:
-            raise TransportError(f"requisição inválida {method} {url}: {_short(exc)}", permanent=True) from exc
+            raise TransportError(
+                f"requisição inválida {method} {url}: {_short(exc)}", permanent=True
+            ) from exc
         else:
             if response.status_code < 500:
                 return response

@@ -1,0 +1,196 @@
+"""Direct reading of the IXCSoft webservice (`radusuarios`).
+
+What a cycle fetches, and why: only active logins with `online = N` (a large ISP has
+100k+ logins but a few hundred to a few thousand offline), paged by `IXC_PAGE_SIZE`, the
+first page giving `total` and the rest fetched concurrently. Logins that were offline in
+the last good state and are absent now are looked up by id (`oper: IN`), so a
+reconnection is only ever declared for a login the ERP positively reports as `S`.
+
+Consistency rule: the pages are read at slightly different moments, so records move
+between pages as customers connect and drop (churn). Each page repeats `total`; a read is
+accepted when the distinct records received are at least the smallest `total` seen minus
+a churn allowance of max(5, 1 %) and no page that must hold records came back empty.
+Anything else (a missing page, far fewer records than announced) fails the whole cycle.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from outage.config import Settings
+from outage.erp.base import ErpReadError, Observation, subscriber_from_record
+from outage.http import TransportError, call, new_session, register_secret
+from outage.model import Subscriber
+
+log = logging.getLogger(__name__)
+
+_TAGS = re.compile(r"<[^>]+>")
+CHURN_ABSOLUTE = 5
+CHURN_RATIO = 0.01
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    total: int
+    records: list[dict[str, Any]]
+
+
+class IxcReader:
+    """Reads PPPoE state from `{IXC_URL}/webservice/v1/radusuarios`."""
+
+    def __init__(self, settings: Settings, session: requests.Session | None = None) -> None:
+        self.base = settings.ixc_url.rstrip("/") + "/webservice/v1"
+        self.page_size = settings.ixc_page_size
+        self.concurrency = settings.ixc_concurrency
+        self.timeout = settings.ixc_timeout
+        self.verify = settings.ixc_verify_tls
+        self.auth = (settings.ixc_user, settings.ixc_token)
+        register_secret(settings.ixc_token)
+        self.session = session or new_session(self.concurrency)
+
+    def read(self, candidates: Mapping[str, str]) -> Observation:
+        offline_filter = [
+            {"TB": "radusuarios.ativo", "OP": "=", "P": "S"},
+            {"TB": "radusuarios.online", "OP": "=", "P": "N"},
+        ]
+        pages = self.list_all("radusuarios", offline_filter)
+        offline: dict[str, Subscriber] = {}
+        ignored = 0
+        for page in pages:
+            for record in page.records:
+                sub = subscriber_from_record(record)
+                if not sub.login or str(record.get("online", "")) != "N":
+                    ignored += 1  # the ERP ignored a filter: never count such a record
+                    continue
+                offline[sub.login] = sub
+        self._check_consistency(pages, len(offline) + ignored)
+        missing = {login: rid for login, rid in candidates.items() if login not in offline}
+        online = self._confirmed_online(missing)
+        notes = (f"{ignored} registros ignorados (fora do filtro)",) if ignored else ()
+        return Observation(offline=offline, online=frozenset(online), pages=len(pages), notes=notes)
+
+    def list_all(self, table: str, grid: list[dict[str, str]], **query: str) -> list[Page]:
+        """Every page of a listing: page 1 first (for `total`), the rest concurrently."""
+        first = self.fetch_page(table, grid, 1, **query)
+        count = max(1, math.ceil(first.total / self.page_size))
+        if count == 1:
+            return [first]
+        numbers = range(2, count + 1)
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, count - 1)) as pool:
+            rest = list(pool.map(lambda n: self.fetch_page(table, grid, n, **query), numbers))
+        return [first, *rest]
+
+    def fetch_page(self, table: str, grid: list[dict[str, str]], number: int, **query: str) -> Page:
+        body = {
+            "qtype": query.get("qtype", f"{table}.id"),
+            "query": query.get("query", "0"),
+            "oper": query.get("oper", ">"),
+            "page": str(number),
+            "rp": str(self.page_size),
+            "sortname": f"{table}.id",
+            "sortorder": "asc",
+            "grid_param": json.dumps(grid),
+        }
+        url = f"{self.base}/{table}"
+        try:
+            response = call(
+                "POST",
+                url,
+                session=self.session,
+                timeout=self.timeout,
+                retries=1,
+                json=body,
+                headers={"ixcsoft": "listar", "Content-Type": "application/json"},
+                auth=self.auth,
+                verify=self.verify,
+            )
+        except TransportError as exc:
+            raise ErpReadError(f"IXCSoft inacessível ({table}, página {number}): {exc}") from exc
+        return Page(number, *parse_listing(response, f"{table}, página {number}"))
+
+    def _check_consistency(self, pages: Sequence[Page], received: int) -> None:
+        smallest_total = min(page.total for page in pages)
+        must_hold = math.ceil(smallest_total / self.page_size)
+        for page in pages:
+            if page.number <= must_hold and not page.records:
+                raise ErpReadError(
+                    f"IXCSoft devolveu a página {page.number} vazia com total {smallest_total}: "
+                    "leitura incompleta, ciclo descartado"
+                )
+        allowance = max(CHURN_ABSOLUTE, math.ceil(smallest_total * CHURN_RATIO))
+        if received < smallest_total - allowance:
+            raise ErpReadError(
+                f"IXCSoft anunciou {smallest_total} registros e entregou {received}: "
+                "resposta inconsistente, ciclo descartado"
+            )
+
+    def _confirmed_online(self, candidates: Mapping[str, str]) -> set[str]:
+        """Logins among `candidates` (login → id) that the ERP reports as `S` now."""
+        ids = sorted({rid for rid in candidates.values() if rid and rid != "0"}, key=_numeric)
+        online: set[str] = set()
+        chunks = [ids[i : i + self.page_size] for i in range(0, len(ids), self.page_size)]
+        if not chunks:
+            return online
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(chunks))) as pool:
+            for pages in pool.map(self._lookup_ids, chunks):
+                for page in pages:
+                    for record in page.records:
+                        login = str(record.get("login", "")).strip()
+                        if login in candidates and str(record.get("online", "")) == "S":
+                            online.add(login)
+        return online
+
+    def _lookup_ids(self, ids: list[str]) -> list[Page]:
+        query = {"qtype": "radusuarios.id", "query": ",".join(ids), "oper": "IN"}
+        return self.list_all("radusuarios", [], **query)
+
+
+def parse_listing(response: requests.Response, where: str) -> tuple[int, list[dict[str, Any]]]:
+    """`(total, registros)` of an IXC listing answer, or `ErpReadError` saying what is wrong."""
+    if response.status_code in (401, 403):
+        raise ErpReadError(
+            f"IXCSoft recusou a autenticação (HTTP {response.status_code}) em {where}: "
+            "confira IXC_USER e IXC_TOKEN"
+        )
+    if response.status_code != 200:
+        raise ErpReadError(f"IXCSoft respondeu HTTP {response.status_code} em {where}")
+    text = response.text.lstrip()
+    if text.startswith("<"):
+        raise ErpReadError(f"IXCSoft devolveu HTML em vez de JSON em {where}: {_clean(text)}")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ErpReadError(f"IXCSoft devolveu JSON inválido em {where}") from exc
+    if not isinstance(data, dict):
+        raise ErpReadError(f"IXCSoft devolveu uma resposta inesperada em {where}")
+    if data.get("type") == "error":
+        raise ErpReadError(f"IXCSoft devolveu erro em {where}: {_clean(str(data.get('message', '')))}")
+    records = data.get("registros")
+    if records is None and str(data.get("total", "")) == "0":
+        records = []
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ErpReadError(f"IXCSoft devolveu uma resposta sem 'registros' em {where}")
+    try:
+        total = int(str(data.get("total", "")).strip())
+    except ValueError as exc:
+        raise ErpReadError(f"IXCSoft devolveu 'total' inválido em {where}") from exc
+    return total, records
+
+
+def _clean(text: str) -> str:
+    plain = " ".join(_TAGS.sub(" ", text).split())
+    return plain if len(plain) <= 160 else plain[:160] + "…"
+
+
+def _numeric(value: str) -> tuple[int, str]:
+    return (int(value), "") if value.isdigit() else (0, value)

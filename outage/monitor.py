@@ -1,0 +1,267 @@
+"""One poll cycle: read the ERP, detect, persist with alerts, find the cause.
+
+A cycle either completes — the state diff, events, alerts and cycle record committed
+together — or fails and changes nothing but the record of the failed cycle. A failed
+ERP read never looks like "everyone reconnected": the next good cycle diffs against the
+last good state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from outage import store
+from outage.alerts import outbox
+from outage.alerts.outbox import Alert
+from outage.cause.base import CauseAnalyzer, CauseReport
+from outage.config import Settings
+from outage.db import transaction
+from outage.detector import Decision, Rules, detect
+from outage.erp.base import ErpReader, ErpReadError
+from outage.model import CAUSE_UNKNOWN, Subscriber
+
+log = logging.getLogger(__name__)
+LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
+
+
+class CycleFailed(Exception):
+    """The cycle could not complete; the message (Portuguese) says why."""
+
+
+@dataclass
+class CycleResult:
+    cycle_id: int
+    counts: store.CycleCounts
+    duration: float
+    baseline: bool
+    opened: list[str] = field(default_factory=list)
+    alerts: int = 0
+
+    def summary(self) -> str:
+        c = self.counts
+        head = "linha de base registrada" if self.baseline else "ciclo concluído"
+        return (
+            f"{head}: {c.offline} offline, {c.novas_quedas} novas quedas, {c.reconectados} reconectados,"
+            f" {c.abertos} eventos abertos, {c.crescidos} ampliados, {c.resolvidos} resolvidos,"
+            f" {self.alerts} alertas na fila, {self.duration:.2f} s"
+        )
+
+
+def rules_for(settings: Settings, now: float) -> Rules:
+    """Detection rules; a session that ended before `stale_before` is not a new drop."""
+    horizon = now - settings.detection_window - 2 * settings.check_interval
+    stale_before = datetime.fromtimestamp(horizon, LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return Rules(
+        threshold=settings.threshold_offline_clients,
+        detection_window=settings.detection_window,
+        flap_window=settings.flap_window,
+        growth_alert_min=settings.threshold_offline_clients,
+        stale_before=stale_before,
+    )
+
+
+class Monitor:
+    """Runs poll cycles against one database. Not thread-safe: one poller thread owns it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        reader: ErpReader,
+        analyzer: CauseAnalyzer | None,
+        channels: Sequence[str],
+        *,
+        clock: Callable[[], float] = time.time,
+        holder: str = "local",
+        fenced: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.reader = reader
+        self.analyzer = analyzer
+        self.channels = list(channels)
+        self.clock = clock
+        self.holder = holder
+        self.fenced = fenced
+        self.states = store.StateStore()
+
+    def run_cycle(self, conn: sqlite3.Connection) -> CycleResult:
+        """Run one cycle; raises `CycleFailed` (after recording it) when it cannot complete."""
+        started = self.clock()
+        t0 = time.monotonic()
+        cycle_id = store.start_cycle(conn, started, self.holder)
+        try:
+            state = self.states.load(conn)
+            candidates = {login: entry.sub.id for login, entry in state.offline.items()}
+            observation = self.reader.read(candidates)
+        except ErpReadError as exc:
+            self._record_failure(conn, cycle_id, started, t0, str(exc))
+            raise CycleFailed(str(exc)) from exc
+        now = self.clock()
+        decision = detect(
+            state, observation.offline, observation.online, now, rules_for(self.settings, now), _new_id
+        )
+        alerts = build_alerts(decision, self.settings, now, cycle_id)
+        try:
+            counts = store.apply(
+                conn,
+                state,
+                decision,
+                now,
+                alerts,
+                self.channels,
+                cycle_id,
+                time.monotonic() - t0,
+                self.holder if self.fenced else None,
+            )
+        except BaseException as exc:
+            self.states.forget()
+            self._record_failure(conn, cycle_id, started, t0, f"falha ao gravar o ciclo: {exc}")
+            raise CycleFailed(f"falha ao gravar o ciclo: {exc}") from exc
+        self.states.saved(conn)
+        if decision.opened and self.analyzer is not None:
+            self._find_causes(conn, decision, alerts)
+        duration = time.monotonic() - t0
+        conn.execute("UPDATE cycles SET duracao = ? WHERE id = ?", (duration, cycle_id))
+        result = CycleResult(
+            cycle_id,
+            counts,
+            duration,
+            decision.baseline,
+            [o.event_id for o in decision.opened],
+            len(alerts) * len(self.channels),
+        )
+        log.info("%s", result.summary())
+        return result
+
+    def _record_failure(
+        self, conn: sqlite3.Connection, cycle_id: int, started: float, t0: float, error: str
+    ) -> None:
+        duration = time.monotonic() - t0
+        store.finish_cycle(conn, cycle_id, started + duration, False, error, None, duration)
+        log.error("ciclo %d falhou: %s", cycle_id, error)
+
+    def _find_causes(self, conn: sqlite3.Connection, decision: Decision, alerts: Sequence[Alert]) -> None:
+        """Ask the analyzer for each new event's cause, in parallel, within the deadline."""
+        assert self.analyzer is not None
+        analyzer = self.analyzer
+        deadline = time.monotonic() + self.settings.cause_timeout
+        storm = any(a.kind == outbox.SUMMARY for a in alerts)
+        pool = ThreadPoolExecutor(max_workers=min(8, len(decision.opened)), thread_name_prefix="causa")
+        futures = {pool.submit(_safe_analyze, analyzer, o.subs, deadline): o for o in decision.opened}
+        done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 1.0)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for future, opening in futures.items():
+            report = future.result() if future in done else _late_report(self.settings)
+            self._save_cause(
+                conn, opening.event_id, opening.conexao, len(opening.subs), report, opening.alert, storm
+            )
+
+    def _save_cause(
+        self,
+        conn: sqlite3.Connection,
+        event_id: str,
+        conexao: str,
+        total: int,
+        report: CauseReport,
+        alerted: bool,
+        storm: bool,
+    ) -> None:
+        now = self.clock()
+        with transaction(conn):
+            store.save_cause(conn, event_id, report, now)
+            if not alerted or storm:
+                return
+            row = conn.execute(
+                "SELECT payload FROM outbox WHERE event_id = ? AND kind = ? LIMIT 1",
+                (event_id, outbox.OPENING),
+            ).fetchone()
+            if row is None:
+                return
+            payload = json.loads(row["payload"])
+            payload.update(motivo=report.motivo, local=report.local)
+            already_sent = outbox.refresh_pending_payload(conn, event_id, outbox.OPENING, payload)
+            if already_sent and report.motivo != CAUSE_UNKNOWN:
+                follow_up = Alert(
+                    outbox.CAUSE,
+                    {"conexao": conexao, "motivo": report.motivo, "local": report.local, "total": total},
+                    event_id,
+                )
+                outbox.enqueue(conn, [follow_up], already_sent, now)
+        log.info("causa do evento %s (%s): %s %s", event_id, conexao, report.motivo, report.local)
+
+
+def _safe_analyze(analyzer: CauseAnalyzer, subs: list[Subscriber], deadline: float) -> CauseReport:
+    try:
+        return analyzer.analyze(subs, deadline)
+    except Exception as exc:  # the contract says never raise; a bug must not break the cycle
+        log.exception("analisador de causa falhou")
+        return CauseReport(erros=[f"erro interno do analisador: {type(exc).__name__}"])
+
+
+def _late_report(settings: Settings) -> CauseReport:
+    return CauseReport(erros=[f"análise de causa excedeu {settings.cause_timeout:g} s"])
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def build_alerts(decision: Decision, settings: Settings, now: float, cycle_id: int) -> list[Alert]:
+    """The NOC alerts of one decision; more than STORM_THRESHOLD openings become one summary."""
+    alerts: list[Alert] = []
+    openings = [o for o in decision.opened if o.alert]
+    if len(openings) > settings.storm_threshold:
+        eventos = [
+            {"conexao": o.conexao, "total": len(o.subs), "motivo": CAUSE_UNKNOWN, "local": ""}
+            for o in openings
+        ]
+        total = sum(len(o.subs) for o in openings)
+        alerts.append(
+            Alert(outbox.SUMMARY, {"eventos": eventos, "total_clientes": total}, f"ciclo-{cycle_id}")
+        )
+    else:
+        for o in openings:
+            alerts.append(Alert(outbox.OPENING, _opening_payload(o.conexao, o.subs, now), o.event_id))
+    for g in decision.grown:
+        if g.alert:
+            payload = {
+                "conexao": g.conexao,
+                "novos": len(g.subs),
+                "total": g.total,
+                "logins_novos": _logins(g.subs),
+            }
+            alerts.append(Alert(outbox.GROWTH, payload, g.event_id))
+    for r in decision.resolved:
+        if r.alert:
+            payload = {
+                "conexao": r.conexao,
+                "total": r.total,
+                "inicio": r.opened_at,
+                "fim": now,
+                "duracao": now - r.opened_at,
+            }
+            alerts.append(Alert(outbox.NORMALIZATION, payload, r.event_id))
+    return alerts
+
+
+def _opening_payload(conexao: str, subs: Sequence[Subscriber], now: float) -> dict[str, object]:
+    return {
+        "conexao": conexao,
+        "total": len(subs),
+        "motivo": CAUSE_UNKNOWN,
+        "local": "",
+        "inicio": now,
+        "logins": _logins(subs),
+    }
+
+
+def _logins(subs: Sequence[Subscriber]) -> list[dict[str, str]]:
+    return [{"login": s.login, "ultima_conexao_final": s.ultima_conexao_final} for s in subs]

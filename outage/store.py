@@ -1,0 +1,283 @@
+"""Persistence of the monitor: the last good state, events, cycles, and their alerts.
+
+`apply()` writes one cycle's decision — state diff, event changes, outbox rows and the
+cycle record — in a single transaction, so a crash leaves either all of it or none.
+The state is cached in memory between cycles and reloaded when another process (a
+previous lease holder) changed it, detected through `meta.state_version`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from outage.alerts import outbox
+from outage.db import transaction
+from outage.detector import ActiveEvent, Decision, MonitorState, OfflineEntry
+from outage.model import SUBSCRIBER_FIELDS, Subscriber
+
+_STATE_COLUMNS = (*SUBSCRIBER_FIELDS, "dropped_at", "event_id")
+_EVENT_LOGIN_COLUMNS = (
+    "login",
+    "id_cliente",
+    "id_contrato",
+    "id_transmissor",
+    "onu_mac",
+    "interface_transmissao",
+    "id_caixa_ftth",
+    "ultima_conexao_final",
+)
+
+
+class LeaseLost(Exception):
+    """This process no longer holds the poller lease: its cycle must not be committed."""
+
+
+@dataclass
+class CycleCounts:
+    offline: int = 0
+    novas_quedas: int = 0
+    reconectados: int = 0
+    abertos: int = 0
+    crescidos: int = 0
+    resolvidos: int = 0
+
+
+class StateStore:
+    """Loads and saves the detector state, caching it between cycles of one process."""
+
+    def __init__(self) -> None:
+        self._cached: MonitorState | None = None
+        self._version = -1
+
+    def load(self, conn: sqlite3.Connection) -> MonitorState:
+        version = int(get_meta(conn, "state_version", "0"))
+        if self._cached is None or version != self._version:
+            self._cached = load_state(conn)
+            self._version = version
+        return self._cached
+
+    def forget(self) -> None:
+        """Drop the cache (after a failed commit, the in-memory state may be ahead)."""
+        self._cached = None
+        self._version = -1
+
+    def saved(self, conn: sqlite3.Connection) -> None:
+        self._version = int(get_meta(conn, "state_version", "0"))
+
+
+def load_state(conn: sqlite3.Connection) -> MonitorState:
+    state = MonitorState(baseline_done=get_meta(conn, "baseline_done", "0") == "1")
+    columns = ", ".join(_STATE_COLUMNS)
+    n = len(SUBSCRIBER_FIELDS)
+    for row in conn.execute(f"SELECT {columns} FROM offline_state"):  # noqa: S608 - fixed names
+        sub = Subscriber(*row[:n])
+        state.offline[sub.login] = OfflineEntry(sub, row[n], row[n + 1])
+    for row in conn.execute(
+        "SELECT id, conexao, timestamp, anunciados, alerta_suprimido FROM events WHERE status = 'ativo'"
+    ):
+        state.events[row["conexao"]] = ActiveEvent(
+            id=row["id"],
+            conexao=row["conexao"],
+            opened_at=row["timestamp"],
+            logins=set(),
+            offline=set(),
+            announced=row["anunciados"],
+            suppressed=bool(row["alerta_suprimido"]),
+        )
+    by_id = {event.id: event for event in state.events.values()}
+    for row in conn.execute(
+        "SELECT el.event_id, el.login, el.reconectou_em FROM event_logins el"
+        " JOIN events e ON e.id = el.event_id WHERE e.status = 'ativo'"
+    ):
+        event = by_id[row[0]]
+        event.logins.add(row[1])
+        if row[2] is None:
+            event.offline.add(row[1])
+    for row in conn.execute("SELECT conexao, last_alert_at FROM opening_alerts"):
+        state.last_opening_alert[row[0]] = row[1]
+    return state
+
+
+def apply(
+    conn: sqlite3.Connection,
+    state: MonitorState,
+    decision: Decision,
+    now: float,
+    alerts: Sequence[outbox.Alert],
+    channels: Sequence[str],
+    cycle_id: int,
+    duration: float,
+    holder: str | None = None,
+) -> CycleCounts:
+    """Persist one good cycle atomically; raises `LeaseLost` if `holder` lost the lease."""
+    counts = CycleCounts(
+        offline=decision.offline_total,
+        novas_quedas=decision.new_drops,
+        reconectados=decision.reconnected,
+        abertos=len(decision.opened),
+        crescidos=len(decision.grown),
+        resolvidos=len(decision.resolved),
+    )
+    with transaction(conn):
+        if holder is not None:
+            _check_lease(conn, holder, now)
+        _save_offline(conn, decision)
+        _save_events(conn, state, decision, now)
+        outbox.enqueue(conn, alerts, channels, now)
+        set_meta(conn, "baseline_done", "1")
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('state_version', '1') ON CONFLICT (key)"
+            " DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+        finish_cycle(conn, cycle_id, now + duration, True, None, counts, duration)
+    return counts
+
+
+def _check_lease(conn: sqlite3.Connection, holder: str, now: float) -> None:
+    row = conn.execute("SELECT holder, expires_at FROM leases WHERE name = 'poller'").fetchone()
+    if row is None or row["holder"] != holder or row["expires_at"] < now:
+        raise LeaseLost("outro processo assumiu o monitoramento")
+
+
+def _save_offline(conn: sqlite3.Connection, decision: Decision) -> None:
+    if decision.upserts:
+        placeholders = ", ".join("?" for _ in _STATE_COLUMNS)
+        conn.executemany(
+            f"INSERT OR REPLACE INTO offline_state ({', '.join(_STATE_COLUMNS)}) VALUES ({placeholders})",  # noqa: S608
+            [(*_sub_values(e.sub), e.dropped_at, e.event_id) for e in decision.upserts],
+        )
+    if decision.deletes:
+        conn.executemany(
+            "DELETE FROM offline_state WHERE login = ?", [(login,) for login in decision.deletes]
+        )
+
+
+def _sub_values(sub: Subscriber) -> tuple[str, ...]:
+    return tuple(getattr(sub, name) for name in SUBSCRIBER_FIELDS)
+
+
+def _save_events(conn: sqlite3.Connection, state: MonitorState, decision: Decision, now: float) -> None:
+    for opening in decision.opened:
+        logins = sorted(s.login for s in opening.subs)
+        conn.execute(
+            "INSERT INTO events (id, conexao, timestamp, status, logins, atualizado_em, anunciados,"
+            " alerta_suprimido) VALUES (?, ?, ?, 'ativo', ?, ?, ?, ?)",
+            (
+                opening.event_id,
+                opening.conexao,
+                now,
+                json.dumps(logins),
+                now,
+                len(logins),
+                int(not opening.alert),
+            ),
+        )
+        _insert_event_logins(conn, opening.event_id, opening.subs, now)
+        if opening.alert:
+            conn.execute(
+                "INSERT INTO opening_alerts (conexao, last_alert_at) VALUES (?, ?)"
+                " ON CONFLICT (conexao) DO UPDATE SET last_alert_at = excluded.last_alert_at",
+                (opening.conexao, now),
+            )
+    for growth in decision.grown:
+        event = state.events[growth.conexao]
+        _insert_event_logins(conn, growth.event_id, growth.subs, now)
+        conn.execute(
+            "UPDATE events SET logins = ?, anunciados = ?, atualizado_em = ? WHERE id = ?",
+            (json.dumps(sorted(event.logins)), event.announced, now, growth.event_id),
+        )
+    _mark_logins(conn, decision.back_online, now)
+    _mark_logins(conn, decision.offline_again, None)
+    for resolution in decision.resolved:
+        conn.execute(
+            "UPDATE events SET status = 'resolvido', resolvido_em = ?, atualizado_em = ? WHERE id = ?",
+            (now, now, resolution.event_id),
+        )
+
+
+def _insert_event_logins(
+    conn: sqlite3.Connection, event_id: str, subs: Iterable[Subscriber], now: float
+) -> None:
+    placeholders = ", ".join("?" for _ in _EVENT_LOGIN_COLUMNS)
+    conn.executemany(
+        f"INSERT OR REPLACE INTO event_logins (event_id, {', '.join(_EVENT_LOGIN_COLUMNS)}, caiu_em)"  # noqa: S608
+        f" VALUES (?, {placeholders}, ?)",
+        [(event_id, *(getattr(s, c) for c in _EVENT_LOGIN_COLUMNS), now) for s in subs],
+    )
+
+
+def _mark_logins(conn: sqlite3.Connection, by_event: dict[str, list[str]], when: float | None) -> None:
+    rows = [(when, event_id, login) for event_id, logins in by_event.items() for login in logins]
+    if rows:
+        conn.executemany("UPDATE event_logins SET reconectou_em = ? WHERE event_id = ? AND login = ?", rows)
+    for event_id in by_event:
+        conn.execute(
+            "UPDATE events SET atualizado_em = COALESCE(?, atualizado_em) WHERE id = ?", (when, event_id)
+        )
+
+
+def save_cause(conn: sqlite3.Connection, event_id: str, report: Any, now: float) -> None:
+    """Store an analyzer's `CauseReport` on the event (inside the caller's transaction)."""
+    conn.execute(
+        "UPDATE events SET motivo = ?, causa_status = 'concluido', local = ?, local_detalhe = ?,"
+        " evidencias = ?, votos = ?, atualizado_em = ? WHERE id = ?",
+        (
+            report.motivo,
+            report.local,
+            json.dumps(report.local_detalhe, ensure_ascii=False),
+            json.dumps(report.evidencias, ensure_ascii=False),
+            json.dumps(report.votos, ensure_ascii=False),
+            now,
+            event_id,
+        ),
+    )
+
+
+def start_cycle(conn: sqlite3.Connection, now: float, holder: str) -> int:
+    cursor = conn.execute("INSERT INTO cycles (started_at, holder) VALUES (?, ?)", (now, holder))
+    return int(cursor.lastrowid or 0)
+
+
+def finish_cycle(
+    conn: sqlite3.Connection,
+    cycle_id: int,
+    finished_at: float,
+    ok: bool,
+    error: str | None,
+    counts: CycleCounts | None,
+    duration: float,
+) -> None:
+    c = counts or CycleCounts()
+    conn.execute(
+        "UPDATE cycles SET finished_at = ?, ok = ?, erro = ?, offline = ?, novas_quedas = ?, reconectados = ?,"
+        " abertos = ?, crescidos = ?, resolvidos = ?, duracao = ? WHERE id = ?",
+        (
+            finished_at,
+            int(ok),
+            error,
+            c.offline,
+            c.novas_quedas,
+            c.reconectados,
+            c.abertos,
+            c.crescidos,
+            c.resolvidos,
+            duration,
+            cycle_id,
+        ),
+    )
+
+
+def get_meta(conn: sqlite3.Connection, key: str, default: str) -> str:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return default if row is None else str(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
