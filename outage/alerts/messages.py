@@ -1,0 +1,133 @@
+"""NOC alert wording: payloads rendered through the Jinja2 templates in `templates/alerts/`.
+
+Payloads (written by the monitor core, times as epoch floats):
+- `abertura`: conexao, total, motivo, local, inicio, logins [{login, ultima_conexao_final}]
+- `crescimento`: conexao, novos, total, logins_novos [{login, ultima_conexao_final}]
+- `causa`: conexao, motivo, local, total
+- `normalizacao`: conexao, total, inicio, fim, duracao (seconds)
+- `resumo`: eventos [{conexao, total, motivo, local}], total_clientes
+
+Telegram messages are HTML (every value escaped by autoescape) and always fit 4,096
+characters: the client list is cut to `max_clients` and then to what fits, followed by
+"… e mais N clientes". WhatsApp texts are one line (template parameters may not hold
+line breaks) and short.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "alerts"
+TIMEZONE = ZoneInfo("America/Sao_Paulo")
+TELEGRAM_LIMIT = 4096
+WHATSAPP_PARAM_LIMIT = 1000
+CAUSE_WORDS = {"energia": "Energia", "loss": "Rompimento de fibra (LOS)", "indeterminado": "Indeterminado"}
+_LIST_FIELD = {"abertura": "logins", "crescimento": "logins_novos", "resumo": "eventos"}
+
+
+def br_number(value: Any) -> str:
+    """`3000` -> `3.000` (Brazilian thousands separator)."""
+    try:
+        return f"{int(value):,}".replace(",", ".")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def br_time(value: Any) -> str:
+    """Epoch seconds (or an IXC `YYYY-MM-DD HH:MM:SS` string) -> `22/11 03:10` in São Paulo."""
+    if value in (None, "") or str(value).startswith("0000"):
+        return "—"
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(float(value), TIMEZONE).strftime("%d/%m %H:%M")
+    try:
+        return datetime.strptime(str(value)[:19], "%Y-%m-%d %H:%M:%S").strftime("%d/%m %H:%M")
+    except ValueError:
+        return str(value)
+
+
+def br_duration(seconds: Any) -> str:
+    """`8100` -> `2h 15min`; `2700` -> `45min`; `97200` -> `1d 3h`."""
+    try:
+        total = max(0, int(float(seconds)))
+    except (TypeError, ValueError):
+        return "—"
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}min"
+    return f"{minutes}min" if minutes else f"{total}s"
+
+
+def cause_words(motivo: Any) -> str:
+    return CAUSE_WORDS.get(str(motivo or "indeterminado"), str(motivo))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.ChainableUndefined,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(numero=br_number, horario=br_time, duracao=br_duration, causa=cause_words)
+    return env
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units), a safe upper bound for the limit."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def render_telegram(kind: str, payload: Mapping[str, Any], max_clients: int = 50) -> str:
+    """The HTML message for one alert, guaranteed to fit `TELEGRAM_LIMIT`."""
+    template = _environment().get_template(f"telegram_{kind}.html")
+    items = list(payload.get(_LIST_FIELD.get(kind, ""), None) or [])
+    shown = _fitting_count(lambda n: _render(template, kind, payload, items, n), min(max_clients, len(items)))
+    return _render(template, kind, payload, items, shown)
+
+
+def render_text(kind: str, payload: Mapping[str, Any]) -> str:
+    """A one-line plain text of the alert (WhatsApp template parameter), at most 1,000 chars."""
+    template = _environment().get_template(f"whatsapp_{kind}.txt")
+    items = list(payload.get(_LIST_FIELD.get(kind, ""), None) or [])
+    shown = min(10, len(items))
+    text = " ".join(_render(template, kind, payload, items, shown).split())
+    return text if len(text) <= WHATSAPP_PARAM_LIMIT else text[: WHATSAPP_PARAM_LIMIT - 1] + "…"
+
+
+def _render(
+    template: jinja2.Template, kind: str, payload: Mapping[str, Any], items: list[Any], shown: int
+) -> str:
+    context = dict(payload)
+    context.pop("logins_novos", None)
+    context["logins" if kind in ("abertura", "crescimento") else "eventos"] = items[:shown]
+    context["restantes"] = len(items) - shown
+    context["eventos_total"] = len(items)
+    text = template.render(**context)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _fitting_count(render: Any, upper: int) -> int:
+    """The largest n <= upper whose rendering fits Telegram's limit (binary search)."""
+    if telegram_length(render(upper)) <= TELEGRAM_LIMIT:
+        return upper
+    low, high = 0, upper
+    while low < high:
+        mid = (low + high + 1) // 2
+        if telegram_length(render(mid)) <= TELEGRAM_LIMIT:
+            low = mid
+        else:
+            high = mid - 1
+    return low

@@ -1,0 +1,1 @@
+"""Message channels: one module per provider behind the `Channel` contract (see `base.py`)."""

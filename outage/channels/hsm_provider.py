@@ -1,0 +1,73 @@
+"""The seed's HSM provider (a Brazilian chatbot platform): `POST URL_HSM`.
+
+Headers `Authorization: <TOKEN_HSM>`; JSON `{"cod_conta", "hsm": <template id>,
+"tipo_envio": 2, "contato": {"nome", "telefone"}}`; 200/201 = accepted. The provider's
+templates take no parameters, so NOC alerts use the generic template `HSM_NOC_TEMPLATE`
+("new outage alert, see Telegram/dashboard"); customer notices (`hsm_cliente` rows) name
+their template id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from outage.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text
+from outage.http import TransportError, call, register_secret
+
+
+class HSMProviderChannel:
+    provider = "hsm"
+    # The provider publishes no limits; 20 per second overall keeps well clear of trouble.
+    provider_interval = 1.0 / 20
+    target_interval = 6.0
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        account: int = 1,
+        noc_template: str = "",
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        register_secret(token)
+        self._url = url
+        self._headers = {"Authorization": token}
+        self._account = account
+        self._noc_template = noc_template
+        self._session = session
+        self._timeout = timeout
+
+    def send(self, target: str, kind: str, payload: Mapping[str, Any]) -> Receipt:
+        """Ask the provider to send template `hsm` to phone `target`."""
+        template = str(payload["template"]) if kind == CUSTOMER_TEMPLATE else self._noc_template
+        if not template:
+            raise TransportError("HSM_NOC_TEMPLATE não configurado para alertas ao NOC", permanent=True)
+        body = {
+            "cod_conta": self._account,
+            "hsm": int(template) if template.isdigit() else template,
+            "tipo_envio": 2,
+            "contato": {"nome": str(payload.get("nome") or "NOC"), "telefone": target},
+        }
+        response = call(
+            "POST",
+            self._url,
+            session=self._session,
+            timeout=self._timeout,
+            retries=0,
+            json=body,
+            headers=self._headers,
+        )
+        if response.status_code in (200, 201):
+            answer = json_body(response)
+            message_id = answer.get("id") or answer.get("protocolo") or answer.get("message_id")
+            return Receipt(provider_message_id=None if message_id is None else str(message_id))
+        message = f"Provedor HSM recusou a mensagem (HTTP {response.status_code}): {short_text(response)}"
+        if response.status_code == 429:
+            retry_after = response.headers.get("Retry-After")
+            raise TransportError(message, retry_after=float(retry_after) if retry_after else None, status=429)
+        raise TransportError(message, permanent=True, status=response.status_code)

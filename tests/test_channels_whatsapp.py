@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import pytest
+
+from outage.channels.alert_service import AlertServiceChannel
+from outage.channels.hsm_provider import HSMProviderChannel
+from outage.channels.whatsapp_cloud import WhatsAppCloudChannel
+from outage.http import TransportError
+from simulator.whatsapp import FakeAlertService, FakeHSMProvider, FakeWhatsAppCloud
+
+OPENING = {
+    "conexao": "POP <Sul>",
+    "total": 120,
+    "motivo": "energia",
+    "local": "",
+    "inicio": 1732256000.0,
+    "logins": [{"login": "a", "ultima_conexao_final": ""}],
+}
+CUSTOMER = {
+    "to": "5511987654321",
+    "nome": "Maria",
+    "template": "queda_massiva_los",
+    "params": ["Maria", "2h"],
+}
+
+
+@pytest.fixture
+def cloud():
+    with FakeWhatsAppCloud() as server:
+        yield server
+
+
+def cloud_channel(cloud):
+    return WhatsAppCloudChannel(cloud.token, "1055", api_url=cloud.api_url, noc_template="alerta_noc")
+
+
+def test_cloud_sends_the_noc_template_with_a_one_line_parameter(cloud):
+    receipt = cloud_channel(cloud).send("5511987654321", "abertura", OPENING)
+    assert receipt.provider_message_id == "wamid.FAKE000001"
+    template = cloud.messages[0]["template"]
+    assert template["name"] == "alerta_noc" and template["language"]["code"] == "pt_BR"
+    text = template["components"][0]["parameters"][0]["text"]
+    assert "POP <Sul>" in text and "120 clientes" in text and "\n" not in text
+
+
+def test_cloud_sends_a_customer_template_with_its_own_parameters(cloud):
+    cloud_channel(cloud).send("5511987654321", "hsm_cliente", CUSTOMER)
+    template = cloud.messages[0]["template"]
+    assert template["name"] == "queda_massiva_los"
+    assert [p["text"] for p in template["components"][0]["parameters"]] == ["Maria", "2h"]
+
+
+@pytest.mark.parametrize("code", ["130429", "131056", "80007", "503"])
+def test_cloud_throughput_errors_are_transient(cloud, code):
+    cloud.fail_next(code)
+    with pytest.raises(TransportError) as error:
+        cloud_channel(cloud).send("5511987654321", "abertura", OPENING)
+    assert not error.value.permanent
+
+
+@pytest.mark.parametrize("code", ["131026", "131047", "132000", "132001", "132015", "190"])
+def test_cloud_permanent_errors_are_permanent(cloud, code):
+    cloud.fail_next(code)
+    with pytest.raises(TransportError) as error:
+        cloud_channel(cloud).send("5511987654321", "abertura", OPENING)
+    assert error.value.permanent
+    assert code in str(error.value)
+
+
+def test_hsm_provider_sends_the_seed_body_with_the_raw_token():
+    with FakeHSMProvider() as fake:
+        channel = HSMProviderChannel(fake.send_url, fake.token, account=7, noc_template="200")
+        channel.send("5511987654321", "hsm_cliente", {**CUSTOMER, "template": "114"})
+        channel.send("5511912345678", "abertura", OPENING)
+    assert fake.messages[0] == {
+        "cod_conta": 7,
+        "hsm": 114,
+        "tipo_envio": 2,
+        "contato": {"nome": "Maria", "telefone": "5511987654321"},
+    }
+    assert fake.messages[1]["hsm"] == 200
+
+
+def test_hsm_provider_5xx_is_transient_and_400_permanent():
+    with FakeHSMProvider() as fake:
+        channel = HSMProviderChannel(fake.send_url, fake.token)
+        fake.fail_next("500", "400")
+        outcomes = []
+        for _ in range(2):
+            with pytest.raises(TransportError) as error:
+                channel.send("5511987654321", "hsm_cliente", {**CUSTOMER, "template": "114"})
+            outcomes.append(error.value.permanent)
+    assert outcomes == [False, True]
+
+
+def test_alert_service_posts_the_seed_shapes():
+    with FakeAlertService() as fake:
+        channel = AlertServiceChannel(fake.url)
+        channel.send("telegram", "abertura", OPENING)
+        channel.send("whatsapp", "abertura", OPENING)
+    telegram, whatsapp = fake.messages
+    assert (
+        telegram["_rota"] == "telegram" and telegram["clientes"] == ["a"] and telegram["status"] == "offline"
+    )
+    assert whatsapp == {
+        "_rota": "whatsapp",
+        "total_clientes": 120,
+        "conexao": "POP <Sul>",
+        "motivo": "energia",
+    }
