@@ -121,7 +121,11 @@ class Monitor:
                 time.monotonic() - t0,
                 self.holder if self.fenced else None,
             )
-        except BaseException as exc:
+        except store.LeaseLost as exc:
+            self.states.forget()
+            self._record_failure(conn, cycle_id, started, t0, f"ciclo descartado: {exc}")
+            raise
+        except Exception as exc:
             self.states.forget()
             self._record_failure(conn, cycle_id, started, t0, f"falha ao gravar o ciclo: {exc}")
             raise CycleFailed(f"falha ao gravar o ciclo: {exc}") from exc

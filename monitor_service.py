@@ -1,0 +1,192 @@
+"""Entry point of the mass-outage monitor.
+
+    python monitor_service.py                 serve HTTP on HOST:PORT and poll in the background
+    python monitor_service.py --once          run exactly one poll cycle and exit
+    python monitor_service.py --check-config  list every configuration problem
+    gunicorn -c gunicorn.conf.py monitor_service:app
+
+Nothing starts at import time: `app` is built on first access (for gunicorn), and the
+background poller is started by `main()` or by gunicorn's `post_worker_init` hook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any
+
+from flask import Flask
+
+from outage.app import create_app
+from outage.config import ConfigError, Settings, load_dotenv_file, load_settings
+from outage.logs import setup_logging
+
+log = logging.getLogger("monitor_service")
+
+ONCE_DELIVERY_WAIT = 30.0
+_service: Any = None
+
+
+def load_checked_settings(*, demo: bool = False) -> Settings:
+    """Settings from `.env` and the environment; `ConfigError` listing every problem."""
+    load_dotenv_file()
+    settings, problems = load_settings(demo=demo)
+    problems += _component_problems(settings)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _component_problems(settings: Settings) -> list[str]:
+    """Problems only the components can see (the OLT inventory file, for one)."""
+    import os
+
+    try:
+        from outage.cause import validate_inventory
+    except ImportError:
+        return []
+    return list(validate_inventory(settings, os.environ))
+
+
+def print_problems(problems: Sequence[str]) -> None:
+    print("Configuração inválida — corrija e tente de novo:", file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+
+
+def build_app() -> Flask:
+    """The WSGI app for gunicorn (`monitor_service:app`); refuses bad configuration."""
+    try:
+        settings = load_checked_settings()
+    except ConfigError as exc:
+        print_problems(exc.problems)
+        raise SystemExit(2) from exc
+    setup_logging(settings.log_dir, settings.log_level)
+    _warn_about(settings)
+    return create_app(settings)
+
+
+def _warn_about(settings: Settings) -> None:
+    if not settings.api_token:
+        log.warning(
+            "API_TOKEN não definido: as rotas /eventos estão abertas para leitura, como no sistema original"
+        )
+    try:
+        from outage.service import configured_channels
+
+        if not configured_channels(settings):
+            log.warning(
+                "nenhum canal de alerta configurado: os eventos serão registrados, mas ninguém será avisado"
+            )
+    except ImportError:
+        pass
+
+
+def start_background(app: Flask) -> Any:
+    """Start this process's poller/sender threads (one per process; a DB lease picks the leader)."""
+    global _service
+    from outage.service import Service
+
+    if _service is None:
+        _service = Service(app.config["SETTINGS"])
+        _service.start()
+    return _service
+
+
+def stop_background() -> None:
+    global _service
+    if _service is not None:
+        _service.stop()
+        _service = None
+
+
+def run_once(settings: Settings) -> int:
+    """One cycle, its alerts delivered (bounded wait); 0 on success, 1 if the cycle failed."""
+    from outage import lease
+    from outage.db import open_database
+    from outage.monitor import CycleFailed
+    from outage.service import build_monitor, build_sender
+
+    conn = open_database(settings.database_path)
+    holder = lease.new_holder_id()
+    if not lease.acquire(conn, holder, time.time(), ONCE_DELIVERY_WAIT + settings.ixc_timeout * 4 + 60):
+        current = lease.current(conn)
+        who = current["holder"] if current is not None else "?"
+        print(f"Erro: outro processo está monitorando agora ({who}); tente mais tarde.", file=sys.stderr)
+        return 1
+    try:
+        monitor = build_monitor(settings, holder, fenced=True)
+        try:
+            result = monitor.run_cycle(conn)
+        except CycleFailed as exc:
+            print(f"Erro: o ciclo não pôde ser concluído: {exc}", file=sys.stderr)
+            return 1
+        stats = build_sender(settings, holder).deliver_due(max_wait=ONCE_DELIVERY_WAIT)
+        print(f"{result.summary()}; entrega: {stats}")
+        return 0
+    finally:
+        lease.release(conn, holder)
+        conn.close()
+
+
+def serve(settings: Settings) -> int:
+    """Serve HTTP with werkzeug's threaded server and poll in the background until a signal."""
+    from werkzeug.serving import make_server
+
+    app = create_app(settings)
+    server = make_server(settings.host, settings.port, app, threaded=True)
+    start_background(app)
+
+    def shutdown(signum: int, frame: FrameType | None) -> None:
+        log.info("sinal %d recebido: encerrando", signum)
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    log.info("servindo em http://%s:%d", settings.host, settings.port)
+    try:
+        server.serve_forever()
+    finally:
+        stop_background()
+        server.server_close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Monitor de quedas em massa (PPPoE/IXCSoft)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="executa um único ciclo e sai")
+    mode.add_argument("--check-config", action="store_true", help="valida a configuração e sai")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_checked_settings()
+    except ConfigError as exc:
+        print_problems(exc.problems)
+        return 2
+    if args.check_config:
+        print("Configuração válida.")
+        return 0
+    setup_logging(settings.log_dir, settings.log_level)
+    _warn_about(settings)
+    if args.once:
+        return run_once(settings)
+    return serve(settings)
+
+
+def __getattr__(name: str) -> Any:
+    """Build `app` lazily, so importing this module starts nothing (PEP 562)."""
+    if name == "app":
+        application = build_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""The poller lease: under gunicorn with several workers, exactly one process polls.
+
+A row in `leases` names the holder and when its claim expires. A process takes the lease
+when it is free or expired, and renews it while alive; when the holder dies, another
+takes over after at most `ttl` seconds. The cycle's commit re-checks the lease inside its
+transaction (fencing), so a holder that stalled past its expiry cannot commit a cycle
+that a newer holder is also running.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import uuid
+
+from outage.db import transaction
+
+POLLER = "poller"
+
+
+def new_holder_id() -> str:
+    """A holder id that names the process for operators: host:pid:random."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def acquire(conn: sqlite3.Connection, holder: str, now: float, ttl: float, name: str = POLLER) -> bool:
+    """Take or renew the lease; True when `holder` holds it until `now + ttl`."""
+    with transaction(conn):
+        row = conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
+        if row is not None and row["holder"] != holder and row["expires_at"] > now:
+            return False
+        conn.execute(
+            "INSERT INTO leases (name, holder, expires_at, acquired_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,"
+            " acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at"
+            " ELSE excluded.acquired_at END",
+            (name, holder, now + ttl, now),
+        )
+        return True
+
+
+def release(conn: sqlite3.Connection, holder: str, name: str = POLLER) -> None:
+    """Give the lease up (clean shutdown), so another process can take over at once."""
+    with transaction(conn):
+        conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
+
+def current(conn: sqlite3.Connection, name: str = POLLER) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT holder, expires_at, acquired_at FROM leases WHERE name = ?", (name,)
+    ).fetchone()
+    return row
