@@ -1,0 +1,68 @@
+"""Shared fixtures: settings over a temporary SQLite file, records in IXC's shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from outage.config import Settings, load_settings
+
+
+def radusuario(
+    n: int,
+    conexao: str = "OLT-A",
+    online: str = "S",
+    *,
+    login: str | None = None,
+    ultima: str = "2026-11-22 03:00:00",
+    **extra: Any,
+) -> dict[str, str]:
+    """A `radusuarios` record as IXC sends it: every value a string."""
+    record = {
+        "id": str(n),
+        "ativo": "S",
+        "online": online,
+        "login": login or f"cliente{n}",
+        "id_cliente": str(1000 + n),
+        "id_contrato": str(2000 + n),
+        "conexao": conexao,
+        "concentrador": "10.0.0.1",
+        "id_transmissor": "1",
+        "interface_transmissao": "0/1/0",
+        "id_caixa_ftth": "12",
+        "ftth_porta": str(n % 16 + 1),
+        "onu_mac": f"48575443{n:08X}",
+        "modelo_tranmissor": "HW",
+        "ultima_conexao_inicial": "2026-11-20 10:00:00",
+        "ultima_conexao_final": ultima,
+        "motivo_desconexao": "",
+        "count_desconexao": "0",
+        "latitude": "",
+        "longitude": "",
+        "ultima_atualizacao": "2026-11-22 03:00:00",
+    }
+    record.update({k: str(v) for k, v in extra.items()})
+    return record
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings from an env dict, with a temp database and logs; fails on any problem."""
+
+    def build(**env: str) -> Settings:
+        base = {
+            "DATABASE_PATH": str(tmp_path / "monitor.db"),
+            "LOG_DIR": str(tmp_path / "logs"),
+            "SECRET_KEY": "k" * 32,
+            "CHECK_INTERVAL": "300",
+            "OLT_INVENTORY": str(tmp_path / "olts.json"),
+        }
+        base.update(env)
+        settings, problems = load_settings(base)
+        assert problems == [], problems
+        return settings
+
+    return build

@@ -1,0 +1,88 @@
+"""Configuration: typed, validated all at once, every problem with a hint."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from outage.config import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_follow_the_seed():
+    settings, problems = load_settings({"IXCSOFT_SERVICE_URL": "http://localhost:5001", "SECRET_KEY": "x" * 32})
+    assert problems == []
+    assert (settings.threshold_offline_clients, settings.max_clients_in_message, settings.check_interval) == (4, 50, 300)
+    assert (settings.host, settings.port) == ("0.0.0.0", 5010)
+    assert settings.database_path == "data/monitor_events.db"
+    assert settings.erp_mode == "middleware"
+
+
+def test_ixc_url_wins_over_the_middleware():
+    env = {
+        "IXC_URL": "https://ixc.provedor.com.br",
+        "IXC_USER": "8",
+        "IXC_TOKEN": "8:abc",
+        "IXCSOFT_SERVICE_URL": "http://localhost:5001",
+        "SECRET_KEY": "x" * 32,
+    }
+    settings, problems = load_settings(env)
+    assert problems == [] and settings.erp_mode == "direct"
+
+
+def test_it_lists_every_problem_at_once():
+    env = {
+        "THRESHOLD_OFFLINE_CLIENTS": "0",
+        "CHECK_INTERVAL": "cinco",
+        "IXC_URL": "ixc.provedor",
+        "PORT": "99999",
+        "IXC_VERIFY_TLS": "talvez",
+        "TELEGRAM_CHAT_ID": "grupo-noc",
+    }
+    _, problems = load_settings(env)
+    text = "\n".join(problems)
+    for name in ("THRESHOLD_OFFLINE_CLIENTS", "CHECK_INTERVAL", "IXC_URL", "PORT", "IXC_VERIFY_TLS", "TELEGRAM_CHAT_ID"):
+        assert name in text
+    assert "SECRET_KEY" in text
+    assert "--demo" in text  # no valid ERP source: the hint points at the demo
+
+
+def test_ixc_url_without_a_token_is_refused():
+    _, problems = load_settings({"IXC_URL": "https://ixc.example.com", "IXC_USER": "8", "SECRET_KEY": "x" * 32})
+    assert any("IXC_TOKEN" in p for p in problems)
+
+
+def test_check_config_exits_non_zero_listing_problems(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "THRESHOLD_OFFLINE_CLIENTS": "0", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "monitor_service.py"), "--check-config"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "THRESHOLD_OFFLINE_CLIENTS" in proc.stderr
+    assert "IXC_URL" in proc.stderr
+
+
+def test_check_config_accepts_a_good_configuration(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "IXCSOFT_SERVICE_URL": "http://127.0.0.1:5001",
+        "SECRET_KEY": "s" * 40,
+    }
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "monitor_service.py"), "--check-config"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "válida" in proc.stdout
