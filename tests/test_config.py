@@ -12,9 +12,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_defaults_follow_the_seed():
-    settings, problems = load_settings({"IXCSOFT_SERVICE_URL": "http://localhost:5001", "SECRET_KEY": "x" * 32})
+    settings, problems = load_settings(
+        {"IXCSOFT_SERVICE_URL": "http://localhost:5001", "SECRET_KEY": "x" * 32}
+    )
     assert problems == []
-    assert (settings.threshold_offline_clients, settings.max_clients_in_message, settings.check_interval) == (4, 50, 300)
+    assert (settings.threshold_offline_clients, settings.max_clients_in_message, settings.check_interval) == (
+        4,
+        50,
+        300,
+    )
     assert (settings.host, settings.port) == ("0.0.0.0", 5010)
     assert settings.database_path == "data/monitor_events.db"
     assert settings.erp_mode == "middleware"
@@ -43,14 +49,23 @@ def test_it_lists_every_problem_at_once():
     }
     _, problems = load_settings(env)
     text = "\n".join(problems)
-    for name in ("THRESHOLD_OFFLINE_CLIENTS", "CHECK_INTERVAL", "IXC_URL", "PORT", "IXC_VERIFY_TLS", "TELEGRAM_CHAT_ID"):
+    for name in (
+        "THRESHOLD_OFFLINE_CLIENTS",
+        "CHECK_INTERVAL",
+        "IXC_URL",
+        "PORT",
+        "IXC_VERIFY_TLS",
+        "TELEGRAM_CHAT_ID",
+    ):
         assert name in text
     assert "SECRET_KEY" in text
     assert "--demo" in text  # no valid ERP source: the hint points at the demo
 
 
 def test_ixc_url_without_a_token_is_refused():
-    _, problems = load_settings({"IXC_URL": "https://ixc.example.com", "IXC_USER": "8", "SECRET_KEY": "x" * 32})
+    _, problems = load_settings(
+        {"IXC_URL": "https://ixc.example.com", "IXC_USER": "8", "SECRET_KEY": "x" * 32}
+    )
     assert any("IXC_TOKEN" in p for p in problems)
 
 

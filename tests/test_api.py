@@ -1,0 +1,146 @@
+"""The REST API: the seed's `/eventos/ativos` shape, history filters, auth, health."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from outage.app import create_app
+from outage.db import open_database
+from outage.erp.base import Observation
+from outage.model import Subscriber
+from outage.monitor import Monitor
+
+
+class StaticReader:
+    """An in-process ERP reader (the HTTP side is covered by the cycle tests)."""
+
+    def __init__(self) -> None:
+        self.offline: dict[str, Subscriber] = {}
+        self.online: set[str] = set()
+
+    def drop(self, conexao: str, *numbers: int) -> None:
+        for n in numbers:
+            login = f"{conexao.lower()}-{n}"
+            self.offline[login] = Subscriber(login=login, conexao=conexao, id=str(n))
+            self.online.discard(login)
+
+    def restore(self, conexao: str, *numbers: int) -> None:
+        for n in numbers:
+            login = f"{conexao.lower()}-{n}"
+            self.offline.pop(login, None)
+            self.online.add(login)
+
+    def read(self, candidates: Mapping[str, str]) -> Observation:
+        return Observation(dict(self.offline), frozenset(self.online & set(candidates)))
+
+
+@pytest.fixture
+def populated(make_settings):
+    """Two events: OLT-A active (5 logins, 2 back), OLT-B resolved."""
+    settings = make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9", API_TOKEN="segredo-da-api")
+    reader = StaticReader()
+    monitor = Monitor(settings, reader, None, [])
+    conn = open_database(settings.database_path)
+    monitor.run_cycle(conn)
+    reader.drop("OLT-B", 1, 2, 3, 4)
+    monitor.run_cycle(conn)
+    reader.restore("OLT-B", 1, 2, 3, 4)
+    reader.drop("OLT-A", 1, 2, 3, 4, 5)
+    monitor.run_cycle(conn)
+    reader.restore("OLT-A", 1, 2)
+    monitor.run_cycle(conn)
+    conn.close()
+    return settings
+
+
+@pytest.fixture
+def client(populated):
+    app = create_app(populated)
+    return app.test_client()
+
+
+AUTH = {"Authorization": "Bearer segredo-da-api"}
+
+
+def test_active_events_keep_the_seed_shape(client):
+    response = client.get("/eventos/ativos", headers=AUTH)
+    assert response.status_code == 200
+    events = response.get_json()["eventos_ativos"]
+    assert len(events) == 1
+    event = events[0]
+    assert {"id", "conexao", "timestamp", "status", "logins"} <= set(event)
+    assert event["conexao"] == "OLT-A" and event["status"] == "ativo"
+    assert len(event["logins"]) == 5
+    assert sorted(event["logins_offline"]) == ["olt-a-3", "olt-a-4", "olt-a-5"]
+    assert event["motivo"] == "indeterminado" and event["resolvido_em"] is None
+
+
+def test_history_lists_active_first_and_filters(client):
+    body = client.get("/eventos", headers=AUTH).get_json()
+    assert [e["conexao"] for e in body["eventos"]] == ["OLT-A", "OLT-B"]
+    assert body["total"] == 2
+    resolved = client.get("/eventos?status=resolvido", headers=AUTH).get_json()["eventos"]
+    assert [e["conexao"] for e in resolved] == ["OLT-B"]
+    assert resolved[0]["resolvido_em"] is not None
+    by_name = client.get("/eventos?conexao=OLT-B&limite=1&pagina=1", headers=AUTH).get_json()
+    assert [e["conexao"] for e in by_name["eventos"]] == ["OLT-B"]
+    future = client.get("/eventos?desde=2099-01-01", headers=AUTH).get_json()
+    assert future["eventos"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["status=aberto", "limite=0", "limite=abc", "limite=9999", "pagina=-1", "desde=ontem", "ate=31/12/2026"],
+)
+def test_bad_filters_are_a_400_with_a_json_error(client, query):
+    response = client.get(f"/eventos?{query}", headers=AUTH)
+    assert response.status_code == 400
+    assert "erro" in response.get_json()
+
+
+def test_one_event_with_its_logins_and_alerts(client):
+    event_id = client.get("/eventos/ativos", headers=AUTH).get_json()["eventos_ativos"][0]["id"]
+    body = client.get(f"/eventos/{event_id}", headers=AUTH).get_json()
+    assert body["id"] == event_id
+    assert len(body["clientes"]) == 5
+    assert "alertas" in body
+
+
+def test_an_unknown_event_is_a_404_in_json(client):
+    response = client.get("/eventos/nao-existe", headers=AUTH)
+    assert response.status_code == 404
+    assert response.get_json() == {"erro": "evento não encontrado"}
+
+
+def test_events_need_the_token_when_it_is_set(client):
+    assert client.get("/eventos/ativos").status_code == 401
+    assert client.get("/eventos/ativos", headers={"Authorization": "Bearer errado"}).status_code == 401
+    assert client.get("/eventos", headers={"Authorization": "Basic abc"}).status_code == 401
+
+
+def test_events_are_open_without_a_token(make_settings):
+    app = create_app(make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9"))
+    assert app.test_client().get("/eventos/ativos").status_code == 200
+
+
+def test_unknown_routes_and_methods_answer_json(client):
+    assert client.get("/eventos/ativos/extra", headers=AUTH).get_json() == {"erro": "recurso não encontrado"}
+    response = client.post("/eventos/ativos", headers=AUTH)
+    assert response.status_code == 405 and "erro" in response.get_json()
+
+
+def test_health_is_ok_after_a_recent_good_cycle(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ok"
+
+
+def test_health_fails_when_the_last_good_cycle_is_old(populated):
+    conn = open_database(populated.database_path)
+    conn.execute("UPDATE cycles SET finished_at = finished_at - 10000, started_at = started_at - 10000")
+    conn.close()
+    response = create_app(populated).test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["problemas"]
