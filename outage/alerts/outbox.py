@@ -64,3 +64,71 @@ def refresh_pending_payload(
         (event_id, kind),
     ).fetchall()
     return [row["channel"] for row in rows]
+
+
+# --- claiming and outcomes (used by `outage.alerts.sender`) ---------------------------
+# Each statement below runs on its own (autocommit) and is a compare-and-set: it changes
+# the row only if it is still in the state the caller saw, and reports whether it did.
+
+
+def pending_rows(conn: sqlite3.Connection, limit: int = 2000) -> list[sqlite3.Row]:
+    """Pending rows in the order they were written (due or not)."""
+    return conn.execute(
+        "SELECT id, channel, kind, event_id, payload, attempts, next_attempt_at, created_at"
+        " FROM outbox WHERE status = 'pendente' ORDER BY id LIMIT ?",
+        (limit,),
+    ).fetchall()
+
+
+def claim(conn: sqlite3.Connection, row_id: int, worker: str, now: float) -> bool:
+    """Take a due pending row for `worker`; False when someone else took it first."""
+    cursor = conn.execute(
+        "UPDATE outbox SET status = 'enviando', claimed_by = ?, claimed_at = ?, attempts = attempts + 1"
+        " WHERE id = ? AND status = 'pendente' AND next_attempt_at <= ?",
+        (worker, now, row_id, now),
+    )
+    return cursor.rowcount == 1
+
+
+def mark_sent(
+    conn: sqlite3.Connection, row_id: int, worker: str, now: float, message_id: str | None, note: str = ""
+) -> bool:
+    """Record the provider's acceptance of a row this worker holds."""
+    cursor = conn.execute(
+        "UPDATE outbox SET status = 'enviado', sent_at = ?, provider_message_id = ?, last_error = ?"
+        " WHERE id = ? AND status = 'enviando' AND claimed_by = ?",
+        (now, message_id, note or None, row_id, worker),
+    )
+    return cursor.rowcount == 1
+
+
+def mark_retry(
+    conn: sqlite3.Connection, row_id: int, worker: str, next_attempt_at: float, error: str
+) -> bool:
+    """Give a row this worker holds back to the queue, due again at `next_attempt_at`."""
+    cursor = conn.execute(
+        "UPDATE outbox SET status = 'pendente', next_attempt_at = ?, last_error = ?, claimed_by = NULL"
+        " WHERE id = ? AND status = 'enviando' AND claimed_by = ?",
+        (next_attempt_at, error, row_id, worker),
+    )
+    return cursor.rowcount == 1
+
+
+def mark_failed(conn: sqlite3.Connection, row_id: int, worker: str, error: str) -> bool:
+    """Give up on a row this worker holds, keeping the reason (the row stays forever)."""
+    cursor = conn.execute(
+        "UPDATE outbox SET status = 'falhou', last_error = ? WHERE id = ? AND status = 'enviando' AND claimed_by = ?",
+        (error, row_id, worker),
+    )
+    return cursor.rowcount == 1
+
+
+def recover_stale(conn: sqlite3.Connection, now: float, lease: float) -> int:
+    """Return to the queue rows claimed more than `lease` seconds ago (their sender died)."""
+    cursor = conn.execute(
+        "UPDATE outbox SET status = 'pendente', claimed_by = NULL, next_attempt_at = ?,"
+        " last_error = 'retomado: o processo que enviava parou antes de registrar o resultado'"
+        " WHERE status = 'enviando' AND claimed_at < ?",
+        (now, now - lease),
+    )
+    return cursor.rowcount
