@@ -1,0 +1,45 @@
+"""Cause and place of an outage: ask the OLTs why and where the customers dropped.
+
+`build_analyzer(settings, env)` returns the analyzer the poller calls
+(`analyzer.analyze(subscribers, deadline)` → `CauseReport`); `validate_inventory(settings,
+env)` lists every problem of the OLT inventory file for `--check-config`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from outage.cause import inventory
+from outage.cause.analyzer import CompositeAnalyzer
+from outage.cause.base import CauseAnalyzer, CauseReport
+from outage.cause.olt_system import OltSystemClient
+from outage.config import Settings
+
+__all__ = ["CauseAnalyzer", "CauseReport", "CompositeAnalyzer", "build_analyzer", "validate_inventory"]
+
+
+def build_analyzer(settings: Settings, env: Mapping[str, str] | None = None) -> CauseAnalyzer:
+    """The composite analyzer for these settings (inventory read now; invalid entries skipped)."""
+    environment = os.environ if env is None else env
+    client = None
+    if settings.olt_system_enabled:
+        client = OltSystemClient(
+            settings.api_base_url,
+            settings.api_auth_url,
+            settings.api_user,
+            settings.api_pass,
+            timeout=min(10.0, settings.olt_timeout),
+        )
+    return CompositeAnalyzer(
+        inventory.load(settings.olt_inventory, environment),
+        sample_size=settings.olt_sample_size,
+        olt_timeout=settings.olt_timeout,
+        middleware_url=settings.olt_service_url,
+        olt_system=client,
+    )
+
+
+def validate_inventory(settings: Settings, env: Mapping[str, str]) -> list[str]:
+    """Every problem of the inventory file named by OLT_INVENTORY (a missing file is fine)."""
+    return inventory.validate(settings.olt_inventory, env)

@@ -18,7 +18,7 @@ _POWER_CAUSES = {"dying-gasp", "dyinggasp", "dying gasp"}
 _LOS_CAUSES = {"los", "losi/lobi", "lofi", "losi", "lobi", "lofi/lobi"}
 
 CLI_ERROR = re.compile(
-    r"^\s*%\s*(Parameter error|Unknown command|Too many parameters|Incomplete command)", re.M
+    r"^\s*%\s*(Parameter error|Unknown command|Too many parameters|Incomplete command|Error)", re.M
 )
 _BUSY_NOTICE = re.compile(r"Command is being executed\. Please wait\.*", re.I)
 _FSP = re.compile(r"(\d+)\s*/\s*(\d+)\s*/\s*(\d+)")

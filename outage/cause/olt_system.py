@@ -1,0 +1,168 @@
+"""The OLT management system API (REFERENCE.md §5): open alerts matched to the event's ONUs.
+
+`OltSystemClient` logs in (`POST API_AUTH_URL` → `{"access": jwt}`), sends
+`Authorization: Bearer`, logs in again once on a 401, follows `next` pages of the alert
+list. `consult()` matches `pon_loss` / `cto_loss` (loss) and `pon_no_power` / `no_power`
+(energia) alerts to the sampled ONUs by serial.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+from outage import http
+from outage.cause.parsers import serial_forms
+from outage.cause.ssh import OltResult
+from outage.model import CAUSE_LOS, CAUSE_POWER, Subscriber
+
+log = logging.getLogger(__name__)
+
+ALERT_CAUSES = {
+    "pon_loss": CAUSE_LOS,
+    "cto_loss": CAUSE_LOS,
+    "pon_no_power": CAUSE_POWER,
+    "no_power": CAUSE_POWER,
+}
+MAX_PAGES = 50
+
+
+class OltSystemError(Exception):
+    """The OLT management system could not be read (message in Portuguese, no secrets)."""
+
+
+class OltSystemClient:
+    """A logged-in client of the OLT management system; thread-safe token refresh."""
+
+    def __init__(
+        self, base_url: str, auth_url: str, user: str, password: str, *, timeout: float = 10.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.auth_url = auth_url
+        self.user = user
+        self.password = password
+        self.timeout = timeout
+        self.session = http.new_session()
+        self._token = ""
+        self._lock = threading.Lock()
+        http.register_secret(password)
+
+    def login(self) -> str:
+        response = self._send("POST", self.auth_url, json={"username": self.user, "password": self.password})
+        token = _json(response).get("access") if response.status_code == 200 else None
+        if not token:
+            raise OltSystemError(
+                f"Login no sistema de gerência de OLT recusado (HTTP {response.status_code})."
+            )
+        http.register_secret(str(token))
+        with self._lock:
+            self._token = str(token)
+        return self._token
+
+    def get(self, path_or_url: str) -> dict[str, Any]:
+        """GET a JSON object; on 401 log in again and repeat once."""
+        url = urljoin(self.base_url + "/", path_or_url)
+        token = self._token or self.login()
+        response = self._send("GET", url, headers={"Authorization": f"Bearer {token}"})
+        if response.status_code == 401:
+            log.info("token do sistema de gerência de OLT expirou; entrando de novo")
+            response = self._send("GET", url, headers={"Authorization": f"Bearer {self.login()}"})
+        if response.status_code != 200:
+            raise OltSystemError(
+                f"Sistema de gerência de OLT: HTTP {response.status_code} em {http.redact(url)}."
+            )
+        return _json(response)
+
+    def open_alerts(self) -> list[dict[str, Any]]:
+        """Every open alert, following `next` links."""
+        alerts: list[dict[str, Any]] = []
+        page: str | None = "/api/v2/ftth/alert/list?end_date__isnull=true"
+        for _ in range(MAX_PAGES):
+            if not page:
+                break
+            data = self.get(page)
+            alerts += [a for a in data.get("results", []) if isinstance(a, dict)]
+            page = data.get("next") or None
+        return alerts
+
+    def alert_detail(self, alert_id: Any) -> dict[str, Any]:
+        data = self.get(f"/api/v2/ftth/alert/{alert_id}")
+        alert = data.get("alert", data)
+        return alert if isinstance(alert, dict) else {}
+
+    def client(self, client_id: Any) -> dict[str, Any]:
+        clients = self.get(f"/api/v2/client/{client_id}").get("clients") or [{}]
+        return clients[0] if isinstance(clients[0], dict) else {}
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        try:
+            return http.call(method, url, session=self.session, timeout=self.timeout, retries=1, **kwargs)
+        except http.TransportError as exc:
+            raise OltSystemError(f"Sistema de gerência de OLT inacessível: {exc}") from exc
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise OltSystemError("Sistema de gerência de OLT respondeu algo que não é JSON.") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def _serials(value: Any) -> set[str]:
+    hex_sn, vendor_sn = serial_forms(str(value or ""))
+    return {s for s in (hex_sn, vendor_sn) if s}
+
+
+def consult(client: OltSystemClient, olt_name: str, subscribers: Sequence[Subscriber]) -> OltResult:
+    """Match open alerts to `subscribers` by ONU serial. Never raises."""
+    result = OltResult()
+    try:
+        alerts = [a for a in client.open_alerts() if a.get("alert_type") in ALERT_CAUSES]
+        same_olt = [a for a in alerts if olt_name and str(a.get("olt_name", "")).lower() == olt_name.lower()]
+        by_serial = _index_devices(client, same_olt or alerts)
+    except OltSystemError as exc:
+        result.erros.append(str(exc))
+        return result
+    for subscriber in subscribers:
+        alert = next((by_serial[s] for s in _serials(subscriber.onu_mac) if s in by_serial), None)
+        if alert is None:
+            result.erros.append(
+                f"Nenhum alerta aberto no sistema de gerência de OLT para {subscriber.login}."
+            )
+        else:
+            result.evidencias.append(_evidence(subscriber, alert))
+    return result
+
+
+def _index_devices(client: OltSystemClient, alerts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    by_serial: dict[str, dict[str, Any]] = {}
+    for alert in alerts:
+        detail = {**alert, **client.alert_detail(alert.get("id"))}
+        for device in detail.get("affected_devices") or []:
+            onu = device.get("onu_device") if isinstance(device, dict) else None
+            for serial in _serials((onu or {}).get("sn_onu")):
+                by_serial.setdefault(serial, detail)
+    return by_serial
+
+
+def _evidence(subscriber: Subscriber, alert: dict[str, Any]) -> dict[str, Any]:
+    pon = str(alert.get("slot_pon") or alert.get("pon") or "")
+    return {
+        "login": subscriber.login,
+        "olt": str(alert.get("olt_name") or ""),
+        "pon": pon,
+        "cto": str(alert.get("cto_name") or alert.get("cto_id") or ""),
+        "alerta": alert.get("id"),
+        "tipo_alerta": alert.get("alert_type"),
+        "onus_no_alerta": alert.get("total_devices_count"),
+        "causa_bruta": str(alert.get("alert_type")),
+        "caiu_em": str(alert.get("initial_date") or ""),
+        "classificacao": ALERT_CAUSES[str(alert.get("alert_type"))],
+        "fonte": "sistema de gerência de OLT",
+    }
