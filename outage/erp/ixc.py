@@ -8,8 +8,9 @@ reconnection is only ever declared for a login the ERP positively reports as `S`
 
 Consistency rule: the pages are read at slightly different moments, so records move
 between pages as customers connect and drop (churn). Each page repeats `total`; a read is
-accepted when the distinct records received are at least the smallest `total` seen minus
-a churn allowance of max(5, 1 %) and no page that must hold records came back empty.
+accepted when the totals of its pages differ by no more than a churn allowance of
+max(5, 1 %), the distinct records received are at least the smallest `total` minus that
+allowance, and no page that must hold records came back empty.
 Anything else (a missing page, far fewer records than announced) fails the whole cycle.
 """
 
@@ -120,6 +121,12 @@ class IxcReader:
 
     def _check_consistency(self, pages: Sequence[Page], received: int) -> None:
         smallest_total = min(page.total for page in pages)
+        largest_total = max(page.total for page in pages)
+        if largest_total - smallest_total > _allowance(largest_total):
+            raise ErpReadError(
+                f"IXCSoft anunciou totais de {smallest_total} a {largest_total} na mesma leitura: "
+                "resposta inconsistente, ciclo descartado"
+            )
         must_hold = math.ceil(smallest_total / self.page_size)
         for page in pages:
             if page.number <= must_hold and not page.records:
@@ -127,8 +134,7 @@ class IxcReader:
                     f"IXCSoft devolveu a página {page.number} vazia com total {smallest_total}: "
                     "leitura incompleta, ciclo descartado"
                 )
-        allowance = max(CHURN_ABSOLUTE, math.ceil(smallest_total * CHURN_RATIO))
-        if received < smallest_total - allowance:
+        if received < smallest_total - _allowance(smallest_total):
             raise ErpReadError(
                 f"IXCSoft anunciou {smallest_total} registros e entregou {received}: "
                 "resposta inconsistente, ciclo descartado"
@@ -185,6 +191,11 @@ def parse_listing(response: requests.Response, where: str) -> tuple[int, list[di
     except ValueError as exc:
         raise ErpReadError(f"IXCSoft devolveu 'total' inválido em {where}") from exc
     return total, records
+
+
+def _allowance(total: int) -> int:
+    """How far a read may drift from its `total` through ordinary churn between pages."""
+    return max(CHURN_ABSOLUTE, math.ceil(total * CHURN_RATIO))
 
 
 def _clean(text: str) -> str:

@@ -1,0 +1,212 @@
+"""Poll cycles against a fake IXCSoft that is a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from outage.config import Settings
+from outage.db import open_database
+from outage.erp.ixc import IxcReader
+from outage.monitor import CycleFailed, Monitor
+from simulator.ixc import FakeIXC
+from tests.conftest import radusuario
+
+USER, TOKEN = "8", "8:k4n8wkSEGREDO"
+
+
+class Isp:
+    """The ERP side of a small ISP: 40 logins on OLT-A, 40 on OLT-B, all online."""
+
+    def __init__(self, ixc: FakeIXC) -> None:
+        self.ixc = ixc
+        self.records = {n: radusuario(n, "OLT-A" if n <= 40 else "OLT-B", "S") for n in range(1, 81)}
+        self.publish()
+
+    def publish(self) -> None:
+        self.ixc.set_records("radusuarios", list(self.records.values()))
+
+    def set(self, numbers: range | list[int], online: str) -> None:
+        for n in numbers:
+            self.records[n]["online"] = online
+        self.publish()
+
+
+@pytest.fixture
+def ixc() -> Iterator[FakeIXC]:
+    server = FakeIXC(user=USER, token=TOKEN)
+    server.slow_seconds = 1.5  # past IXC_TIMEOUT=1
+    with server:
+        yield server
+
+
+@pytest.fixture
+def isp(ixc: FakeIXC) -> Isp:
+    return Isp(ixc)
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], ixc: FakeIXC) -> Settings:
+    return make_settings(IXC_URL=ixc.url, IXC_USER=USER, IXC_TOKEN=TOKEN, IXC_PAGE_SIZE="7", IXC_TIMEOUT="1")
+
+
+@pytest.fixture
+def conn(settings: Settings) -> Iterator[sqlite3.Connection]:
+    db = open_database(settings.database_path)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def monitor(settings: Settings) -> Monitor:
+    return Monitor(settings, IxcReader(settings), None, ["telegram"])
+
+
+def active(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return conn.execute("SELECT * FROM events WHERE status = 'ativo' ORDER BY conexao").fetchall()
+
+
+def outbox_kinds(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT kind FROM outbox ORDER BY id")]
+
+
+def test_the_first_cycle_records_the_baseline_only(isp: Isp, monitor: Monitor, conn):
+    isp.set(range(1, 6), "N")
+    result = monitor.run_cycle(conn)
+    assert result.baseline
+    assert active(conn) == []
+    assert conn.execute("SELECT COUNT(*) FROM offline_state").fetchone()[0] == 5
+
+
+def test_a_mass_drop_opens_one_event_with_its_alert(isp: Isp, monitor: Monitor, conn):
+    monitor.run_cycle(conn)
+    isp.set(range(1, 11), "N")
+    result = monitor.run_cycle(conn)
+    events = active(conn)
+    assert [e["conexao"] for e in events] == ["OLT-A"]
+    assert sorted(json.loads(events[0]["logins"])) == sorted(f"cliente{n}" for n in range(1, 11))
+    assert result.counts.abertos == 1 and result.counts.novas_quedas == 10
+    assert outbox_kinds(conn) == ["abertura"]
+    payload = json.loads(conn.execute("SELECT payload FROM outbox").fetchone()[0])
+    assert payload["total"] == 10 and payload["conexao"] == "OLT-A"
+
+
+def test_drops_below_the_threshold_open_nothing(isp: Isp, monitor: Monitor, conn):
+    monitor.run_cycle(conn)
+    isp.set([1, 2, 3, 41], "N")
+    monitor.run_cycle(conn)
+    assert active(conn) == []
+    assert outbox_kinds(conn) == []
+
+
+def test_drops_over_two_cycles_count_together(isp: Isp, monitor: Monitor, conn):
+    monitor.run_cycle(conn)
+    isp.set([1, 2], "N")
+    monitor.run_cycle(conn)
+    isp.set([3, 4], "N")
+    monitor.run_cycle(conn)
+    assert [len(json.loads(e["logins"])) for e in active(conn)] == [4]
+
+
+def test_more_drops_grow_the_event(isp: Isp, monitor: Monitor, conn):
+    monitor.run_cycle(conn)
+    isp.set(range(1, 6), "N")
+    monitor.run_cycle(conn)
+    isp.set(range(6, 16), "N")
+    monitor.run_cycle(conn)
+    events = active(conn)
+    assert len(events) == 1
+    assert len(json.loads(events[0]["logins"])) == 15
+    assert outbox_kinds(conn) == ["abertura", "crescimento"]
+
+
+def test_partial_then_full_recovery_resolves_the_event(isp: Isp, monitor: Monitor, conn):
+    monitor.run_cycle(conn)
+    isp.set(range(1, 9), "N")
+    monitor.run_cycle(conn)
+    isp.set(range(1, 5), "S")
+    monitor.run_cycle(conn)
+    event = active(conn)[0]
+    still = conn.execute(
+        "SELECT COUNT(*) FROM event_logins WHERE event_id = ? AND reconectou_em IS NULL", (event["id"],)
+    ).fetchone()[0]
+    assert still == 4
+    isp.set(range(5, 9), "S")
+    monitor.run_cycle(conn)
+    assert active(conn) == []
+    row = conn.execute("SELECT status, resolvido_em FROM events").fetchone()
+    assert row["status"] == "resolvido" and row["resolvido_em"] is not None
+    assert outbox_kinds(conn) == ["abertura", "normalizacao"]
+
+
+def test_sem_status_is_never_a_reconnection(isp: Isp, monitor: Monitor, conn):
+    monitor.run_cycle(conn)
+    isp.set(range(1, 9), "N")
+    monitor.run_cycle(conn)
+    isp.set(range(1, 5), "SS")
+    isp.set(range(5, 9), "")
+    monitor.run_cycle(conn)
+    assert len(active(conn)) == 1
+    assert outbox_kinds(conn) == ["abertura"]
+
+
+@pytest.mark.parametrize(
+    "kind", ["http500", "type_error", "html", "invalid_json", "missing_page", "short", "slow"]
+)
+def test_a_failed_read_changes_nothing_and_never_looks_like_a_recovery(
+    kind, isp: Isp, monitor: Monitor, conn, ixc
+):
+    monitor.run_cycle(conn)
+    isp.set(range(1, 11), "N")
+    monitor.run_cycle(conn)
+    before = [dict(r) for r in conn.execute("SELECT * FROM events")]
+    state_before = conn.execute("SELECT COUNT(*) FROM offline_state").fetchone()[0]
+    ixc.fail(kind, count=10)
+    with pytest.raises(CycleFailed):
+        monitor.run_cycle(conn)
+    assert [dict(r) for r in conn.execute("SELECT * FROM events")] == before
+    assert conn.execute("SELECT COUNT(*) FROM offline_state").fetchone()[0] == state_before
+    assert outbox_kinds(conn) == ["abertura"]
+    last = conn.execute("SELECT ok, erro FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
+    assert last["ok"] == 0 and last["erro"]
+    ixc.clear_faults()
+    monitor.run_cycle(conn)  # the next good cycle diffs against the last good state
+    assert len(active(conn)) == 1
+    assert outbox_kinds(conn) == ["abertura"]
+
+
+def test_an_unreachable_erp_fails_the_cycle(isp: Isp, monitor: Monitor, conn, ixc):
+    monitor.run_cycle(conn)
+    ixc.stop()
+    with pytest.raises(CycleFailed, match="inacessível"):
+        monitor.run_cycle(conn)
+
+
+def test_a_refused_token_fails_the_cycle_with_a_hint(make_settings, ixc: FakeIXC, isp: Isp, conn):
+    bad = make_settings(
+        IXC_URL=ixc.url,
+        IXC_USER=USER,
+        IXC_TOKEN="8:errado",
+        DATABASE_PATH=str(conn.execute("PRAGMA database_list").fetchone()[2]),
+    )
+    with pytest.raises(CycleFailed, match="IXC_TOKEN"):
+        Monitor(bad, IxcReader(bad), None, []).run_cycle(conn)
+
+
+def test_pages_after_the_first_are_fetched_and_deduplicated(isp: Isp, monitor: Monitor, conn, ixc):
+    monitor.run_cycle(conn)
+    isp.set(range(1, 31), "N")
+    monitor.run_cycle(conn)
+    assert len(json.loads(active(conn)[0]["logins"])) == 30
+
+
+def test_a_new_process_continues_from_the_persisted_state(isp: Isp, settings: Settings, conn):
+    Monitor(settings, IxcReader(settings), None, []).run_cycle(conn)
+    isp.set(range(1, 9), "N")
+    Monitor(settings, IxcReader(settings), None, []).run_cycle(conn)
+    isp.set(range(1, 9), "S")
+    Monitor(settings, IxcReader(settings), None, []).run_cycle(conn)
+    assert conn.execute("SELECT status FROM events").fetchone()[0] == "resolvido"
