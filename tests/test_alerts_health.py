@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from outage.alerts.health import outbox_health
+from outage.alerts.outbox import Alert, enqueue
+from outage.channels.registry import configured_channels, startup_warnings
+from outage.config import Settings
+from outage.db import open_database, transaction
+
+T0 = 1_732_256_000.0
+
+
+def database(tmp_path, channels=("telegram:-1001",), count=2):
+    conn = open_database(str(tmp_path / "monitor.db"))
+    with transaction(conn):
+        enqueue(conn, [Alert("causa", {"conexao": f"X{i}"}) for i in range(count)], channels, T0)
+    return conn
+
+
+def test_an_empty_outbox_is_healthy(tmp_path):
+    conn = open_database(str(tmp_path / "monitor.db"))
+    assert outbox_health(conn, T0, 300) | {"problems": []} == {
+        "backlog": 0,
+        "sending": 0,
+        "sent": 0,
+        "failed": 0,
+        "oldest_pending_age": 0.0,
+        "failing_channels": [],
+        "healthy": True,
+        "problems": [],
+    }
+
+
+def test_backlog_within_three_intervals_is_healthy(tmp_path):
+    health = outbox_health(database(tmp_path), T0 + 900, 300)
+    assert health["backlog"] == 2 and health["oldest_pending_age"] == 900
+    assert health["healthy"]
+
+
+def test_an_alert_undelivered_for_more_than_three_intervals_is_unhealthy(tmp_path):
+    health = outbox_health(database(tmp_path), T0 + 901, 300)
+    assert not health["healthy"]
+    assert "aguardando envio" in health["problems"][0]
+
+
+def test_a_destination_whose_last_alert_failed_is_unhealthy_until_one_goes_through(tmp_path):
+    conn = database(tmp_path)
+    conn.execute("UPDATE outbox SET status = 'falhou', last_error = 'chat not found' WHERE id = 1")
+    health = outbox_health(conn, T0, 300)
+    assert (health["failed"], health["failing_channels"], health["healthy"]) == (1, ["telegram:-1001"], False)
+    conn.execute("UPDATE outbox SET status = 'enviado' WHERE id = 2")
+    health = outbox_health(conn, T0, 300)
+    assert (health["failed"], health["failing_channels"], health["healthy"]) == (1, [], True)
+
+
+def test_failed_customer_notices_do_not_make_the_noc_unhealthy(tmp_path):
+    conn = open_database(str(tmp_path / "monitor.db"))
+    with transaction(conn):
+        enqueue(conn, [Alert("hsm_cliente", {"to": "5511987654321", "template": "114"})], ["hsm"], T0)
+    conn.execute("UPDATE outbox SET status = 'falhou'")
+    health = outbox_health(conn, T0, 300)
+    assert health["failed"] == 1 and health["healthy"]
+
+
+def test_configured_channels_name_one_destination_per_chat_number_and_route():
+    settings = Settings(
+        telegram_bot_token="1:abc",
+        telegram_chat_ids=("-1001", "-1002"),
+        whatsapp_token="tok",
+        whatsapp_phone_number_id="1055",
+        whatsapp_noc_numbers=("5511987654321",),
+        url_hsm="http://hsm.local/send",
+        token_hsm="t",
+        hsm_noc_template="200",
+        alert_service_url="http://alertas.local",
+    )
+    assert configured_channels(settings) == [
+        "telegram:-1001",
+        "telegram:-1002",
+        "whatsapp_cloud:5511987654321",
+        "hsm:5511987654321",
+        "alert_service:telegram",
+        "alert_service:whatsapp",
+    ]
+    assert startup_warnings(settings) == []
+
+
+def test_no_channel_configured_gives_an_empty_list_and_a_warning():
+    assert configured_channels(Settings()) == []
+    [warning] = startup_warnings(Settings())
+    assert "Nenhum canal de alerta configurado" in warning
