@@ -51,7 +51,7 @@ def _project_root() -> str:
 
 def _install_outbox_health(app: Flask) -> None:
     try:
-        from outage.alerts.sender import outbox_health
+        from outage.alerts.health import outbox_health
     except ImportError:
         return
     app.config["OUTBOX_HEALTH"] = outbox_health

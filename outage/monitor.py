@@ -15,13 +15,14 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from outage import store
 from outage.alerts import outbox
 from outage.alerts.outbox import Alert
+from outage.alerts.storm import summarize_if_storm
 from outage.cause.base import CauseAnalyzer, CauseReport
 from outage.config import Settings
 from outage.db import transaction
@@ -162,11 +163,32 @@ class Monitor:
         futures = {pool.submit(_safe_analyze, analyzer, o.subs, deadline): o for o in decision.opened}
         done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 1.0)
         pool.shutdown(wait=False, cancel_futures=True)
+        causes: dict[str, CauseReport] = {}
         for future, opening in futures.items():
             report = future.result() if future in done else _late_report(self.settings)
+            causes[opening.event_id] = report
             self._save_cause(
                 conn, opening.event_id, opening.conexao, len(opening.subs), report, opening.alert, storm
             )
+        summary = next((a for a in alerts if a.kind == outbox.SUMMARY), None)
+        if summary is not None and summary.event_id:
+            self._refresh_summary(conn, decision, summary, causes)
+
+    def _refresh_summary(
+        self, conn: sqlite3.Connection, decision: Decision, summary: Alert, causes: dict[str, CauseReport]
+    ) -> None:
+        """Put the causes found into a storm summary that has not been sent yet."""
+        by_conexao = {o.conexao: causes[o.event_id] for o in decision.opened if o.event_id in causes}
+        eventos = []
+        for item in summary.payload["eventos"]:
+            report = by_conexao.get(item["conexao"])
+            if report is not None:
+                item = {**item, "motivo": report.motivo, "local": report.local}
+            eventos.append(item)
+        payload = {**summary.payload, "eventos": eventos}
+        assert summary.event_id is not None
+        with transaction(conn):
+            outbox.refresh_pending_payload(conn, summary.event_id, outbox.SUMMARY, payload)
 
     def _save_cause(
         self,
@@ -219,21 +241,15 @@ def _new_id() -> str:
 
 
 def build_alerts(decision: Decision, settings: Settings, now: float, cycle_id: int) -> list[Alert]:
-    """The NOC alerts of one decision; more than STORM_THRESHOLD openings become one summary."""
-    alerts: list[Alert] = []
-    openings = [o for o in decision.opened if o.alert]
-    if len(openings) > settings.storm_threshold:
-        eventos = [
-            {"conexao": o.conexao, "total": len(o.subs), "motivo": CAUSE_UNKNOWN, "local": ""}
-            for o in openings
-        ]
-        total = sum(len(o.subs) for o in openings)
-        alerts.append(
-            Alert(outbox.SUMMARY, {"eventos": eventos, "total_clientes": total}, f"ciclo-{cycle_id}")
-        )
-    else:
-        for o in openings:
-            alerts.append(Alert(outbox.OPENING, _opening_payload(o.conexao, o.subs, now), o.event_id))
+    """The NOC alerts of one decision; more than STORM_THRESHOLD openings become one summary.
+
+    A summary carries `ciclo-<id>` as its event id, so the cause step can refresh it.
+    """
+    alerts = [
+        Alert(outbox.OPENING, _opening_payload(o.conexao, o.subs, now), o.event_id)
+        for o in decision.opened
+        if o.alert
+    ]
     for g in decision.grown:
         if g.alert:
             payload = {
@@ -253,7 +269,10 @@ def build_alerts(decision: Decision, settings: Settings, now: float, cycle_id: i
                 "duracao": now - r.opened_at,
             }
             alerts.append(Alert(outbox.NORMALIZATION, payload, r.event_id))
-    return alerts
+    return [
+        replace(a, event_id=f"ciclo-{cycle_id}") if a.kind == outbox.SUMMARY else a
+        for a in summarize_if_storm(alerts, settings.storm_threshold)
+    ]
 
 
 def _opening_payload(conexao: str, subs: Sequence[Subscriber], now: float) -> dict[str, object]:

@@ -34,7 +34,7 @@ class OutboxSender(Protocol):
 
 
 def configured_channels(settings: Settings) -> list[str]:
-    from outage.channels import configured_channels as channels
+    from outage.channels.registry import configured_channels as channels
 
     return list(channels(settings))
 
