@@ -389,6 +389,7 @@ class _HuaweiSession(_CliSession):
         if answer is not None and answer.strip().lower() == "y":
             self.write("\n  Check whether system data has been changed. Please save data before logout.")
             self.write("\n  Configuration console exit, please retry to log on\n")
+            time.sleep(0.1)  # like the device, let the client read the goodbye before closing
             self.closed = True
 
     def _display(self, command: str, words: list[str]) -> None:
