@@ -295,6 +295,14 @@ class FakeIXC(RestartableServer):
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    def reset(self) -> None:
+        """Forget faults, the request log and delays (to share one server across tests)."""
+        self.faults.clear()
+        with self._lock:
+            self.requests.clear()
+        self.page_delay = 0.0
+        self.slow_seconds = 5.0
+
     # -- request handling
 
     def _listar(self, table: str) -> Response:
