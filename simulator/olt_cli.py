@@ -19,6 +19,7 @@ then never print anything), wrong credentials are rejected; counters `sessions_o
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -191,6 +192,9 @@ class OltEmulator:
 
     def _serve(self, sock: socket.socket) -> None:
         transport = paramiko.Transport(sock)
+        # A client dropping the connection is normal here: keep paramiko's tracebacks quiet.
+        transport.set_log_channel("simulator.olt_cli.transport")
+        logging.getLogger("simulator.olt_cli.transport").setLevel(logging.CRITICAL)
         transport.add_server_key(_host_key())
         with self._lock:
             self._transports.append(transport)

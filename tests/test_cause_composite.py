@@ -236,3 +236,11 @@ def test_wrong_olt_system_credentials_are_a_reason_not_an_exception(tmp_path):
     assert report.motivo == "indeterminado"
     assert any("Login no sistema de gerência de OLT recusado" in e for e in report.erros)
     assert not any("errada" in e for e in report.erros)
+
+
+def test_pons_known_only_from_the_sample_are_marked_as_such():
+    subs = [sub("a"), sub("b"), sub("c")]
+    evidences = [{"login": "a", "pon": "0/1/5"}, {"login": "b", "pon": "0/1/6"}]
+    local, detail = describe_place(subs, evidences, {"1": "OLT-CENTRO"}, "energia")
+    assert local == "PONs 0/1/5 e 0/1/6 da OLT-CENTRO (pela amostra)"
+    assert detail["pon_pela_amostra"] is True

@@ -104,6 +104,14 @@ def test_huawei_power_cut_is_energia_with_evidence_and_one_session(huawei_onus):
     assert ev["ana0"]["fsp"] == "0/1/0" and ev["ana0"]["causa_bruta"] == "dying-gasp"
     assert ev["ana0"]["caiu_em"].startswith("2026-03-05 09:55:28")
     assert ev["caio10"]["classificacao"] == "sem_voto"
+    # Each port found by description is read once; its summary answers for the other ONUs on it.
+    assert [c for c in olt.commands if c.startswith("display")] == [
+        "display ont info by-desc ana0",
+        "display ont info summary 0/1/0",
+        "display ont info by-desc bia9",
+        "display ont info summary 0/1/1",
+    ]
+    assert report.local == "PONs 0/1/0 e 0/1/1 da OLT-CENTRO"
 
 
 def test_huawei_reads_a_whole_pon_with_one_summary_when_the_erp_names_the_port():

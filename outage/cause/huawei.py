@@ -1,9 +1,10 @@
 """Huawei SmartAX: find each sampled ONU, read its `Last down cause`, one session per OLT.
 
 Where the ERP gives the PON (`interface_transmissao` like `0/1/2`) the whole port is read
-with one `display ont info summary F/S/P`; ONUs without a PON, or missing from that port,
-are found by description (= login, `display ont info by-desc`) or by serial (`by-sn`) and
-read with `display ont info F S P ID` (or the port summary when several share a port).
+with one `display ont info summary F/S/P`. ONUs without a PON, or missing from that port,
+are found one at a time by description (= login, `display ont info by-desc`) or by serial
+(`by-sn`); the port found is then read with one summary, which also answers for the other
+pending ONUs on it (the last one alone is read with `display ont info F S P ID`).
 """
 
 from __future__ import annotations
@@ -41,15 +42,20 @@ def consult(cli: Cli, subscribers: Sequence[Subscriber]) -> OltResult:
     targets = [_Target(s, fsp=normalize_fsp(s.interface_transmissao)) for s in subscribers]
     pending = _read_known_ports(cli, [t for t in targets if t.fsp], result)
     pending += [t for t in targets if not t.fsp]
-    located = [t for t in pending if _locate(cli, t, result)]
-    by_port: dict[str, list[_Target]] = defaultdict(list)
-    for target in located:
-        by_port[target.fsp].append(target)
-    for fsp, members in by_port.items():
-        if len(members) > 1:
-            _read_port(cli, fsp, members, result)
-        else:
-            _read_one(cli, members[0], result)
+    while pending:
+        target = pending.pop(0)
+        if not _locate(cli, target, result):
+            continue
+        if not pending:
+            _read_one(cli, target, result)
+            break
+        # One summary of the port just found may also answer for other pending ONUs.
+        pending = _read_port(cli, target.fsp, [target, *pending], result, report_missing=False)
+        if target in pending:
+            pending.remove(target)
+            result.erros.append(
+                f"ONU de {target.subscriber.login} sumiu da PON {target.fsp} da OLT {cli.olt.name}."
+            )
     return result
 
 

@@ -69,8 +69,13 @@ def _pon(subscriber: Subscriber, evidence: Mapping[str, Any]) -> str:
 def _within_olt(
     olt: str, pons: set[str], total: int, motivo: str, evidences: Sequence[Mapping[str, Any]]
 ) -> tuple[str, dict[str, Any]]:
-    if "" in pons:
+    known = pons - {""}
+    if not known:
         return f"{olt} (PON desconhecida)", {"nivel": "olt", "olt": olt, "onus": total}
+    if len(known) < len(pons):
+        # Only the sampled ONUs' PONs are known (from the OLT): say so.
+        partial_text, partial = _within_olt(olt, known, total, motivo, evidences)
+        return f"{partial_text} (pela amostra)", {**partial, "pon_pela_amostra": True}
     if len(pons) == 1:
         pon = next(iter(pons))
         detail: dict[str, Any] = {"nivel": "pon", "olt": olt, "pon": pon, "onus": total}
