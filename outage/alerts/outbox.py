@@ -72,12 +72,24 @@ def refresh_pending_payload(
 
 
 def pending_rows(conn: sqlite3.Connection, limit: int = 2000) -> list[sqlite3.Row]:
-    """Pending rows in the order they were written (due or not)."""
+    """The oldest pending row of each destination, in the order written (due or not); for
+    channels without a target every pending row, since the target is in the payload.
+    The payload is included
+    only for rows whose channel names no target (the target is the payload's `to`)."""
     return conn.execute(
-        "SELECT id, channel, kind, event_id, payload, attempts, next_attempt_at, created_at"
-        " FROM outbox WHERE status = 'pendente' ORDER BY id LIMIT ?",
+        "SELECT id, channel, kind, attempts, next_attempt_at, created_at,"
+        " CASE WHEN instr(channel, ':') = 0 THEN payload END AS payload"
+        " FROM outbox WHERE status = 'pendente' AND (instr(channel, ':') = 0 OR id IN"
+        " (SELECT MIN(id) FROM outbox WHERE status = 'pendente' GROUP BY channel)) ORDER BY id LIMIT ?",
         (limit,),
     ).fetchall()
+
+
+def payloads_of(conn: sqlite3.Connection, row_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The decoded payloads of some rows, by id."""
+    marks = ",".join("?" for _ in row_ids)
+    rows = conn.execute(f"SELECT id, payload FROM outbox WHERE id IN ({marks})", row_ids)  # noqa: S608
+    return {int(row["id"]): dict(json.loads(row["payload"])) for row in rows}
 
 
 def claim(conn: sqlite3.Connection, row_id: int, worker: str, now: float) -> bool:

@@ -37,8 +37,8 @@ from outage.alerts import outbox
 from outage.channels.base import Channel, Receipt
 from outage.channels.registry import build_channels, split_channel
 from outage.config import Settings
-from outage.db import open_database
-from outage.http import TransportError, new_session, redact
+from outage.db import open_database, transaction
+from outage.http import TransportError, new_session
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +82,15 @@ class Pacer:
         return max(self._free_at.get(key, 0.0), self._free_at.get((key[0], "*"), 0.0))
 
     def consume(self, key: Key, channel: Channel, now: float) -> None:
-        self._free_at[key] = max(self._free_at.get(key, 0.0), now) + channel.target_interval
-        provider = (key[0], "*")
-        self._free_at[provider] = max(self._free_at.get(provider, 0.0), now) + channel.provider_interval
+        self._advance(key, channel.target_interval, now)
+        self._advance((key[0], "*"), channel.provider_interval, now)
+
+    def _advance(self, key: Key, interval: float, now: float) -> None:
+        """Next slot on a fixed grid: a send a little late (by less than one interval) does
+        not push later slots back, so the rate stays at the limit and never above it."""
+        free_at = self._free_at.get(key, 0.0)
+        start = free_at if 0.0 <= now - free_at < interval else max(free_at, now)
+        self._free_at[key] = start + interval
 
     def hold(self, key: Key, until: float) -> None:
         """After a refused send: the provider's wait replaces the pacing (it did not count)."""
@@ -157,47 +163,62 @@ class Sender:
         """Claim and submit what is ready; return when the next waiting row becomes ready."""
         busy = {job.key for job in self._in_flight.values()}
         wake: float | None = None
+        ready: list[tuple[Any, Key]] = []
         for row in outbox.pending_rows(self._conn):
-            payload = None if ":" in row["channel"] else json.loads(row["payload"])
-            provider, target = split_channel(row["channel"], payload or {})
-            key = (provider, target)
+            payload = json.loads(row["payload"]) if row["payload"] is not None else {}
+            key = split_channel(row["channel"], payload)
             if key in busy:
                 continue
             busy.add(key)  # only the oldest pending row of a destination may go next
-            ready = max(float(row["next_attempt_at"]), self._pacer.ready_at(key))
-            if ready > now:
-                wake = ready if wake is None else min(wake, ready)
-                continue
-            self._start(row, key, payload, now, stats)
+            at = max(float(row["next_attempt_at"]), self._pacer.ready_at(key))
+            if at > now:
+                wake = at if wake is None else min(wake, at)
+            else:
+                ready.append((row, key))
+        if ready:
+            self._start(ready, now, stats)
         return wake
 
-    def _start(self, row: Any, key: Key, payload: Any, now: float, stats: DeliveryStats) -> None:
-        if not outbox.claim(self._conn, row["id"], self.worker_id, now):
-            stats.lost_claims += 1
-            return
-        job = _Job(row["id"], key, row["kind"], float(row["created_at"]), int(row["attempts"]) + 1)
-        channel = self._channels.get(key[0])
-        if channel is None or not key[1]:
-            reason = f"canal {key[0]!r} não configurado" if channel is None else "destino ausente"
-            self._fail(job, reason, stats)
-            return
-        self._pacer.consume(key, channel, now)
-        body = payload if payload is not None else json.loads(row["payload"])
-        future = self._pool.submit(channel.send, key[1], row["kind"], body)
-        self._in_flight[future] = job
+    def _start(self, ready: list[tuple[Any, Key]], now: float, stats: DeliveryStats) -> None:
+        """Claim the ready rows in one transaction, then hand them to the pool."""
+        with transaction(self._conn):
+            claimed = [
+                (row, key) for row, key in ready if outbox.claim(self._conn, row["id"], self.worker_id, now)
+            ]
+            payloads = outbox.payloads_of(self._conn, [row["id"] for row, _ in claimed]) if claimed else {}
+        stats.lost_claims += len(ready) - len(claimed)
+        for row, key in claimed:
+            job = _Job(row["id"], key, row["kind"], float(row["created_at"]), int(row["attempts"]) + 1)
+            channel = self._channels.get(key[0])
+            if channel is None or not key[1]:
+                reason = f"canal {key[0]!r} não configurado" if channel is None else "destino ausente"
+                self._finish([(job, TransportError(reason, permanent=True))], stats)
+                continue
+            self._pacer.consume(key, channel, now)
+            self._in_flight[self._pool.submit(channel.send, key[1], row["kind"], payloads[row["id"]])] = job
 
     def _collect(self, stats: DeliveryStats) -> None:
+        """Store the outcome of every finished send, in one transaction."""
+        outcomes: list[tuple[_Job, Receipt | TransportError]] = []
         for future in [f for f in self._in_flight if f.done()]:
             job = self._in_flight.pop(future)
             try:
-                receipt = future.result()
+                outcomes.append((job, future.result()))
             except TransportError as error:
-                self._handle_error(job, error, stats)
+                outcomes.append((job, error))
             except Exception as error:  # a bug while rendering or sending: retrying will not help
                 log.exception("Erro interno ao enviar o alerta %d.", job.row_id)
-                self._fail(job, f"erro interno: {redact(repr(error))}", stats)
-            else:
-                self._succeed(job, receipt, stats)
+                outcomes.append((job, TransportError(f"erro interno: {error!r}", permanent=True)))
+        if outcomes:
+            self._finish(outcomes, stats)
+
+    def _finish(self, outcomes: list[tuple[_Job, Receipt | TransportError]], stats: DeliveryStats) -> None:
+        with transaction(self._conn):
+            for job, outcome in outcomes:
+                if isinstance(outcome, Receipt):
+                    self._succeed(job, outcome, stats)
+                else:
+                    self._handle_error(job, outcome, stats)
 
     # --- outcomes ---------------------------------------------------------------------
 
