@@ -218,3 +218,31 @@ def test_the_emulator_sees_onu_state_changes_live_through_a_callable_provider():
     assert first.motivo == "indeterminado"  # a tie
     assert second.motivo == "energia"
     assert olt.sessions_opened == 2
+
+
+def test_a_rejected_command_raises_command_rejected_with_the_device_error():
+    from outage.cause.ssh import CommandRejected, open_cli
+
+    with OltEmulator("huawei", [onu("0/1/0", 1, "a", "LOS")]) as olt, open_cli(entry(olt), 10) as cli:
+        with pytest.raises(CommandRejected, match="% Parameter error"):
+            cli.run("display ont info 0 1 0 abc")
+        assert "Last down cause" in cli.run("display ont info 0 1 0 1")
+
+
+def test_the_zte_emulator_pages_until_terminal_length_0():
+    many = [onu("1/2/1", i, f"z{i}", "LOS") for i in range(1, 30)]
+    with OltEmulator("zte", many, page_lines=10) as olt:
+        conn = ConnectHandler(
+            device_type="terminal_server", host=olt.host, port=olt.port, username="noc", password="noc-secret"
+        )
+        conn.write_channel("show gpon onu state gpon-olt_1/2/1\n")
+        paged = conn.read_until_pattern(r"--More--")
+        conn.write_channel("q")
+        conn.read_until_pattern(r"ZXAN#")
+        conn.write_channel("terminal length 0\n")
+        conn.read_until_pattern(r"ZXAN#")
+        conn.write_channel("show gpon onu state gpon-olt_1/2/1\n")
+        whole = conn.read_until_pattern(r"ONU Number: 29/29")
+        conn.disconnect()
+    assert "ONU Number" not in paged
+    assert "--More--" not in whole
