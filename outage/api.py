@@ -12,6 +12,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -19,6 +20,7 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from outage import store
 from outage.config import Settings
 from outage.db import connect
 from outage.monitor import LOCAL_TZ
@@ -58,21 +60,40 @@ def error(message: str, status: int) -> tuple[Response, int]:
     return jsonify({"erro": message}), status
 
 
-def requires_reader(view: F) -> F:
-    """Bearer token, or a dashboard session with at least read access."""
+def requires(role: str) -> Callable[[F], F]:
+    """Guard a view: `leitura` < `operador` < `admin`.
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        check = current_app.config.get("AUTH_CHECK")
-        if check is not None:
-            denied = check("leitura")
-            if denied is not None:
-                return denied
-        elif settings().api_token and not bearer_ok():
-            return error("autenticação necessária: envie Authorization: Bearer <API_TOKEN>", 401)
-        return view(*args, **kwargs)
+    When the dashboard's auth is installed (`app.config["AUTH_CHECK"]`, see `outage.auth`)
+    it decides (session or Bearer token). Otherwise a Bearer `API_TOKEN` is required when
+    set, and the routes are open when it is not (as in the seed). `current_user()` then
+    names who acted.
+    """
 
-    return cast(F, wrapper)
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            check = current_app.config.get("AUTH_CHECK")
+            if check is not None:
+                denied = check(role)
+                if denied is not None:
+                    return denied
+            elif settings().api_token:
+                if not bearer_ok():
+                    return error("autenticação necessária: envie Authorization: Bearer <API_TOKEN>", 401)
+                g.user = "api"
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorator
+
+
+requires_reader = requires("leitura")
+
+
+def current_user() -> str:
+    """Who is acting: the dashboard user, `api` for a Bearer token, `anonimo` on open routes."""
+    return str(g.get("user", "anonimo"))
 
 
 def bearer_ok() -> bool:
@@ -121,13 +142,14 @@ def event_detail(event_id: str) -> Response | tuple[Response, int]:
     if row is None:
         return error("evento não encontrado", 404)
     event = serialize_events(db, [row])[0]
+    back = dict(
+        db.execute(
+            "SELECT login, reconectou_em FROM event_reconnections WHERE event_id = ?", (event_id,)
+        ).fetchall()
+    )
     event["clientes"] = [
-        dict(r)
-        for r in db.execute(
-            "SELECT login, id_cliente, id_contrato, id_transmissor, onu_mac, interface_transmissao, id_caixa_ftth,"
-            " ultima_conexao_final, caiu_em, reconectou_em FROM event_logins WHERE event_id = ? ORDER BY login",
-            (event_id,),
-        )
+        {**asdict(sub), "caiu_em": dropped_at, "reconectou_em": back.get(sub.login)}
+        for sub, dropped_at in store.event_subscribers(db, event_id)
     ]
     event["alertas"] = [
         dict(r)
@@ -144,14 +166,13 @@ def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[di
     """Events as the API shows them: the seed's fields first, then ours."""
     ids = [row["id"] for row in rows]
     offline: dict[str, list[str]] = {event_id: [] for event_id in ids}
-    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
-        marks = ",".join("?" for _ in chunk)
-        for event_id, login in db.execute(
-            f"SELECT event_id, login FROM event_logins WHERE reconectou_em IS NULL AND event_id IN ({marks})"  # noqa: S608
-            " ORDER BY login",
-            chunk,
+    if any(row["status"] == "ativo" for row in rows):
+        # offline logins of active events are the persisted state's rows tagged with them
+        for login, event_id in db.execute(
+            "SELECT login, event_id FROM offline_state WHERE event_id IS NOT NULL ORDER BY login"
         ):
-            offline[event_id].append(login)
+            if event_id in offline:
+                offline[event_id].append(login)
     now = time.time()
     result = []
     for row in rows:

@@ -99,7 +99,7 @@ class Resolution:
 @dataclass
 class Decision:
     baseline: bool = False
-    upserts: list[OfflineEntry] = field(default_factory=list)
+    upserts: dict[str, OfflineEntry] = field(default_factory=dict)  # by login
     deletes: list[str] = field(default_factory=list)
     new_drops: int = 0
     reconnected: int = 0
@@ -136,7 +136,7 @@ def _record_baseline(state: MonitorState, offline_now: dict[str, Subscriber], de
     state.offline = {login: OfflineEntry(sub, None) for login, sub in offline_now.items()}
     state.baseline_done = True
     decision.baseline = True
-    decision.upserts = list(state.offline.values())
+    decision.upserts = dict(state.offline)
 
 
 def _apply_reconnections(
@@ -169,21 +169,26 @@ def _apply_drops(
     """Record new drops; returns the connections that got one."""
     touched: set[str] = set()
     offline = state.offline
-    for login, sub in offline_now.items():
-        entry = offline.get(login)
-        if entry is not None:
-            if entry.sub != sub:  # the ERP changed a field (e.g. a new CTO): keep it current
-                entry.sub = sub
-                decision.upserts.append(entry)
-            continue
-        stale = bool(rules.stale_before) and _ended_before(sub.ultima_conexao_final, rules.stale_before)
+    upserts = decision.upserts
+    for login in offline_now.keys() & offline.keys():
+        entry, sub = offline[login], offline_now[login]
+        if entry.sub != sub:  # the ERP changed a field (e.g. a new CTO): keep it current
+            entry.sub = sub
+            upserts[login] = entry
+    stale_before = rules.stale_before
+    events = state.events
+    for login in offline_now.keys() - offline.keys():
+        sub = offline_now[login]
+        ended = sub.ultima_conexao_final
+        # text order is time order for "YYYY-MM-DD HH:MM:SS"; "0000-..." means never
+        stale = bool(stale_before) and len(ended) == 19 and ended[0] != "0" and ended < stale_before
         entry = OfflineEntry(sub, None if stale else now)
         offline[login] = entry
-        decision.upserts.append(entry)
+        upserts[login] = entry
         if stale:
             continue
         decision.new_drops += 1
-        event = state.events.get(sub.conexao)
+        event = events.get(sub.conexao)
         if event is not None and login in event.logins:
             entry.event_id = event.id  # back offline inside its own event: not growth
             event.offline.add(login)
@@ -244,22 +249,20 @@ def _open(
         suppressed=not alert,
     )
     state.events[conexao] = event
-    entries.sort(key=lambda e: e.sub.login)
     for entry in entries:
         entry.event_id = event.id
-        decision.upserts.append(entry)
+        decision.upserts[entry.sub.login] = entry
     decision.opened.append(Opening(event.id, conexao, [e.sub for e in entries], alert))
 
 
 def _grow(event: ActiveEvent, entries: list[OfflineEntry], rules: Rules, decision: Decision) -> None:
     if not entries:
         return
-    entries.sort(key=lambda e: e.sub.login)
     for entry in entries:
         entry.event_id = event.id
         event.logins.add(entry.sub.login)
         event.offline.add(entry.sub.login)
-        decision.upserts.append(entry)
+        decision.upserts[entry.sub.login] = entry
     alert = not event.suppressed and len(event.logins) - event.announced >= rules.growth_alert_min
     if alert:
         event.announced = len(event.logins)
@@ -274,15 +277,3 @@ def _resolve_finished(state: MonitorState, decision: Decision) -> None:
         decision.resolved.append(
             Resolution(event.id, conexao, event.opened_at, len(event.logins), not event.suppressed)
         )
-
-
-def _ended_before(ultima_conexao_final: str, stale_before: str) -> bool:
-    """True when the ERP's session end (local time text) is a real date older than the limit.
-
-    Both are `YYYY-MM-DD HH:MM:SS`, so text order is time order; `0000-...` and anything
-    unparseable-looking never count as stale (we then trust our own observation).
-    """
-    value = ultima_conexao_final.strip()
-    if len(value) != 19 or value.startswith("0000") or value[4] != "-":
-        return False
-    return value < stale_before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 UNKNOWN_CONNECTION = "Desconhecida"
@@ -33,3 +34,34 @@ class Subscriber:
 
 
 SUBSCRIBER_FIELDS = tuple(Subscriber.__dataclass_fields__)
+SEPARATOR = "\x1f"  # ASCII unit separator: never part of an ERP value (readers strip it)
+_values = operator.attrgetter(*SUBSCRIBER_FIELDS)
+
+
+def pack(sub: Subscriber) -> str:
+    """The subscriber's fields as one string, for one-column storage."""
+    return SEPARATOR.join(_values(sub))
+
+
+def unpack(data: str) -> Subscriber:
+    """The inverse of `pack`."""
+    return Subscriber(*data.split(SEPARATOR))
+
+
+RECORD_SEPARATOR = "\x1e"
+_FIELD_COUNT = len(SUBSCRIBER_FIELDS)
+
+
+def pack_dropped(subs: list[Subscriber], dropped_at: float) -> str:
+    """Subscribers with the time they dropped, as one text (see `unpack_dropped`)."""
+    suffix = f"{SEPARATOR}{dropped_at!r}"
+    return RECORD_SEPARATOR.join(pack(sub) + suffix for sub in subs)
+
+
+def unpack_dropped(blob: str) -> list[tuple[Subscriber, float]]:
+    """The inverse of `pack_dropped` (concatenations of its outputs joined by U+001E too)."""
+    result = []
+    for record in blob.split(RECORD_SEPARATOR) if blob else ():
+        values = record.split(SEPARATOR)
+        result.append((Subscriber(*values[:_FIELD_COUNT]), float(values[_FIELD_COUNT])))
+    return result

@@ -10,26 +10,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from outage.alerts import outbox
 from outage.db import transaction
 from outage.detector import ActiveEvent, Decision, MonitorState, OfflineEntry
-from outage.model import SUBSCRIBER_FIELDS, Subscriber
-
-_STATE_COLUMNS = (*SUBSCRIBER_FIELDS, "dropped_at", "event_id")
-_EVENT_LOGIN_COLUMNS = (
-    "login",
-    "id_cliente",
-    "id_contrato",
-    "id_transmissor",
-    "onu_mac",
-    "interface_transmissao",
-    "id_caixa_ftth",
-    "ultima_conexao_final",
-)
+from outage.model import RECORD_SEPARATOR, Subscriber, pack, pack_dropped, unpack, unpack_dropped
 
 
 class LeaseLost(Exception):
@@ -71,11 +59,10 @@ class StateStore:
 
 def load_state(conn: sqlite3.Connection) -> MonitorState:
     state = MonitorState(baseline_done=get_meta(conn, "baseline_done", "0") == "1")
-    columns = ", ".join(_STATE_COLUMNS)
-    n = len(SUBSCRIBER_FIELDS)
-    for row in conn.execute(f"SELECT {columns} FROM offline_state"):  # noqa: S608 - fixed names
-        sub = Subscriber(*row[:n])
-        state.offline[sub.login] = OfflineEntry(sub, row[n], row[n + 1])
+    for login, data, dropped_at, event_id in conn.execute(
+        "SELECT login, data, dropped_at, event_id FROM offline_state"
+    ):
+        state.offline[login] = OfflineEntry(unpack(data), dropped_at, event_id)
     for row in conn.execute(
         "SELECT id, conexao, timestamp, anunciados, alerta_suprimido FROM events WHERE status = 'ativo'"
     ):
@@ -89,14 +76,12 @@ def load_state(conn: sqlite3.Connection) -> MonitorState:
             suppressed=bool(row["alerta_suprimido"]),
         )
     by_id = {event.id: event for event in state.events.values()}
-    for row in conn.execute(
-        "SELECT el.event_id, el.login, el.reconectou_em FROM event_logins el"
-        " JOIN events e ON e.id = el.event_id WHERE e.status = 'ativo'"
-    ):
-        event = by_id[row[0]]
-        event.logins.add(row[1])
-        if row[2] is None:
-            event.offline.add(row[1])
+    for row in conn.execute("SELECT id, logins FROM events WHERE status = 'ativo'"):
+        by_id[row[0]].logins = set(json.loads(row[1]))
+    for login, entry in state.offline.items():
+        event = by_id.get(entry.event_id or "")
+        if event is not None:
+            event.offline.add(login)
     for row in conn.execute("SELECT conexao, last_alert_at FROM opening_alerts"):
         state.last_opening_alert[row[0]] = row[1]
     return state
@@ -145,10 +130,10 @@ def _check_lease(conn: sqlite3.Connection, holder: str, now: float) -> None:
 
 def _save_offline(conn: sqlite3.Connection, decision: Decision) -> None:
     if decision.upserts:
-        placeholders = ", ".join("?" for _ in _STATE_COLUMNS)
         conn.executemany(
-            f"INSERT OR REPLACE INTO offline_state ({', '.join(_STATE_COLUMNS)}) VALUES ({placeholders})",  # noqa: S608
-            [(*_sub_values(e.sub), e.dropped_at, e.event_id) for e in decision.upserts],
+            "INSERT OR REPLACE INTO offline_state (login, data, dropped_at, event_id) VALUES (?, ?, ?, ?)",
+            # sorted by the primary key: SQLite then appends instead of splitting pages
+            _state_rows(decision.upserts),
         )
     if decision.deletes:
         conn.executemany(
@@ -156,8 +141,10 @@ def _save_offline(conn: sqlite3.Connection, decision: Decision) -> None:
         )
 
 
-def _sub_values(sub: Subscriber) -> tuple[str, ...]:
-    return tuple(getattr(sub, name) for name in SUBSCRIBER_FIELDS)
+def _state_rows(upserts: dict[str, OfflineEntry]) -> Iterator[tuple[str, str, float | None, str | None]]:
+    for login in sorted(upserts):  # sorting the keys alone is several times cheaper than the items
+        entry = upserts[login]
+        yield login, pack(entry.sub), entry.dropped_at, entry.event_id
 
 
 def _save_events(conn: sqlite3.Connection, state: MonitorState, decision: Decision, now: float) -> None:
@@ -165,7 +152,7 @@ def _save_events(conn: sqlite3.Connection, state: MonitorState, decision: Decisi
         logins = sorted(s.login for s in opening.subs)
         conn.execute(
             "INSERT INTO events (id, conexao, timestamp, status, logins, atualizado_em, anunciados,"
-            " alerta_suprimido) VALUES (?, ?, ?, 'ativo', ?, ?, ?, ?)",
+            " alerta_suprimido, clientes) VALUES (?, ?, ?, 'ativo', ?, ?, ?, ?, ?)",
             (
                 opening.event_id,
                 opening.conexao,
@@ -174,9 +161,9 @@ def _save_events(conn: sqlite3.Connection, state: MonitorState, decision: Decisi
                 now,
                 len(logins),
                 int(not opening.alert),
+                pack_dropped(opening.subs, now),
             ),
         )
-        _insert_event_logins(conn, opening.event_id, opening.subs, now)
         if opening.alert:
             conn.execute(
                 "INSERT INTO opening_alerts (conexao, last_alert_at) VALUES (?, ?)"
@@ -185,13 +172,19 @@ def _save_events(conn: sqlite3.Connection, state: MonitorState, decision: Decisi
             )
     for growth in decision.grown:
         event = state.events[growth.conexao]
-        _insert_event_logins(conn, growth.event_id, growth.subs, now)
         conn.execute(
-            "UPDATE events SET logins = ?, anunciados = ?, atualizado_em = ? WHERE id = ?",
-            (json.dumps(sorted(event.logins)), event.announced, now, growth.event_id),
+            "UPDATE events SET logins = ?, anunciados = ?, atualizado_em = ?,"
+            " clientes = clientes || ? || ? WHERE id = ?",
+            (
+                json.dumps(sorted(event.logins)),
+                event.announced,
+                now,
+                RECORD_SEPARATOR,
+                pack_dropped(growth.subs, now),
+                growth.event_id,
+            ),
         )
-    _mark_logins(conn, decision.back_online, now)
-    _mark_logins(conn, decision.offline_again, None)
+    _save_reconnections(conn, decision, now)
     for resolution in decision.resolved:
         conn.execute(
             "UPDATE events SET status = 'resolvido', resolvido_em = ?, atualizado_em = ? WHERE id = ?",
@@ -199,25 +192,19 @@ def _save_events(conn: sqlite3.Connection, state: MonitorState, decision: Decisi
         )
 
 
-def _insert_event_logins(
-    conn: sqlite3.Connection, event_id: str, subs: Iterable[Subscriber], now: float
-) -> None:
-    placeholders = ", ".join("?" for _ in _EVENT_LOGIN_COLUMNS)
-    conn.executemany(
-        f"INSERT OR REPLACE INTO event_logins (event_id, {', '.join(_EVENT_LOGIN_COLUMNS)}, caiu_em)"  # noqa: S608
-        f" VALUES (?, {placeholders}, ?)",
-        [(event_id, *(getattr(s, c) for c in _EVENT_LOGIN_COLUMNS), now) for s in subs],
-    )
-
-
-def _mark_logins(conn: sqlite3.Connection, by_event: dict[str, list[str]], when: float | None) -> None:
-    rows = [(when, event_id, login) for event_id, logins in by_event.items() for login in logins]
-    if rows:
-        conn.executemany("UPDATE event_logins SET reconectou_em = ? WHERE event_id = ? AND login = ?", rows)
-    for event_id in by_event:
-        conn.execute(
-            "UPDATE events SET atualizado_em = COALESCE(?, atualizado_em) WHERE id = ?", (when, event_id)
+def _save_reconnections(conn: sqlite3.Connection, decision: Decision, now: float) -> None:
+    """Logins of events that came back (or dropped again): the event's recovery progress."""
+    back = sorted((event_id, login) for event_id, logins in decision.back_online.items() for login in logins)
+    if back:
+        conn.executemany(
+            "INSERT OR REPLACE INTO event_reconnections (event_id, login, reconectou_em) VALUES (?, ?, ?)",
+            ((event_id, login, now) for event_id, login in back),
         )
+    again = [(event_id, login) for event_id, logins in decision.offline_again.items() for login in logins]
+    if again:
+        conn.executemany("DELETE FROM event_reconnections WHERE event_id = ? AND login = ?", again)
+    for event_id in {*decision.back_online, *decision.offline_again}:
+        conn.execute("UPDATE events SET atualizado_em = ? WHERE id = ?", (now, event_id))
 
 
 def save_cause(conn: sqlite3.Connection, event_id: str, report: Any, now: float) -> None:
@@ -281,3 +268,11 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (key, value),
     )
+
+
+def event_subscribers(conn: sqlite3.Connection, event_id: str) -> list[tuple[Subscriber, float]]:
+    """Every login an event affected, with its ERP fields and when it dropped (login order)."""
+    row = conn.execute("SELECT clientes FROM events WHERE id = ?", (event_id,)).fetchone()
+    if row is None:
+        return []
+    return sorted(unpack_dropped(row[0]), key=lambda pair: pair[0].login)

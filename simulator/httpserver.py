@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
+from typing import Self
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -39,11 +40,11 @@ class FakeHTTPServer:
     def url(self) -> str:
         return f"http://{self._host}:{self.port}"
 
-    def start(self) -> FakeHTTPServer:
+    def start(self) -> Self:
         self._server = make_server(
             self._host, self._port, self.app, threaded=True, request_handler=_QuietHandler
         )
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True)
         self._thread.start()
         return self
@@ -54,7 +55,7 @@ class FakeHTTPServer:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> FakeHTTPServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

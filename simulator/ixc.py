@@ -24,7 +24,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from flask import Flask, Response, request
 
@@ -119,7 +119,7 @@ class RestartableServer(FakeHTTPServer):
         """The port, also while stopped (after a first start)."""
         return self._port if self._server is None and self._port else super().port
 
-    def start(self) -> RestartableServer:
+    def start(self) -> Self:
         self._wake.clear()
         super().start()
         self._port = self.port

@@ -130,9 +130,9 @@ def test_partial_then_full_recovery_resolves_the_event(isp: Isp, monitor: Monito
     isp.set(range(1, 5), "S")
     monitor.run_cycle(conn)
     event = active(conn)[0]
-    still = conn.execute(
-        "SELECT COUNT(*) FROM event_logins WHERE event_id = ? AND reconectou_em IS NULL", (event["id"],)
-    ).fetchone()[0]
+    still = conn.execute("SELECT COUNT(*) FROM offline_state WHERE event_id = ?", (event["id"],)).fetchone()[
+        0
+    ]
     assert still == 4
     isp.set(range(5, 9), "S")
     monitor.run_cycle(conn)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from outage.model import SUBSCRIBER_FIELDS, UNKNOWN_CONNECTION, Subscriber
+from outage.model import SEPARATOR, SUBSCRIBER_FIELDS, UNKNOWN_CONNECTION, Subscriber
+
+_SHARED_FIELDS = (
+    "conexao",
+    "id_transmissor",
+    "interface_transmissao",
+    "id_caixa_ftth",
+    "ultima_conexao_final",
+)
 
 
 class ErpReadError(Exception):
@@ -44,10 +53,12 @@ class ErpReader(Protocol):
 def subscriber_from_record(record: Mapping[str, object]) -> Subscriber:
     """Build a Subscriber from an ERP record (strings; missing or None fields become "")."""
     values = {name: _text(record.get(name)) for name in SUBSCRIBER_FIELDS}
+    for name in _SHARED_FIELDS:  # values repeated across thousands of logins: keep one copy
+        values[name] = sys.intern(values[name])
     values["login"] = values["login"].strip()
     values["conexao"] = values["conexao"].strip() or UNKNOWN_CONNECTION
     return Subscriber(**values)
 
 
 def _text(value: object) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else str(value).replace(SEPARATOR, " ")

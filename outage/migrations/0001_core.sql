@@ -15,39 +15,28 @@ CREATE TABLE events (
     resolvido_em REAL,
     atualizado_em REAL NOT NULL,
     anunciados INTEGER NOT NULL DEFAULT 0,
-    alerta_suprimido INTEGER NOT NULL DEFAULT 0
+    alerta_suprimido INTEGER NOT NULL DEFAULT 0,
+    clientes TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX events_status ON events (status, timestamp);
 CREATE INDEX events_conexao ON events (conexao, timestamp);
 CREATE UNIQUE INDEX events_one_active_per_conexao ON events (conexao) WHERE status = 'ativo';
 
-CREATE TABLE event_logins (
+-- Subscriber fields are packed as text: the values of outage.model.SUBSCRIBER_FIELDS joined
+-- by U+001F (unit separator). `events.clientes` holds one such record per affected login,
+-- followed by U+001F and the epoch it dropped, records joined by U+001E. A concentrator
+-- failure drops 200k logins in one cycle: one row per login in offline_state, and one
+-- text per event instead of 200k more rows.
+CREATE TABLE event_reconnections (
     event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     login TEXT NOT NULL,
-    id_cliente TEXT NOT NULL DEFAULT '',
-    id_contrato TEXT NOT NULL DEFAULT '',
-    id_transmissor TEXT NOT NULL DEFAULT '',
-    onu_mac TEXT NOT NULL DEFAULT '',
-    interface_transmissao TEXT NOT NULL DEFAULT '',
-    id_caixa_ftth TEXT NOT NULL DEFAULT '',
-    ultima_conexao_final TEXT NOT NULL DEFAULT '',
-    caiu_em REAL NOT NULL,
-    reconectou_em REAL,
+    reconectou_em REAL NOT NULL,
     PRIMARY KEY (event_id, login)
-);
-CREATE INDEX event_logins_login ON event_logins (login);
+) WITHOUT ROWID;
 
 CREATE TABLE offline_state (
     login TEXT PRIMARY KEY,
-    id TEXT NOT NULL DEFAULT '',
-    conexao TEXT NOT NULL,
-    id_cliente TEXT NOT NULL DEFAULT '',
-    id_contrato TEXT NOT NULL DEFAULT '',
-    id_transmissor TEXT NOT NULL DEFAULT '',
-    onu_mac TEXT NOT NULL DEFAULT '',
-    interface_transmissao TEXT NOT NULL DEFAULT '',
-    id_caixa_ftth TEXT NOT NULL DEFAULT '',
-    ultima_conexao_final TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL,
     dropped_at REAL,
     event_id TEXT
 ) WITHOUT ROWID;
