@@ -101,3 +101,21 @@ def test_check_config_accepts_a_good_configuration(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "válida" in proc.stdout
+
+
+def _setting_names() -> set[str]:
+    import re
+
+    source = (ROOT / "outage" / "config.py").read_text(encoding="utf-8")
+    return set(re.findall(r'r\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', source)) | set(
+        re.findall(r'num\(\s*"([A-Z][A-Z0-9_]+)"', source)
+    )
+
+
+def test_every_setting_is_documented_in_env_example_and_readme():
+    names = _setting_names()
+    assert len(names) > 40
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert sorted(n for n in names if f"{n}=" not in example) == []
+    assert sorted(n for n in names if n not in readme) == []
