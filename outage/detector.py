@@ -126,8 +126,9 @@ def detect(
         return decision
     events_by_id = {event.id: event for event in state.events.values()}
     _apply_reconnections(state, online_now, now, events_by_id, decision)
-    touched = _apply_drops(state, offline_now, now, rules, events_by_id, decision)
-    _group_pending(state, touched, now, rules, new_id, decision)
+    earlier = list(state.offline.values())
+    new_by_conexao = _apply_drops(state, offline_now, now, rules, decision)
+    _group_pending(state, new_by_conexao, earlier, now, rules, new_id, decision)
     _resolve_finished(state, decision)
     return decision
 
@@ -163,11 +164,9 @@ def _apply_drops(
     offline_now: dict[str, Subscriber],
     now: float,
     rules: Rules,
-    events_by_id: dict[str, ActiveEvent],
     decision: Decision,
-) -> set[str]:
-    """Record new drops; returns the connections that got one."""
-    touched: set[str] = set()
+) -> dict[str, list[OfflineEntry]]:
+    """Record new drops; returns those not yet in an event, by connection."""
     offline = state.offline
     upserts = decision.upserts
     for login in offline_now.keys() & offline.keys():
@@ -177,6 +176,8 @@ def _apply_drops(
             upserts[login] = entry
     stale_before = rules.stale_before
     events = state.events
+    by_conexao: dict[str, list[OfflineEntry]] = {}
+    new_drops = 0
     for login in offline_now.keys() - offline.keys():
         sub = offline_now[login]
         ended = sub.ultima_conexao_final
@@ -187,30 +188,35 @@ def _apply_drops(
         upserts[login] = entry
         if stale:
             continue
-        decision.new_drops += 1
+        new_drops += 1
         event = events.get(sub.conexao)
         if event is not None and login in event.logins:
             entry.event_id = event.id  # back offline inside its own event: not growth
             event.offline.add(login)
             decision.offline_again.setdefault(event.id, []).append(login)
             continue
-        touched.add(sub.conexao)
-    return touched
+        bucket = by_conexao.get(sub.conexao)
+        if bucket is None:
+            bucket = by_conexao[sub.conexao] = []
+        bucket.append(entry)
+    decision.new_drops = new_drops
+    return by_conexao
 
 
 def _group_pending(
     state: MonitorState,
-    touched: set[str],
+    pending: dict[str, list[OfflineEntry]],
+    earlier: list[OfflineEntry],
     now: float,
     rules: Rules,
     new_id: Callable[[], str],
     decision: Decision,
 ) -> None:
-    if not touched:
+    """Open or grow events from this cycle's drops plus earlier ones still in the window."""
+    if not pending:
         return
     since = now - rules.detection_window
-    pending: dict[str, list[OfflineEntry]] = {conexao: [] for conexao in touched}
-    for entry in state.offline.values():
+    for entry in earlier:
         if (
             entry.event_id is None
             and entry.dropped_at is not None
@@ -239,12 +245,13 @@ def _open(
     alert = last_alert is None or now - last_alert >= rules.flap_window
     if alert:
         state.last_opening_alert[conexao] = now
+    logins = {e.sub.login for e in entries}
     event = ActiveEvent(
         id=new_id(),
         conexao=conexao,
         opened_at=now,
-        logins={e.sub.login for e in entries},
-        offline={e.sub.login for e in entries},
+        logins=logins,
+        offline=set(logins),
         announced=len(entries),
         suppressed=not alert,
     )
