@@ -206,3 +206,30 @@ def test_gunicorn_with_four_workers_runs_exactly_one_poller(tmp_path, ixc, teleg
     assert [e["conexao"] for e in events] == ["OLT-A"]
     assert len(telegram.messages) == 1
     assert json.dumps(events)  # served by a worker that does not poll, from the shared database
+
+
+def test_the_server_polls_in_the_background_and_stops_cleanly_on_sigterm(tmp_path, ixc, telegram):
+    port = free_port()
+    env = env_for(tmp_path, ixc, telegram, CHECK_INTERVAL="5", HOST="127.0.0.1", PORT=str(port))
+    db = Path(env["DATABASE_PATH"])
+    publish(ixc, [])
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "monitor_service.py")],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not query(db, "SELECT 1 FROM cycles WHERE ok = 1"):
+            time.sleep(0.2)
+        health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=30)[0]
+    assert health.status_code == 200, health.text
+    assert proc.returncode == 0, output
+    assert query(db, "SELECT COUNT(*) FROM leases") == [(0,)]  # released for the next process
