@@ -3,6 +3,7 @@
     python monitor_service.py                 serve HTTP on HOST:PORT and poll in the background
     python monitor_service.py --once          run exactly one poll cycle and exit
     python monitor_service.py --check-config  list every configuration problem
+    python monitor_service.py --demo          a simulated ISP and the app wired to it
     gunicorn -c gunicorn.conf.py monitor_service:app
 
 Nothing starts at import time: `app` is built on first access (for gunicorn), and the
@@ -163,7 +164,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="executa um único ciclo e sai")
     mode.add_argument("--check-config", action="store_true", help="valida a configuração e sai")
+    mode.add_argument("--demo", action="store_true", help="demonstração com um ISP simulado (sem ERP/OLT)")
+    parser.add_argument("--port", type=int, default=None, help="porta HTTP da demonstração (padrão: livre)")
     args = parser.parse_args(argv)
+    if args.demo:
+        from simulator.demo import run_demo
+
+        return run_demo(serve, port=args.port)
     try:
         settings = load_checked_settings()
     except ConfigError as exc:

@@ -36,6 +36,10 @@ def create_app(settings: Settings) -> Flask:
     open_database(settings.database_path).close()
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api.bp)
+    if settings.demo:
+        from outage import demo
+
+        app.register_blueprint(demo.bp)
     app.teardown_appcontext(api.close_db)
     _install_outbox_health(app)
     app.register_error_handler(HTTPException, _error_page)

@@ -90,6 +90,7 @@ class Settings:
     admin_password: str = ""
     # --- demo (issue 7) ---------------------------------------------------------------
     demo: bool = False
+    demo_control_url: str = ""
     # Values that were set but are not settings (kept for diagnostics).
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -272,6 +273,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         admin_username=r.text("ADMIN_USERNAME", ""),
         admin_password=r.text("ADMIN_PASSWORD", ""),
         demo=demo,
+        demo_control_url=r.url("DEMO_CONTROL_URL"),
     )
     r.problems.extend(_cross_checks(s))
     return s, r.problems

@@ -1,0 +1,467 @@
+"""The whole simulated ISP, wired for the demo, the end-to-end tests and the benchmarks.
+
+    sim = DemoSimulator("data/demo", customers=2000, seed=1).start()
+    env = sim.env(port=5010)          # the environment the app needs (IXC_URL, TELEGRAM_*, ...)
+    sim.scenario.trigger("fiber_cut") # an incident now (recovers by itself later)
+    sim.messages()                    # what customers and the NOC would have received
+    sim.stop()
+
+One `Network` is the truth for every fake: `FakeIXC` serves its ERP side, one `OltEmulator`
+per OLT (Huawei or ZTE, SSH on 127.0.0.1) serves its ONU side live, the OLT management system
+fake gets an alert per incident (`simulator.scenario.Incidents`). Telegram, WhatsApp Cloud and
+the HSM provider are sinks that record what they accept; the seed's three middleware
+services run too (their URLs in `sim.urls`, not used by the app's env).
+
+A small control endpoint (`sim.control_url`) lets other processes drive the simulator:
+`POST /incidente {"tipo": "fiber_cut"}`, `GET /incidentes`, `GET /mensagens`. Its address is
+written to `<data_dir>/controle.json` for `python -m simulator trigger <tipo>`.
+Every server listens on a free port, so two demos never collide.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Self
+
+from flask import Flask, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from simulator.httpserver import FakeHTTPServer
+from simulator.ixc import FakeIXC
+from simulator.middleware import FakeAlertMiddleware, FakeIxcMiddleware, FakeOltMiddleware
+from simulator.network import Network, format_local
+from simulator.olt_cli import OltEmulator
+from simulator.olt_system import OltSystemFake
+from simulator.scenario import KINDS, Incidents, Scenario, Scheduler
+from simulator.telegram import FakeTelegram
+from simulator.whatsapp import FakeHSMProvider, FakeWhatsAppCloud
+
+log = logging.getLogger(__name__)
+
+NOC_CHAT_ID = "-1001234567890"
+NOC_WHATSAPP = "5511900000001"
+PHONE_NUMBER_ID = "109876543210"
+OLT_USER = "noc"
+OLT_PASSWORD = "noc-demo"  # the fake OLTs' password, only on 127.0.0.1
+CONTROL_FILE = "controle.json"
+
+
+def _stamp(epoch: float) -> str:
+    """Local time of São Paulo, like every time the ERP and the app show."""
+    return format_local(epoch)
+
+
+def _quietly(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except Exception:
+        log.exception("simulador: falha ao parar um servidor")
+
+
+class _TimedHSM(FakeHSMProvider):
+    """The HSM provider fake, also noting when each message arrived."""
+
+    def _record(self, body: dict[str, Any]) -> int:
+        return super()._record({**body, "_recebido_em": time.time()})
+
+
+class _TimedCloud(FakeWhatsAppCloud):
+    """The WhatsApp Cloud fake, also noting when each message arrived."""
+
+    def _record(self, body: dict[str, Any]) -> int:
+        return super()._record({**body, "_recebido_em": time.time()})
+
+
+class _OnuFeed:
+    """The live ONU list of one OLT for its emulator, rebuilt only when the network changed."""
+
+    def __init__(self, network: Network, olt_id: str) -> None:
+        self.network = network
+        self.customers = [c for c in network.customers if c.olt.id == olt_id]
+        self._version = -1
+        self._views: list[dict[str, Any]] = []
+
+    def __call__(self) -> list[dict[str, Any]]:
+        with self.network.lock:
+            if self._version != self.network.version:
+                self._views = [self.network.onu_view(c) for c in self.customers]
+                self._version = self.network.version
+            return self._views
+
+
+class DemoSimulator:
+    """Every fake of the demo, started and stopped together. See the module docstring.
+
+    `DemoSimulator(data_dir, *, customers=2000, seed=1, scenario=True)`: with `scenario=False`
+    nothing happens by itself (tests trigger incidents explicitly).
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path = "data/demo",
+        *,
+        customers: int = 2000,
+        seed: int = 1,
+        scenario: bool = True,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.network = Network(customers=customers, seed=seed)
+        self.ixc = FakeIXC(self.network, user="1", token="8:demo-token")
+        self.telegram = FakeTelegram()
+        self.whatsapp = _TimedCloud()
+        self.hsm = _TimedHSM()
+        self.olt_system = OltSystemFake("demo", "demo-secret", page_size=50)
+        self.middlewares = {
+            "ixc": FakeIxcMiddleware(self.network),
+            "alerta": FakeAlertMiddleware(),
+            "olt": FakeOltMiddleware(self.network),
+        }
+        self.olts = {
+            olt.id: OltEmulator(
+                olt.vendor,
+                _OnuFeed(self.network, olt.id),
+                username=OLT_USER,
+                password=OLT_PASSWORD,
+                hostname=olt.name,
+            )
+            for olt in self.network.olts
+        }
+        self.incidents = Incidents(self.network, self.olt_system, seed)
+        self.scheduler = Scheduler()
+        self.scenario = Scenario(
+            self.incidents,
+            self.scheduler,
+            seed=seed,
+            first_after=20.0 if scenario else None,
+            gap=(90.0, 240.0) if scenario else None,
+            churn_every=30.0 if scenario else None,
+        )
+        self.control = FakeHTTPServer(self._control_app())
+        self._stoppers: list[Callable[[], None]] = []
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    @property
+    def control_url(self) -> str:
+        return self.control.url
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """Where each fake listens (for people and for the startup banner)."""
+        return {
+            "ixc": self.ixc.url,
+            "olt_system": self.olt_system.url,
+            "telegram": self.telegram.url,
+            "whatsapp_cloud": self.whatsapp.api_url,
+            "hsm": self.hsm.send_url,
+            "middleware_ixc": self.middlewares["ixc"].url,
+            "middleware_alerta": self.middlewares["alerta"].url,
+            "middleware_olt": self.middlewares["olt"].url,
+            "controle": self.control.url,
+        }
+
+    def start(self) -> Self:
+        """Start every server, write the OLT inventory, then the scenario; stop all on failure."""
+        logging.getLogger("paramiko").setLevel(logging.WARNING)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            servers: list[Any] = [self.ixc, self.telegram, self.whatsapp, self.hsm, self.olt_system]
+            servers += [*self.middlewares.values(), *self.olts.values(), self.control]
+            for server in servers:
+                server.start()
+                self._stoppers.append(server.stop)
+            self.scheduler.start()
+            self._stoppers.append(self.scheduler.stop)
+            self.write_inventory()
+            self._write_control_file()
+            self.scenario.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop everything started, newest first; safe to call twice."""
+        stoppers, self._stoppers = self._stoppers, []
+        threads = [threading.Thread(target=_quietly, args=(stopper,), daemon=True) for stopper in stoppers]
+        for thread in threads:  # in parallel: each HTTP server takes up to half a second to notice
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        self.inventory_path.unlink(missing_ok=True)
+        control = self.data_dir / CONTROL_FILE
+        try:
+            if json.loads(control.read_text()).get("pid") == os.getpid():
+                control.unlink()
+        except (OSError, ValueError):
+            pass
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- what the app needs ----------------------------------------------------------
+
+    @property
+    def inventory_path(self) -> Path:
+        return self.data_dir / f"olts-{self.control.port}.json"
+
+    def write_inventory(self) -> Path:
+        """The OLT inventory JSON pointing at the SSH emulators (one entry per OLT)."""
+        entries = [
+            {
+                "id_transmissor": olt.id,
+                "name": olt.name,
+                "vendor": olt.vendor,
+                "host": "127.0.0.1",
+                "port": self.olts[olt.id].port,
+                "username": OLT_USER,
+                "password": OLT_PASSWORD,
+            }
+            for olt in self.network.olts
+        ]
+        self.inventory_path.write_text(json.dumps(entries, indent=2), encoding="utf-8")
+        return self.inventory_path
+
+    def env(self, *, port: int, database_path: str | Path | None = None) -> dict[str, str]:
+        """The environment for `load_settings(env, demo=True)`: every setting points at a fake."""
+        database = database_path or self.data_dir / f"demo-{port}.db"
+        return {
+            "IXC_URL": self.ixc.url,
+            "IXC_USER": self.ixc.user,
+            "IXC_TOKEN": self.ixc.token,
+            "IXC_PAGE_SIZE": "1000",
+            "CHECK_INTERVAL": "15",
+            "DETECTION_WINDOW": "300",
+            "FLAP_WINDOW": "600",
+            "THRESHOLD_OFFLINE_CLIENTS": "4",
+            "DATABASE_PATH": str(database),
+            "LOG_DIR": str(self.data_dir / "logs"),
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "APP_ENV": "development",
+            "SECRET_KEY": "demo-" + os.urandom(8).hex(),
+            "OLT_INVENTORY": str(self.inventory_path),
+            "OLT_TIMEOUT": "10",
+            "CAUSE_TIMEOUT": "20",
+            "TELEGRAM_BOT_TOKEN": self.telegram.token,
+            "TELEGRAM_CHAT_ID": NOC_CHAT_ID,
+            "TELEGRAM_API_URL": self.telegram.url,
+            "TELEGRAM_PER_CHAT_PER_MINUTE": "60",
+            "WHATSAPP_TOKEN": self.whatsapp.token,
+            "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+            "WHATSAPP_API_URL": self.whatsapp.api_url,
+            "WHATSAPP_NOC_NUMBERS": NOC_WHATSAPP,
+            "URL_HSM": self.hsm.send_url,
+            "TOKEN_HSM": self.hsm.token,
+            "API_BASE_URL": self.olt_system.url,
+            "API_AUTH_URL": self.olt_system.auth_url,
+            "API_USER": self.olt_system.username,
+            "API_PASS": self.olt_system.password,
+            "HSM_COOLDOWN_HOURS": "0",
+            "DEMO_CONTROL_URL": self.control.url,
+        }
+
+    # --- what was sent ---------------------------------------------------------------
+
+    def messages(self) -> dict[str, list[dict[str, Any]]]:
+        """`{"clientes": [{telefone, nome, template, quando}], "noc": [{canal, texto, quando}]}`, newest first."""
+        clients: list[dict[str, Any]] = []
+        noc: list[dict[str, Any]] = []
+        for body in list(self.hsm.messages):
+            contact = body.get("contato") or {}
+            clients.append(
+                {
+                    "telefone": str(contact.get("telefone", "")),
+                    "nome": str(contact.get("nome", "")),
+                    "template": str(body.get("hsm", "")),
+                    "canal": "hsm",
+                    "quando": _stamp(body.get("_recebido_em", 0)),
+                }
+            )
+        for body in list(self.whatsapp.messages):
+            template = body.get("template") or {}
+            texts = [
+                p.get("text", "") for c in template.get("components", []) for p in c.get("parameters", [])
+            ]
+            when = _stamp(body.get("_recebido_em", 0))
+            if body.get("to") == NOC_WHATSAPP:
+                noc.append({"canal": "whatsapp", "texto": " | ".join(texts), "quando": when})
+            else:
+                nome = texts[0] if texts else ""
+                clients.append(
+                    {
+                        "telefone": str(body.get("to", "")),
+                        "nome": nome,
+                        "template": str(template.get("name", "")),
+                        "canal": "whatsapp_cloud",
+                        "quando": when,
+                    }
+                )
+        offset = time.time() - time.monotonic()
+        for message in list(self.telegram.messages):
+            noc.append(
+                {"canal": "telegram", "texto": message["text"], "quando": _stamp(message["at"] + offset)}
+            )
+        clients.sort(key=lambda m: m["quando"], reverse=True)
+        noc.sort(key=lambda m: m["quando"], reverse=True)
+        return {"clientes": clients, "noc": noc}
+
+    # --- control endpoint ------------------------------------------------------------
+
+    def _write_control_file(self) -> None:
+        state = {"url": self.control.url, "pid": os.getpid(), "iniciado_em": _stamp(time.time())}
+        (self.data_dir / CONTROL_FILE).write_text(json.dumps(state), encoding="utf-8")
+
+    def _control_app(self) -> Flask:
+        app = Flask("simulador_controle")
+
+        @app.post("/incidente")
+        def incident() -> ResponseReturnValue:
+            body = request.get_json(silent=True) or {}
+            kind = str(body.get("tipo") or request.args.get("tipo") or "fiber_cut")
+            if kind not in KINDS:
+                return jsonify({"erro": f"tipo desconhecido {kind!r}; use um de: {', '.join(KINDS)}"}), 400
+            return jsonify(self.scenario.trigger(kind)), 201
+
+        @app.get("/incidentes")
+        def incidents() -> ResponseReturnValue:
+            return jsonify({"incidentes": self.incidents.listing()})
+
+        @app.post("/normalizar")
+        def recover_all() -> ResponseReturnValue:
+            self.incidents.recover_all()
+            return jsonify({"status": "ok"})
+
+        @app.get("/mensagens")
+        def messages() -> ResponseReturnValue:
+            return jsonify(self.messages())
+
+        return app
+
+
+def read_control_url(data_dir: str | Path = "data/demo") -> str:
+    """The control URL of the running demo: `DEMO_CONTROL_URL`, else `<data_dir>/controle.json`."""
+    url = os.environ.get("DEMO_CONTROL_URL", "").strip()
+    if url:
+        return url.rstrip("/")
+    try:
+        return str(json.loads((Path(data_dir) / CONTROL_FILE).read_text(encoding="utf-8"))["url"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise LookupError(
+            "Nenhuma demonstração rodando: inicie com python monitor_service.py --demo "
+            "(ou defina DEMO_CONTROL_URL)."
+        ) from exc
+
+
+def free_port(preferred: int = 0) -> int:
+    """`preferred` if nobody listens on it (0: any), else a free port chosen by the OS."""
+    import socket
+
+    for candidate in (preferred, 0) if preferred else (0,):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise OSError("nenhuma porta livre")
+
+
+def _fresh_database(path: Path) -> None:
+    """A demo always starts from an empty database (the network is generated anew)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _create_admin(settings: Any) -> None:
+    """The demo admin, through the dashboard's accounts module when it is there."""
+    try:
+        from outage.auth import ensure_first_admin, ensure_schema
+    except ImportError:
+        return
+    from outage.db import open_database
+
+    conn = open_database(settings.database_path)
+    try:
+        ensure_schema(conn)
+        ensure_first_admin(conn, settings, time.time())
+    finally:
+        conn.close()
+
+
+def demo_settings(sim: DemoSimulator, port: int) -> tuple[Any, dict[str, str]]:
+    """Validated `Settings` for the demo (fresh database, admin credentials) and the env used."""
+    import secrets
+
+    from outage.config import ConfigError, load_settings
+
+    env = sim.env(port=port)
+    env["ADMIN_USERNAME"] = "admin"
+    env["ADMIN_PASSWORD"] = "demo-" + secrets.token_hex(4)
+    env["API_TOKEN"] = "demo-api-" + secrets.token_hex(8)
+    _fresh_database(Path(env["DATABASE_PATH"]))
+    settings, problems = load_settings(env, demo=True)
+    if problems:
+        raise ConfigError(problems)
+    return settings, env
+
+
+def _banner(sim: DemoSimulator, env: dict[str, str]) -> str:
+    url = f"http://127.0.0.1:{env['PORT']}"
+    return "\n".join(
+        [
+            "",
+            "=" * 72,
+            " Monitor de quedas em massa — DEMONSTRAÇÃO (ISP simulado, nada real é contatado)",
+            "=" * 72,
+            f"  Painel:   {url}/",
+            f"  Usuário:  {env['ADMIN_USERNAME']}",
+            f"  Senha:    {env['ADMIN_PASSWORD']}",
+            f"  API:      curl -H 'Authorization: Bearer {env['API_TOKEN']}' {url}/eventos/ativos",
+            f"  Mensagens que clientes e NOC receberiam: {url}/api/demo/mensagens",
+            f"  Rede simulada: {len(sim.network.customers)} clientes em {len(sim.network.olts)} OLTs",
+            f"  Ciclo a cada {env['CHECK_INTERVAL']} s; um rompimento de fibra acontece em ~20 s.",
+            "  Provocar um incidente agora: python -m simulator trigger fiber_cut",
+            "    (tipos: fiber_cut, power_outage, cto_failure, concentrator_failure, churn, flap)",
+            f"  Banco da demonstração: {env['DATABASE_PATH']}",
+            "  Ctrl-C encerra tudo.",
+            "=" * 72,
+            "",
+        ]
+    )
+
+
+def run_demo(
+    serve: Callable[[Any], int],
+    *,
+    port: int | None = None,
+    customers: int = 2000,
+    seed: int = 1,
+    data_dir: str | Path = "data/demo",
+) -> int:
+    """Start the simulator, build the demo settings, print how to get in, and `serve` until a signal.
+
+    `port`: the app's port (None: PORT from the environment, else 5010 if free, else any free one).
+    """
+    from outage.logs import setup_logging
+
+    chosen = port if port is not None else int(os.environ.get("PORT") or 0) or free_port(5010)
+    print(f"Iniciando o ISP simulado ({customers} clientes)...", flush=True)
+    with DemoSimulator(data_dir, customers=customers, seed=seed) as sim:
+        settings, env = demo_settings(sim, chosen)
+        setup_logging(settings.log_dir, settings.log_level)
+        logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)  # the OLT emulators' disconnects
+        _create_admin(settings)
+        print(_banner(sim, env), flush=True)
+        result = serve(settings)
+        print("Demonstração encerrada.", flush=True)
+        return result

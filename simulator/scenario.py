@@ -1,0 +1,325 @@
+"""Incidents over time for the simulated ISP, with the OLT management system kept in agreement.
+
+- `Incidents(network, olt_system, seed)`: `start(kind)` picks a place at random (seeded) and
+  breaks it in the network; `fiber_cut`, `power_outage` and `cto_failure` also open alerts in
+  the OLT management system fake (`pon_loss`, `pon_no_power`, `cto_loss`, with the affected
+  ONUs and their clients), resolved by `recover(incident_id)`. Kinds: `KINDS`.
+- `Scheduler`: one thread running callbacks at given delays (`at(delay, fn)`), stoppable.
+- `Scenario(incidents, scheduler, ...)`: the story of a demo: a fiber cut `first_after`
+  seconds after start, then random incidents every `gap` seconds and background churn;
+  every incident recovers after a random time in `recovery`. `trigger(kind)` starts one now.
+
+Everything random comes from one seeded `random.Random`, so a run can be reproduced (the
+wall-clock timing of threads aside).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.network import Customer, Network
+from simulator.olt_system import OltSystemFake
+
+log = logging.getLogger(__name__)
+
+KINDS = ("fiber_cut", "power_outage", "cto_failure", "concentrator_failure", "churn", "flap")
+RANDOM_WEIGHTS = {"fiber_cut": 4, "power_outage": 3, "cto_failure": 3, "concentrator_failure": 1, "flap": 1}
+MIN_CTO_CUSTOMERS = 5
+FLAP_TIMES = 3
+FLAP_PERIOD = 25.0
+
+
+@dataclass
+class ActiveIncident:
+    """One incident started by `Incidents.start`: where, and the OLT-system alerts it opened."""
+
+    id: str
+    kind: str
+    place: str
+    customers: int
+    started: float
+    alert_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "tipo": self.kind,
+            "local": self.place,
+            "clientes": self.customers,
+            "inicio": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started)),
+        }
+
+
+def _device(customer: Customer) -> dict[str, Any]:
+    return {
+        "client_id": customer.id_cliente,
+        "sn_onu": customer.onu_mac,
+        "client_name": customer.name,
+        "status": "offline",
+    }
+
+
+class Incidents:
+    """Starts and recovers incidents on the network and mirrors them in the OLT system fake."""
+
+    def __init__(self, network: Network, olt_system: OltSystemFake | None = None, seed: int = 1) -> None:
+        self.network = network
+        self.olt_system = olt_system
+        self.rng = random.Random(f"scenario-{seed}")
+        self.active: dict[str, ActiveIncident] = {}
+        self._lock = threading.RLock()
+
+    def start(self, kind: str) -> ActiveIncident:
+        """Break a random place of the network with `kind` (one of `KINDS` but `flap`)."""
+        starters: dict[str, Callable[[], ActiveIncident]] = {
+            "fiber_cut": self._fiber_cut,
+            "power_outage": self._power_outage,
+            "cto_failure": self._cto_failure,
+            "concentrator_failure": self._concentrator_failure,
+            "churn": self._churn,
+        }
+        if kind not in starters:
+            raise ValueError(f"tipo de incidente desconhecido: {kind!r}; use um de {', '.join(KINDS)}")
+        with self._lock:
+            incident = starters[kind]()
+            self.active[incident.id] = incident
+        log.info("simulador: %s em %s (%d clientes)", kind, incident.place, incident.customers)
+        return incident
+
+    def recover(self, incident_id: str) -> None:
+        """Bring the incident's customers back and resolve its OLT-system alerts (idempotent)."""
+        with self._lock:
+            incident = self.active.pop(incident_id, None)
+        self.network.recover(incident_id)
+        if incident is None:
+            return
+        for alert_id in incident.alert_ids:
+            if self.olt_system is not None:
+                self.olt_system.resolve_alert(alert_id)
+        log.info("simulador: %s em %s normalizado", incident.kind, incident.place)
+
+    def recover_all(self) -> None:
+        for incident_id in list(self.active):
+            self.recover(incident_id)
+
+    def listing(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [i.as_dict() for i in self.active.values()]
+
+    # --- places ----------------------------------------------------------------------
+
+    def _busy(self) -> set[int]:
+        return {index for i in self.active.values() for index in self.network.incident(i.id).previous}
+
+    def _free_pons(self) -> list[tuple[str, str]]:
+        busy = self._busy()
+        pons = self.network.pons()
+        return [key for key, members in pons.items() if not any(c.index in busy for c in members)]
+
+    def cut_pon(self, olt_id: str, port: str, kind: str = "fiber_cut") -> ActiveIncident:
+        """A fiber cut on that PON (with its `pon_loss` alert), recorded as `kind`."""
+        with self._lock:
+            incident_id = self.network.fiber_cut(olt_id, port)
+            olt = self.network.olt(olt_id)
+            alerts = [("pon_loss", olt_id, port, None)]
+            incident = self._record(incident_id, kind, f"{olt.name} PON {port}", alerts)
+            self.active[incident.id] = incident
+        return incident
+
+    def pick_pon(self) -> tuple[str, str]:
+        """A random PON none of whose customers is in an active incident (if there is one)."""
+        with self._lock:
+            return self.rng.choice(self._free_pons() or list(self.network.pons()))
+
+    def _fiber_cut(self) -> ActiveIncident:
+        olt_id, port = self.pick_pon()
+        incident_id = self.network.fiber_cut(olt_id, port)
+        olt = self.network.olt(olt_id)
+        return self._record(
+            incident_id, "fiber_cut", f"{olt.name} PON {port}", [("pon_loss", olt_id, port, None)]
+        )
+
+    def _power_outage(self) -> ActiveIncident:
+        free = self._free_pons() or list(self.network.pons())
+        olt_id, _ = self.rng.choice(free)
+        same_olt = [key for key in free if key[0] == olt_id]
+        chosen = self.rng.sample(same_olt, min(len(same_olt), self.rng.randint(2, 3)))
+        incident_id = self.network.power_outage(chosen)
+        olt = self.network.olt(olt_id)
+        ports = ", ".join(port for _, port in chosen)
+        alerts = [("pon_no_power", olt_id, port, None) for _, port in chosen]
+        return self._record(incident_id, "power_outage", f"{olt.name} PONs {ports}", alerts)
+
+    def _cto_failure(self) -> ActiveIncident:
+        busy = self._busy()
+        ctos = [
+            cto
+            for cto in self.network.ctos.values()
+            if len(cto.customers) >= MIN_CTO_CUSTOMERS and not any(c.index in busy for c in cto.customers)
+        ]
+        cto = self.rng.choice(ctos or list(self.network.ctos.values()))
+        incident_id = self.network.cto_failure(cto.id)
+        alerts = [("cto_loss", cto.olt.id, cto.port, cto)]
+        return self._record(incident_id, "cto_failure", f"{cto.olt.name} {cto.name}", alerts)
+
+    def _concentrator_failure(self) -> ActiveIncident:
+        olt = self.rng.choice(self.network.olts)
+        incident_id = self.network.concentrator_failure(olt.conexao)
+        return self._record(incident_id, "concentrator_failure", f"concentrador {olt.concentrador}", [])
+
+    def _churn(self) -> ActiveIncident:
+        incident_id = self.network.churn(self.rng.randint(1, 3))
+        return self._record(incident_id, "churn", "clientes avulsos", [])
+
+    def _record(
+        self, incident_id: str, kind: str, place: str, alerts: list[tuple[str, str, str, Any]]
+    ) -> ActiveIncident:
+        affected = self.network.affected(incident_id)
+        incident = ActiveIncident(incident_id, kind, place, len(affected), time.time())
+        if self.olt_system is None:
+            return incident
+        for alert_type, olt_id, port, cto in alerts:
+            olt = self.network.olt(olt_id)
+            members = [c for c in affected if c.olt.id == olt_id and c.port == port]
+            if cto is not None:
+                members = [c for c in members if c.cto.id == cto.id]
+            for customer in members:
+                phone = customer.client.contacts()["telefone_celular"]
+                self.olt_system.set_client(customer.id_cliente, customer.name, phone)
+            alert = {
+                "alert_type": alert_type,
+                "olt_id": olt.id,
+                "olt_name": olt.name,
+                "slot_pon": port,
+                "pon": port,
+                "cto_id": cto.id if cto is not None else None,
+                "cto_name": cto.name if cto is not None else None,
+            }
+            incident.alert_ids.append(self.olt_system.add_alert(alert, [_device(c) for c in members]))
+        return incident
+
+
+class Scheduler:
+    """Runs callbacks after delays on one daemon thread; exceptions are logged, not raised."""
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[float, int, Callable[[], None]]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="simulador-agenda", daemon=True)
+
+    def start(self) -> Scheduler:
+        self._thread.start()
+        return self
+
+    def at(self, delay: float, action: Callable[[], None]) -> None:
+        with self._wake:
+            heapq.heappush(self._queue, (time.monotonic() + delay, next(self._order), action))
+            self._wake.notify()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._wake.notify()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._stopped and (not self._queue or self._queue[0][0] > time.monotonic()):
+                    timeout = self._queue[0][0] - time.monotonic() if self._queue else None
+                    self._wake.wait(timeout)
+                if self._stopped:
+                    return
+                _, _, action = heapq.heappop(self._queue)
+            try:
+                action()
+            except Exception:
+                log.exception("simulador: falha numa ação agendada")
+
+
+class Scenario:
+    """The demo's story; `start()` schedules it, `trigger(kind)` adds an incident now.
+
+    first_after: seconds until the scripted fiber cut (None: no scripted incident);
+    gap: (min, max) seconds between random incidents (None: no random incidents);
+    churn_every: seconds between background churn drops (None: none);
+    recovery: (min, max) seconds an incident lasts.
+    """
+
+    def __init__(
+        self,
+        incidents: Incidents,
+        scheduler: Scheduler,
+        *,
+        seed: int = 1,
+        first_after: float | None = 20.0,
+        gap: tuple[float, float] | None = (90.0, 240.0),
+        churn_every: float | None = 30.0,
+        recovery: tuple[float, float] = (240.0, 480.0),
+    ) -> None:
+        self.incidents = incidents
+        self.scheduler = scheduler
+        self.rng = random.Random(f"timing-{seed}")
+        self.first_after = first_after
+        self.gap = gap
+        self.churn_every = churn_every
+        self.recovery = recovery
+
+    def start(self) -> Scenario:
+        if self.first_after is not None:
+            self.scheduler.at(self.first_after, lambda: self._quiet_trigger("fiber_cut"))
+        if self.gap is not None:
+            self.scheduler.at(self.rng.uniform(*self.gap), self._random_incident)
+        if self.churn_every is not None:
+            self.scheduler.at(self.churn_every, self._churn)
+        return self
+
+    def trigger(self, kind: str) -> dict[str, Any]:
+        """Start an incident of `kind` now; it recovers by itself after a random time."""
+        if kind == "flap":
+            return self._flap(FLAP_TIMES)
+        incident = self.incidents.start(kind)
+        lasts = 60.0 if kind == "churn" else self.rng.uniform(*self.recovery)
+        self.scheduler.at(lasts, lambda: self.incidents.recover(incident.id))
+        return {**incident.as_dict(), "normaliza_em_s": round(lasts)}
+
+    def _quiet_trigger(self, kind: str) -> None:
+        self.trigger(kind)
+
+    def _flap(self, times: int) -> dict[str, Any]:
+        olt_id, port = self.incidents.pick_pon()
+        incident = self.incidents.cut_pon(olt_id, port, "flap")
+        self.scheduler.at(FLAP_PERIOD, lambda: self._flap_back(incident.id, olt_id, port, times - 1))
+        return {**incident.as_dict(), "normaliza_em_s": round(FLAP_PERIOD)}
+
+    def _flap_back(self, incident_id: str, olt_id: str, port: str, times_left: int) -> None:
+        self.incidents.recover(incident_id)
+        if times_left > 0:
+            self.scheduler.at(FLAP_PERIOD, lambda: self._flap_again(olt_id, port, times_left))
+
+    def _flap_again(self, olt_id: str, port: str, times_left: int) -> None:
+        incident = self.incidents.cut_pon(olt_id, port, "flap")
+        self.scheduler.at(FLAP_PERIOD, lambda: self._flap_back(incident.id, olt_id, port, times_left - 1))
+
+    def _random_incident(self) -> None:
+        kinds = list(RANDOM_WEIGHTS)
+        kind = self.rng.choices(kinds, weights=[RANDOM_WEIGHTS[k] for k in kinds])[0]
+        self.trigger(kind)
+        if self.gap is not None:
+            self.scheduler.at(self.rng.uniform(*self.gap), self._random_incident)
+
+    def _churn(self) -> None:
+        self.trigger("churn")
+        if self.churn_every is not None:
+            self.scheduler.at(self.churn_every, self._churn)
