@@ -5,7 +5,6 @@
   Meta's error shape. `fail_next("130429", "131026", "190", "500", "slow:2")`.
 - `FakeHSMProvider`: the seed's HSM provider, `POST /send` with `Authorization: <token>`;
   `fail_next("429", "500", "400", "slow:2")`.
-- `FakeAlertService`: the seed's middleware, `POST /alerta/telegram` and `/alerta/whatsapp`.
 
 Each counts what it accepted in `messages`.
 """
@@ -132,19 +131,3 @@ class FakeHSMProvider(_Recorder):
             return jsonify({"erro": "requisição inválida"}), 400
         number = self._record(body)
         return jsonify({"id": f"hsm-{number}", "status": "enviado"}), 201
-
-
-class FakeAlertService(_Recorder):
-    def __init__(self, *, latency: float = 0.0, port: int = 0) -> None:
-        app = Flask(__name__)
-        app.add_url_rule("/alerta/<route>", "alert", self._alert, methods=["POST"])
-        super().__init__(app, latency, port)
-
-    def _alert(self, route: str) -> ResponseReturnValue:
-        reply = self._next_reply()
-        if reply:
-            return jsonify({"erro": "falha simulada"}), int(reply)
-        body = dict(request.get_json(silent=True) or {})
-        body["_rota"] = route
-        self._record(body)
-        return jsonify({"status": "ok"})

@@ -6,7 +6,8 @@ from outage.channels.alert_service import AlertServiceChannel
 from outage.channels.hsm_provider import HSMProviderChannel
 from outage.channels.whatsapp_cloud import WhatsAppCloudChannel
 from outage.http import TransportError
-from simulator.whatsapp import FakeAlertService, FakeHSMProvider, FakeWhatsAppCloud
+from simulator.middleware import FakeAlertMiddleware
+from simulator.whatsapp import FakeHSMProvider, FakeWhatsAppCloud
 
 OPENING = {
     "conexao": "POP <Sul>",
@@ -94,17 +95,11 @@ def test_hsm_provider_5xx_is_transient_and_400_permanent():
 
 
 def test_alert_service_posts_the_seed_shapes():
-    with FakeAlertService() as fake:
+    with FakeAlertMiddleware() as fake:
         channel = AlertServiceChannel(fake.url)
         channel.send("telegram", "abertura", OPENING)
         channel.send("whatsapp", "abertura", OPENING)
-    telegram, whatsapp = fake.messages
-    assert (
-        telegram["_rota"] == "telegram" and telegram["clientes"] == ["a"] and telegram["status"] == "offline"
-    )
-    assert whatsapp == {
-        "_rota": "whatsapp",
-        "total_clientes": 120,
-        "conexao": "POP <Sul>",
-        "motivo": "energia",
-    }
+    [telegram] = fake.bodies("telegram")
+    [whatsapp] = fake.bodies("whatsapp")
+    assert telegram["clientes"] == ["a"] and telegram["status"] == "offline"
+    assert whatsapp == {"total_clientes": 120, "conexao": "POP <Sul>", "motivo": "energia"}
