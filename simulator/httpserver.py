@@ -45,7 +45,9 @@ class FakeHTTPServer:
             self._host, self._port, self.app, threaded=True, request_handler=_QuietHandler
         )
         self._server.daemon_threads = True  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=type(self).__name__, daemon=True
+        )
         self._thread.start()
         return self
 
