@@ -661,7 +661,7 @@ class Network:
             return incident.id
 
     def recover(self, incident_id: str) -> None:
-        """Bring the incident's customers back (to their state before it, `S` for most).
+        """Bring the incident's customers back online (`S`).
 
         A customer also down in another active incident stays down until that one recovers.
         """
@@ -677,7 +677,10 @@ class Network:
                 if holders:
                     continue
                 self._down_by.pop(index, None)
-                self._mark_up(self.customers[index], self._pre_state.pop(index, "S"), now)
+                self._pre_state.pop(index, None)
+                # a session that comes back is accounted again: IXC shows `S`, even for a login
+                # that was `SS` (no status) before the incident
+                self._mark_up(self.customers[index], "S", now)
             self.version += 1
 
     def recover_all(self) -> None:

@@ -1,0 +1,122 @@
+"""The seed-compatible mode: PPPoE state and causes from the original middleware services."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from outage.cause import build_analyzer
+from outage.cause.base import CauseReport
+from outage.db import connect, open_database
+from outage.erp.middleware import MiddlewareReader
+from outage.model import Subscriber
+from outage.monitor import CycleFailed, Monitor
+from simulator.middleware import FakeIxcMiddleware, FakeOltMiddleware
+from simulator.network import Network
+
+
+@pytest.fixture
+def network() -> Network:
+    return Network(customers=300, seed=7)
+
+
+@pytest.fixture
+def services(network: Network) -> Iterator[tuple[FakeIxcMiddleware, FakeOltMiddleware]]:
+    with FakeIxcMiddleware(network) as ixc, FakeOltMiddleware(network) as olt:
+        yield ixc, olt
+
+
+@pytest.fixture
+def settings(make_settings, services):
+    ixc, olt = services
+    return make_settings(IXCSOFT_SERVICE_URL=ixc.url, OLT_SERVICE_URL=olt.url, IXC_TIMEOUT="2")
+
+
+@pytest.fixture
+def conn(settings) -> Iterator[sqlite3.Connection]:
+    db = open_database(settings.database_path)
+    yield db
+    db.close()
+
+
+def biggest_pon(network: Network) -> tuple[str, str]:
+    return max(network.pons().items(), key=lambda item: len(item[1]))[0]
+
+
+def test_a_fiber_cut_opens_an_event_with_the_cause_from_the_olt_service(network, settings, conn):
+    monitor = Monitor(settings, MiddlewareReader(settings), build_analyzer(settings), ["telegram:-1"])
+    monitor.run_cycle(conn)
+    olt_id, pon = biggest_pon(network)
+    incident = network.fiber_cut(olt_id, pon)
+    monitor.run_cycle(conn)
+    event = conn.execute("SELECT * FROM events WHERE status = 'ativo'").fetchone()
+    assert event is not None
+    assert event["motivo"] == "loss"
+    assert event["causa_status"] == "concluido"
+    payload = json.loads(conn.execute("SELECT payload FROM outbox WHERE kind = 'abertura'").fetchone()[0])
+    assert payload["motivo"] == "loss"  # the cause arrived before the opening was sent: no follow-up
+    assert conn.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'causa'").fetchone()[0] == 0
+
+    network.recover(incident)
+    monitor.run_cycle(conn)
+    assert conn.execute("SELECT status FROM events").fetchone()[0] == "resolvido"
+
+
+@pytest.mark.parametrize("kind", ["http500", "html", "invalid_json", "refuse"])
+def test_a_failing_middleware_fails_the_cycle_without_touching_events(
+    kind, network, services, settings, conn
+):
+    ixc, _ = services
+    monitor = Monitor(settings, MiddlewareReader(settings), None, [])
+    monitor.run_cycle(conn)
+    olt_id, pon = biggest_pon(network)
+    network.fiber_cut(olt_id, pon)
+    monitor.run_cycle(conn)
+    before = [dict(r) for r in conn.execute("SELECT * FROM events")]
+    network.recover_all()
+    ixc.fail(kind, count=10)
+    with pytest.raises(CycleFailed):
+        monitor.run_cycle(conn)
+    assert [dict(r) for r in conn.execute("SELECT * FROM events")] == before
+
+
+def test_a_failing_olt_service_gives_an_undetermined_cause_and_the_cycle_goes_on(
+    network, services, settings, conn
+):
+    _, olt = services
+    olt.fail("http500", count=10)
+    monitor = Monitor(settings, MiddlewareReader(settings), build_analyzer(settings), [])
+    monitor.run_cycle(conn)
+    network.fiber_cut(*biggest_pon(network))
+    result = monitor.run_cycle(conn)
+    assert result.counts.abertos == 1
+    assert conn.execute("SELECT motivo FROM events").fetchone()[0] == "indeterminado"
+
+
+class SenderFirstAnalyzer:
+    """Plays a sender that delivered the opening alert before the cause was known."""
+
+    def __init__(self, db_path: str) -> None:
+        self.db_path = db_path
+
+    def analyze(self, subscribers: Sequence[Subscriber], deadline: float) -> CauseReport:
+        other = connect(self.db_path)
+        other.execute("UPDATE outbox SET status = 'enviado' WHERE kind = 'abertura'")
+        other.close()
+        return CauseReport(motivo="energia", local="PON 0/1/2 da OLT-CENTRO")
+
+
+def test_a_cause_found_after_the_opening_was_sent_goes_as_a_follow_up(network, settings, conn):
+    monitor = Monitor(
+        settings, MiddlewareReader(settings), SenderFirstAnalyzer(settings.database_path), ["telegram:-1"]
+    )
+    monitor.run_cycle(conn)
+    network.fiber_cut(*biggest_pon(network))
+    monitor.run_cycle(conn)
+    rows = conn.execute("SELECT kind, payload FROM outbox ORDER BY id").fetchall()
+    assert [r["kind"] for r in rows] == ["abertura", "causa"]
+    follow_up = json.loads(rows[1]["payload"])
+    assert follow_up["motivo"] == "energia" and follow_up["local"] == "PON 0/1/2 da OLT-CENTRO"
