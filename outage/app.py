@@ -36,6 +36,9 @@ def create_app(settings: Settings) -> Flask:
     open_database(settings.database_path).close()
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api.bp)
+    from hsm_dispatch import bp as hsm_bp
+
+    app.register_blueprint(hsm_bp)
     if settings.demo:
         from outage import demo
 

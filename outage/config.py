@@ -85,6 +85,7 @@ class Settings:
     whatsapp_template_power: str = "queda_massiva_energia"
     hsm_cooldown_hours: float = 24.0
     hsm_enrich_concurrency: int = 32
+    hsm_send_rate: float = 0.0
     # --- dashboard (issue 6) ----------------------------------------------------------
     admin_username: str = ""
     admin_password: str = ""
@@ -270,6 +271,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         whatsapp_template_power=r.text("WHATSAPP_TEMPLATE_POWER", "queda_massiva_energia"),
         hsm_cooldown_hours=num("HSM_COOLDOWN_HOURS", 24.0, minimum=0, integer=False),
         hsm_enrich_concurrency=num("HSM_ENRICH_CONCURRENCY", 32, minimum=1, maximum=256),
+        hsm_send_rate=num(
+            "HSM_SEND_RATE",
+            0.0,
+            minimum=0,
+            maximum=1000,
+            integer=False,
+            hint="Avisos por segundo ao provedor (0 = padrão do provedor: HSM 400/s, API oficial 80/s).",
+        ),
         admin_username=r.text("ADMIN_USERNAME", ""),
         admin_password=r.text("ADMIN_PASSWORD", ""),
         demo=demo,

@@ -50,6 +50,7 @@ class OltSystemClient:
         self.session = http.new_session()
         self._token = ""
         self._lock = threading.Lock()
+        self._login_lock = threading.Lock()
         http.register_secret(password)
 
     def login(self) -> str:
@@ -65,18 +66,25 @@ class OltSystemClient:
         return self._token
 
     def get(self, path_or_url: str) -> dict[str, Any]:
-        """GET a JSON object; on 401 log in again and repeat once."""
+        """GET a JSON object; on 401 log in again and repeat once (concurrent 401s share one login)."""
         url = urljoin(self.base_url + "/", path_or_url)
-        token = self._token or self.login()
+        token = self._token or self._fresh_token("")
         response = self._send("GET", url, headers={"Authorization": f"Bearer {token}"})
         if response.status_code == 401:
             log.info("token do sistema de gerência de OLT expirou; entrando de novo")
-            response = self._send("GET", url, headers={"Authorization": f"Bearer {self.login()}"})
+            response = self._send("GET", url, headers={"Authorization": f"Bearer {self._fresh_token(token)}"})
         if response.status_code != 200:
             raise OltSystemError(
                 f"Sistema de gerência de OLT: HTTP {response.status_code} em {http.redact(url)}."
             )
         return _json(response)
+
+    def _fresh_token(self, stale: str) -> str:
+        """A token newer than `stale`: log in, unless another thread already did meanwhile."""
+        with self._login_lock:
+            if self._token and self._token != stale:
+                return self._token
+            return self.login()
 
     def open_alerts(self) -> list[dict[str, Any]]:
         """Every open alert, following `next` links."""

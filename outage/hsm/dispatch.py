@@ -1,0 +1,444 @@
+"""Decisions on incidents: approve (one notice per distinct phone) or deny, audited.
+
+Idempotent by construction: `hsm_decisions.incident_id` is UNIQUE and the decision, its
+recipients, the outbox rows and the flap-damping marks are written in ONE transaction
+(`BEGIN IMMEDIATE`). A second approval -- double click, two operators, a retried request,
+two processes at once -- finds the first decision inside its own transaction and writes
+nothing, so there is one dispatch.
+
+Flap damping: an approval blocks its key `OLT|PON|type` for `HSM_COOLDOWN_HOURS`
+(`hsm_cooldowns`), and each phone that gets a notice is recorded (`hsm_phone_notices`): a
+phone never gets more than one outage notice per 24 h, whatever the incident.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from outage.alerts.outbox import Alert, enqueue
+from outage.channels.base import CUSTOMER_TEMPLATE
+from outage.config import Settings
+from outage.db import transaction
+from outage.hsm.delivery import HOLD_SECONDS
+from outage.hsm.enrich import Customer
+from outage.hsm.incidents import LOS, POWER, UNKNOWN, Incident, key_of
+from outage.hsm.phones import mask_phone
+
+log = logging.getLogger(__name__)
+
+PHONE_WINDOW = 24 * 3600.0
+APPROVE = "aprovar"
+DENY = "negar"
+
+
+class DispatchRefused(Exception):
+    """The request cannot be honoured as asked (message in Portuguese, HTTP status)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Outcome:
+    """The answer of `POST /api/acao` (plus the outbox rows to deliver now)."""
+
+    success: bool
+    msg: str
+    enviados: int = 0
+    falhas: int = 0
+    sem_telefone: int = 0
+    ignorados: int = 0
+    repetido: bool = False
+    decision_id: int | None = None
+    row_ids: list[int] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "success": self.success,
+            "msg": self.msg,
+            "enviados": self.enviados,
+            "falhas": self.falhas,
+            "sem_telefone": self.sem_telefone,
+            "ignorados": self.ignorados,
+            "repetido": self.repetido,
+        }
+
+
+@dataclass(frozen=True)
+class Template:
+    channel: str  # outbox channel: "hsm" | "whatsapp_cloud"
+    name: str  # template id (seed provider) or name (Meta Cloud API)
+    tipo: str  # LOS | POWER
+
+
+def choose_template(settings: Settings, incident: Incident, choice: str | None) -> Template:
+    """The template for the incident's type, or for the operator's `choice` (LOS / POWER or
+    a configured template id or name; required when the type is INDETERMINADO)."""
+    if settings.hsm_provider_enabled:
+        channel, names = "hsm", {LOS: settings.hsm_template_los, POWER: settings.hsm_template_power}
+    elif settings.whatsapp_cloud_enabled:
+        channel = "whatsapp_cloud"
+        names = {LOS: settings.whatsapp_template_los, POWER: settings.whatsapp_template_power}
+    else:
+        raise DispatchRefused(
+            "Nenhum provedor de WhatsApp configurado: defina URL_HSM e TOKEN_HSM ou "
+            "WHATSAPP_TOKEN e WHATSAPP_PHONE_NUMBER_ID.",
+            503,
+        )
+    tipo = incident.tipo
+    if choice:
+        picked = choice.strip().upper() if choice.strip().upper() in names else None
+        picked = picked or next((t for t, name in names.items() if name == choice.strip()), None)
+        if picked is None:
+            raise DispatchRefused(f"modelo inválido: {choice!r}; use LOS ou POWER", 400)
+        tipo = picked
+    if tipo == UNKNOWN:
+        raise DispatchRefused("causa indeterminada: escolha o modelo (template LOS ou POWER) ou negue", 400)
+    return Template(channel, names[tipo], tipo)
+
+
+def cooldown_keys(incident: Incident, tipo: str) -> list[str]:
+    """The keys an approval blocks: its own, and the chosen type's when they differ."""
+    return list(dict.fromkeys([incident.key, key_of(incident.olt, incident.slot_pon, tipo)]))
+
+
+def blocked_until(conn: sqlite3.Connection, keys: Sequence[str], now: float) -> float | None:
+    """When the latest block among `keys` ends, if one is in force."""
+    marks = ",".join("?" for _ in keys)
+    row = conn.execute(
+        f"SELECT MAX(ate) FROM hsm_cooldowns WHERE chave IN ({marks}) AND ate > ?",  # noqa: S608
+        [*keys, now],
+    ).fetchone()
+    return None if row[0] is None else float(row[0])
+
+
+def active_cooldowns(conn: sqlite3.Connection, now: float) -> dict[str, float]:
+    return {
+        row[0]: float(row[1])
+        for row in conn.execute("SELECT chave, ate FROM hsm_cooldowns WHERE ate > ?", (now,))
+    }
+
+
+def decided_ids(conn: sqlite3.Connection, incident_ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    ids = list(incident_ids)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" for _ in chunk)
+        rows = conn.execute(f"SELECT incident_id FROM hsm_decisions WHERE incident_id IN ({marks})", chunk)  # noqa: S608
+        found.update(row[0] for row in rows)
+    return found
+
+
+def existing_decision(conn: sqlite3.Connection, incident_id: str) -> Outcome | None:
+    """The answer for an incident already decided (a repeated request changes nothing)."""
+    row = conn.execute(
+        "SELECT id, acao, usuario, decidido_em, sem_telefone, ignorados FROM hsm_decisions WHERE incident_id = ?",
+        (incident_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    sent, failed = outbox_counts(conn, row["id"])
+    verb = "aprovado" if row["acao"] == APPROVE else "negado"
+    return Outcome(
+        success=True,
+        msg=f"Incidente já {verb} por {row['usuario']}: nada foi enviado de novo.",
+        enviados=sent,
+        falhas=failed,
+        sem_telefone=row["sem_telefone"],
+        ignorados=row["ignorados"],
+        repetido=True,
+        decision_id=row["id"],
+    )
+
+
+def outbox_counts(conn: sqlite3.Connection, decision_id: int) -> tuple[int, int]:
+    """(handed to the outbox/provider and not failed, failed for good) of a decision."""
+    row = conn.execute(
+        "SELECT COUNT(o.id), COALESCE(SUM(o.status = 'falhou'), 0) FROM hsm_recipients r"
+        " JOIN outbox o ON o.id = r.outbox_id WHERE r.decision_id = ?",
+        (decision_id,),
+    ).fetchone()
+    return int(row[0]) - int(row[1]), int(row[1])
+
+
+def deny(conn: sqlite3.Connection, incident: Incident, user: str, comment: str, now: float) -> Outcome:
+    with transaction(conn):
+        repeated = existing_decision(conn, incident.id)
+        if repeated is not None:
+            return repeated
+        cursor = _insert_decision(conn, incident, DENY, user, comment, now, None, [])
+    log.info("Disparo negado para o incidente %s por %s.", incident.id, user)
+    return Outcome(True, "Disparo negado e registrado.", decision_id=cursor)
+
+
+def approve(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    incident: Incident,
+    customers: Sequence[Customer],
+    template: Template,
+    user: str,
+    comment: str,
+    now: float,
+) -> Outcome:
+    """Record the approval and one outbox row per distinct phone not noticed in 24 h.
+
+    Returns the repeated decision's answer when the incident was already decided; raises
+    `DispatchRefused` (409) when its key is in cooldown.
+    """
+    keys = cooldown_keys(incident, template.tipo)
+    with transaction(conn):
+        repeated = existing_decision(conn, incident.id)
+        if repeated is not None:
+            return repeated
+        until = blocked_until(conn, keys, now)
+        if until is not None:
+            raise DispatchRefused(f"{incident.key} em espera (anti-oscilação) até {until:.0f}", 409)
+        decision_id = _insert_decision(conn, incident, APPROVE, user, comment, now, template, customers)
+        plan = _plan(conn, customers, now)
+        row_ids = _enqueue(conn, incident, template, plan, now)
+        _record_recipients(conn, decision_id, plan, row_ids)
+        _mark_flap(conn, decision_id, keys, [p.phone for p in plan if p.result == QUEUED], settings, now)
+        counts = _counts(plan)
+        conn.execute(
+            "UPDATE hsm_decisions SET enfileirados = ?, sem_telefone = ?, ignorados = ? WHERE id = ?",
+            (counts[QUEUED], counts[NO_PHONE], counts[SKIPPED_24H] + counts[DUPLICATE], decision_id),
+        )
+    log.info(
+        "Disparo aprovado para o incidente %s por %s: %d aviso(s) na fila, %d sem telefone, %d ignorado(s).",
+        incident.id,
+        user,
+        counts[QUEUED],
+        counts[NO_PHONE],
+        counts[SKIPPED_24H] + counts[DUPLICATE],
+    )
+    return Outcome(
+        success=True,
+        msg=f"Disparo aprovado: {counts[QUEUED]} aviso(s) enviados ao provedor.",
+        enviados=counts[QUEUED],
+        sem_telefone=counts[NO_PHONE],
+        ignorados=counts[SKIPPED_24H] + counts[DUPLICATE],
+        decision_id=decision_id,
+        row_ids=[row_id for row_id in row_ids if row_id is not None],
+    )
+
+
+QUEUED = "enfileirado"
+NO_PHONE = "sem_telefone"
+SKIPPED_24H = "ignorado_24h"
+DUPLICATE = "duplicado"
+
+
+@dataclass
+class _Planned:
+    customer: Customer
+    phone: str
+    result: str
+
+
+def _plan(conn: sqlite3.Connection, customers: Sequence[Customer], now: float) -> list[_Planned]:
+    phones = sorted({c.contact for c in customers if c.contact})
+    recent = _recently_noticed(conn, phones, now - PHONE_WINDOW)
+    seen: set[str] = set()
+    plan = []
+    for customer in customers:
+        phone = customer.contact or ""
+        if not phone:
+            result = NO_PHONE
+        elif phone in seen:
+            result = DUPLICATE
+        elif phone in recent:
+            result = SKIPPED_24H
+        else:
+            result = QUEUED
+        seen.add(phone)
+        plan.append(_Planned(customer, phone, result))
+    return plan
+
+
+def _recently_noticed(conn: sqlite3.Connection, phones: list[str], since: float) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(phones), 500):
+        chunk = phones[i : i + 500]
+        marks = ",".join("?" for _ in chunk)
+        rows = conn.execute(
+            f"SELECT telefone FROM hsm_phone_notices WHERE telefone IN ({marks}) AND ultimo_aviso > ?",  # noqa: S608
+            [*chunk, since],
+        )
+        found.update(row[0] for row in rows)
+    return found
+
+
+def _enqueue(
+    conn: sqlite3.Connection, incident: Incident, template: Template, plan: list[_Planned], now: float
+) -> list[int | None]:
+    """One outbox row per queued phone (due after `HOLD_SECONDS`: the fast path goes first)."""
+    queued = [p for p in plan if p.result == QUEUED]
+    outbox_event = f"hsm:{incident.id}"
+    alerts = [
+        Alert(CUSTOMER_TEMPLATE, notice_payload(p.phone, p.customer.client_name, template.name), outbox_event)
+        for p in queued
+    ]
+    first = conn.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0]
+    enqueue(conn, alerts, [template.channel], now)
+    conn.execute(
+        "UPDATE outbox SET next_attempt_at = ? WHERE id > ? AND event_id = ?",
+        (now + HOLD_SECONDS, first, outbox_event),
+    )
+    ids = [
+        row[0]
+        for row in conn.execute(
+            "SELECT id FROM outbox WHERE id > ? AND event_id = ? ORDER BY id", (first, outbox_event)
+        )
+    ]
+    by_phone = dict(zip([p.phone for p in queued], ids, strict=True))
+    return [by_phone.get(p.phone) if p.result == QUEUED else None for p in plan]
+
+
+def notice_payload(phone: str, name: str, template: str) -> dict[str, Any]:
+    """The outbox payload of a customer notice (`outage.channels.base.CUSTOMER_TEMPLATE`).
+
+    The Meta Cloud API templates take one body parameter, {{1}} = the customer's first name.
+    """
+    first_name = (name or "").strip().split(" ")[0].title() or "Cliente"
+    return {"to": phone, "nome": name or "Cliente", "template": template, "params": [first_name]}
+
+
+def _insert_decision(
+    conn: sqlite3.Connection,
+    incident: Incident,
+    action: str,
+    user: str,
+    comment: str,
+    now: float,
+    template: Template | None,
+    customers: Sequence[Customer],
+) -> int:
+    snapshot = {**incident.as_json(), "clientes": len(customers)}
+    cursor = conn.execute(
+        "INSERT INTO hsm_decisions (incident_id, fonte, acao, usuario, decidido_em, comentario, chave, tipo,"
+        " template, canal, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            incident.id,
+            incident.fonte,
+            action,
+            user,
+            now,
+            comment,
+            incident.key,
+            template.tipo if template else incident.tipo,
+            template.name if template else "",
+            template.channel if template else "",
+            json.dumps(snapshot, ensure_ascii=False),
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def _record_recipients(
+    conn: sqlite3.Connection, decision_id: int, plan: list[_Planned], row_ids: list[int | None]
+) -> None:
+    conn.executemany(
+        "INSERT INTO hsm_recipients (decision_id, client_id, nome, telefone, resultado, outbox_id)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (decision_id, p.customer.client_id, p.customer.client_name, p.phone, p.result, row_id)
+            for p, row_id in zip(plan, row_ids, strict=True)
+        ],
+    )
+    for p in plan:
+        if p.result == SKIPPED_24H:
+            log.info("Telefone %s já avisado nas últimas 24 h: ignorado.", mask_phone(p.phone))
+
+
+def _mark_flap(
+    conn: sqlite3.Connection,
+    decision_id: int,
+    keys: list[str],
+    phones: list[str],
+    settings: Settings,
+    now: float,
+) -> None:
+    until = now + settings.hsm_cooldown_hours * 3600.0
+    conn.executemany(
+        "INSERT INTO hsm_cooldowns (chave, ate, decision_id) VALUES (?, ?, ?)"
+        " ON CONFLICT (chave) DO UPDATE SET ate = excluded.ate, decision_id = excluded.decision_id",
+        [(key, until, decision_id) for key in keys],
+    )
+    conn.executemany(
+        "INSERT INTO hsm_phone_notices (telefone, ultimo_aviso, decision_id) VALUES (?, ?, ?)"
+        " ON CONFLICT (telefone) DO UPDATE SET ultimo_aviso = excluded.ultimo_aviso,"
+        " decision_id = excluded.decision_id",
+        [(phone, now, decision_id) for phone in phones],
+    )
+
+
+def _counts(plan: list[_Planned]) -> dict[str, int]:
+    counts = dict.fromkeys((QUEUED, NO_PHONE, SKIPPED_24H, DUPLICATE), 0)
+    for p in plan:
+        counts[p.result] += 1
+    return counts
+
+
+# --- normalization notices ------------------------------------------------------------------
+
+
+def settle_normalized(
+    conn: sqlite3.Connection, settings: Settings, open_olt_ids: set[str] | None, now: float
+) -> int:
+    """Mark approved incidents that resolved; with `HSM_TEMPLATE_NORMALIZED`, queue the
+    normalization notice to the phones that got the outage notice. Returns how many
+    incidents were settled. `open_olt_ids` None: the OLT system could not be read (its
+    incidents wait). Compare-and-set on `normalizado_em IS NULL`: each is settled once."""
+    rows = conn.execute(
+        "SELECT id, incident_id, fonte, canal FROM hsm_decisions WHERE acao = 'aprovar' AND normalizado_em IS NULL"
+    ).fetchall()
+    settled = 0
+    for row in rows:
+        if not _resolved(conn, row["incident_id"], row["fonte"], open_olt_ids):
+            continue
+        with transaction(conn):
+            changed = conn.execute(
+                "UPDATE hsm_decisions SET normalizado_em = ? WHERE id = ? AND normalizado_em IS NULL",
+                (now, row["id"]),
+            ).rowcount
+            if changed and settings.hsm_template_normalized:
+                _queue_normalized(conn, row, settings.hsm_template_normalized, now)
+        settled += changed
+    return settled
+
+
+def _resolved(conn: sqlite3.Connection, incident_id: str, fonte: str, open_olt_ids: set[str] | None) -> bool:
+    if fonte == "olt":
+        return open_olt_ids is not None and incident_id not in open_olt_ids
+    event = conn.execute(
+        "SELECT status FROM events WHERE id = ?", (incident_id.removeprefix("ev-"),)
+    ).fetchone()
+    return event is None or event[0] == "resolvido"
+
+
+def _queue_normalized(conn: sqlite3.Connection, decision: sqlite3.Row, template: str, now: float) -> None:
+    recipients = conn.execute(
+        "SELECT r.telefone, r.nome FROM hsm_recipients r JOIN outbox o ON o.id = r.outbox_id"
+        " WHERE r.decision_id = ? AND o.status != 'falhou'",
+        (decision["id"],),
+    ).fetchall()
+    alerts = [
+        Alert(
+            CUSTOMER_TEMPLATE,
+            notice_payload(r["telefone"], r["nome"], template),
+            f"hsm-normalizado:{decision['incident_id']}",
+        )
+        for r in recipients
+    ]
+    enqueue(conn, alerts, [decision["canal"]], now)
+    conn.execute(
+        "UPDATE hsm_decisions SET aviso_normalizacao = ? WHERE id = ?", (len(alerts), decision["id"])
+    )

@@ -1,0 +1,205 @@
+"""The customers of an incident, with name and phone, looked up in parallel.
+
+A bounded pool (`HSM_ENRICH_CONCURRENCY`) runs the lookups; each customer (or each batch
+of ERP ids) is looked up once; every HTTP call has its timeout and the whole enrichment a
+deadline. A failed lookup marks the customers it concerns (`erro`, no contact); it never
+fails the page.
+
+- OLT system incidents: the alert's `affected_devices`, then `GET /api/v2/client/<id>`
+  per distinct client (the system has no batch route).
+- Monitor incidents: the event's logins (`store.event_subscribers`) -> `id_cliente` ->
+  ERP `cliente` read in batches with `oper: IN` (direct mode). In middleware mode there is
+  no `cliente` access: each customer says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
+
+from outage import store
+from outage.config import Settings
+from outage.erp.ixc import IxcReader
+from outage.hsm.incidents import Incident, event_id_of, olt_client
+from outage.hsm.phones import first_valid_phone, normalize_phone
+
+log = logging.getLogger(__name__)
+
+ERP_BATCH = 100  # ids per `cliente` request (`oper: IN`)
+DEADLINE = 25.0  # seconds for the whole enrichment; what is late is marked, not awaited
+T = TypeVar("T")
+
+
+@dataclass
+class Customer:
+    """One customer row of `/api/detalhes` (the seed's fields, plus `erro`)."""
+
+    client_id: str
+    sn_onu: str
+    client_name: str
+    status: str
+    slot_pon: str
+    contact: str | None = None
+    ultimo_aviso: float | None = None
+    erro: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def customers_of(conn: sqlite3.Connection, settings: Settings, incident: Incident) -> list[Customer]:
+    """The incident's customers, enriched, with the last notice each phone got."""
+    if incident.fonte == "olt":
+        customers = olt_customers(settings, incident)
+    else:
+        customers = monitor_customers(conn, settings, incident)
+    _fill_last_notice(conn, customers)
+    return customers
+
+
+# --- OLT management system ----------------------------------------------------------------
+
+
+def olt_customers(settings: Settings, incident: Incident) -> list[Customer]:
+    client = olt_client(settings)
+    alert = client.alert_detail(incident.id)
+    customers = [_device_customer(device, incident) for device in alert.get("affected_devices") or []]
+    ids = sorted({c.client_id for c in customers if c.client_id})
+    found, failed = run_bounded(ids, client.client, settings.hsm_enrich_concurrency)
+    for customer in customers:
+        if customer.client_id in failed:
+            customer.erro = f"falha ao consultar o cliente: {failed[customer.client_id]}"
+            continue
+        record = found.get(customer.client_id) or {}
+        customer.client_name = str(record.get("name") or customer.client_name)
+        customer.contact = normalize_phone(record.get("contact") or record.get("phone_number"))
+        if not record:
+            customer.erro = "cliente não encontrado no sistema de gerência de OLT"
+    return customers
+
+
+def _device_customer(device: Any, incident: Incident) -> Customer:
+    onu = (device.get("onu_device") if isinstance(device, dict) else None) or {}
+    client_id = str(onu.get("client_id") or (device or {}).get("client_id") or "")
+    return Customer(
+        client_id=client_id,
+        sn_onu=str(onu.get("sn_onu") or ""),
+        client_name=str(onu.get("client_name") or ""),
+        status=str(onu.get("status") or ""),
+        slot_pon=incident.slot_pon,
+    )
+
+
+# --- the monitor's events and the ERP -----------------------------------------------------
+
+
+def monitor_customers(conn: sqlite3.Connection, settings: Settings, incident: Incident) -> list[Customer]:
+    event_id = event_id_of(incident)
+    back = {
+        row[0]
+        for row in conn.execute("SELECT login FROM event_reconnections WHERE event_id = ?", (event_id,))
+    }
+    customers = []
+    for sub, _dropped_at in store.event_subscribers(conn, event_id):
+        client_id = sub.id_cliente if sub.id_cliente not in ("", "0") else ""
+        customers.append(
+            Customer(
+                client_id=client_id,
+                sn_onu=sub.onu_mac,
+                client_name=sub.login,
+                status="online" if sub.login in back else "offline",
+                slot_pon=sub.interface_transmissao or incident.slot_pon,
+                erro=None if client_id else "login sem cliente vinculado no ERP",
+            )
+        )
+    _enrich_from_erp(settings, customers)
+    return customers
+
+
+def _enrich_from_erp(settings: Settings, customers: list[Customer]) -> None:
+    wanted = [c for c in customers if c.client_id]
+    if not wanted:
+        return
+    if settings.erp_mode != "direct":
+        for customer in wanted:
+            customer.erro = "ERP em modo intermediário: sem acesso ao cadastro de clientes (sem contato)"
+        return
+    ids = sorted({c.client_id for c in wanted})
+    batches = [tuple(ids[i : i + ERP_BATCH]) for i in range(0, len(ids), ERP_BATCH)]
+    reader = IxcReader(settings)
+    found, failed = run_bounded(
+        batches, lambda batch: _read_clients(reader, batch), settings.hsm_enrich_concurrency
+    )
+    records: dict[str, dict[str, Any]] = {}
+    errors: dict[str, str] = {}
+    for result in found.values():
+        records.update(result)
+    for batch, reason in failed.items():
+        errors.update({client_id: reason for client_id in batch})
+    for customer in wanted:
+        record = records.get(customer.client_id)
+        if customer.client_id in errors:
+            customer.erro = f"falha ao consultar o ERP: {errors[customer.client_id]}"
+        elif record is None:
+            customer.erro = "cliente não encontrado no ERP"
+        else:
+            customer.client_name = str(record.get("razao") or record.get("fantasia") or customer.client_name)
+            customer.contact = first_valid_phone(record)
+
+
+def _read_clients(reader: IxcReader, ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    query = {"qtype": "cliente.id", "query": ",".join(ids), "oper": "IN"}
+    pages = reader.list_all("cliente", [], **query)
+    return {str(r.get("id")): r for page in pages for r in page.records}
+
+
+# --- shared ----------------------------------------------------------------------------
+
+
+def run_bounded(
+    items: Iterable[T], lookup: Callable[[T], Any], concurrency: int, deadline: float = DEADLINE
+) -> tuple[dict[T, Any], dict[T, str]]:
+    """Run `lookup` once per item on a pool of at most `concurrency` threads.
+
+    Returns (results by item, error message by item); an item still running after
+    `deadline` seconds counts as failed ("tempo esgotado") and is not awaited.
+    """
+    todo = list(dict.fromkeys(items))
+    if not todo:
+        return {}, {}
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(todo)), thread_name_prefix="hsm-enrich")
+    futures = {pool.submit(lookup, item): item for item in todo}
+    done, late = wait(futures, timeout=deadline)
+    pool.shutdown(wait=False, cancel_futures=True)
+    results: dict[T, Any] = {}
+    errors: dict[T, str] = {futures[f]: "tempo esgotado" for f in late}
+    for future in done:
+        try:
+            results[futures[future]] = future.result()
+        except (
+            Exception
+        ) as exc:  # one lookup's failure (ErpReadError, OltSystemError...) marks its customers only
+            errors[futures[future]] = str(exc) or type(exc).__name__
+    if errors:
+        log.warning("%d de %d consultas de clientes falharam.", len(errors), len(todo))
+    return results, errors
+
+
+def _fill_last_notice(conn: sqlite3.Connection, customers: list[Customer]) -> None:
+    phones = sorted({c.contact for c in customers if c.contact})
+    last: dict[str, float] = {}
+    for i in range(0, len(phones), 500):
+        chunk = phones[i : i + 500]
+        marks = ",".join("?" for _ in chunk)
+        rows = conn.execute(
+            f"SELECT telefone, ultimo_aviso FROM hsm_phone_notices WHERE telefone IN ({marks})",  # noqa: S608
+            chunk,
+        )
+        last.update({row[0]: float(row[1]) for row in rows})
+    for customer in customers:
+        if customer.contact:
+            customer.ultimo_aviso = last.get(customer.contact)

@@ -1,0 +1,218 @@
+"""Incidents pending a decision, from two sources, with one shape.
+
+- the OLT management system (REFERENCE.md §5): open alerts of type `pon_loss` / `cto_loss`
+  (LOS) and `pon_no_power` / `no_power` (POWER); id = the system's numeric id as a string;
+- the monitor's own active events: id `ev-<event id>`; cause `energia` -> POWER,
+  `loss` -> LOS, `indeterminado` -> INDETERMINADO (the operator picks the template).
+
+The flap-damping key of an incident is `OLT|PON|type` (`Incident.key`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from outage.cause.olt_system import OltSystemClient, OltSystemError
+from outage.config import Settings
+from outage.http import new_session
+from outage.model import CAUSE_LOS, CAUSE_POWER
+
+LOS = "LOS"
+POWER = "POWER"
+UNKNOWN = "INDETERMINADO"
+TYPES = (LOS, POWER, UNKNOWN)
+OLT_ALERT_TYPES = {"pon_loss": LOS, "cto_loss": LOS, "pon_no_power": POWER, "no_power": POWER}
+MONITOR_PREFIX = "ev-"
+CTO_SIZE = 16  # the seed's heuristic: a LOS on up to 16 ONUs is probably one CTO
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One outage the operator may notify customers about (times in epoch seconds)."""
+
+    id: str
+    fonte: str  # "olt" | "monitor"
+    tipo: str  # LOS | POWER | INDETERMINADO
+    olt: str
+    slot_pon: str
+    afetados: int
+    inicio: float
+    causa_provavel: str
+    local: str
+    ativo: bool = True
+
+    @property
+    def key(self) -> str:
+        return key_of(self.olt, self.slot_pon, self.tipo)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["chave"] = self.key
+        return data
+
+
+def key_of(olt: str, slot_pon: str, tipo: str) -> str:
+    return f"{olt}|{slot_pon}|{tipo}"
+
+
+def probable_cause(tipo: str, affected: int, alert_type: str = "") -> str:
+    """The seed's reading of an incident, in Portuguese."""
+    if tipo == POWER:
+        return "Falta de energia: ONUs desligadas (queda de energia na região)"
+    if tipo == LOS:
+        if alert_type == "cto_loss" or affected <= CTO_SIZE:
+            return "Rompimento de fibra: provável problema na CTO (caixa de atendimento)"
+        return "Rompimento de fibra: provável corte na fibra tronco/PON"
+    return "Causa indeterminada: escolha o modelo (LOS ou POWER) ou negue o disparo"
+
+
+# --- the OLT management system ---------------------------------------------------------
+
+_clients: dict[tuple[str, str, str], OltSystemClient] = {}
+_clients_lock = threading.Lock()
+
+
+def olt_client(settings: Settings) -> OltSystemClient:
+    """One logged-in client per configuration, shared by every request (keeps the token)."""
+    ident = (settings.api_base_url, settings.api_auth_url, settings.api_user)
+    with _clients_lock:
+        client = _clients.get(ident)
+        if client is None or client.password != settings.api_pass:
+            client = OltSystemClient(
+                settings.api_base_url, settings.api_auth_url, settings.api_user, settings.api_pass
+            )
+            client.session = new_session(settings.hsm_enrich_concurrency)
+            _clients[ident] = client
+        return client
+
+
+def incident_from_alert(alert: dict[str, Any]) -> Incident | None:
+    """An incident for an open alert of a type the console handles, else None."""
+    alert_type = str(alert.get("alert_type") or "")
+    tipo = OLT_ALERT_TYPES.get(alert_type)
+    if tipo is None or alert.get("id") in (None, ""):
+        return None
+    affected = _int(alert.get("total_devices_count"))
+    cto = str(alert.get("cto_name") or alert.get("cto_id") or "")
+    return Incident(
+        id=str(alert["id"]),
+        fonte="olt",
+        tipo=tipo,
+        olt=str(alert.get("olt_name") or alert.get("olt_id") or ""),
+        slot_pon=str(alert.get("slot_pon") or alert.get("pon") or ""),
+        afetados=affected,
+        inicio=_epoch(alert.get("initial_date")),
+        causa_provavel=probable_cause(tipo, affected, alert_type),
+        local=f"CTO {cto}" if cto else "",
+        ativo=not alert.get("end_date"),
+    )
+
+
+def olt_incidents(client: OltSystemClient) -> list[Incident]:
+    """Open alerts as incidents (raises `OltSystemError` when the system cannot be read)."""
+    found = (incident_from_alert(alert) for alert in client.open_alerts())
+    return [incident for incident in found if incident is not None]
+
+
+# --- the monitor's events --------------------------------------------------------------
+
+_EVENT_COLUMNS = "id, conexao, timestamp, status, logins, motivo, local, local_detalhe"
+
+
+def monitor_incidents(conn: sqlite3.Connection) -> list[Incident]:
+    rows = conn.execute(
+        f"SELECT {_EVENT_COLUMNS} FROM events WHERE status = 'ativo' ORDER BY timestamp"  # noqa: S608
+    ).fetchall()
+    return [incident_from_event(row) for row in rows]
+
+
+def monitor_incident(conn: sqlite3.Connection, incident_id: str) -> Incident | None:
+    event_id = incident_id.removeprefix(MONITOR_PREFIX)
+    row = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()  # noqa: S608
+    return None if row is None else incident_from_event(row)
+
+
+def incident_from_event(row: sqlite3.Row) -> Incident:
+    tipo = {CAUSE_POWER: POWER, CAUSE_LOS: LOS}.get(row["motivo"], UNKNOWN)
+    detail = _json_object(row["local_detalhe"])
+    affected = len(json.loads(row["logins"] or "[]"))
+    pons = detail.get("pon") or ",".join(str(p) for p in detail.get("pons") or [])
+    return Incident(
+        id=MONITOR_PREFIX + row["id"],
+        fonte="monitor",
+        tipo=tipo,
+        olt=str(detail.get("olt") or row["conexao"]),
+        slot_pon=str(pons or ""),
+        afetados=affected,
+        inicio=float(row["timestamp"]),
+        causa_provavel=probable_cause(tipo, affected),
+        local=str(row["local"] or row["conexao"]),
+        ativo=row["status"] == "ativo",
+    )
+
+
+def event_id_of(incident: Incident) -> str:
+    return incident.id.removeprefix(MONITOR_PREFIX)
+
+
+# --- both -----------------------------------------------------------------------------
+
+
+@dataclass
+class Listing:
+    incidents: list[Incident]
+    warnings: list[str]
+    olt_read: bool  # False when the OLT system is configured but could not be read
+
+
+def open_incidents(conn: sqlite3.Connection, settings: Settings) -> Listing:
+    """Every open incident; a source that fails becomes a warning, never an error."""
+    incidents = monitor_incidents(conn)
+    warnings: list[str] = []
+    olt_read = True
+    if settings.olt_system_enabled:
+        try:
+            incidents = olt_incidents(olt_client(settings)) + incidents
+        except OltSystemError as exc:
+            warnings.append(str(exc))
+            olt_read = False
+    return Listing(incidents, warnings, olt_read)
+
+
+def find_incident(conn: sqlite3.Connection, settings: Settings, incident_id: str) -> Incident | None:
+    """The incident with this id (an OLT alert only while open); None when unknown.
+
+    Raises `OltSystemError` when the OLT system cannot be read to tell.
+    """
+    if incident_id.startswith(MONITOR_PREFIX):
+        return monitor_incident(conn, incident_id)
+    if incident_id.isdigit() and settings.olt_system_enabled:
+        return next((i for i in olt_incidents(olt_client(settings)) if i.id == incident_id), None)
+    return None
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _epoch(value: Any) -> float:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _json_object(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,349 @@
+"""The HSM dispatch console over real fakes: OLT system, ERP `cliente`, HSM provider."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import uuid
+
+import pytest
+
+from outage.alerts.sender import Sender
+from outage.app import create_app
+from outage.db import connect
+from outage.model import Subscriber, pack_dropped
+from simulator.ixc import FakeIXC
+from simulator.olt_system import OltSystemFake
+from simulator.whatsapp import FakeHSMProvider
+
+AUTH = {"Authorization": "Bearer x"}
+
+
+@pytest.fixture
+def olt():
+    with OltSystemFake() as server:
+        yield server
+
+
+@pytest.fixture
+def hsm():
+    with FakeHSMProvider() as server:
+        yield server
+
+
+@pytest.fixture
+def ixc():
+    with FakeIXC() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(make_settings, olt, hsm, ixc):
+    return make_settings(
+        API_TOKEN="x",
+        API_BASE_URL=olt.url,
+        API_AUTH_URL=olt.auth_url,
+        API_USER=olt.username,
+        API_PASS=olt.password,
+        URL_HSM=hsm.send_url,
+        TOKEN_HSM=hsm.token,
+        IXC_URL=ixc.url,
+        IXC_USER=ixc.user,
+        IXC_TOKEN=ixc.token,
+        HSM_TEMPLATE_NORMALIZED="120",
+    )
+
+
+@pytest.fixture
+def client(settings):
+    return create_app(settings).test_client()
+
+
+def devices(prefix: int, phones: list[str], olt: OltSystemFake) -> list[dict]:
+    """Devices of an alert, each a client of the OLT system with the given phone."""
+    result = []
+    for n, phone in enumerate(phones):
+        client_id = str(prefix + n)
+        olt.set_client(client_id, f"Cliente {client_id}", phone)
+        result.append(
+            {
+                "client_id": client_id,
+                "sn_onu": f"HWTC{prefix + n:08X}",
+                "client_name": "",
+                "status": "offline",
+            }
+        )
+    return result
+
+
+def los_alert(olt: OltSystemFake, phones: list[str], *, pon: str = "0/1/1", prefix: int = 100) -> str:
+    alert = {"alert_type": "pon_loss", "olt_name": "OLT-SUL", "slot_pon": pon, "cto_name": "CTO-7"}
+    return str(olt.add_alert(alert, devices(prefix, phones, olt)))
+
+
+def approve(client, incident_id: str, **extra):
+    return client.post("/api/acao", json={"id": incident_id, "acao": "aprovar", **extra}, headers=AUTH)
+
+
+def sent_phones(hsm: FakeHSMProvider) -> list[str]:
+    return [m["contato"]["telefone"] for m in hsm.messages]
+
+
+PHONES = ["(11) 98765-0001", "11987650002", "(11) 98765-0001", "123", ""]
+
+
+def test_it_lists_open_incidents_of_both_sources_with_their_type(client, olt, settings):
+    los_alert(olt, PHONES)
+    olt.add_alert({"alert_type": "pon_no_power", "olt_name": "OLT-NORTE", "slot_pon": "0/2/3"}, [])
+    olt.add_alert({"alert_type": "onu_dying_gasp", "olt_name": "OLT-NORTE", "slot_pon": "0/2/4"}, [])
+    event_id = add_event(settings.database_path, "energia", [sub(1, "1001")])
+    body = client.get("/api/incidentes", headers=AUTH).get_json()
+    by_id = {i["id"]: i for i in body["incidentes"]}
+    assert set(by_id) == {"1", "2", f"ev-{event_id}"}
+    assert (by_id["1"]["tipo"], by_id["1"]["fonte"], by_id["1"]["afetados"]) == ("LOS", "olt", 5)
+    assert "CTO" in by_id["1"]["causa_provavel"]
+    assert by_id["2"]["tipo"] == "POWER"
+    assert by_id[f"ev-{event_id}"]["fonte"] == "monitor"
+    assert by_id[f"ev-{event_id}"]["tipo"] == "POWER"
+    assert body["em_cooldown"] == []
+
+
+def test_it_shows_details_after_the_token_expired_with_one_shared_login(client, olt):
+    incident = los_alert(olt, [f"119876{n:05d}" for n in range(40)] + ["x"])
+    client.get("/api/incidentes", headers=AUTH)
+    logins = olt.logins
+    olt.expire_tokens()
+    body = client.get(f"/api/detalhes/{incident}", headers=AUTH).get_json()
+    assert olt.logins == logins + 1
+    assert body["info"]["id"] == incident
+    clientes = body["clientes"]
+    assert len(clientes) == 41
+    assert clientes[0] == {
+        "client_id": "100",
+        "sn_onu": "HWTC00000064",
+        "client_name": "Cliente 100",
+        "status": "offline",
+        "slot_pon": "0/1/1",
+        "contact": "5511987600000",
+        "ultimo_aviso": None,
+        "erro": None,
+    }
+    assert clientes[-1]["contact"] is None
+
+
+def test_approval_sends_one_message_per_valid_distinct_phone_with_the_los_template(client, olt, hsm):
+    incident = los_alert(olt, PHONES)
+    answer = approve(client, incident).get_json()
+    assert answer["success"] is True
+    assert (answer["enviados"], answer["falhas"], answer["sem_telefone"], answer["ignorados"]) == (2, 0, 2, 1)
+    assert sorted(sent_phones(hsm)) == ["5511987650001", "5511987650002"]
+    assert {m["hsm"] for m in hsm.messages} == {114}
+    assert {(m["cod_conta"], m["tipo_envio"]) for m in hsm.messages} == {(1, 2)}
+    listed = client.get("/api/incidentes", headers=AUTH).get_json()
+    assert listed["incidentes"] == []
+
+
+def test_approving_twice_sends_once(client, olt, hsm):
+    incident = los_alert(olt, PHONES)
+    approve(client, incident)
+    again = approve(client, incident).get_json()
+    assert again["success"] is True and again["repetido"] is True
+    assert len(hsm.messages) == 2
+
+
+def test_concurrent_approvals_of_one_incident_dispatch_once(settings, olt, hsm):
+    incident = los_alert(olt, [f"119876{n:05d}" for n in range(30)])
+    app = create_app(settings)
+    answers: list[dict] = []
+    barrier = threading.Barrier(6)
+
+    def operator() -> None:
+        with app.test_client() as c:
+            barrier.wait()
+            answers.append(approve(c, incident).get_json())
+
+    threads = [threading.Thread(target=operator) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(hsm.messages) == 30
+    assert len(set(sent_phones(hsm))) == 30
+    assert sum(not a["repetido"] for a in answers) == 1
+
+
+def test_denying_records_the_decision_and_sends_nothing(client, olt, hsm):
+    incident = los_alert(olt, PHONES)
+    answer = client.post(
+        "/api/acao", json={"id": incident, "acao": "negar", "comentario": "falso alarme"}, headers=AUTH
+    ).get_json()
+    assert answer["success"] is True
+    assert hsm.messages == []
+    history = client.get("/api/historico", headers=AUTH).get_json()["historico"]
+    assert (history[0]["acao"], history[0]["usuario"], history[0]["comentario"]) == (
+        "negar",
+        "api",
+        "falso alarme",
+    )
+    assert client.get("/api/incidentes", headers=AUTH).get_json()["incidentes"] == []
+
+
+def test_a_new_incident_on_the_same_key_waits_out_the_cooldown(client, olt, hsm):
+    first = los_alert(olt, ["11987650001"])
+    approve(client, first)
+    second = los_alert(olt, ["11987650009"], prefix=500)
+    listed = client.get("/api/incidentes", headers=AUTH).get_json()
+    assert listed["incidentes"] == []
+    assert [i["id"] for i in listed["em_cooldown"]] == [second]
+    assert listed["em_cooldown"][0]["liberado_em"] > time.time() + 23 * 3600
+    refused = approve(client, second)
+    assert refused.status_code == 409 and refused.get_json()["success"] is False
+    assert sent_phones(hsm) == ["5511987650001"]
+
+
+def test_a_phone_gets_at_most_one_notice_per_24_hours_across_incidents(client, olt, hsm):
+    approve(client, los_alert(olt, ["11987650001", "11987650002"]))
+    other = los_alert(olt, ["11987650001", "11987650003"], pon="0/9/9", prefix=500)
+    details = client.get(f"/api/detalhes/{other}", headers=AUTH).get_json()
+    assert details["clientes"][0]["ultimo_aviso"] is not None
+    answer = approve(client, other).get_json()
+    assert (answer["enviados"], answer["ignorados"]) == (1, 1)
+    assert sorted(sent_phones(hsm)) == ["5511987650001", "5511987650002", "5511987650003"]
+
+
+def test_a_provider_failing_for_some_phones_counts_the_failures(client, olt, hsm, settings):
+    incident = los_alert(olt, [f"119876{n:05d}" for n in range(6)])
+    hsm.fail_next("400", "400")
+    answer = approve(client, incident).get_json()
+    assert (answer["enviados"], answer["falhas"]) == (4, 2)
+    history = client.get("/api/historico", headers=AUTH).get_json()["historico"]
+    assert history[0]["contagens"]["falhas"] == 2
+
+
+def test_a_transient_failure_is_resent_later_without_resending_what_was_accepted(client, olt, hsm, settings):
+    incident = los_alert(olt, [f"119876{n:05d}" for n in range(5)])
+    hsm.fail_next("500")
+    answer = approve(client, incident).get_json()
+    assert (answer["enviados"], answer["falhas"]) == (5, 0)
+    assert len(hsm.messages) == 4
+    later = Sender(settings.database_path, settings, clock=lambda: time.time() + 3600)
+    later.deliver_due()
+    later.close()
+    assert sorted(sent_phones(hsm)) == sorted(f"55119876{n:05d}" for n in range(5))
+
+
+def test_unknown_id_bad_body_and_missing_auth_answer_json_errors(client, olt):
+    assert approve(client, "999").status_code == 404
+    assert approve(client, "ev-nao-existe").status_code == 404
+    assert client.get("/api/detalhes/999", headers=AUTH).status_code == 404
+    bad = client.post("/api/acao", json={"id": "1", "acao": "enviar"}, headers=AUTH)
+    assert bad.status_code == 400 and "acao" in bad.get_json()["erro"]
+    assert client.post("/api/acao", data="x", headers=AUTH).status_code == 400
+    assert client.post("/api/acao", json={"acao": "aprovar"}, headers=AUTH).status_code == 400
+    for response in (
+        client.get("/api/incidentes"),
+        client.post("/api/acao", json={"id": "1", "acao": "negar"}),
+    ):
+        assert response.status_code == 401
+        assert "erro" in response.get_json()
+
+
+# --- the monitor's own events -----------------------------------------------------------
+
+
+def sub(n: int, id_cliente: str) -> Subscriber:
+    return Subscriber(
+        login=f"cliente{n}",
+        conexao="OLT-A",
+        id=str(n),
+        id_cliente=id_cliente,
+        onu_mac=f"48575443{n:08X}",
+        interface_transmissao="0/1/0",
+    )
+
+
+def add_event(db_path: str, motivo: str, subs: list[Subscriber]) -> str:
+    event_id = str(uuid.uuid4())
+    conn: sqlite3.Connection = connect(db_path)
+    now = time.time()
+    conn.execute(
+        "INSERT INTO events (id, conexao, timestamp, status, logins, motivo, atualizado_em, clientes, local_detalhe)"
+        " VALUES (?, 'OLT-A', ?, 'ativo', ?, ?, ?, ?, ?)",
+        (
+            event_id,
+            now - 60,
+            str([s.login for s in subs]).replace("'", '"'),
+            motivo,
+            now,
+            pack_dropped(subs, now - 60),
+            '{"olt": "OLT-A", "pon": "0/1/0"}',
+        ),
+    )
+    conn.close()
+    return event_id
+
+
+def cliente(client_id: str, **phones: str) -> dict[str, str]:
+    base = {
+        "id": client_id,
+        "razao": f"Maria {client_id}",
+        "fone": "",
+        "telefone_celular": "",
+        "whatsapp": "",
+    }
+    return {**base, **phones}
+
+
+def test_monitor_events_take_phones_from_the_erp_and_the_operator_picks_the_template(
+    client, ixc, hsm, settings
+):
+    ixc.set_records(
+        "cliente",
+        [
+            cliente("1001", telefone_celular="(48) 99111-0001", fone="(48) 3333-0000"),
+            cliente("1002", telefone_celular="", whatsapp="48991110002"),
+            cliente("1003", fone="123"),
+        ],
+    )
+    subs = [sub(1, "1001"), sub(2, "1002"), sub(3, "1003"), sub(4, "0"), sub(5, "1001")]
+    incident = "ev-" + add_event(settings.database_path, "indeterminado", subs)
+    details = client.get(f"/api/detalhes/{incident}", headers=AUTH).get_json()
+    contacts = [c["contact"] for c in details["clientes"]]
+    assert contacts == ["5548991110001", "5548991110002", None, None, "5548991110001"]
+    assert details["clientes"][0]["client_name"] == "Maria 1001"
+    assert details["info"]["tipo"] == "INDETERMINADO"
+    assert sum(1 for r in ixc.requests if r.table == "cliente") == 1
+    assert approve(client, incident).status_code == 400
+    answer = approve(client, incident, template="POWER").get_json()
+    assert (answer["enviados"], answer["sem_telefone"], answer["ignorados"]) == (2, 2, 1)
+    assert {m["hsm"] for m in hsm.messages} == {116}
+
+
+def test_in_middleware_mode_customers_have_no_contact_and_say_why(make_settings, hsm):
+    settings = make_settings(
+        API_TOKEN="x", IXCSOFT_SERVICE_URL="http://127.0.0.1:9", URL_HSM=hsm.send_url, TOKEN_HSM=hsm.token
+    )
+    app = create_app(settings)
+    incident = "ev-" + add_event(settings.database_path, "loss", [sub(1, "1001")])
+    body = app.test_client().get(f"/api/detalhes/{incident}", headers=AUTH).get_json()
+    assert body["clientes"][0]["contact"] is None
+    assert "intermediário" in body["clientes"][0]["erro"]
+
+
+def test_history_exports_csv_and_a_resolved_incident_gets_the_normalization_notice(
+    client, olt, hsm, settings
+):
+    incident = los_alert(olt, ["11987650001", "11987650002"])
+    approve(client, incident)
+    olt.resolve_alert(int(incident))
+    client.get("/api/incidentes", headers=AUTH)
+    entry = client.get("/api/historico", headers=AUTH).get_json()["historico"][0]
+    assert (entry["estado"], entry["aviso_normalizacao"]) == ("NORMALIZADO", 2)
+    assert entry["proximo_envio_permitido"] > time.time()
+    Sender(settings.database_path, settings).deliver_due()
+    assert sorted(m["hsm"] for m in hsm.messages) == [114, 114, 120, 120]
+    csv = client.get("/api/historico?formato=csv", headers=AUTH)
+    assert csv.mimetype == "text/csv"
+    lines = csv.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("decidido_em;usuario;acao") and ";aprovar;1;olt;LOS;OLT-SUL;" in lines[1]
