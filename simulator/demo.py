@@ -212,7 +212,8 @@ class DemoSimulator:
 
     @property
     def inventory_path(self) -> Path:
-        return self.data_dir / f"olts-{self.control.port}.json"
+        """`<data_dir>/olts-<pid>-<id>.json`: one per running simulator."""
+        return self.data_dir / f"olts-{os.getpid()}-{id(self):x}.json"
 
     def write_inventory(self) -> Path:
         """The OLT inventory JSON pointing at the SSH emulators (one entry per OLT)."""
