@@ -39,6 +39,7 @@ def create_app(settings: Settings) -> Flask:
     from hsm_dispatch import bp as hsm_bp
 
     app.register_blueprint(hsm_bp)
+    _install_dashboard(app)
     if settings.demo:
         from outage import demo
 
@@ -48,6 +49,15 @@ def create_app(settings: Settings) -> Flask:
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _unexpected)
     return app
+
+
+def _install_dashboard(app: Flask) -> None:
+    """Login, roles, CSRF, security headers and the pages (`outage.auth`, `outage.dashboard`)."""
+    from outage import dashboard
+    from outage.auth import init_auth
+
+    init_auth(app)
+    app.register_blueprint(dashboard.bp)
 
 
 def _project_root() -> str:

@@ -89,6 +89,8 @@ class Settings:
     # --- dashboard (issue 6) ----------------------------------------------------------
     admin_username: str = ""
     admin_password: str = ""
+    session_cookie_secure: str = "auto"
+    login_max_failures: int = 5
     # --- demo (issue 7) ---------------------------------------------------------------
     demo: bool = False
     demo_control_url: str = ""
@@ -281,6 +283,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         ),
         admin_username=r.text("ADMIN_USERNAME", ""),
         admin_password=r.text("ADMIN_PASSWORD", ""),
+        session_cookie_secure=r.text("SESSION_COOKIE_SECURE", "auto").lower(),
+        login_max_failures=num("LOGIN_MAX_FAILURES", 5, minimum=1, maximum=100),
         demo=demo,
         demo_control_url=r.url("DEMO_CONTROL_URL"),
     )
