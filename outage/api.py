@@ -165,14 +165,15 @@ def event_detail(event_id: str) -> Response | tuple[Response, int]:
 def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
     """Events as the API shows them: the seed's fields first, then ours."""
     ids = [row["id"] for row in rows]
-    offline: dict[str, list[str]] = {event_id: [] for event_id in ids}
-    if any(row["status"] == "ativo" for row in rows):
-        # offline logins of active events are the persisted state's rows tagged with them
-        for login, event_id in db.execute(
-            "SELECT login, event_id FROM offline_state WHERE event_id IS NOT NULL ORDER BY login"
+    back: dict[str, set[str]] = {event_id: set() for event_id in ids}
+    active = [row["id"] for row in rows if row["status"] == "ativo"]
+    for chunk in (active[i : i + 500] for i in range(0, len(active), 500)):
+        marks = ",".join("?" for _ in chunk)
+        for event_id, login in db.execute(
+            f"SELECT event_id, login FROM event_reconnections WHERE event_id IN ({marks})",  # noqa: S608
+            chunk,
         ):
-            if event_id in offline:
-                offline[event_id].append(login)
+            back[event_id].add(login)
     now = time.time()
     result = []
     for row in rows:
@@ -192,7 +193,11 @@ def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[di
                 "evidencias": json.loads(row["evidencias"]),
                 "votos": json.loads(row["votos"]),
                 "total_logins": len(logins),
-                "logins_offline": offline[row["id"]],
+                "logins_offline": (
+                    [login for login in logins if login not in back[row["id"]]]
+                    if row["status"] == "ativo"
+                    else []
+                ),
                 "resolvido_em": row["resolvido_em"],
                 "duracao": round(end - row["timestamp"], 1),
                 "atualizado_em": row["atualizado_em"],

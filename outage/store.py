@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,15 +58,20 @@ class StateStore:
 
 
 def load_state(conn: sqlite3.Connection) -> MonitorState:
+    """The state as the last good cycle left it (see the layout in migration 0001)."""
     state = MonitorState(baseline_done=get_meta(conn, "baseline_done", "0") == "1")
-    for login, data, dropped_at, event_id in conn.execute(
-        "SELECT login, data, dropped_at, event_id FROM offline_state"
+    for login, data, dropped_at in conn.execute("SELECT login, data, dropped_at FROM offline_state"):
+        state.offline[login] = OfflineEntry(unpack(data), dropped_at)
+    back: dict[str, set[str]] = {}
+    for event_id, login in conn.execute(
+        "SELECT r.event_id, r.login FROM event_reconnections r JOIN events e ON e.id = r.event_id"
+        " WHERE e.status = 'ativo'"
     ):
-        state.offline[login] = OfflineEntry(unpack(data), dropped_at, event_id)
+        back.setdefault(event_id, set()).add(login)
     for row in conn.execute(
-        "SELECT id, conexao, timestamp, anunciados, alerta_suprimido FROM events WHERE status = 'ativo'"
+        "SELECT id, conexao, timestamp, anunciados, alerta_suprimido, clientes FROM events WHERE status = 'ativo'"
     ):
-        state.events[row["conexao"]] = ActiveEvent(
+        event = ActiveEvent(
             id=row["id"],
             conexao=row["conexao"],
             opened_at=row["timestamp"],
@@ -75,13 +80,13 @@ def load_state(conn: sqlite3.Connection) -> MonitorState:
             announced=row["anunciados"],
             suppressed=bool(row["alerta_suprimido"]),
         )
-    by_id = {event.id: event for event in state.events.values()}
-    for row in conn.execute("SELECT id, logins FROM events WHERE status = 'ativo'"):
-        by_id[row[0]].logins = set(json.loads(row[1]))
-    for login, entry in state.offline.items():
-        event = by_id.get(entry.event_id or "")
-        if event is not None:
-            event.offline.add(login)
+        returned = back.get(event.id, set())
+        for sub, dropped_at in unpack_dropped(row["clientes"]):
+            event.logins.add(sub.login)
+            if sub.login not in returned:
+                event.offline.add(sub.login)
+                state.offline[sub.login] = OfflineEntry(sub, dropped_at, event.id)
+        state.events[event.conexao] = event
     for row in conn.execute("SELECT conexao, last_alert_at FROM opening_alerts"):
         state.last_opening_alert[row[0]] = row[1]
     return state
@@ -110,7 +115,7 @@ def apply(
     with transaction(conn):
         if holder is not None:
             _check_lease(conn, holder, now)
-        _save_offline(conn, decision)
+        _save_offline(conn, decision, now)
         _save_events(conn, state, decision, now)
         outbox.enqueue(conn, alerts, channels, now)
         set_meta(conn, "baseline_done", "1")
@@ -128,23 +133,27 @@ def _check_lease(conn: sqlite3.Connection, holder: str, now: float) -> None:
         raise LeaseLost("outro processo assumiu o monitoramento")
 
 
-def _save_offline(conn: sqlite3.Connection, decision: Decision) -> None:
-    if decision.upserts:
+def _save_offline(conn: sqlite3.Connection, decision: Decision, now: float) -> None:
+    """Offline logins in no event go to `offline_state`; members of an event live in its text."""
+    loose = sorted(login for login, entry in decision.upserts.items() if entry.event_id is None)
+    if loose:
         conn.executemany(
-            "INSERT OR REPLACE INTO offline_state (login, data, dropped_at, event_id) VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO offline_state (login, data, dropped_at) VALUES (?, ?, ?)",
             # sorted by the primary key: SQLite then appends instead of splitting pages
-            _state_rows(decision.upserts),
+            (
+                (login, pack(decision.upserts[login].sub), decision.upserts[login].dropped_at)
+                for login in loose
+            ),
         )
-    if decision.deletes:
-        conn.executemany(
-            "DELETE FROM offline_state WHERE login = ?", [(login,) for login in decision.deletes]
-        )
-
-
-def _state_rows(upserts: dict[str, OfflineEntry]) -> Iterator[tuple[str, str, float | None, str | None]]:
-    for login in sorted(upserts):  # sorting the keys alone is several times cheaper than the items
-        entry = upserts[login]
-        yield login, pack(entry.sub), entry.dropped_at, entry.event_id
+    # earlier drops that joined an event this cycle, and logins back online
+    joined = [
+        (login,)
+        for login, entry in decision.upserts.items()
+        if entry.event_id is not None and entry.dropped_at is not None and entry.dropped_at < now
+    ]
+    gone = joined + [(login,) for login in decision.deletes]
+    if gone:
+        conn.executemany("DELETE FROM offline_state WHERE login = ?", gone)
 
 
 def _save_events(conn: sqlite3.Connection, state: MonitorState, decision: Decision, now: float) -> None:

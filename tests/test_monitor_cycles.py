@@ -130,9 +130,10 @@ def test_partial_then_full_recovery_resolves_the_event(isp: Isp, monitor: Monito
     isp.set(range(1, 5), "S")
     monitor.run_cycle(conn)
     event = active(conn)[0]
-    still = conn.execute("SELECT COUNT(*) FROM offline_state WHERE event_id = ?", (event["id"],)).fetchone()[
-        0
-    ]
+    back = conn.execute(
+        "SELECT COUNT(*) FROM event_reconnections WHERE event_id = ?", (event["id"],)
+    ).fetchone()[0]
+    still = len(json.loads(event["logins"])) - back
     assert still == 4
     isp.set(range(5, 9), "S")
     monitor.run_cycle(conn)

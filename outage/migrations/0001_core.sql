@@ -23,10 +23,15 @@ CREATE INDEX events_conexao ON events (conexao, timestamp);
 CREATE UNIQUE INDEX events_one_active_per_conexao ON events (conexao) WHERE status = 'ativo';
 
 -- Subscriber fields are packed as text: the values of outage.model.SUBSCRIBER_FIELDS joined
--- by U+001F (unit separator). `events.clientes` holds one such record per affected login,
--- followed by U+001F and the epoch it dropped, records joined by U+001E. A concentrator
--- failure drops 200k logins in one cycle: one row per login in offline_state, and one
--- text per event instead of 200k more rows.
+-- by U+001F (unit separator).
+--
+-- The offline state is split in two, so a mass drop writes one text per event rather than
+-- one row per login (a concentrator failure drops 200k logins in one cycle):
+-- * `events.clientes` holds every login an event affected, each record followed by U+001F
+--   and the epoch it dropped, records joined by U+001E; a member is offline unless
+--   `event_reconnections` says it came back;
+-- * `offline_state` holds the offline logins that are in no event (the baseline, drops
+--   below the threshold, sessions that ended long ago).
 CREATE TABLE event_reconnections (
     event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     login TEXT NOT NULL,
@@ -37,8 +42,7 @@ CREATE TABLE event_reconnections (
 CREATE TABLE offline_state (
     login TEXT PRIMARY KEY,
     data TEXT NOT NULL,
-    dropped_at REAL,
-    event_id TEXT
+    dropped_at REAL
 ) WITHOUT ROWID;
 
 CREATE TABLE cycles (
