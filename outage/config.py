@@ -279,7 +279,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
             minimum=0,
             maximum=1000,
             integer=False,
-            hint="Avisos por segundo ao provedor (0 = padrão do provedor: HSM 400/s, API oficial 80/s).",
+            hint="Avisos por segundo ao provedor (0 = padrão do provedor: HSM 1000/s, API oficial 80/s).",
         ),
         admin_username=r.text("ADMIN_USERNAME", ""),
         admin_password=r.text("ADMIN_PASSWORD", ""),

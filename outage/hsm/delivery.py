@@ -41,7 +41,7 @@ from outage.http import TransportError, new_session
 log = logging.getLogger(__name__)
 
 CONCURRENCY = 32
-DEFAULT_RATES = {"hsm": 400.0, "whatsapp_cloud": 80.0}  # messages per second to the provider
+DEFAULT_RATES = {"hsm": 1000.0, "whatsapp_cloud": 80.0}  # messages per second to the provider
 HOLD_SECONDS = 30.0
 
 

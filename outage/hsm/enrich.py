@@ -84,7 +84,9 @@ def olt_customers(settings: Settings, incident: Incident) -> list[Customer]:
 
 def _device_customer(device: Any, incident: Incident) -> Customer:
     onu = (device.get("onu_device") if isinstance(device, dict) else None) or {}
-    client_id = str(onu.get("client_id") or (device or {}).get("client_id") or "")
+    raw_id = onu.get("client_id")
+    raw_id = (device or {}).get("client_id") if raw_id in (None, "") else raw_id
+    client_id = "" if raw_id in (None, "") else str(raw_id)
     return Customer(
         client_id=client_id,
         sn_onu=str(onu.get("sn_onu") or ""),
