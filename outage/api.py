@@ -31,7 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 MAX_LIMIT = 500
 _EVENT_COLUMNS = (
     "id, conexao, timestamp, status, logins, motivo, causa_status, local, local_detalhe, evidencias, votos,"
-    " resolvido_em, atualizado_em, alerta_suprimido"
+    " resolvido_em, resolvido_por, atualizado_em, alerta_suprimido"
 )
 
 
@@ -162,6 +162,23 @@ def event_detail(event_id: str) -> Response | tuple[Response, int]:
     return jsonify(event)
 
 
+@bp.post("/eventos/<event_id>/resolver")
+@requires("operador")
+def resolve_event(event_id: str) -> Response | tuple[Response, int]:
+    """Close an event by hand (its logins stuck in an unknown status, for one)."""
+    from outage.channels.registry import configured_channels
+
+    try:
+        store.resolve_by_operator(
+            get_db(), event_id, current_user(), time.time(), configured_channels(settings())
+        )
+    except KeyError:
+        return error("evento não encontrado", 404)
+    except ValueError:
+        return error("o evento já está resolvido", 409)
+    return event_detail(event_id)
+
+
 def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
     """Events as the API shows them: the seed's fields first, then ours."""
     ids = [row["id"] for row in rows]
@@ -199,6 +216,7 @@ def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[di
                     else []
                 ),
                 "resolvido_em": row["resolvido_em"],
+                "resolvido_por": row["resolvido_por"],
                 "duracao": round(end - row["timestamp"], 1),
                 "atualizado_em": row["atualizado_em"],
                 "alerta_suprimido": bool(row["alerta_suprimido"]),

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from outage import api
+from outage import api, metrics
 from outage.config import Settings
 from outage.db import open_database
 from outage.http import register_secret
@@ -39,6 +39,7 @@ def create_app(settings: Settings) -> Flask:
     from hsm_dispatch import bp as hsm_bp
 
     app.register_blueprint(hsm_bp)
+    app.register_blueprint(metrics.bp)
     _install_dashboard(app)
     if settings.demo:
         from outage import demo

@@ -28,8 +28,8 @@ from outage.alerts.storm import is_storm, summarize_if_storm
 from outage.cause.base import CauseAnalyzer, CauseReport
 from outage.config import Settings
 from outage.db import transaction
-from outage.detector import Decision, Rules, detect
-from outage.erp.base import ErpReader, ErpReadError
+from outage.detector import Decision, MonitorState, Rules, detect
+from outage.erp.base import ErpReader, ErpReadError, Observation
 from outage.model import CAUSE_UNKNOWN, Subscriber
 
 log = logging.getLogger(__name__)
@@ -108,30 +108,20 @@ class Monitor:
         except ErpReadError as exc:
             self._record_failure(conn, cycle_id, started, t0, str(exc))
             raise CycleFailed(str(exc)) from exc
-        now = self.clock()
-        t_detect = time.monotonic()
         try:
-            with gc_paused():  # a mass drop allocates 100k+ objects: no collection mid-way
-                decision = detect(
-                    state,
-                    observation.offline,
-                    observation.online,
-                    now,
-                    rules_for(self.settings, now),
-                    _new_id,
+            decision, alerts, counts, t_detect = self._detect_and_save(conn, state, observation, cycle_id, t0)
+        except store.StateChanged:
+            # an operator changed the state meanwhile: the observation is still good, retry on fresh state
+            self.states.forget()
+            try:
+                state = self.states.load(conn)
+                decision, alerts, counts, t_detect = self._detect_and_save(
+                    conn, state, observation, cycle_id, t0
                 )
-                alerts = build_alerts(decision, self.settings, now, cycle_id)
-                counts = store.apply(
-                    conn,
-                    state,
-                    decision,
-                    now,
-                    alerts,
-                    self.channels,
-                    cycle_id,
-                    time.monotonic() - t0,
-                    self.holder if self.fenced else None,
-                )
+            except Exception as exc:
+                self.states.forget()
+                self._record_failure(conn, cycle_id, started, t0, f"falha ao gravar o ciclo: {exc}")
+                raise CycleFailed(f"falha ao gravar o ciclo: {exc}") from exc
         except store.LeaseLost as exc:
             self.states.forget()
             self._record_failure(conn, cycle_id, started, t0, f"ciclo descartado: {exc}")
@@ -156,6 +146,46 @@ class Monitor:
         )
         log.info("%s", result.summary())
         return result
+
+    def _detect_and_save(
+        self,
+        conn: sqlite3.Connection,
+        state: MonitorState,
+        observation: Observation,
+        cycle_id: int,
+        t0: float,
+    ) -> tuple[Decision, list[Alert], store.CycleCounts, float]:
+        """Detect on `state` and commit the result; the state is dropped from the cache on failure."""
+        now = self.clock()
+        t_detect = time.monotonic()
+        version = self.states.version
+        try:
+            with gc_paused():  # a mass drop allocates 100k+ objects: no collection mid-way
+                decision = detect(
+                    state,
+                    observation.offline,
+                    observation.online,
+                    now,
+                    rules_for(self.settings, now),
+                    _new_id,
+                )
+                alerts = build_alerts(decision, self.settings, now, cycle_id)
+                counts = store.apply(
+                    conn,
+                    state,
+                    decision,
+                    now,
+                    alerts,
+                    self.channels,
+                    cycle_id,
+                    time.monotonic() - t0,
+                    self.holder if self.fenced else None,
+                    version,
+                )
+        except BaseException:
+            self.states.forget()
+            raise
+        return decision, alerts, counts, t_detect
 
     def _record_failure(
         self, conn: sqlite3.Connection, cycle_id: int, started: float, t0: float, error: str

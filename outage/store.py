@@ -24,6 +24,10 @@ class LeaseLost(Exception):
     """This process no longer holds the poller lease: its cycle must not be committed."""
 
 
+class StateChanged(Exception):
+    """The persisted state changed since it was loaded (e.g. an operator resolved an event)."""
+
+
 @dataclass
 class CycleCounts:
     offline: int = 0
@@ -55,6 +59,11 @@ class StateStore:
 
     def saved(self, conn: sqlite3.Connection) -> None:
         self._version = int(get_meta(conn, "state_version", "0"))
+
+    @property
+    def version(self) -> int:
+        """The `state_version` the cached state was loaded at (or saved as)."""
+        return self._version
 
 
 def load_state(conn: sqlite3.Connection) -> MonitorState:
@@ -102,8 +111,14 @@ def apply(
     cycle_id: int,
     duration: float,
     holder: str | None = None,
+    expected_version: int | None = None,
 ) -> CycleCounts:
-    """Persist one good cycle atomically; raises `LeaseLost` if `holder` lost the lease."""
+    """Persist one good cycle atomically.
+
+    Raises `LeaseLost` if `holder` lost the lease, and `StateChanged` if the state is no
+    longer at `expected_version` (someone else wrote it since it was loaded): nothing is
+    written in either case.
+    """
     counts = CycleCounts(
         offline=decision.offline_total,
         novas_quedas=decision.new_drops,
@@ -115,14 +130,13 @@ def apply(
     with transaction(conn):
         if holder is not None:
             _check_lease(conn, holder, now)
+        if expected_version is not None and int(get_meta(conn, "state_version", "0")) != expected_version:
+            raise StateChanged("o estado foi alterado por outro processo durante o ciclo")
         _save_offline(conn, decision, now)
         _save_events(conn, state, decision, now)
         outbox.enqueue(conn, alerts, channels, now)
         set_meta(conn, "baseline_done", "1")
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('state_version', '1') ON CONFLICT (key)"
-            " DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-        )
+        bump_state_version(conn)
         finish_cycle(conn, cycle_id, now + duration, True, None, counts, duration)
     return counts
 
@@ -265,6 +279,61 @@ def finish_cycle(
             cycle_id,
         ),
     )
+
+
+def bump_state_version(conn: sqlite3.Connection) -> None:
+    """Mark the persisted state as changed (pollers holding a cached copy reload it)."""
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('state_version', '1') ON CONFLICT (key)"
+        " DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+    )
+
+
+def resolve_by_operator(
+    conn: sqlite3.Connection, event_id: str, user: str, now: float, channels: Sequence[str]
+) -> str:
+    """Close an active event by hand (e.g. logins left in `SS` after the outage).
+
+    Its members still offline become ordinary offline logins (never counted as new drops
+    again); a normalization alert says who closed it. Returns `resolvido`, or raises
+    `KeyError` (unknown id) / `ValueError` (already resolved).
+    """
+    with transaction(conn):
+        row = conn.execute(
+            "SELECT conexao, timestamp, status, alerta_suprimido, clientes, logins FROM events WHERE id = ?",
+            (event_id,),
+        ).fetchone()
+        if row is None:
+            raise KeyError(event_id)
+        if row["status"] != "ativo":
+            raise ValueError("evento já resolvido")
+        back = {
+            r[0]
+            for r in conn.execute("SELECT login FROM event_reconnections WHERE event_id = ?", (event_id,))
+        }
+        still = [sub for sub, _ in unpack_dropped(row["clientes"]) if sub.login not in back]
+        conn.executemany(
+            "INSERT OR REPLACE INTO offline_state (login, data, dropped_at) VALUES (?, ?, NULL)",
+            [(sub.login, pack(sub)) for sub in still],
+        )
+        conn.execute(
+            "UPDATE events SET status = 'resolvido', resolvido_em = ?, resolvido_por = ?, atualizado_em = ?"
+            " WHERE id = ?",
+            (now, user, now, event_id),
+        )
+        if not row["alerta_suprimido"]:
+            payload = {
+                "conexao": row["conexao"],
+                "total": len(json.loads(row["logins"])),
+                "inicio": row["timestamp"],
+                "fim": now,
+                "duracao": now - row["timestamp"],
+                "resolvido_por": user,
+                "ainda_offline": len(still),
+            }
+            outbox.enqueue(conn, [outbox.Alert(outbox.NORMALIZATION, payload, event_id)], channels, now)
+        bump_state_version(conn)
+    return "resolvido"
 
 
 def get_meta(conn: sqlite3.Connection, key: str, default: str) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 import pytest
 
+from outage import store
 from outage.app import create_app
 from outage.db import open_database
 from outage.erp.base import Observation
@@ -144,3 +146,59 @@ def test_health_fails_when_the_last_good_cycle_is_old(populated):
     response = create_app(populated).test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["problemas"]
+
+
+def test_metrics_are_read_from_the_database(client):
+    response = client.get("/metrics", headers=AUTH)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert 'outage_events{status="ativo"} 1.0' in text
+    assert 'outage_events{status="resolvido"} 1.0' in text
+    assert "outage_offline_logins 3.0" in text
+
+
+def test_an_operator_can_close_an_event_stuck_in_unknown_status(populated):
+    app = create_app(populated)
+    client = app.test_client()
+    event_id = client.get("/eventos/ativos", headers=AUTH).get_json()["eventos_ativos"][0]["id"]
+    response = client.post(f"/eventos/{event_id}/resolver", headers=AUTH)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "resolvido" and body["resolvido_por"] == "api"
+    assert client.get("/eventos/ativos", headers=AUTH).get_json()["eventos_ativos"] == []
+    assert client.post(f"/eventos/{event_id}/resolver", headers=AUTH).status_code == 409
+    assert client.post("/eventos/nao-existe/resolver", headers=AUTH).status_code == 404
+
+
+def test_closing_needs_an_operator(populated):
+    client = create_app(populated).test_client()
+    event_id = client.get("/eventos/ativos", headers=AUTH).get_json()["eventos_ativos"][0]["id"]
+    assert client.post(f"/eventos/{event_id}/resolver").status_code == 401
+
+
+def test_a_cycle_racing_a_manual_close_retries_on_the_fresh_state(make_settings):
+    settings = make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9")
+    reader = StaticReader()
+    monitor = Monitor(settings, reader, None, ["telegram:-1"])
+    conn = open_database(settings.database_path)
+    monitor.run_cycle(conn)
+    reader.drop("OLT-A", 1, 2, 3, 4, 5)
+    monitor.run_cycle(conn)
+    event_id = conn.execute("SELECT id FROM events").fetchone()[0]
+    read = reader.read
+
+    def read_while_an_operator_closes_the_event(candidates):
+        store.resolve_by_operator(conn, event_id, "ana", time.time(), ["telegram:-1"])
+        return read(candidates)
+
+    reader.read = read_while_an_operator_closes_the_event  # after the poller loaded its state
+    reader.drop("OLT-A", 6)
+    result = monitor.run_cycle(conn)
+    # the logins still offline are not new drops: one new drop, no event
+    assert (result.counts.novas_quedas, result.counts.abertos, result.counts.crescidos) == (1, 0, 0)
+    assert [tuple(r) for r in conn.execute("SELECT status, resolvido_por FROM events")] == [
+        ("resolvido", "ana")
+    ]
+    normalization = conn.execute("SELECT payload FROM outbox WHERE kind = 'normalizacao'").fetchone()[0]
+    assert '"resolvido_por": "ana"' in normalization
+    conn.close()

@@ -13,6 +13,7 @@ CREATE TABLE events (
     evidencias TEXT NOT NULL DEFAULT '[]',
     votos TEXT NOT NULL DEFAULT '{}',
     resolvido_em REAL,
+    resolvido_por TEXT,
     atualizado_em REAL NOT NULL,
     anunciados INTEGER NOT NULL DEFAULT 0,
     alerta_suprimido INTEGER NOT NULL DEFAULT 0,
