@@ -1,0 +1,251 @@
+/* Monitoramento: incidents pending a decision, live; details modal; approve / deny. */
+"use strict";
+
+(() => {
+  const { el, td, api, badge, setText } = App;
+  const tbody = document.querySelector("#incidentes tbody");
+  const table = document.getElementById("incidentes");
+  const empty = document.getElementById("vazio");
+  const errorBox = document.getElementById("erro-incidentes");
+  const cooldownList = document.getElementById("cooldown");
+  const cooldownEmpty = document.getElementById("cooldown-vazio");
+  const templates = document.getElementById("modelos")?.dataset || {};
+  const details = document.getElementById("detalhes");
+  const confirmBox = document.getElementById("confirmar");
+  let incidents = new Map();
+  let current = null; // { incident, clientes }
+
+  /* ---- the list ------------------------------------------------------------------ */
+  function split(data) {
+    const all = Array.isArray(data) ? data : data.incidentes || [];
+    const extra = Array.isArray(data) ? [] : data.em_cooldown || data.cooldown || [];
+    const pending = all.filter((i) => !i.liberado_em);
+    const cooling = [...all.filter((i) => i.liberado_em), ...extra];
+    return { pending, cooling };
+  }
+
+  function place(i) {
+    return [i.olt, i.slot_pon].filter(Boolean).join(" | ") || "–";
+  }
+
+  function actionButtons(incident) {
+    const buttons = [];
+    if (App.canDecide) {
+      buttons.push(el("button", { type: "button", class: "btn btn-primary btn-sm", "data-acao": "aprovar",
+        "aria-label": `Aprovar disparo do incidente ${incident.id}`, onclick: () => openDetails(incident.id, true) },
+        App.icon("i-send"), "Aprovar"));
+      buttons.push(el("button", { type: "button", class: "btn btn-danger btn-sm", "data-acao": "negar",
+        "aria-label": `Negar disparo do incidente ${incident.id}`, onclick: () => askDeny(incidents.get(incident.id)) },
+        App.icon("i-ban"), "Negar"));
+    }
+    buttons.push(el("button", { type: "button", class: "btn btn-ghost btn-sm", "data-acao": "detalhes",
+      "aria-label": `Detalhes do incidente ${incident.id}`, onclick: () => openDetails(incident.id, false) },
+      App.icon("i-eye"), "Detalhes"));
+    return el("div", { class: "actions" }, buttons);
+  }
+
+  function buildRow(i) {
+    return el("tr", { "data-id": i.id, "data-tipo": i.tipo },
+      td("Tipo", el("span", { class: "slot-badge" }, badge(i.tipo))),
+      td("Início", el("span", { class: "cell-main nowrap c-inicio" }), el("span", { class: "cell-sub c-ha" })),
+      td("Impacto", el("span", { class: "num c-afetados" }), el("span", { class: "cell-sub c-clientes" })),
+      td("OLT | Slot/PON", el("span", { class: "cell-main mono nowrap c-lugar" }), el("span", { class: "cell-sub c-local" })),
+      td("Causa provável", el("span", { class: "c-causa" })),
+      el("td", { class: "col-actions" }, actionButtons(i)));
+  }
+
+  function updateRow(row, i) {
+    const slot = row.querySelector(".slot-badge");
+    if (row.dataset.tipo !== i.tipo) {
+      slot.replaceChildren(badge(i.tipo));
+      row.dataset.tipo = i.tipo;
+    }
+    setText(row.querySelector(".c-inicio"), App.fmtDateTime(i.inicio));
+    setText(row.querySelector(".c-ha"), App.fmtAgo(i.inicio));
+    setText(row.querySelector(".c-afetados"), App.fmtInt(i.afetados));
+    setText(row.querySelector(".c-clientes"), Number(i.afetados) === 1 ? "cliente" : "clientes");
+    setText(row.querySelector(".c-lugar"), place(i));
+    setText(row.querySelector(".c-local"), i.local);
+    setText(row.querySelector(".c-causa"), i.causa_provavel || App.causeText(i.tipo));
+  }
+
+  function renderCooldown(items) {
+    cooldownEmpty.hidden = items.length > 0;
+    cooldownList.replaceChildren(...items.map((i) => el("li", {},
+      el("span", {}, badge(i.tipo), " ", el("span", { class: "mono" }, place(i))),
+      el("span", { class: "until" }, "liberado em ", el("strong", {}, App.fmtDateTime(i.liberado_em))))));
+    setText(document.getElementById("st-cooldown"), App.fmtInt(items.length));
+  }
+
+  async function refresh() {
+    let data;
+    try {
+      data = await api("GET", "/api/incidentes");
+      const warnings = data.avisos || [];
+      App.showError(errorBox, warnings.length ? new Error(warnings.join(" · ")) : null);
+    } catch (err) {
+      App.showError(errorBox, err);
+      throw err;
+    }
+    const { pending, cooling } = split(data);
+    incidents = new Map(pending.map((i) => [String(i.id), { ...i, id: String(i.id) }]));
+    const list = [...incidents.values()];
+    App.reconcile(tbody, list, (i) => i.id, (i) => { const row = buildRow(i); updateRow(row, i); return row; }, updateRow);
+    table.hidden = list.length === 0;
+    empty.hidden = list.length > 0;
+    setText(document.getElementById("st-pendentes"), App.fmtInt(list.length));
+    setText(document.getElementById("st-afetados"), App.fmtInt(list.reduce((n, i) => n + (Number(i.afetados) || 0), 0)));
+    renderCooldown(cooling);
+  }
+
+  async function refreshSide() {
+    const [events] = await Promise.allSettled([api("GET", "/eventos/ativos"),
+      OfflineChart.load(document.getElementById("grafico"), document.getElementById("grafico-resumo"))]);
+    if (events.status === "fulfilled") {
+      setText(document.getElementById("st-eventos"), App.fmtInt((events.value.eventos_ativos || []).length));
+    }
+  }
+
+  /* ---- details modal ------------------------------------------------------------- */
+  const dTbody = document.querySelector("#det-clientes tbody");
+  const dLoading = document.getElementById("det-carregando");
+  const dError = document.getElementById("det-erro");
+  const templateBox = document.getElementById("det-template-box");
+  const templateSelect = document.getElementById("det-template");
+  const approveBtn = document.getElementById("det-aprovar");
+  const denyBtn = document.getElementById("det-negar");
+  document.getElementById("det-acoes").hidden = !App.canDecide;
+
+  function clientRow(c) {
+    const status = String(c.status || "").toLowerCase();
+    const tone = status.includes("on") && !status.includes("off") ? "ok" : status ? "err" : "off";
+    return el("tr", {},
+      td("SN ONU", el("span", { class: "mono" }, c.sn_onu || "–")),
+      td("Cliente", el("span", { class: "cell-main c-nome" }, c.client_name || "–")),
+      td("Status", c.status ? App.statusBadge(String(c.status), tone) : "–"),
+      td("PON", c.slot_pon || "–"),
+      td("Contato", c.contact ? el("span", { class: "mono" }, c.contact) : el("span", { class: "muted" }, "sem telefone")),
+      td("Último aviso", c.ultimo_aviso ? App.fmtDateTime(c.ultimo_aviso) : "–"));
+  }
+
+  function fillTemplates(incident) {
+    const unknown = incident.tipo !== "LOS" && incident.tipo !== "POWER";
+    templateBox.hidden = !unknown;
+    templateSelect.replaceChildren(
+      el("option", { value: "" }, "Escolha…"),
+      el("option", { value: "LOS" }, `Rompimento (LOS)${templates.los ? ` · ${templates.los}` : ""}`),
+      el("option", { value: "POWER" }, `Energia${templates.power ? ` · ${templates.power}` : ""}`));
+  }
+
+  async function openDetails(id, thenApprove) {
+    const incident = incidents.get(String(id));
+    if (!incident) return;
+    current = { incident, clientes: null };
+    setText(document.getElementById("det-titulo"), `Incidente ${place(incident)}`);
+    document.getElementById("det-sub").replaceChildren(badge(incident.tipo), " ",
+      `início ${App.fmtDateTime(incident.inicio)} · ${incident.fonte === "monitor" ? "monitor" : "sistema da OLT"}`);
+    setText(document.getElementById("det-afetados"), App.fmtInt(incident.afetados));
+    setText(document.getElementById("det-diagnostico"), incident.causa_provavel || App.causeText(incident.tipo));
+    setText(document.getElementById("det-local"), incident.local || place(incident));
+    dTbody.replaceChildren();
+    dLoading.hidden = false;
+    App.showError(dError, null);
+    approveBtn.disabled = true;
+    fillTemplates(incident);
+    App.openModal(details);
+    try {
+      const data = await api("GET", `/api/detalhes/${encodeURIComponent(incident.id)}`);
+      if (!current || current.incident !== incident) return;
+      current.clientes = data.clientes || [];
+      dTbody.replaceChildren(...current.clientes.map(clientRow));
+      if (data.info && data.info.local) setText(document.getElementById("det-local"), data.info.local);
+      approveBtn.disabled = false;
+      if (thenApprove) askApprove();
+    } catch (err) {
+      App.showError(dError, err);
+    } finally {
+      dLoading.hidden = true;
+    }
+  }
+
+  /* ---- decisions ----------------------------------------------------------------- */
+  function approvalSummary(incident, clientes, choice) {
+    const tipo = choice || incident.tipo;
+    const name = tipo === "POWER" ? templates.power : templates.los;
+    const label = tipo === "POWER" ? "falta de energia" : "rompimento (LOS)";
+    const phones = new Set(clientes.filter((c) => c.contact).map((c) => c.contact));
+    const noPhone = clientes.filter((c) => !c.contact).length;
+    return `Enviar o modelo «${name || tipo}» (${label}) a ${App.fmtInt(phones.size)} ` +
+      `${phones.size === 1 ? "telefone" : "telefones distintos"} de ${App.fmtInt(clientes.length)} clientes afetados. ` +
+      `${App.fmtInt(noPhone)} ${noPhone === 1 ? "cliente não tem" : "clientes não têm"} telefone e não ${noPhone === 1 ? "receberá" : "receberão"}.`;
+  }
+
+  function askApprove() {
+    if (!current || !current.clientes) return;
+    const { incident, clientes } = current;
+    const unknown = !templateBox.hidden;
+    const choice = unknown ? templateSelect.value : "";
+    if (unknown && !choice) {
+      App.showError(dError, new Error("Causa indeterminada: escolha o modelo (LOS ou energia) antes de aprovar."));
+      templateSelect.focus();
+      return;
+    }
+    confirm("Aprovar e disparar?", approvalSummary(incident, clientes, choice), "Confirmar disparo",
+      (comentario) => decide(incident, "aprovar", comentario, choice));
+  }
+
+  function askDeny(incident) {
+    if (!incident) return;
+    confirm("Negar o disparo?", `Nenhuma mensagem será enviada aos ${App.fmtInt(incident.afetados)} clientes de ${place(incident)}. A decisão fica registrada no histórico.`,
+      "Negar disparo", (comentario) => decide(incident, "negar", comentario, ""));
+  }
+
+  let onConfirm = null;
+  const confirmOk = document.getElementById("conf-ok");
+  function confirm(title, text, okLabel, action) {
+    setText(document.getElementById("conf-titulo"), title);
+    setText(document.getElementById("conf-texto"), text);
+    setText(confirmOk, okLabel);
+    confirmOk.className = okLabel.startsWith("Negar") ? "btn btn-danger" : "btn btn-primary";
+    document.getElementById("conf-comentario").value = "";
+    onConfirm = action;
+    App.openModal(confirmBox);
+  }
+  confirmOk.addEventListener("click", async () => {
+    if (!onConfirm) return;
+    const action = onConfirm;
+    onConfirm = null;
+    confirmOk.disabled = true;
+    try {
+      await action(document.getElementById("conf-comentario").value.trim());
+    } finally {
+      confirmOk.disabled = false;
+      App.closeModal(confirmBox);
+    }
+  });
+
+  async function decide(incident, acao, comentario, template) {
+    const payload = { id: incident.id, acao };
+    if (comentario) payload.comentario = comentario;
+    if (template) payload.template = template;
+    try {
+      const result = await api("POST", "/api/acao", payload);
+      const counts = acao === "aprovar"
+        ? ` Enviados: ${result.enviados ?? 0} · falhas: ${result.falhas ?? 0} · sem telefone: ${result.sem_telefone ?? 0} · ignorados: ${result.ignorados ?? 0}.`
+        : "";
+      App.toast(`${result.msg || "Decisão registrada."}${counts}`, result.success === false ? "err" : "ok");
+      App.closeModal(details);
+      current = null;
+      await refresh();
+    } catch (err) {
+      App.toast(`Não foi possível registrar: ${err.message}`, "err");
+    }
+  }
+
+  approveBtn.addEventListener("click", askApprove);
+  denyBtn.addEventListener("click", () => current && askDeny(current.incident));
+
+  App.poll(refresh, 10000);
+  refreshSide();
+  setInterval(() => { if (!document.hidden) refreshSide().catch(() => {}); }, 60000);
+})();
