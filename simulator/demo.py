@@ -451,11 +451,13 @@ def run_demo(
 ) -> int:
     """Start the simulator, build the demo settings, print how to get in, and `serve` until a signal.
 
-    `port`: the app's port (None: PORT from the environment, else 5010 if free, else any free one).
+    `port`: the app's port as given (0: any free one; None: PORT from the environment or 5010
+    when free, else any free one).
     """
     from outage.logs import setup_logging
 
-    chosen = port if port is not None else int(os.environ.get("PORT") or 0) or free_port(5010)
+    wanted = port if port is not None else int(os.environ.get("PORT") or 5010)
+    chosen = wanted if port else free_port(wanted)  # --port 0: any free port
     print(f"Iniciando o ISP simulado ({customers} clientes)...", flush=True)
     with DemoSimulator(data_dir, customers=customers, seed=seed) as sim:
         settings, env = demo_settings(sim, chosen)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.network import Customer, Network
+from simulator.network import Customer, Network, format_local
 from simulator.olt_system import OltSystemFake
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class ActiveIncident:
             "tipo": self.kind,
             "local": self.place,
             "clientes": self.customers,
-            "inicio": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started)),
+            "inicio": format_local(self.started),
         }
 
 
