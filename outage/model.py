@@ -65,3 +65,15 @@ def unpack_dropped(blob: str) -> list[tuple[Subscriber, float]]:
         values = record.split(SEPARATOR)
         result.append((Subscriber(*values[:_FIELD_COUNT]), float(values[_FIELD_COUNT])))
     return result
+
+
+def mask_phone(phone: str) -> str:
+    """`5511987654321` -> `5511*****4321`: enough to tell numbers apart in a log."""
+    if len(phone) <= 8:
+        return "*" * len(phone)
+    return phone[:4] + "*" * (len(phone) - 8) + phone[-4:]
+
+
+def shown_target(provider: str, target: str) -> str:
+    """A delivery target as logs may show it: WhatsApp numbers masked, chat ids as they are."""
+    return f"{provider}:{mask_phone(target) if provider in ('hsm', 'whatsapp_cloud') else target}"

@@ -39,6 +39,7 @@ from outage.channels.registry import build_channels, split_channel
 from outage.config import Settings
 from outage.db import open_database, transaction
 from outage.http import TransportError, new_session
+from outage.model import shown_target
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +229,7 @@ class Sender:
             self._conn, job.row_id, self.worker_id, now, receipt.provider_message_id, receipt.note
         ):
             stats.sent += 1
-            log.info("Alerta %d (%s) enviado para %s:%s.", job.row_id, job.kind, *job.key)
+            log.info("Alerta %d (%s) enviado para %s.", job.row_id, job.kind, shown_target(*job.key))
         else:
             log.warning("Alerta %d enviado, mas a reserva expirou antes do registro.", job.row_id)
 
@@ -245,9 +246,9 @@ class Sender:
         if outbox.mark_retry(self._conn, job.row_id, self.worker_id, now + delay, str(error)):
             stats.retried += 1
         log.warning(
-            "Alerta %d para %s:%s falhou (tentativa %d), nova tentativa em %g s: %s",
+            "Alerta %d para %s falhou (tentativa %d), nova tentativa em %g s: %s",
             job.row_id,
-            *job.key,
+            shown_target(*job.key),
             job.attempts,
             delay,
             error,
@@ -257,10 +258,10 @@ class Sender:
         if outbox.mark_failed(self._conn, job.row_id, self.worker_id, reason):
             stats.failed += 1
         log.error(
-            "ALERTA NÃO ENTREGUE: alerta %d (%s) para %s:%s falhou de vez: %s",
+            "ALERTA NÃO ENTREGUE: alerta %d (%s) para %s falhou de vez: %s",
             job.row_id,
             job.kind,
-            *job.key,
+            shown_target(*job.key),
             reason,
         )
 

@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from outage.model import mask_phone  # noqa: F401 - re-exported for the console's modules
+
 _NON_DIGITS = re.compile(r"\D+")
 # The ERP's `cliente` fields, in order of preference for a WhatsApp notice.
 PHONE_FIELDS = ("telefone_celular", "whatsapp", "fone")
@@ -37,10 +39,3 @@ def first_valid_phone(record: Mapping[str, Any], fields: Sequence[str] = PHONE_F
         if phone:
             return phone
     return None
-
-
-def mask_phone(phone: str) -> str:
-    """`5511987654321` -> `5511*****4321`: enough to tell numbers apart in a log."""
-    if len(phone) <= 8:
-        return "*" * len(phone)
-    return phone[:4] + "*" * (len(phone) - 8) + phone[-4:]
