@@ -7,9 +7,11 @@ gives a 500. When `API_TOKEN` is set, `/eventos*` needs `Authorization: Bearer <
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -103,17 +105,60 @@ def bearer_ok() -> bool:
     return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), token)
 
 
+class _ActiveEventsCache:
+    """The last `/eventos/ativos` body of this process, keyed by what can change it.
+
+    Dashboards poll this route every few seconds while the list changes once per cycle:
+    the body is rebuilt only when a cycle, a cause or an operator changed the events (the
+    key below), or after `MAX_AGE` seconds so `duracao` stays fresh.
+    """
+
+    MAX_AGE = 5.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entry: tuple[tuple[Any, ...], float, bytes, str] | None = None
+
+    def get(self, key: tuple[Any, ...]) -> tuple[bytes, str] | None:
+        with self._lock:
+            entry = self._entry
+        if entry is None or entry[0] != key or time.monotonic() - entry[1] > self.MAX_AGE:
+            return None
+        return entry[2], entry[3]
+
+    def put(self, key: tuple[Any, ...], body: bytes) -> str:
+        etag = hashlib.sha256(body).hexdigest()[:32]
+        with self._lock:
+            self._entry = (key, time.monotonic(), body, etag)
+        return etag
+
+
+_active_cache = _ActiveEventsCache()
+
+
 @bp.get("/eventos/ativos")
 @requires_reader
 def active_events() -> Response:
-    rows = (
-        get_db()
-        .execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE status = 'ativo' ORDER BY timestamp DESC"  # noqa: S608
-        )
-        .fetchall()
+    db = get_db()
+    key = tuple(
+        db.execute(
+            "SELECT (SELECT value FROM meta WHERE key = 'state_version'),"
+            " (SELECT MAX(atualizado_em) FROM events WHERE status = 'ativo'),"
+            " (SELECT COUNT(*) FROM events WHERE status = 'ativo')"
+        ).fetchone()
     )
-    return jsonify({"eventos_ativos": serialize_events(get_db(), rows)})
+    cached = _active_cache.get(key)
+    if cached is None:
+        rows = db.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE status = 'ativo' ORDER BY timestamp DESC"  # noqa: S608
+        ).fetchall()
+        body = json.dumps({"eventos_ativos": serialize_events(db, rows)}, ensure_ascii=False).encode()
+        cached = body, _active_cache.put(key, body)
+    body, etag = cached
+    response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    response.make_conditional(request)
+    return response
 
 
 @bp.get("/eventos")

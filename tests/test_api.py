@@ -202,3 +202,18 @@ def test_a_cycle_racing_a_manual_close_retries_on_the_fresh_state(make_settings)
     normalization = conn.execute("SELECT payload FROM outbox WHERE kind = 'normalizacao'").fetchone()[0]
     assert '"resolvido_por": "ana"' in normalization
     conn.close()
+
+
+def test_active_events_answer_304_to_a_client_that_has_them(client):
+    first = client.get("/eventos/ativos", headers=AUTH)
+    assert first.headers["ETag"]
+    again = client.get("/eventos/ativos", headers={**AUTH, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_active_events_change_as_soon_as_the_events_do(populated):
+    app = create_app(populated)
+    client = app.test_client()
+    before = client.get("/eventos/ativos", headers=AUTH).get_json()["eventos_ativos"]
+    client.post(f"/eventos/{before[0]['id']}/resolver", headers=AUTH)
+    assert client.get("/eventos/ativos", headers=AUTH).get_json()["eventos_ativos"] == []
