@@ -146,7 +146,7 @@ def _in_subprocess(kind: str, total: int) -> dict[str, Any]:
 
 def run(quick: bool) -> dict[str, Any]:
     total = 20_000 if quick else 200_000
-    pages = 20 if quick else 100
+    pages = 50 if quick else 100
     steady = _in_subprocess("steady", total)
     worst = _in_subprocess("worst", total)
     sequential = erp_read(pages, 100, 0.05, 1)

@@ -159,6 +159,7 @@ class Service:
     def _run_one(self, conn: sqlite3.Connection, monitor: Monitor) -> None:
         try:
             monitor.run_cycle(conn)
+            self._settle_notices(conn)
         except CycleFailed:
             pass  # recorded and logged by the monitor; the next cycle diffs against the last good state
         except LeaseLost:
@@ -166,6 +167,15 @@ class Service:
             self.leader.clear()
         except Exception:
             log.exception("erro inesperado no ciclo")
+
+    def _settle_notices(self, conn: sqlite3.Connection) -> None:
+        """Customers notified of an outage that has ended get the normalization notice."""
+        from outage.hsm.dispatch import settle_after_cycle
+
+        try:
+            settle_after_cycle(conn, self.settings, self.clock())
+        except Exception:
+            log.exception("falha ao verificar normalizações de disparos aprovados")
 
     def _send(self) -> None:
         sender: OutboxSender | None = None

@@ -347,3 +347,20 @@ def test_history_exports_csv_and_a_resolved_incident_gets_the_normalization_noti
     assert csv.mimetype == "text/csv"
     lines = csv.get_data(as_text=True).splitlines()
     assert lines[0].startswith("decidido_em;usuario;acao") and ";aprovar;1;olt;LOS;OLT-SUL;" in lines[1]
+
+
+def test_the_poller_sends_the_normalization_notice_without_anyone_opening_the_console(
+    client, olt, hsm, settings
+):
+    from outage.db import open_database
+    from outage.hsm.dispatch import settle_after_cycle
+
+    incident = los_alert(olt, ["11987650011"])
+    approve(client, incident)
+    olt.resolve_alert(int(incident))
+    conn = open_database(settings.database_path)
+    assert settle_after_cycle(conn, settings, time.time()) == 1
+    assert settle_after_cycle(conn, settings, time.time()) == 0  # once
+    conn.close()
+    Sender(settings.database_path, settings).deliver_due()
+    assert sorted(m["hsm"] for m in hsm.messages) == [114, 120]

@@ -415,6 +415,16 @@ def settle_normalized(
     return settled
 
 
+def settle_after_cycle(conn: sqlite3.Connection, settings: Settings, now: float) -> int:
+    """`settle_normalized` for the background poller, so normalization notices go out
+    after each cycle even when nobody has the console open."""
+    from outage.hsm.incidents import open_incidents
+
+    listing = open_incidents(conn, settings)
+    open_olt = {i.id for i in listing.incidents if i.fonte == "olt"} if listing.olt_read else None
+    return settle_normalized(conn, settings, open_olt, now)
+
+
 def _resolved(conn: sqlite3.Connection, incident_id: str, fonte: str, open_olt_ids: set[str] | None) -> bool:
     if fonte == "olt":
         return open_olt_ids is not None and incident_id not in open_olt_ids
