@@ -49,7 +49,7 @@ def _db(app: Flask) -> sqlite3.Connection:
     return conn
 
 
-def _add_user(app: Flask, name: str, role: str, password: str = "senha-segura-1") -> None:
+def _add_user(app: Flask, name: str, role: str, password: str = "senha-segura-1") -> None:  # noqa: S107
     auth.create_user(_db(app), name, password, role, time.time())
 
 
@@ -89,7 +89,11 @@ def test_it_logs_in_and_sets_a_protected_session_cookie(app: Flask) -> None:
 
 
 def test_the_secure_flag_can_be_turned_off_for_plain_http(make_settings: Callable[..., Settings]) -> None:
-    app = _app(make_settings(**ERP, ADMIN_USERNAME="chefe", ADMIN_PASSWORD=ADMIN_PASSWORD, SESSION_COOKIE_SECURE="false"))
+    app = _app(
+        make_settings(
+            **ERP, ADMIN_USERNAME="chefe", ADMIN_PASSWORD=ADMIN_PASSWORD, SESSION_COOKIE_SECURE="false"
+        )
+    )
     response = login(app.test_client(), "chefe", ADMIN_PASSWORD)
     assert "Secure" not in response.headers["Set-Cookie"]
 
@@ -129,7 +133,12 @@ def test_login_never_redirects_to_another_site(app: Flask) -> None:
     token = _login_form_token(client)
     response = client.post(
         "/entrar",
-        data={"usuario": "chefe", "senha": ADMIN_PASSWORD, "csrf_token": token, "proximo": "//evil.example/x"},
+        data={
+            "usuario": "chefe",
+            "senha": ADMIN_PASSWORD,
+            "csrf_token": token,
+            "proximo": "//evil.example/x",
+        },
     )
     assert response.status_code == 302 and "evil" not in response.headers["Location"]
 

@@ -21,7 +21,7 @@
   }
 
   function row(h) {
-    const snap = h.incidente || h.snapshot || {};
+    const snap = h.snapshot || {};
     const where = [h.olt || snap.olt, h.slot_pon || snap.slot_pon].filter(Boolean).join(" / ") || "–";
     const counts = h.contagens || {};
     const sent = h.acao === "aprovar" ? `${App.fmtInt(counts.enviados ?? 0)} enviados` : "–";

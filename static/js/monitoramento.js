@@ -38,9 +38,9 @@
         "aria-label": `Negar disparo do incidente ${incident.id}`, onclick: () => askDeny(incidents.get(incident.id)) },
         App.icon("i-ban"), "Negar"));
     }
-    buttons.push(el("button", { type: "button", class: "btn btn-ghost btn-sm", "data-acao": "detalhes",
-      "aria-label": `Detalhes do incidente ${incident.id}`, onclick: () => openDetails(incident.id, false) },
-      App.icon("i-eye"), "Detalhes"));
+    buttons.push(el("button", { type: "button", class: "btn btn-ghost btn-sm btn-square", "data-acao": "detalhes",
+      "aria-label": `Detalhes do incidente ${incident.id}`, title: "Detalhes", onclick: () => openDetails(incident.id, false) },
+      App.icon("i-eye"), el("span", { class: "label-narrow" }, "Detalhes")));
     return el("div", { class: "actions" }, buttons);
   }
 

@@ -1,0 +1,196 @@
+"""The dashboard in a real Chromium: login, incidents, details, approve, deny, history, roles.
+
+The tests share one world (module scope) and run in file order: the approval and the
+denial of the first two incidents happen in their own tests, the history test decides two
+other incidents itself.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PHONE, XSS_NAME, World, login, shot
+
+
+def incident_row(page: Page, incident_id: str) -> Any:
+    return page.locator(f'#incidentes tbody tr[data-id="{incident_id}"]')
+
+
+def open_details(page: Page, world: World, name: str) -> Any:
+    incident_row(page, world.incidents[name]).get_by_role("button", name="Detalhes").click()
+    dialog = page.locator("#detalhes")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#det-clientes tbody tr").first).to_be_visible()
+    return dialog
+
+
+def decide_in_details(page: Page, world: World, name: str, action: str, comment: str = "") -> None:
+    dialog = open_details(page, world, name)
+    dialog.get_by_role("button", name="Aprovar e Disparar" if action == "aprovar" else "Negar").click()
+    confirm = page.locator("#confirmar")
+    expect(confirm).to_be_visible()
+    if comment:
+        confirm.get_by_label("Comentário (opcional)").fill(comment)
+    confirm.locator("#conf-ok").click()
+    expect(incident_row(page, world.incidents[name])).to_have_count(0)
+
+
+def test_the_login_page_refuses_a_wrong_password_and_lets_the_user_in(page_for: Any) -> None:
+    page = page_for()
+    page.goto("/painel/")
+    expect(page).to_have_url(re.compile(r"/entrar\?proximo="))
+    shot(page, "01-entrar")
+    page.get_by_label("Usuário").fill("maria")
+    page.get_by_label("Senha").fill("senha-errada")
+    page.get_by_role("button", name="Entrar").click()
+    expect(page.locator("#login-erro")).to_have_text("Usuário ou senha incorretos.")
+    login(page, "maria")
+    expect(page.get_by_role("heading", name="Monitoramento")).to_be_visible()
+
+
+def test_the_monitor_lists_incidents_with_the_right_badges(page_for: Any, world: World) -> None:
+    page = page_for("maria")
+    los = incident_row(page, world.incidents["aprovar"])
+    expect(los.locator(".badge")).to_have_text("LOS")
+    expect(los.locator(".badge")).to_have_class(re.compile("badge-los"))
+    expect(los).to_contain_text("OLT-SUL | 0/1/1")
+    expect(los.locator(".c-afetados")).to_have_text("4")
+    power = incident_row(page, world.incidents["negar"])
+    expect(power.locator(".badge")).to_have_text("ENERGIA")
+    expect(power.locator(".badge")).to_have_class(re.compile("badge-power"))
+    expect(page.locator('#incidentes tbody tr[data-tipo="INDETERMINADO"] .badge')).to_have_text(
+        "INDETERMINADO"
+    )
+    expect(page.locator("#grafico svg")).to_be_visible()
+    shot(page, "02-monitoramento")
+
+
+def test_details_show_customers_and_render_a_hostile_name_as_text(page_for: Any, world: World) -> None:
+    page = page_for("maria")
+    dialog = open_details(page, world, "aprovar")
+    names = dialog.locator("#det-clientes .c-nome")
+    expect(names.filter(has_text=XSS_NAME)).to_have_count(1)
+    assert page.locator("#detalhes img").count() == 0
+    expect(dialog).to_contain_text("sem telefone")
+    shot(page, "03-detalhes")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_approving_sends_the_messages_and_removes_the_incident(page_for: Any, world: World) -> None:
+    page = page_for("maria")
+    dialog = open_details(page, world, "aprovar")
+    dialog.get_by_role("button", name="Aprovar e Disparar").click()
+    confirm = page.locator("#confirmar")
+    expect(confirm).to_contain_text("a 2 telefones distintos de 4 clientes afetados")
+    expect(confirm).to_contain_text("2 clientes não têm telefone")
+    expect(confirm).to_contain_text("«114»")
+    shot(page, "04-confirmar-disparo")
+    confirm.locator("#conf-ok").click()
+    expect(incident_row(page, world.incidents["aprovar"])).to_have_count(0)
+    expect(page.locator(".toast").first).to_contain_text("Enviados")
+    world.deliver()
+    phones = sorted(m["contato"]["telefone"] for m in world.hsm.messages)
+    assert phones == ["5511987650001", "5511987650002"]
+    assert {str(m["hsm"]) for m in world.hsm.messages} == {"114"}
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_denying_records_the_decision_and_sends_nothing(page_for: Any, world: World) -> None:
+    page = page_for("maria")
+    before = len(world.hsm.messages)
+    decide_in_details(page, world, "negar", "negar", "energia já voltou")
+    world.deliver()
+    assert len(world.hsm.messages) == before
+
+
+def test_history_shows_both_decisions_with_the_user(page_for: Any, world: World) -> None:
+    page = page_for("maria")
+    decide_in_details(page, world, "hist_aprovar", "aprovar", "aprovado no teste")
+    decide_in_details(page, world, "hist_negar", "negar")
+    page.get_by_role("link", name="Histórico").click()
+    rows = page.locator("#historico tbody tr")
+    approved = page.locator(f'#historico tbody tr[data-id="{world.incidents["hist_aprovar"]}"]')
+    denied = page.locator(f'#historico tbody tr[data-id="{world.incidents["hist_negar"]}"]')
+    expect(approved).to_contain_text("APROVADO")
+    expect(approved.locator(".c-usuario")).to_have_text("maria")
+    expect(approved).to_contain_text("OLT-LESTE / 0/3/1")
+    expect(approved).to_contain_text("AINDA ATIVO")
+    expect(denied).to_contain_text("NEGADO")
+    expect(denied.locator(".c-usuario")).to_have_text("maria")
+    expect(rows).to_have_count(4)
+    shot(page, "05-historico")
+
+
+def test_a_reader_sees_no_decision_buttons_and_the_api_refuses_them(page_for: Any, world: World) -> None:
+    page = page_for("leitor")
+    expect(page.locator("#incidentes tbody tr").first).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Aprovar"))).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^Negar"))).to_have_count(0)
+    answer = page.evaluate(
+        """async () => {
+            const csrf = document.querySelector('meta[name="csrf-token"]').content;
+            const r = await fetch('/api/acao', {method: 'POST', credentials: 'same-origin',
+              headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf},
+              body: JSON.stringify({id: 'ev-x', acao: 'aprovar'})});
+            return [r.status, await r.json()];
+        }"""
+    )
+    assert answer[0] == 403 and "operador" in answer[1]["erro"]
+    anonymous = requests.post(f"{world.url}/api/acao", json={"id": "1", "acao": "aprovar"}, timeout=5)
+    assert anonymous.status_code == 401
+
+
+def test_events_health_and_phone_screens_render(page_for: Any, world: World) -> None:
+    page = page_for("admin")
+    page.get_by_role("link", name="Eventos").click()
+    rows = page.locator("#eventos tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("OLT-CENTRO")
+    expect(rows.first).to_contain_text("ATIVO")
+    page.get_by_label("Status").select_option("resolvido")
+    page.get_by_role("button", name="Filtrar").click()
+    expect(rows).to_have_count(1)
+    rows.first.click()
+    event = page.locator("#evento")
+    expect(event).to_contain_text("CTO-12, Rua das Flores")
+    expect(event.locator("#evd-logins tbody tr")).to_have_count(12)
+    shot(page, "06-evento")
+    page.keyboard.press("Escape")
+    page.get_by_label("Status").select_option("")
+    page.get_by_role("button", name="Filtrar").click()
+    expect(rows).to_have_count(2)
+    shot(page, "07-eventos")
+    page.get_by_role("link", name="Saúde").click()
+    expect(page.locator("#componentes li")).to_have_count(4)
+    expect(page.locator("#componentes")).to_contain_text("WhatsApp")
+    shot(page, "08-saude")
+    phone = page_for("maria", viewport=PHONE)
+    expect(phone.locator("#incidentes tbody tr").first).to_be_visible()
+    shot(phone, "09-celular-monitoramento")
+    assert page.dialogs == [] and phone.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_the_modal_traps_focus_and_closes_on_the_backdrop(page_for: Any, world: World) -> None:
+    page = page_for("maria")
+    dialog = page.locator("#detalhes")
+    page.locator("#incidentes tbody tr").first.get_by_role("button", name="Detalhes").click()
+    expect(dialog).to_be_visible()
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.getElementById('detalhes').contains(document.activeElement)")
+    page.mouse.click(5, 5)
+    expect(dialog).to_be_hidden()
+
+
+def test_logout_ends_the_session(page_for: Any) -> None:
+    page = page_for("maria")
+    page.get_by_role("button", name="Sair").click()
+    expect(page).to_have_url(re.compile(r"/entrar$"))
+    page.goto("/painel/historico")
+    expect(page).to_have_url(re.compile(r"/entrar\?proximo="))
