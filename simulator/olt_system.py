@@ -21,7 +21,9 @@ import base64
 import json
 import threading
 import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -72,7 +74,7 @@ class OltSystemFake(FakeHTTPServer):
             self.alerts[alert_id] = {
                 "id": alert_id,
                 "end_date": None,
-                "initial_date": time.strftime("%Y-%m-%dT%H:%M:%S-03:00"),
+                "initial_date": _now_local(),
                 "total_devices_count": len(affected),
                 "active_devices_count": 0,
                 **alert,
@@ -82,7 +84,7 @@ class OltSystemFake(FakeHTTPServer):
 
     def resolve_alert(self, alert_id: int) -> None:
         with self._lock:
-            self.alerts[alert_id]["end_date"] = time.strftime("%Y-%m-%dT%H:%M:%S-03:00")
+            self.alerts[alert_id]["end_date"] = _now_local()
 
     def set_client(
         self, client_id: Any, name: str, contact: str = "", *, phone_field: str = "contact"
@@ -166,3 +168,8 @@ class OltSystemFake(FakeHTTPServer):
             "previous": None,
             "results": alerts[start : start + self.page_size],
         }
+
+
+def _now_local() -> str:
+    """Now in America/Sao_Paulo with its offset, as the OLT system writes dates."""
+    return datetime.now(ZoneInfo("America/Sao_Paulo")).isoformat(timespec="seconds")

@@ -49,7 +49,7 @@ def _db(app: Flask) -> sqlite3.Connection:
     return conn
 
 
-def _add_user(app: Flask, name: str, role: str, password: str = "senha-segura-1") -> None:  # noqa: S107
+def _add_user(app: Flask, name: str, role: str, password: str = "senha-segura-1") -> None:
     auth.create_user(_db(app), name, password, role, time.time())
 
 

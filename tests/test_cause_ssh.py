@@ -33,7 +33,7 @@ def entry(
     olt: OltEmulator,
     name: str = "OLT-CENTRO",
     ident: str = "1",
-    password: str = "noc-secret",  # noqa: S107
+    password: str = "noc-secret",
 ) -> OltEntry:
     return OltEntry(ident, name, olt.vendor, olt.host, olt.port, "noc", password)
 
