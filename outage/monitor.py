@@ -181,6 +181,7 @@ class Monitor:
                     time.monotonic() - t0,
                     self.holder if self.fenced else None,
                     version,
+                    self.settings.cause_timeout + 5.0 if self.analyzer is not None else 0.0,
                 )
         except BaseException:
             self.states.forget()
@@ -229,7 +230,7 @@ class Monitor:
         payload = {**summary.payload, "eventos": eventos}
         assert summary.event_id is not None
         with transaction(conn):
-            outbox.refresh_pending_payload(conn, summary.event_id, outbox.SUMMARY, payload)
+            outbox.refresh_pending_payload(conn, summary.event_id, outbox.SUMMARY, payload, self.clock())
 
     def _save_cause(
         self,
@@ -254,7 +255,7 @@ class Monitor:
                 return
             payload = json.loads(row["payload"])
             payload.update(motivo=report.motivo, local=report.local)
-            already_sent = outbox.refresh_pending_payload(conn, event_id, outbox.OPENING, payload)
+            already_sent = outbox.refresh_pending_payload(conn, event_id, outbox.OPENING, payload, now)
             if already_sent and report.motivo != CAUSE_UNKNOWN:
                 follow_up = Alert(
                     outbox.CAUSE,

@@ -112,6 +112,7 @@ def apply(
     duration: float,
     holder: str | None = None,
     expected_version: int | None = None,
+    opening_hold: float = 0.0,
 ) -> CycleCounts:
     """Persist one good cycle atomically.
 
@@ -134,7 +135,10 @@ def apply(
             raise StateChanged("o estado foi alterado por outro processo durante o ciclo")
         _save_offline(conn, decision, now)
         _save_events(conn, state, decision, now)
-        outbox.enqueue(conn, alerts, channels, now)
+        # openings wait (at most `opening_hold`) for the cause, so the NOC gets one complete message
+        held = (outbox.OPENING, outbox.SUMMARY)
+        outbox.enqueue(conn, [a for a in alerts if a.kind in held], channels, now, now + opening_hold)
+        outbox.enqueue(conn, [a for a in alerts if a.kind not in held], channels, now)
         set_meta(conn, "baseline_done", "1")
         bump_state_version(conn)
         finish_cycle(conn, cycle_id, now + duration, True, None, counts, duration)

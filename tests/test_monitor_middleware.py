@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 
 import pytest
@@ -59,6 +60,11 @@ def test_a_fiber_cut_opens_an_event_with_the_cause_from_the_olt_service(network,
     payload = json.loads(conn.execute("SELECT payload FROM outbox WHERE kind = 'abertura'").fetchone()[0])
     assert payload["motivo"] == "loss"  # the cause arrived before the opening was sent: no follow-up
     assert conn.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'causa'").fetchone()[0] == 0
+    # held while the cause was looked up, released as soon as it was known
+    assert (
+        conn.execute("SELECT next_attempt_at FROM outbox WHERE kind = 'abertura'").fetchone()[0]
+        <= time.time()
+    )
 
     network.recover(incident)
     monitor.run_cycle(conn)

@@ -30,11 +30,21 @@ class Alert:
     event_id: str | None = None
 
 
-def enqueue(conn: sqlite3.Connection, alerts: Iterable[Alert], channels: Iterable[str], now: float) -> int:
-    """Write one pending row per alert per channel; returns how many rows were written."""
+def enqueue(
+    conn: sqlite3.Connection,
+    alerts: Iterable[Alert],
+    channels: Iterable[str],
+    now: float,
+    due_at: float | None = None,
+) -> int:
+    """Write one pending row per alert per channel; returns how many rows were written.
+
+    `due_at` holds the rows until then (an opening waits for its cause, see `release`).
+    """
     names = list(channels)
+    due = now if due_at is None else due_at
     rows = [
-        (name, a.kind, a.event_id, json.dumps(a.payload, ensure_ascii=False), now, now)
+        (name, a.kind, a.event_id, json.dumps(a.payload, ensure_ascii=False), due, now)
         for a in alerts
         for name in names
     ]
@@ -47,17 +57,23 @@ def enqueue(conn: sqlite3.Connection, alerts: Iterable[Alert], channels: Iterabl
 
 
 def refresh_pending_payload(
-    conn: sqlite3.Connection, event_id: str, kind: str, payload: dict[str, Any]
+    conn: sqlite3.Connection,
+    event_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    release_at: float | None = None,
 ) -> list[str]:
     """Update the payload of not-yet-claimed rows of one alert (e.g. the cause arrived).
 
-    Returns the channels whose row was already claimed or sent, which therefore need a
-    follow-up alert instead. Compare-and-set on `status = 'pendente'` keeps it race-free.
+    With `release_at`, rows held until later become due then. Returns the channels whose
+    row was already claimed or sent, which therefore need a follow-up alert instead.
+    Compare-and-set on `status = 'pendente'` keeps it race-free.
     """
     body = json.dumps(payload, ensure_ascii=False)
     conn.execute(
-        "UPDATE outbox SET payload = ? WHERE event_id = ? AND kind = ? AND status = 'pendente'",
-        (body, event_id, kind),
+        "UPDATE outbox SET payload = ?, next_attempt_at = MIN(next_attempt_at, COALESCE(?, next_attempt_at))"
+        " WHERE event_id = ? AND kind = ? AND status = 'pendente'",
+        (body, release_at, event_id, kind),
     )
     rows = conn.execute(
         "SELECT DISTINCT channel FROM outbox WHERE event_id = ? AND kind = ? AND status != 'pendente'",
