@@ -119,3 +119,31 @@ def test_every_setting_is_documented_in_env_example_and_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert sorted(n for n in names if f"{n}=" not in example) == []
     assert sorted(n for n in names if n not in readme) == []
+
+
+def test_check_config_names_the_bad_entries_of_the_olt_inventory(tmp_path):
+    inventory = tmp_path / "olts.json"
+    inventory.write_text(
+        '[{"id_transmissor": "1", "name": "OLT-CENTRO", "vendor": "nokia", "host": "10.0.0.1",'
+        ' "username": "noc", "password_env": "SENHA_QUE_NAO_EXISTE"}]',
+        encoding="utf-8",
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "IXCSOFT_SERVICE_URL": "http://127.0.0.1:5001",
+        "SECRET_KEY": "s" * 40,
+        "OLT_INVENTORY": str(inventory),
+    }
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "monitor_service.py"), "--check-config"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "OLT-CENTRO" in proc.stderr
+    assert "nokia" in proc.stderr
+    assert "SENHA_QUE_NAO_EXISTE" in proc.stderr
