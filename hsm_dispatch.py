@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from outage.alerts.messages import br_time
 from outage.api import current_user, error, get_db, requires, settings
 from outage.cause.olt_system import OltSystemError
 from outage.hsm import dispatch, history
@@ -138,7 +139,7 @@ def _decide(incident: Incident, action: str, comment: str, choice: Any) -> dispa
         raise dispatch.DispatchRefused("incidente já normalizado: nada a enviar", 409)
     until = dispatch.blocked_until(db, dispatch.cooldown_keys(incident, template.tipo), now)
     if until is not None:
-        raise dispatch.DispatchRefused(f"{incident.key} em espera (anti-oscilação) até {until:.0f}", 409)
+        raise dispatch.DispatchRefused(f"{incident.key} em espera (anti-oscilação) até {br_time(until)}", 409)
     customers = customers_of(db, settings(), incident)
     outcome = dispatch.approve(db, settings(), incident, customers, template, current_user(), comment, now)
     if outcome.row_ids:

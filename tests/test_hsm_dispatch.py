@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import time
@@ -199,6 +200,7 @@ def test_a_new_incident_on_the_same_key_waits_out_the_cooldown(client, olt, hsm)
     assert listed["em_cooldown"][0]["liberado_em"] > time.time() + 23 * 3600
     refused = approve(client, second)
     assert refused.status_code == 409 and refused.get_json()["success"] is False
+    assert re.search(r"em espera .* até \d\d/\d\d \d\d:\d\d", refused.get_json()["msg"])  # a time people read
     assert sent_phones(hsm) == ["5511987650001"]
 
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from outage.alerts.messages import br_time
 from outage.alerts.outbox import Alert, enqueue
 from outage.channels.base import CUSTOMER_TEMPLATE
 from outage.config import Settings
@@ -200,7 +201,7 @@ def approve(
             return repeated
         until = blocked_until(conn, keys, now)
         if until is not None:
-            raise DispatchRefused(f"{incident.key} em espera (anti-oscilação) até {until:.0f}", 409)
+            raise DispatchRefused(f"{incident.key} em espera (anti-oscilação) até {br_time(until)}", 409)
         decision_id = _insert_decision(conn, incident, APPROVE, user, comment, now, template, customers)
         plan = _plan(conn, customers, now)
         row_ids = _enqueue(conn, incident, template, plan, now)
