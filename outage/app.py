@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from typing import Any
 
@@ -24,7 +25,7 @@ def create_app(settings: Settings) -> Flask:
     app = Flask(__name__, root_path=_project_root(), template_folder="templates", static_folder="static")
     app.config.update(
         SETTINGS=settings,
-        SECRET_KEY=settings.secret_key or "demo-" + str(time.time()),
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),  # demo/development only: per process
         STARTED_AT=time.time(),
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=1_000_000,
