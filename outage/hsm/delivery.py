@@ -3,7 +3,7 @@
 Why not only `outage.alerts.sender.Sender`? It keeps one message in flight per destination
 and at most 8 overall, right for NOC alerts, but 1,000 customer notices through a provider
 that answers in 50 ms would take over 6 s. This module sends the rows one decision wrote,
-with up to `CONCURRENCY` calls in flight, paced at the provider's rate (`HSM_SEND_RATE`,
+with up to `CONCURRENCY` (64) calls in flight, paced at the provider's rate (`HSM_SEND_RATE`,
 default per provider below), for at most `max_wait` seconds, and records each outcome on
 the row exactly like the sender does (the same compare-and-set claims and marks of
 `outage.alerts.outbox`). What is left -- time ran out, a transient failure to retry --
@@ -40,7 +40,7 @@ from outage.http import TransportError, new_session
 
 log = logging.getLogger(__name__)
 
-CONCURRENCY = 32
+CONCURRENCY = 64
 DEFAULT_RATES = {"hsm": 1000.0, "whatsapp_cloud": 80.0}  # messages per second to the provider
 HOLD_SECONDS = 30.0
 
