@@ -45,7 +45,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from outage.api import bearer_ok, error, get_db, settings
 from outage.config import Settings
-from outage.db import connect, transaction
+from outage.db import open_database, transaction
 
 log = logging.getLogger(__name__)
 
@@ -56,23 +56,6 @@ SESSION_LIFETIME = 12 * 3600
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _USERNAME = re.compile(r"^[a-zA-Z0-9_.@-]{2,64}$")
-
-# Also shipped as outage/migrations/0004_users.sql; applied here too (IF NOT EXISTS) so the
-# tables exist whatever the migration history of the file being opened.
-USERS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    username TEXT PRIMARY KEY,
-    password_hash TEXT NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('leitura', 'operador', 'admin')),
-    created_at REAL NOT NULL,
-    last_login_at REAL
-);
-CREATE TABLE IF NOT EXISTS login_failures (
-    key TEXT NOT NULL,
-    at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, at)
-"""
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -106,12 +89,6 @@ def role_rank(role: str) -> int:
 
 
 # --- users in SQLite ------------------------------------------------------------------
-
-
-def ensure_schema(conn: sqlite3.Connection) -> None:
-    for statement in USERS_SCHEMA.split(";"):
-        if statement.strip():
-            conn.execute(statement)
 
 
 def get_user(conn: sqlite3.Connection, username: str) -> User | None:
@@ -383,9 +360,7 @@ users_cli = AppGroup("usuarios", help="Gerencia os usuários do painel.")
 
 
 def _cli_db() -> sqlite3.Connection:
-    conn = connect(settings().database_path)
-    ensure_schema(conn)
-    return conn
+    return open_database(settings().database_path)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -457,9 +432,8 @@ def init_auth(app: Flask) -> None:
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
         AUTH_CHECK=check,
     )
-    conn = connect(s.database_path)
+    conn = open_database(s.database_path)  # the users tables come with migration 0004
     try:
-        ensure_schema(conn)
         ensure_first_admin(conn, s, time.time())
     finally:
         conn.close()

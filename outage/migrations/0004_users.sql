@@ -1,6 +1,5 @@
 -- Dashboard accounts (issue 6): users with werkzeug password hashes and a role, and the
--- failed logins the rate limiter counts (per user name and per address). outage.auth also
--- applies the same statements with IF NOT EXISTS at start-up.
+-- failed logins the rate limiter counts (per user name and per address).
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY,
     password_hash TEXT NOT NULL,
