@@ -366,3 +366,37 @@ def test_the_poller_sends_the_normalization_notice_without_anyone_opening_the_co
     conn.close()
     Sender(settings.database_path, settings).deliver_due()
     assert sorted(m["hsm"] for m in hsm.messages) == [114, 120]
+
+
+def test_notices_not_sent_before_the_deadline_go_back_to_the_queue_untouched(make_settings, hsm):
+    from outage.db import open_database
+    from outage.hsm import dispatch
+    from outage.hsm.delivery import deliver_rows
+    from outage.hsm.enrich import Customer
+    from outage.hsm.incidents import Incident
+
+    hsm.latency = 0.3
+    settings = make_settings(
+        IXCSOFT_SERVICE_URL="http://127.0.0.1:9",
+        URL_HSM=hsm.send_url,
+        TOKEN_HSM=hsm.token,
+        HSM_SEND_RATE="100",
+    )
+    conn = open_database(settings.database_path)
+    incident = Incident("9", "olt", "LOS", "OLT-A", "0/1/1", 100, time.time(), "", "")
+    customers = [
+        Customer(str(n), "", f"Cliente {n}", "offline", "0/1/1", f"55119{n:08d}") for n in range(100)
+    ]
+    template = dispatch.choose_template(settings, incident, None)
+    outcome = dispatch.approve(conn, settings, incident, customers, template, "ana", "", time.time())
+    report = deliver_rows(settings.database_path, settings, outcome.row_ids, max_wait=0.2)
+    assert 0 < report.sent < 100 and report.left == 100 - report.sent
+    rows = conn.execute("SELECT status, attempts, COUNT(*) FROM outbox GROUP BY status, attempts").fetchall()
+    assert sorted(tuple(r) for r in rows) == sorted(
+        [("enviado", 1, report.sent), ("pendente", 0, report.left)]
+    )
+    conn.execute("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'pendente'")  # the hold is over
+    hsm.latency = 0.0
+    Sender(settings.database_path, settings).deliver_due(max_wait=30)
+    assert len(sent_phones(hsm)) == len(set(sent_phones(hsm))) == 100  # the rest later, none twice
+    conn.close()

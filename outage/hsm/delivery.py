@@ -93,27 +93,63 @@ class _Run:
 
     def go(self, row_ids: list[int], max_wait: float) -> DeliveryReport:
         todo = deque(self._pending(row_ids))
+        claimed: deque[sqlite3.Row] = deque()
         deadline = self.clock() + max_wait
         next_slot = self.clock()
         with ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="hsm-send") as pool:
-            while todo or self.in_flight:
+            while todo or claimed or self.in_flight:
                 now = self.clock()
-                while todo and now < deadline and len(self.in_flight) < CONCURRENCY and now >= next_slot:
-                    row = todo.popleft()
-                    if self._start(pool, row, now):
+                while (
+                    (todo or claimed)
+                    and now < deadline
+                    and len(self.in_flight) < CONCURRENCY
+                    and now >= next_slot
+                ):
+                    if not claimed:
+                        claimed.extend(self._claim(todo, CONCURRENCY))
+                        continue
+                    row = claimed.popleft()
+                    if self._start(pool, row):
                         next_slot = max(next_slot, now - 0.05) + 1.0 / send_rate(
                             self.settings, row["channel"]
                         )
                 if not self.in_flight:
-                    if not todo or now >= deadline:
+                    if not (todo or claimed) or now >= deadline:
                         break
                     time.sleep(max(0.0, min(next_slot, deadline) - now))
                     continue
-                pause = max(0.0, min(0.05, next_slot - now)) if todo and now < deadline else 0.05
+                pause = max(0.0, min(0.05, next_slot - now)) if (todo or claimed) and now < deadline else 0.05
                 wait(list(self.in_flight), timeout=pause, return_when=FIRST_COMPLETED)
                 self._collect()
-        self.report.left = len(todo)
+        self._release(claimed)
+        self.report.left = len(todo) + len(claimed)
         return self.report
+
+    def _claim(self, todo: deque[sqlite3.Row], count: int) -> list[sqlite3.Row]:
+        """Claim up to `count` rows in one transaction (compare-and-set each, whatever its due time)."""
+        batch = [todo.popleft() for _ in range(min(count, len(todo)))]
+        claimed = []
+        with transaction(self.conn):
+            for row in batch:
+                changed = self.conn.execute(
+                    "UPDATE outbox SET status = 'enviando', claimed_by = ?, claimed_at = ?,"
+                    " attempts = attempts + 1 WHERE id = ? AND status = 'pendente'",
+                    (self.worker, time.time(), row["id"]),
+                ).rowcount
+                if changed == 1:
+                    claimed.append(row)
+        return claimed
+
+    def _release(self, rows: deque[sqlite3.Row]) -> None:
+        """Give back rows claimed but not sent before the deadline (the background sender takes them)."""
+        if not rows:
+            return
+        with transaction(self.conn):
+            self.conn.executemany(
+                "UPDATE outbox SET status = 'pendente', claimed_by = NULL, claimed_at = NULL,"
+                " attempts = attempts - 1 WHERE id = ? AND claimed_by = ? AND status = 'enviando'",
+                [(row["id"], self.worker) for row in rows],
+            )
 
     def _pending(self, row_ids: list[int]) -> list[sqlite3.Row]:
         rows: list[sqlite3.Row] = []
@@ -127,15 +163,8 @@ class _Run:
             ).fetchall()
         return rows
 
-    def _start(self, pool: ThreadPoolExecutor, row: sqlite3.Row, now: float) -> bool:
-        """Claim the row (compare-and-set, whatever its due time) and submit its send."""
-        claimed = self.conn.execute(
-            "UPDATE outbox SET status = 'enviando', claimed_by = ?, claimed_at = ?, attempts = attempts + 1"
-            " WHERE id = ? AND status = 'pendente'",
-            (self.worker, time.time(), row["id"]),
-        )
-        if claimed.rowcount != 1:
-            return False
+    def _start(self, pool: ThreadPoolExecutor, row: sqlite3.Row) -> bool:
+        """Submit the send of a claimed row; False (and the row failed) without its channel."""
         payload = json.loads(row["payload"])
         target = str(payload.get("to") or "")
         attempts = int(row["attempts"]) + 1
