@@ -10,9 +10,11 @@ a log line: URLs and messages pass through `redact()`.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
+import urllib.request
 from typing import Any
 
 import requests
@@ -65,12 +67,26 @@ def redact(text: str) -> str:
 
 
 def new_session(pool_size: int = 16) -> requests.Session:
-    """A session with a connection pool large enough for `pool_size` concurrent calls."""
+    """A session with a connection pool large enough for `pool_size` concurrent calls.
+
+    requests looks at the environment (proxy variables, ~/.netrc) on every call, which costs
+    more than a request on a LAN; here the proxy variables are read once instead, and
+    `call()` honours NO_PROXY.
+    """
     session = requests.Session()
+    session.trust_env = False
+    session.proxies.update(
+        {scheme: url for scheme, url in urllib.request.getproxies().items() if scheme in ("http", "https")}
+    )
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def _bypasses_proxy(url: str) -> bool:
+    no_proxy = os.environ.get("no_proxy") or os.environ.get("NO_PROXY")
+    return bool(no_proxy) and requests.utils.should_bypass_proxies(url, no_proxy)
 
 
 def call(
@@ -89,6 +105,8 @@ def call(
     error, a timeout or a 5xx answer.
     """
     sender = session or requests
+    if session is not None and session.proxies and _bypasses_proxy(url):
+        kwargs.setdefault("proxies", {"http": None, "https": None})
     last: TransportError | None = None
     for attempt in range(retries + 1):
         if attempt:
