@@ -20,9 +20,11 @@ Every server listens on a free port, so two demos never collide.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -310,7 +312,11 @@ class DemoSimulator:
         offset = time.time() - time.monotonic()
         for message in list(self.telegram.messages):
             noc.append(
-                {"canal": "telegram", "texto": message["text"], "quando": _stamp(message["at"] + offset)}
+                {
+                    "canal": "telegram",
+                    "texto": telegram_as_seen(message["text"]),
+                    "quando": _stamp(message["at"] + offset),
+                }
             )
         clients.sort(key=lambda m: m["quando"], reverse=True)
         noc.sort(key=lambda m: m["quando"], reverse=True)
@@ -349,6 +355,14 @@ class DemoSimulator:
         return app
 
 
+def telegram_as_seen(text: str) -> str:
+    """A Telegram HTML message as the chat shows it: tags applied (dropped), entities decoded."""
+    return html.unescape(_TAG.sub("", text))
+
+
+_TAG = re.compile(r"</?(?:b|i|u|s|code|pre|a)(?:\s[^<>]*)?>")
+
+
 def read_control_url(data_dir: str | Path = "data/demo") -> str:
     """The control URL of the running demo: `DEMO_CONTROL_URL`, else `<data_dir>/controle.json`."""
     url = os.environ.get("DEMO_CONTROL_URL", "").strip()
@@ -384,16 +398,12 @@ def _fresh_database(path: Path) -> None:
 
 
 def _create_admin(settings: Any) -> None:
-    """The demo admin, through the dashboard's accounts module when it is there."""
-    try:
-        from outage.auth import ensure_first_admin, ensure_schema
-    except ImportError:
-        return
+    """The demo admin, through the dashboard's accounts module."""
+    from outage.auth import ensure_first_admin
     from outage.db import open_database
 
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database_path)  # the users tables come with the migrations
     try:
-        ensure_schema(conn)
         ensure_first_admin(conn, settings, time.time())
     finally:
         conn.close()

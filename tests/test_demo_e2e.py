@@ -145,3 +145,12 @@ def test_the_inventory_points_at_the_running_emulators(demo: DemoSimulator) -> N
     entries = json.loads(Path(demo.inventory_path).read_text())
     assert {e["id_transmissor"] for e in entries} == {o.id for o in demo.network.olts}
     assert {e["port"] for e in entries} == {olt.port for olt in demo.olts.values()}
+
+
+def test_the_messages_page_shows_telegram_text_as_the_chat_would():
+    from simulator.demo import telegram_as_seen
+
+    shown = telegram_as_seen(
+        "🚨 <b>Queda</b> — <b>POP &lt;Sul&gt; &amp; Cia</b>\n• <code>joao</code> 22/11 03:10"
+    )
+    assert shown == "🚨 Queda — POP <Sul> & Cia\n• joao 22/11 03:10"
