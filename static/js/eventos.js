@@ -10,7 +10,11 @@
   const empty = document.getElementById("ev-vazio");
   const errorBox = document.getElementById("ev-erro");
   const dialog = document.getElementById("evento");
+  const actions = document.getElementById("evd-acoes");
+  const closeButton = document.getElementById("evd-encerrar");
+  const canDecide = App.canDecide;
   let page = 1;
+  let shownId = null;
 
   function query() {
     const params = new URLSearchParams();
@@ -92,11 +96,35 @@
         td("Login", el("span", { class: "mono" }, c.login)), td("Cliente", c.id_cliente || "–"),
         td("Interface", c.interface_transmissao || "–"), td("Caiu em", App.fmtDateTime(c.caiu_em)),
         td("Voltou em", c.reconectou_em ? App.fmtDateTime(c.reconectou_em) : "–"))));
-      App.openModal(dialog);
+      shownId = ev.id;
+      actions.hidden = !(canDecide && ev.status === "ativo");
+      if (!dialog.open) App.openModal(dialog);
     } catch (err) {
       App.toast(`Não foi possível abrir o evento: ${err.message}`, "err");
     }
   }
+
+  // Two steps instead of a native confirm(): the first click arms the button for 5 s.
+  let armedUntil = 0;
+  closeButton.addEventListener("click", async () => {
+    if (!shownId) return;
+    if (Date.now() > armedUntil) {
+      armedUntil = Date.now() + 5000;
+      setText(closeButton, "Confirmar encerramento");
+      setTimeout(() => { if (Date.now() > armedUntil) setText(closeButton, "Encerrar evento"); }, 5100);
+      return;
+    }
+    armedUntil = 0;
+    setText(closeButton, "Encerrar evento");
+    try {
+      await api("POST", `/eventos/${encodeURIComponent(shownId)}/resolver`, {});
+      App.toast("Evento encerrado.");
+      await openEvent(shownId);
+      load(true);
+    } catch (err) {
+      App.toast(`Não foi possível encerrar: ${err.message}`, "err");
+    }
+  });
 
   form.addEventListener("submit", (e) => { e.preventDefault(); load(true); });
   form.addEventListener("reset", () => setTimeout(() => load(true), 0));

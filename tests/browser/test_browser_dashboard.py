@@ -194,3 +194,24 @@ def test_logout_ends_the_session(page_for: Any) -> None:
     expect(page).to_have_url(re.compile(r"/entrar$"))
     page.goto("/painel/historico")
     expect(page).to_have_url(re.compile(r"/entrar\?proximo="))
+
+
+def test_an_operator_closes_an_event_stuck_open_and_a_reader_cannot(page_for: Any, world: World) -> None:
+    reader = page_for("leitor")
+    reader.get_by_role("link", name="Eventos").click()
+    reader.locator("#eventos tbody tr").first.click()
+    expect(reader.locator("#evento")).to_be_visible()
+    expect(reader.locator("#evd-encerrar")).to_be_hidden()
+    page = page_for("maria")
+    page.get_by_role("link", name="Eventos").click()
+    rows = page.locator("#eventos tbody tr")
+    expect(rows.first).to_contain_text("OLT-CENTRO")
+    rows.first.click()
+    close = page.locator("#evd-encerrar")
+    expect(close).to_be_visible()
+    close.click()
+    expect(close).to_have_text("Confirmar encerramento")
+    close.click()
+    expect(page.locator("#evd-sub")).to_contain_text("RESOLVIDO")
+    expect(page.locator("#evd-acoes")).to_be_hidden()
+    assert page.dialogs == []  # type: ignore[attr-defined]
