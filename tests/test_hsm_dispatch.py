@@ -400,3 +400,18 @@ def test_notices_not_sent_before_the_deadline_go_back_to_the_queue_untouched(mak
     Sender(settings.database_path, settings).deliver_due(max_wait=30)
     assert len(sent_phones(hsm)) == len(set(sent_phones(hsm))) == 100  # the rest later, none twice
     conn.close()
+
+
+def test_an_outage_seen_by_the_olt_system_and_the_monitor_is_listed_once():
+    from outage.hsm.incidents import Incident, merge_twins
+
+    alert = Incident("7", "olt", "LOS", "OLT-SUL", "0/1/1", 40, 1.0, "Rompimento", "")
+    twin = Incident(
+        "ev-1", "monitor", "LOS", "OLT-SUL", "0/1/1", 38, 2.0, "Rompimento", "PON 0/1/1 da OLT-SUL"
+    )
+    other = Incident(
+        "ev-2", "monitor", "POWER", "OLT-SUL", "0/1/1", 9, 3.0, "Energia", "PON 0/1/1 da OLT-SUL"
+    )
+    listed = merge_twins([alert], [twin, other])
+    assert [i.id for i in listed] == ["7", "ev-2"]  # a different type is a different incident
+    assert listed[0].local == "PON 0/1/1 da OLT-SUL"

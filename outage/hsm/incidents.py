@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -177,11 +177,21 @@ def open_incidents(conn: sqlite3.Connection, settings: Settings) -> Listing:
     olt_read = True
     if settings.olt_system_enabled:
         try:
-            incidents = olt_incidents(olt_client(settings)) + incidents
+            incidents = merge_twins(olt_incidents(olt_client(settings)), incidents)
         except OltSystemError as exc:
             warnings.append(str(exc))
             olt_read = False
     return Listing(incidents, warnings, olt_read)
+
+
+def merge_twins(from_olt: list[Incident], from_monitor: list[Incident]) -> list[Incident]:
+    """One entry per outage: a monitor event on the same OLT|PON|type as an open OLT alert is
+    the same outage seen twice, so only the alert is listed, with the event's place if it had
+    none. (Approving either would put the other in cooldown anyway.)"""
+    places = {m.key: m.local for m in from_monitor if m.local}
+    olt_keys = {i.key for i in from_olt}
+    merged = [replace(i, local=places[i.key]) if not i.local and i.key in places else i for i in from_olt]
+    return merged + [m for m in from_monitor if m.key not in olt_keys]
 
 
 def find_incident(conn: sqlite3.Connection, settings: Settings, incident_id: str) -> Incident | None:
