@@ -129,7 +129,10 @@ def run_once(settings: Settings) -> int:
             print(f"Erro: o ciclo não pôde ser concluído: {exc}", file=sys.stderr)
             return 1
         stats = build_sender(settings, holder).deliver_due(max_wait=ONCE_DELIVERY_WAIT)
-        print(f"{result.summary()}; entrega: {stats}")
+        print(
+            f"{result.summary()}; alertas: {stats.sent} enviados, {stats.retried} a repetir,"
+            f" {stats.failed} com falha"
+        )
         return 0
     finally:
         lease.release(conn, holder)
