@@ -1,0 +1,50 @@
+"""The poller lease: one holder at a time, taken over when the holder stops renewing."""
+
+from __future__ import annotations
+
+import time
+
+from outage import lease
+from outage.db import open_database
+from outage.service import Service
+from simulator.ixc import FakeIXC
+from tests.conftest import radusuario
+
+
+def test_one_holder_at_a_time_until_its_lease_expires(tmp_path):
+    conn = open_database(str(tmp_path / "m.db"))
+    assert lease.acquire(conn, "a", now=100.0, ttl=30)
+    assert not lease.acquire(conn, "b", now=110.0, ttl=30)
+    assert lease.acquire(conn, "a", now=120.0, ttl=30)  # renewal
+    assert not lease.acquire(conn, "b", now=149.0, ttl=30)
+    assert lease.acquire(conn, "b", now=151.0, ttl=30)  # a stopped renewing
+    assert not lease.acquire(conn, "a", now=152.0, ttl=30)
+    lease.release(conn, "b")
+    assert lease.acquire(conn, "a", now=153.0, ttl=30)
+
+
+def test_a_second_process_takes_over_when_the_poller_dies(make_settings):
+    with FakeIXC(user="8", token="8:t") as ixc:
+        ixc.set_records("radusuarios", [radusuario(n) for n in range(1, 20)])
+        settings = make_settings(IXC_URL=ixc.url, IXC_USER="8", IXC_TOKEN="8:t", CHECK_INTERVAL="5")
+        first = Service(settings, lease_ttl=2.0)
+        first.start()
+        assert first.leader.wait(10)
+        first.stop_event.set()  # dies: its threads end without releasing the lease
+        for thread in first._threads:
+            thread.join(10)
+        second = Service(settings, lease_ttl=2.0)
+        second.start()
+        try:
+            assert second.leader.wait(15)
+            conn = open_database(settings.database_path)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                holders = {r[0] for r in conn.execute("SELECT holder FROM cycles WHERE ok = 1")}
+                if second.holder in holders:
+                    break
+                time.sleep(0.2)
+            assert holders <= {first.holder, second.holder} and second.holder in holders
+            conn.close()
+        finally:
+            second.stop()
