@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from outage.http import register_secret
+
 VENDORS = ("huawei", "zte")
 BACKENDS = ("ssh", "olt_system")
 
@@ -130,4 +132,5 @@ def load(path: str, env: Mapping[str, str]) -> dict[str, OltEntry]:
             password=str(env.get(str(variable), "")) if variable else str(raw.get("password", "")),
             backend=str(raw.get("backend", "ssh")),
         )
+        register_secret(entries[ident].password)  # netmiko and paramiko errors may echo it
     return entries
