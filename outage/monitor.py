@@ -109,25 +109,20 @@ class Monitor:
             self._record_failure(conn, cycle_id, started, t0, str(exc))
             raise CycleFailed(str(exc)) from exc
         try:
-            decision, alerts, counts, t_detect = self._detect_and_save(conn, state, observation, cycle_id, t0)
-        except store.StateChanged:
-            # an operator changed the state meanwhile: the observation is still good, retry on fresh state
-            self.states.forget()
             try:
+                decision, alerts, counts, t_detect = self._detect_and_save(
+                    conn, state, observation, cycle_id, t0
+                )
+            except store.StateChanged:
+                # an operator changed the state meanwhile: the observation still holds, retry on fresh state
                 state = self.states.load(conn)
                 decision, alerts, counts, t_detect = self._detect_and_save(
                     conn, state, observation, cycle_id, t0
                 )
-            except Exception as exc:
-                self.states.forget()
-                self._record_failure(conn, cycle_id, started, t0, f"falha ao gravar o ciclo: {exc}")
-                raise CycleFailed(f"falha ao gravar o ciclo: {exc}") from exc
         except store.LeaseLost as exc:
-            self.states.forget()
             self._record_failure(conn, cycle_id, started, t0, f"ciclo descartado: {exc}")
             raise
         except Exception as exc:
-            self.states.forget()
             self._record_failure(conn, cycle_id, started, t0, f"falha ao gravar o ciclo: {exc}")
             raise CycleFailed(f"falha ao gravar o ciclo: {exc}") from exc
         self.last_detect_seconds = time.monotonic() - t_detect
