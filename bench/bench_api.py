@@ -26,6 +26,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench import figure
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = 200
 LOGINS_PER_EVENT = 5
@@ -195,7 +197,7 @@ def run(quick: bool) -> dict[str, Any]:
                 process.kill()
     ceiling = min(WORKERS, os.cpu_count() or 1) / alone  # one GIL per worker process: CPU-bound
     figures = [
-        _figure(
+        figure(
             f"GET /eventos/ativos ({events} eventos, {body_kb:.0f} KB), gunicorn {WORKERS}x{WORKER_THREADS}",
             result["rps"],
             "req/s",
@@ -203,7 +205,7 @@ def run(quick: bool) -> dict[str, Any]:
             result["rps"] >= TARGET_RPS,
             f"máx. ~{ceiling:.0f} req/s ({WORKERS} processos / {alone * 1000:.1f} ms cada)",
         ),
-        _figure(
+        figure(
             f"p99 de GET /eventos/ativos ({PROCESSES * THREADS} conexões)",
             result["p99_ms"],
             "ms",
@@ -213,17 +215,6 @@ def run(quick: bool) -> dict[str, Any]:
         ),
     ]
     return {"figuras": figures, "detalhes": {**result, "sozinha_ms": alone * 1000, "eventos": events}}
-
-
-def _figure(name: str, value: float, unit: str, target: str, ok: bool, limit: str = "") -> dict[str, Any]:
-    return {
-        "nome": name,
-        "valor": round(value, 1),
-        "unidade": unit,
-        "meta": target,
-        "limite": limit,
-        "ok": ok,
-    }
 
 
 if __name__ == "__main__":

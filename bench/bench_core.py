@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import figure
+
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 100
 
@@ -146,29 +148,29 @@ def _in_subprocess(kind: str, total: int) -> dict[str, Any]:
 
 def run(quick: bool) -> dict[str, Any]:
     total = 20_000 if quick else 200_000
-    pages = 50 if quick else 100
+    pages = 100  # the figure is for 100 pages, in quick mode too (about 7 s)
     steady = _in_subprocess("steady", total)
     worst = _in_subprocess("worst", total)
     sequential = erp_read(pages, 100, 0.05, 1)
     parallel = erp_read(pages, 100, 0.05, 8)
     bound = (1 + math.ceil((pages - 1) / 8)) * 0.05
     figures = [
-        _figure(
+        figure(
             f"ciclo estável ({total:,} assinantes, {steady['offline']:,} offline, 50 mudanças)",
             steady["segundos"] * 1000,
             "ms",
             "<= 100",
             steady["segundos"] <= 0.1,
         ),
-        _figure(
+        figure(
             f"ciclo pior caso (todos os {total:,} caem)",
             worst["segundos"],
             "s",
             "<= 3",
             worst["segundos"] <= 3,
         ),
-        _figure("pico de RSS (pior caso)", worst["pico_rss_mb"], "MB", "<= 300", worst["pico_rss_mb"] <= 300),
-        _figure(
+        figure("pico de RSS (pior caso)", worst["pico_rss_mb"], "MB", "<= 300", worst["pico_rss_mb"] <= 300),
+        figure(
             f"leitura do ERP, {pages} páginas sequenciais (50 ms cada)",
             sequential,
             "s",
@@ -176,7 +178,7 @@ def run(quick: bool) -> dict[str, Any]:
             True,
             f"mín. {pages * 0.05:.2f} s",
         ),
-        _figure(
+        figure(
             f"leitura do ERP, {pages} páginas em paralelo (8)",
             parallel,
             "s",
@@ -184,7 +186,7 @@ def run(quick: bool) -> dict[str, Any]:
             True,
             f"mín. {bound:.2f} s",
         ),
-        _figure(
+        figure(
             "ganho da leitura paralela",
             sequential / parallel,
             "x",
@@ -194,17 +196,6 @@ def run(quick: bool) -> dict[str, Any]:
         ),
     ]
     return {"figuras": figures, "detalhes": {"estavel": steady, "pior_caso": worst}}
-
-
-def _figure(name: str, value: float, unit: str, target: str, ok: bool, limit: str = "") -> dict[str, Any]:
-    return {
-        "nome": name,
-        "valor": round(value, 3),
-        "unidade": unit,
-        "meta": target,
-        "limite": limit,
-        "ok": ok,
-    }
 
 
 def main(argv: list[str]) -> None:

@@ -25,6 +25,8 @@ from typing import Any
 
 from flask import request
 
+from bench import figure
+
 LOOKUP_DELAY = 0.1
 PROVIDER_DELAY = 0.05
 
@@ -237,10 +239,10 @@ def run(quick: bool) -> dict[str, Any]:
     rig = rig_baseline(concurrency=CONCURRENCY)
     olt_floor = math.ceil(500 / 32) * LOOKUP_DELAY
     figures = [
-        _figure(
+        figure(
             "detalhes de 500 clientes via ERP (lotes IN, 100 ms/consulta)", erp, "s", "<= 1.0 s", erp <= 1.0
         ),
-        _figure(
+        figure(
             "detalhes de 500 clientes via sistema de OLT (100 ms/consulta)",
             olt,
             "s",
@@ -248,7 +250,7 @@ def run(quick: bool) -> dict[str, Any]:
             olt <= 2.0,
             f"mín. {olt_floor:.1f} s (16 rodadas de 32 consultas)",
         ),
-        _figure(
+        figure(
             "aprovação de 1.000 clientes até o provedor (50 ms/mensagem)",
             sent["segundos"],
             "s",
@@ -256,22 +258,11 @@ def run(quick: bool) -> dict[str, Any]:
             sent["segundos"] <= 3.0 and sent["aceitos"] == 1000,
             f"mín. {max(1000 / CONCURRENCY * 0.05, rig):.2f} s (só POSTs ao mesmo simulador, {CONCURRENCY} de cada vez: {rig:.2f} s)",
         ),
-        _figure(
+        figure(
             "mensagens duplicadas no provedor", sent["duplicados"], "mensagens", "0", sent["duplicados"] == 0
         ),
     ]
     return {"figuras": figures, "detalhes": {"aprovacao": sent}}
-
-
-def _figure(name: str, value: float, unit: str, target: str, ok: bool, limit: str = "") -> dict[str, Any]:
-    return {
-        "nome": name,
-        "valor": round(value, 3),
-        "unidade": unit,
-        "meta": target,
-        "limite": limit,
-        "ok": ok,
-    }
 
 
 if __name__ == "__main__":

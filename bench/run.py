@@ -26,19 +26,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench import figure
+
 RESULTS = Path(__file__).resolve().parent / "results.json"
 Figure = dict[str, Any]
-
-
-def _figure(name: str, value: float, unit: str, target: str, ok: bool, limit: str = "") -> Figure:
-    return {
-        "nome": name,
-        "valor": round(value, 3),
-        "unidade": unit,
-        "meta": target,
-        "limite": limit,
-        "ok": ok,
-    }
 
 
 def _cause_figures(result: dict[str, Any]) -> list[Figure]:
@@ -49,7 +40,7 @@ def _cause_figures(result: dict[str, Any]) -> list[Figure]:
         part = result[key]
         bound = part["commands"] * COMMAND_DELAY
         rows.append(
-            _figure(
+            figure(
                 f"análise de causa, 64 ONUs, {label} (OLT a {COMMAND_DELAY * 1000:.0f} ms/comando)",
                 part["seconds"],
                 "s",
@@ -59,7 +50,7 @@ def _cause_figures(result: dict[str, Any]) -> list[Figure]:
             )
         )
     rows.append(
-        _figure(
+        figure(
             "análise de causa do sistema original (3 logins)",
             result["seed"]["seconds"],
             "s",
@@ -78,7 +69,7 @@ def _alert_figures(result: dict[str, Any]) -> list[Figure]:
             continue
         cap = " e teto de 30/s" if part.get("overall_cap_per_s") else ""
         rows.append(
-            _figure(
+            figure(
                 f"alertas Telegram: {part['messages_expected']} em {part['chats']} chats "
                 f"({part['per_chat_per_minute']}/min por chat{cap})",
                 part["throughput_per_s"],
@@ -105,17 +96,17 @@ def _cycle_sizes(quick: bool) -> dict[str, Any]:
         worst = _in_subprocess("worst", total)
         details[str(total)] = {"estavel": steady, "pior_caso": worst}
         rows += [
-            _figure(
+            figure(
                 f"ciclo estável ({total:,} assinantes)",
                 steady["segundos"] * 1000,
                 "ms",
                 "<= 100",
                 steady["segundos"] <= 0.1,
             ),
-            _figure(
+            figure(
                 f"ciclo pior caso ({total:,} caem)", worst["segundos"], "s", "<= 3", worst["segundos"] <= 3
             ),
-            _figure(
+            figure(
                 f"pico de RSS, pior caso ({total:,})",
                 worst["pico_rss_mb"],
                 "MB",
@@ -167,7 +158,7 @@ def run_all(quick: bool, only: Sequence[str] = ()) -> dict[str, Any]:
         except Exception as exc:
             traceback.print_exc()
             result = {
-                "figuras": [_figure(f"{name}: falhou ({exc.__class__.__name__}: {exc})", 0, "", "—", False)]
+                "figuras": [figure(f"{name}: falhou ({exc.__class__.__name__}: {exc})", 0, "", "—", False)]
             }
         for row in result.get("figuras", []):
             rows.append({"bench": name, **row})
