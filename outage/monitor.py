@@ -34,6 +34,7 @@ from outage.model import CAUSE_UNKNOWN, Subscriber
 
 log = logging.getLogger(__name__)
 LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
+STALE_AFTER_MIN = 3600.0
 
 
 class CycleFailed(Exception):
@@ -60,8 +61,13 @@ class CycleResult:
 
 
 def rules_for(settings: Settings, now: float) -> Rules:
-    """Detection rules; a session that ended before `stale_before` is not a new drop."""
-    horizon = now - settings.detection_window - 2 * settings.check_interval
+    """Detection rules; a session that ended before `stale_before` is not a new drop.
+
+    The horizon is generous (at least an hour): when a BNG never sends the accounting stop,
+    IXC closes the session at its last interim update, which can be many minutes old; only a
+    login offline for long (e.g. `SS` until now) must be kept out of the count.
+    """
+    horizon = now - max(STALE_AFTER_MIN, settings.detection_window + 2 * settings.check_interval)
     stale_before = datetime.fromtimestamp(horizon, LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
     return Rules(
         threshold=settings.threshold_offline_clients,

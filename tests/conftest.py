@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,10 +19,16 @@ def radusuario(
     online: str = "S",
     *,
     login: str | None = None,
-    ultima: str = "2026-11-22 03:00:00",
+    ultima: str | None = None,
     **extra: Any,
 ) -> dict[str, str]:
-    """A `radusuarios` record as IXC sends it: every value a string."""
+    """A `radusuarios` record as IXC sends it: every value a string.
+
+    `ultima_conexao_final` defaults to now (America/Sao_Paulo), as for a session that just
+    ended: a fixed date would age past the detection window and turn drops into stale ones.
+    """
+    if ultima is None:
+        ultima = datetime.now(ZoneInfo("America/Sao_Paulo")).strftime("%Y-%m-%d %H:%M:%S")
     record = {
         "id": str(n),
         "ativo": "S",

@@ -211,3 +211,19 @@ def test_a_new_process_continues_from_the_persisted_state(isp: Isp, settings: Se
     isp.set(range(1, 9), "S")
     Monitor(settings, IxcReader(settings), None, []).run_cycle(conn)
     assert conn.execute("SELECT status FROM events").fetchone()[0] == "resolvido"
+
+
+def test_logins_whose_session_ended_hours_ago_are_not_a_new_outage(isp: Isp, monitor: Monitor, conn):
+    from datetime import datetime, timedelta
+
+    from outage.monitor import LOCAL_TZ
+
+    monitor.run_cycle(conn)
+    long_ago = (datetime.now(LOCAL_TZ) - timedelta(hours=3)).strftime("%Y-%m-%d %H:%M:%S")
+    for n in range(41, 51):  # e.g. SS for days, now reported N by the ERP
+        isp.records[n]["ultima_conexao_final"] = long_ago
+    isp.set(range(41, 51), "N")
+    result = monitor.run_cycle(conn)
+    assert (result.counts.novas_quedas, result.counts.abertos) == (0, 0)
+    isp.set(range(1, 6), "N")  # sessions that just ended
+    assert monitor.run_cycle(conn).counts.abertos == 1
