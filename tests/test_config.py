@@ -11,6 +11,18 @@ from outage.config import load_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def check_config(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python monitor_service.py --check-config` in a clean environment."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "monitor_service.py"), "--check-config"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_defaults_follow_the_seed():
     settings, problems = load_settings(
         {"IXCSOFT_SERVICE_URL": "http://localhost:5001", "SECRET_KEY": "x" * 32}
@@ -71,14 +83,7 @@ def test_ixc_url_without_a_token_is_refused():
 
 def test_check_config_exits_non_zero_listing_problems(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "THRESHOLD_OFFLINE_CLIENTS": "0", "HOME": str(tmp_path)}
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "monitor_service.py"), "--check-config"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = check_config(env, tmp_path)
     assert proc.returncode != 0
     assert "THRESHOLD_OFFLINE_CLIENTS" in proc.stderr
     assert "IXC_URL" in proc.stderr
@@ -91,14 +96,7 @@ def test_check_config_accepts_a_good_configuration(tmp_path):
         "IXCSOFT_SERVICE_URL": "http://127.0.0.1:5001",
         "SECRET_KEY": "s" * 40,
     }
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "monitor_service.py"), "--check-config"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = check_config(env, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "válida" in proc.stdout
 
@@ -135,14 +133,7 @@ def test_check_config_names_the_bad_entries_of_the_olt_inventory(tmp_path):
         "SECRET_KEY": "s" * 40,
         "OLT_INVENTORY": str(inventory),
     }
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "monitor_service.py"), "--check-config"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = check_config(env, tmp_path)
     assert proc.returncode != 0
     assert "OLT-CENTRO" in proc.stderr
     assert "nokia" in proc.stderr

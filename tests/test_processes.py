@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -152,6 +152,13 @@ def test_secrets_never_reach_the_log(tmp_path, ixc, telegram):
         assert secret not in log
 
 
+def wait_until(condition: Callable[[], object], timeout: float = 30.0, step: float = 0.3) -> None:
+    """Poll `condition` until it holds or `timeout` passes (the caller asserts what it needs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not condition():
+        time.sleep(step)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -186,13 +193,9 @@ def test_gunicorn_with_four_workers_runs_exactly_one_poller(tmp_path, ixc, teleg
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not query(db, "SELECT 1 FROM cycles WHERE ok = 1"):
-            time.sleep(0.3)
+        wait_until(lambda: query(db, "SELECT 1 FROM cycles WHERE ok = 1"))
         publish(ixc, range(1, 11))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(telegram.messages) < 1:
-            time.sleep(0.3)
+        wait_until(lambda: telegram.messages)
         time.sleep(6)  # let every worker have had its chance to poll again
         holders = query(db, "SELECT DISTINCT holder FROM cycles")
         starts = [row[0] for row in query(db, "SELECT started_at FROM cycles ORDER BY started_at")]
@@ -223,9 +226,7 @@ def test_the_server_polls_in_the_background_and_stops_cleanly_on_sigterm(tmp_pat
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not query(db, "SELECT 1 FROM cycles WHERE ok = 1"):
-            time.sleep(0.2)
+        wait_until(lambda: query(db, "SELECT 1 FROM cycles WHERE ok = 1"), step=0.2)
         health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
     finally:
         proc.send_signal(signal.SIGTERM)
