@@ -44,7 +44,7 @@ def _subscribers(total: int) -> list[Any]:
             onu_mac=f"48575443{n:08X}",
             interface_transmissao=intern(f"0/{n % 16}/{n % 8}"),
             id_caixa_ftth=intern(str(n // 16)),
-            ultima_conexao_final="0000-00-00 00:00:00",
+            session_end=0.0,
         )
         for n in range(total)
     ]

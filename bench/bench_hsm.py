@@ -47,7 +47,7 @@ def _settings(tmp: str, **env: str) -> Any:
 
 def _add_event(db_path: str, total: int) -> str:
     from outage.db import open_database
-    from outage.model import Subscriber, pack_dropped
+    from outage.model import Subscriber, pack_members
 
     subs = [
         Subscriber(login=f"c{n}", conexao="OLT-A", id=str(n), id_cliente=str(10_000 + n))
@@ -59,7 +59,7 @@ def _add_event(db_path: str, total: int) -> str:
     conn.execute(
         "INSERT INTO events (id, conexao, timestamp, status, logins, motivo, atualizado_em, clientes)"
         " VALUES (?, 'OLT-A', ?, 'ativo', ?, 'loss', ?, ?)",
-        (event_id, now, json.dumps([s.login for s in subs]), now, pack_dropped(subs, now)),
+        (event_id, now, json.dumps([s.login for s in subs]), now, pack_members((s, now) for s in subs)),
     )
     conn.close()
     return "ev-" + event_id

@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 from outage import store
 from outage.config import Settings
 from outage.db import connect
-from outage.monitor import LOCAL_TZ
+from outage.localtime import LOCAL_TZ
 
 bp = Blueprint("api", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,7 +33,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 MAX_LIMIT = 500
 _EVENT_COLUMNS = (
     "id, conexao, timestamp, status, logins, motivo, causa_status, local, local_detalhe, evidencias, votos,"
-    " resolvido_em, resolvido_por, atualizado_em, alerta_suprimido"
+    " resolvido_em, resolvido_por, atualizado_em, escopo, aviso, recorrencia, retardatarios, primeira_queda"
 )
 
 
@@ -204,6 +204,13 @@ def event_detail(event_id: str) -> Response | tuple[Response, int]:
             (event_id,),
         )
     ]
+    event["alertas_retidos"] = [
+        dict(r)
+        for r in db.execute(
+            "SELECT kind AS tipo, motivo, created_at AS criado_em FROM held_alerts WHERE event_id = ? ORDER BY id",
+            (event_id,),
+        )
+    ]
     return jsonify(event)
 
 
@@ -228,19 +235,27 @@ def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[di
     """Events as the API shows them: the seed's fields first, then ours."""
     ids = [row["id"] for row in rows]
     back: dict[str, set[str]] = {event_id: set() for event_id in ids}
-    active = [row["id"] for row in rows if row["status"] == "ativo"]
-    for chunk in (active[i : i + 500] for i in range(0, len(active), 500)):
+    held: dict[str, str] = {}
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
         marks = ",".join("?" for _ in chunk)
         for event_id, login in db.execute(
             f"SELECT event_id, login FROM event_reconnections WHERE event_id IN ({marks})",  # noqa: S608
             chunk,
         ):
             back[event_id].add(login)
+        for event_id, reason in db.execute(
+            f"SELECT event_id, motivo FROM held_alerts WHERE kind = 'abertura' AND event_id IN ({marks})"  # noqa: S608
+            " ORDER BY id",
+            chunk,
+        ):
+            held[event_id] = reason
     now = time.time()
     result = []
     for row in rows:
         logins = json.loads(row["logins"])
         end = row["resolvido_em"] or now
+        stragglers = json.loads(row["retardatarios"])
+        returned = back[row["id"]]
         result.append(
             {
                 "id": row["id"],
@@ -254,17 +269,20 @@ def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[di
                 "local_detalhe": json.loads(row["local_detalhe"]),
                 "evidencias": json.loads(row["evidencias"]),
                 "votos": json.loads(row["votos"]),
+                "escopo": row["escopo"],
                 "total_logins": len(logins),
                 "logins_offline": (
-                    [login for login in logins if login not in back[row["id"]]]
-                    if row["status"] == "ativo"
-                    else []
+                    [login for login in logins if login not in returned] if row["status"] == "ativo" else stragglers
                 ),
+                "logins_de_volta": sorted(returned),
+                "retardatarios": stragglers,
+                "inicio_queda": row["primeira_queda"],
+                "recorrencia": row["recorrencia"],
                 "resolvido_em": row["resolvido_em"],
                 "resolvido_por": row["resolvido_por"],
                 "duracao": round(end - row["timestamp"], 1),
                 "atualizado_em": row["atualizado_em"],
-                "alerta_suprimido": bool(row["alerta_suprimido"]),
+                "alerta_suprimido": held.get(row["id"]) if not row["aviso"] else None,
             }
         )
     return result

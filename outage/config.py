@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from outage.localtime import zone
+
 DEFAULT_SECRET_KEY = "troque-esta-chave"  # noqa: S105 - the placeholder we refuse
 
 
@@ -32,8 +34,10 @@ class Settings:
     threshold_offline_clients: int = 4
     max_clients_in_message: int = 50
     check_interval: int = 300
-    detection_window: int = 900
+    onset_window: int = 300
     flap_window: int = 3600
+    resolve_quorum: float = 0.9
+    ixc_timezone: str = "America/Sao_Paulo"
     ixcsoft_service_url: str = ""
     alert_service_url: str = ""
     olt_service_url: str = ""
@@ -219,8 +223,23 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         ),
         max_clients_in_message=num("MAX_CLIENTS_IN_MESSAGE", 50, minimum=1, maximum=500),
         check_interval=num("CHECK_INTERVAL", 300, minimum=5, hint="Segundos entre ciclos (ex.: 300)."),
-        detection_window=num("DETECTION_WINDOW", 900, minimum=0, hint="Segundos (ex.: 900)."),
+        onset_window=num(
+            "ONSET_WINDOW",
+            300,
+            minimum=30,
+            maximum=3600,
+            hint="Segundos em que as quedas de um mesmo local contam como uma só (ex.: 300).",
+        ),
         flap_window=num("FLAP_WINDOW", 3600, minimum=0, hint="Segundos (ex.: 3600)."),
+        resolve_quorum=num(
+            "RESOLVE_QUORUM",
+            0.9,
+            minimum=0.5,
+            maximum=1.0,
+            integer=False,
+            hint="Fração dos clientes de volta que normaliza um incidente (ex.: 0.9).",
+        ),
+        ixc_timezone=r.text("IXC_TIMEZONE", "America/Sao_Paulo"),
         ixcsoft_service_url=r.url("IXCSOFT_SERVICE_URL"),
         alert_service_url=r.url("ALERT_SERVICE_URL"),
         olt_service_url=r.url("OLT_SERVICE_URL"),
@@ -305,6 +324,11 @@ def _cross_checks(s: Settings) -> list[str]:
         problems.append("IXC_URL definido sem IXC_TOKEN: gere um token em IXCSoft > Usuários > Token.")
     if s.ixc_url and not s.ixc_user:
         problems.append("IXC_URL definido sem IXC_USER: informe o id do usuário dono do token (ex.: 8).")
+    if zone(s.ixc_timezone) is None:
+        problems.append(
+            f"IXC_TIMEZONE={s.ixc_timezone!r} não é um fuso conhecido: use o do servidor do IXCSoft, "
+            "ex.: America/Sao_Paulo, America/Cuiaba, America/Manaus ou America/Rio_Branco."
+        )
     if s.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         problems.append(f"LOG_LEVEL={s.log_level!r} inválido: use DEBUG, INFO, WARNING ou ERROR.")
     if s.app_env not in {"production", "development"}:

@@ -1,97 +1,150 @@
-"""Mass-drop detection: pure logic, no I/O, time injected.
+"""Incident detection: pure logic, no I/O, time injected.
 
-`detect(state, observation, now, rules, new_id)` compares the last good state with a new
-observation of the ERP and returns a `Decision`: the state changes to persist and what
-happened to events (opened, grown, logins back, resolved). The rules:
+An incident is a set of logins that went down together in one place. `detect(state,
+offline_now, online_now, now, rules, new_id)` applies one good read of the ERP to the last
+good state and returns a `Decision`: what to persist and what happened to incidents.
 
-- The very first cycle only records the baseline: whoever is offline then was offline
-  before we watched, and never counts as a new drop.
-- A login in the offline set now and not before is a new drop at `now`, unless the ERP's
-  `ultima_conexao_final` says its session ended long before (`stale_before`): then it
-  was offline all along (e.g. its status was unknown, `SS`, until now).
-- A login offline before and confirmed online now has reconnected. Absent but not
-  confirmed online (`SS`, empty, missing) is unknown and changes nothing.
-- New drops are grouped by `conexao`. Pending drops (not in an event, dropped within
-  `detection_window`) of a connection open an event once they reach `threshold`, so
-  drops over consecutive cycles count together.
-- More drops on a connection with an active event grow it; a growth alert goes out when
-  the logins not yet announced reach `growth_alert_min`.
-- An event resolves when every login in it has reconnected.
-- Flap damping: at most one opening alert per connection per `flap_window`; the event
-  is still recorded, with its opening and closing alerts suppressed.
+Drops. A login offline (`N`) now and not at the last good poll is a new drop; its drop time
+comes from `outage.droptime` (the ERP's session end when plausible, else the poll time; a
+session that ended long before is no drop). The first cycle only records the baseline.
+`SS` or empty is unknown: never a drop, never a reconnection — a login comes back only
+when the ERP confirms `S`.
+
+Place and time. Every drop is placed on its path (`outage.place`: CTO ⊂ PON ⊂ OLT ⊂
+conexão, as far as the data goes). Recent drops that joined nothing (the pool) are counted
+per place within the onset window (`Rules.onset_window`). A place is *unlikely churn* when
+its count reaches `threshold` and its own learned churn rate (`outage.rates`) makes that
+count improbable. Evaluated from the narrowest level up, a place is an outage when it is
+unlikely churn and either two or more of its direct sub-places are outages at about the
+same time (a PON whose CTOs all fell; a power cut over several PONs), or its drops outside
+outage sub-places are unlikely churn on their own (a CTO; a PON without CTO data). The
+widest outage on each path is an incident candidate; inside an OLT or a connection, only
+drops with company in their PON (or CTO) belong to it, so a lone churn drop elsewhere on
+the OLT never joins. Scattered drops — in time or over places — never open an incident.
+
+Growth. An incident takes later drops in its own place (inside an OLT or a connection,
+only in the PONs it already took). While it is young (its last drop within the pool
+horizon) its members take part in the evaluation, so a neighbour under the same parent that
+falls within the onset window widens it to their common place (the NOC is told when the
+level widens). Churn elsewhere never joins; a different outage on the same connection is
+another incident.
+
+Resolution. An incident is normalized when `quorum` of its logins are confirmed back (all
+of them below `quorum_min_size`); the rest are stragglers, listed on the alert and the
+event, and from then on ordinary offline logins. A member that comes back and drops again
+while the incident is open stays in it.
+
+Flap control per place. An incident opening where another opened within `flap_window` is
+a recurrence: recorded and counted; the NOC gets one short "voltou a cair" message at most
+per window, and nothing is silenced for a different place or a bigger incident. Every
+alert held back says why (`Decision.held`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from outage.alerts.outbox import GROWTH as WIDENING
+from outage.alerts.outbox import NORMALIZATION, OPENING, RECURRENCE
+from outage.droptime import SESSION_LAG, ErpClock, drop_time
+from outage.localtime import local_datetime
 from outage.model import Subscriber
+from outage.place import OLT, PON, RANK, Path, child_on, common_place, path_of, rank_of, trim
+from outage.rates import PlaceRates
+
+BIGGER = 1.5  # an incident this many times the size of the last one at its place is news
+NOT_ANNOUNCED = "a abertura deste incidente não foi anunciada"
 
 
 @dataclass(slots=True)
 class OfflineEntry:
     """A login offline in the last good state.
 
-    dropped_at: when we saw it drop; None when it was already offline at the baseline or
-    its session had ended long before we saw it.
+    dropped_at: its drop time; None when it was offline at the baseline, its session had
+    ended long before, or it was left behind by a normalized incident (never a candidate).
     """
 
     sub: Subscriber
     dropped_at: float | None
-    event_id: str | None = None
+    incident_id: str | None = None
 
 
 @dataclass
-class ActiveEvent:
+class Incident:
+    """An active incident. `members` holds every login it took (login → drop time)."""
+
     id: str
+    place: str
+    path: Path
     conexao: str
     opened_at: float
-    logins: set[str]
+    first_drop: float
+    last_drop: float
+    members: dict[str, float]
     offline: set[str]
-    announced: int
-    suppressed: bool = False
+    units: set[str]
+    announced: bool
+    announced_rank: int
+    recurrence: int = 1
+
+
+@dataclass(frozen=True)
+class PastOpening:
+    """An incident that opened at a place (kept for `flap_window`, for recurrence)."""
+
+    at: float
+    size: int
+    message: str  # OPENING, RECURRENCE or "" (held)
 
 
 @dataclass
 class MonitorState:
     offline: dict[str, OfflineEntry] = field(default_factory=dict)
-    events: dict[str, ActiveEvent] = field(default_factory=dict)  # active events by conexao
-    last_opening_alert: dict[str, float] = field(default_factory=dict)
+    incidents: dict[str, Incident] = field(default_factory=dict)  # active, by id
+    openings: dict[str, list[PastOpening]] = field(default_factory=dict)  # by place key
+    rates: PlaceRates = field(default_factory=PlaceRates)
+    erp_clock: ErpClock = field(default_factory=ErpClock)
+    last_poll: float = 0.0
     baseline_done: bool = False
 
 
 @dataclass(frozen=True)
 class Rules:
     threshold: int = 4
-    detection_window: float = 900.0
+    onset_window: float = 300.0
     flap_window: float = 3600.0
-    growth_alert_min: int = 4
-    stale_before: str = ""  # local-time "YYYY-MM-DD HH:MM:SS"; older session ends are stale
+    quorum: float = 0.9
+    quorum_min_size: int = 10
+    check_interval: float = 300.0
+
+    @property
+    def horizon(self) -> float:
+        """How long a drop stays a candidate: its onset window, one more poll and the session lag."""
+        return self.onset_window + self.check_interval + SESSION_LAG
 
 
 @dataclass
 class Opening:
-    event_id: str
-    conexao: str
-    subs: list[Subscriber]
-    alert: bool
+    incident_id: str
+    subs: list[tuple[Subscriber, float]]
+    alert: str  # OPENING, RECURRENCE or "" (held: see Decision.held)
 
 
 @dataclass
 class Growth:
-    event_id: str
-    conexao: str
-    subs: list[Subscriber]
-    total: int
-    alert: bool
+    incident_id: str
+    subs: list[tuple[Subscriber, float]]
+    widened_from: str | None  # the previous place when the incident widened
+    alert: str  # WIDENING, OPENING (a held incident became news) or ""
 
 
 @dataclass
 class Resolution:
-    event_id: str
-    conexao: str
-    opened_at: float
+    incident: Incident
+    stragglers: list[Subscriber]
+    back: list[str]
     total: int
     alert: bool
 
@@ -105,9 +158,11 @@ class Decision:
     reconnected: int = 0
     opened: list[Opening] = field(default_factory=list)
     grown: list[Growth] = field(default_factory=list)
-    back_online: dict[str, list[str]] = field(default_factory=dict)  # event id → logins
-    offline_again: dict[str, list[str]] = field(default_factory=dict)  # event id → logins
+    back_online: dict[str, list[str]] = field(default_factory=dict)  # incident id → logins
+    offline_again: dict[str, list[str]] = field(default_factory=dict)  # incident id → logins
     resolved: list[Resolution] = field(default_factory=list)
+    held: list[tuple[str, str, str]] = field(default_factory=list)  # (incident id, alert kind, why)
+    rates_touched: set[str] = field(default_factory=set)
     offline_total: int = 0
 
 
@@ -122,51 +177,47 @@ def detect(
     """Apply one observation to `state` (mutated in place) and say what changed."""
     decision = Decision(offline_total=len(offline_now))
     if not state.baseline_done:
-        _record_baseline(state, offline_now, decision)
+        _record_baseline(state, offline_now, now, decision)
         return decision
-    events_by_id = {event.id: event for event in state.events.values()}
-    _apply_reconnections(state, online_now, now, events_by_id, decision)
-    earlier = list(state.offline.values())
-    new_by_conexao = _apply_drops(state, offline_now, now, rules, decision)
-    _group_pending(state, new_by_conexao, earlier, now, rules, new_id, decision)
-    _resolve_finished(state, decision)
+    _apply_reconnections(state, online_now, decision)
+    fresh = _apply_drops(state, offline_now, now, rules, decision)
+    pool = _join_incidents(state, fresh, now, rules, decision)
+    _find_incidents(state, pool, fresh, now, rules, new_id, decision)
+    _count_churn(state, fresh, now, decision)
+    _resolve_by_quorum(state, now, rules, decision)
+    state.rates.observe(now - state.last_poll, now)
+    state.last_poll = now
+    _forget_old_openings(state, now, rules)
     return decision
 
 
-def _record_baseline(state: MonitorState, offline_now: dict[str, Subscriber], decision: Decision) -> None:
+def _record_baseline(
+    state: MonitorState, offline_now: dict[str, Subscriber], now: float, decision: Decision
+) -> None:
     state.offline = {login: OfflineEntry(sub, None) for login, sub in offline_now.items()}
     state.baseline_done = True
+    state.last_poll = now
     decision.baseline = True
     decision.upserts = dict(state.offline)
 
 
-def _apply_reconnections(
-    state: MonitorState,
-    online_now: frozenset[str],
-    now: float,
-    events_by_id: dict[str, ActiveEvent],
-    decision: Decision,
-) -> None:
+def _apply_reconnections(state: MonitorState, online_now: frozenset[str], decision: Decision) -> None:
     for login in online_now:
         entry = state.offline.pop(login, None)
         if entry is None:
             continue
         decision.deletes.append(login)
         decision.reconnected += 1
-        event = events_by_id.get(entry.event_id or "")
-        if event is not None:
-            event.offline.discard(login)
-            decision.back_online.setdefault(event.id, []).append(login)
+        incident = state.incidents.get(entry.incident_id or "")
+        if incident is not None:
+            incident.offline.discard(login)
+            decision.back_online.setdefault(incident.id, []).append(login)
 
 
 def _apply_drops(
-    state: MonitorState,
-    offline_now: dict[str, Subscriber],
-    now: float,
-    rules: Rules,
-    decision: Decision,
-) -> dict[str, list[OfflineEntry]]:
-    """Record new drops; returns those not yet in an event, by connection."""
+    state: MonitorState, offline_now: dict[str, Subscriber], now: float, rules: Rules, decision: Decision
+) -> list[OfflineEntry]:
+    """Record the new drops; returns those that are not back inside their own incident."""
     offline = state.offline
     upserts = decision.upserts
     for login in offline_now.keys() & offline.keys():
@@ -174,113 +225,374 @@ def _apply_drops(
         if entry.sub != sub:  # the ERP changed a field (e.g. a new CTO): keep it current
             entry.sub = sub
             upserts[login] = entry
-    stale_before = rules.stale_before
-    events = state.events
-    by_conexao: dict[str, list[OfflineEntry]] = {}
-    new_drops = 0
-    for login in offline_now.keys() - offline.keys():
+    newcomers = offline_now.keys() - offline.keys()
+    newest = max((offline_now[login].session_end for login in newcomers), default=0.0)
+    state.erp_clock.observe(now, newest, rules.check_interval)
+    offset = state.erp_clock.offset
+    members = {login: incident for incident in state.incidents.values() for login in incident.members}
+    fresh = []
+    for login in newcomers:
         sub = offline_now[login]
-        ended = sub.ultima_conexao_final
-        # text order is time order for "YYYY-MM-DD HH:MM:SS"; "0000-..." means never
-        stale = bool(stale_before) and len(ended) == 19 and ended[0] != "0" and ended < stale_before
-        entry = OfflineEntry(sub, None if stale else now)
+        at = drop_time(sub.session_end, offset, now, state.last_poll)
+        entry = OfflineEntry(sub, at)
         offline[login] = entry
         upserts[login] = entry
-        if stale:
+        if at is None:
             continue
-        new_drops += 1
-        event = events.get(sub.conexao)
-        if event is not None and login in event.logins:
-            entry.event_id = event.id  # back offline inside its own event: not growth
-            event.offline.add(login)
-            decision.offline_again.setdefault(event.id, []).append(login)
+        decision.new_drops += 1
+        incident = members.get(login)
+        if incident is not None:  # back and down again inside its own incident
+            entry.incident_id = incident.id
+            entry.dropped_at = incident.members[login]
+            incident.offline.add(login)
+            decision.offline_again.setdefault(incident.id, []).append(login)
             continue
-        bucket = by_conexao.get(sub.conexao)
-        if bucket is None:
-            bucket = by_conexao[sub.conexao] = []
-        bucket.append(entry)
-    decision.new_drops = new_drops
-    return by_conexao
+        fresh.append(entry)
+    return fresh
 
 
-def _group_pending(
+def _join_incidents(
+    state: MonitorState, fresh: list[OfflineEntry], now: float, rules: Rules, decision: Decision
+) -> list[OfflineEntry]:
+    """Give active incidents the new drops in their own place; returns the pool of candidates."""
+    horizon = now - rules.horizon
+    joined: dict[str, list[OfflineEntry]] = defaultdict(list)
+    for entry in fresh:
+        incident = _accepting(state.incidents.values(), entry, rules)
+        if incident is not None:
+            joined[incident.id].append(entry)
+    for incident_id, entries in joined.items():
+        _grow(state, state.incidents[incident_id], entries, None, "", decision)
+    return [
+        e
+        for e in state.offline.values()
+        if e.incident_id is None and e.dropped_at is not None and e.dropped_at >= horizon
+    ]
+
+
+def _accepting(incidents: Iterable[Incident], entry: OfflineEntry, rules: Rules) -> Incident | None:
+    """The incident whose own place takes this drop, if any."""
+    path = path_of(entry.sub)
+    at = entry.dropped_at or 0.0
+    for incident in incidents:
+        if incident.place not in path or at < incident.first_drop - rules.onset_window:
+            continue
+        if rank_of(incident.place) <= RANK[PON]:
+            return incident
+        unit = child_on(path, incident.place)
+        if unit in incident.units or (unit is None and at <= incident.last_drop + rules.onset_window):
+            return incident
+    return None
+
+
+# --- finding outages --------------------------------------------------------------------
+
+
+@dataclass
+class _Drop:
+    login: str
+    at: float
+    path: Path
+    entry: OfflineEntry | None  # None for a member of a young incident
+    incident_id: str | None
+
+
+@dataclass
+class _Candidate:
+    place: str
+    path: Path
+    drops: list[_Drop]
+    units: set[str]
+
+
+def _find_incidents(
     state: MonitorState,
-    pending: dict[str, list[OfflineEntry]],
-    earlier: list[OfflineEntry],
+    pool: list[OfflineEntry],
+    fresh: list[OfflineEntry],
     now: float,
     rules: Rules,
     new_id: Callable[[], str],
     decision: Decision,
 ) -> None:
-    """Open or grow events from this cycle's drops plus earlier ones still in the window."""
-    if not pending:
+    if not pool:
         return
-    since = now - rules.detection_window
-    for entry in earlier:
-        if (
-            entry.event_id is None
-            and entry.dropped_at is not None
-            and entry.dropped_at >= since
-            and entry.sub.conexao in pending
-        ):
-            pending[entry.sub.conexao].append(entry)
-    for conexao, entries in sorted(pending.items()):
-        event = state.events.get(conexao)
-        if event is not None:
-            _grow(event, entries, rules, decision)
-        elif len(entries) >= rules.threshold:
-            _open(state, conexao, entries, now, rules, new_id, decision)
+    drops = [_Drop(e.sub.login, e.dropped_at or now, path_of(e.sub), e, None) for e in pool]
+    young = [i for i in state.incidents.values() if i.last_drop >= now - rules.horizon]
+    for incident in young:
+        member_paths = {
+            login: state.offline[login].sub for login in incident.offline if login in state.offline
+        }
+        for login, at in incident.members.items():
+            sub = member_paths.get(login)
+            path = path_of(sub) if sub is not None else incident.path
+            drops.append(_Drop(login, at, path, None, incident.id))
+    fresh_logins = {e.sub.login for e in fresh}
+    for candidate in _outages(drops, state.rates, now, rules):
+        loose = [d for d in candidate.drops if d.entry is not None]
+        if not loose:
+            continue
+        owners = Counter(d.incident_id for d in candidate.drops if d.incident_id is not None)
+        entries = [d.entry for d in loose if d.entry is not None]
+        for entry in entries:
+            if entry.sub.login not in fresh_logins:  # counted as churn when it was new
+                _uncount(state, entry, now, decision)
+        if owners:
+            incident = state.incidents[owners.most_common(1)[0][0]]
+            _widen(state, incident, candidate, entries, now, rules, decision)
+        else:
+            _open(state, candidate, entries, now, rules, new_id, decision)
+
+
+def _outages(drops: list[_Drop], rates: PlaceRates, now: float, rules: Rules) -> list[_Candidate]:
+    """The widest outage on each path among `drops` (see the module docstring)."""
+    window = rules.onset_window
+    under: dict[str, list[_Drop]] = defaultdict(list)
+    children: dict[str, set[str]] = defaultdict(set)
+    for drop in drops:
+        for index, key in enumerate(drop.path):
+            under[key].append(drop)
+            if index:
+                children[key].add(drop.path[index - 1])
+    spans: dict[str, tuple[float, float]] = {}
+    outage: dict[str, bool] = {}
+    covered: dict[str, set[str]] = {}  # logins under outage places below each place
+    for key in sorted(under, key=rank_of):
+        members = under[key]
+        start, end, count = _densest(sorted(d.at for d in members), window)
+        spans[key] = (start, end)
+        below: set[str] = set()
+        kids = []
+        for child in children.get(key, ()):
+            if outage.get(child):
+                below.update(d.login for d in under[child])
+                if _near(spans[child], (start, end), window):
+                    kids.append(child)
+            else:
+                below.update(covered.get(child, ()))
+        covered[key] = below
+        if not rates.unlikely(key, count, window, rules.threshold, now):
+            outage[key] = False
+            continue
+        residual = sum(1 for d in members if start <= d.at <= end and d.login not in below)
+        outage[key] = len(kids) >= 2 or rates.unlikely(key, residual, window, rules.threshold, now)
+    roots = [key for key, is_outage in outage.items() if is_outage and not _outage_above(key, under, outage)]
+    return [_candidate(key, under[key], spans, children, outage, window) for key in roots]
+
+
+def _densest(times: list[float], window: float) -> tuple[float, float, int]:
+    """(first, last, count) of the most drops within `window` seconds of each other."""
+    best = (times[0], times[0], 1)
+    left = 0
+    for right, at in enumerate(times):
+        while at - times[left] > window:
+            left += 1
+        if right - left + 1 > best[2]:
+            best = (times[left], at, right - left + 1)
+    return best
+
+
+def _near(span: tuple[float, float], other: tuple[float, float], window: float) -> bool:
+    return span[0] <= other[1] + window and span[1] >= other[0] - window
+
+
+def _outage_above(key: str, under: dict[str, list[_Drop]], outage: dict[str, bool]) -> bool:
+    path = under[key][0].path
+    return any(outage.get(above) for above in path[path.index(key) + 1 :])
+
+
+def _candidate(
+    key: str,
+    members: list[_Drop],
+    spans: dict[str, tuple[float, float]],
+    children: dict[str, set[str]],
+    outage: dict[str, bool],
+    window: float,
+) -> _Candidate:
+    """The drops of outage `key`: within its span (and its outage sub-places'); inside an OLT or a
+    connection only those with company in their sub-place."""
+    start, end = spans[key]
+    for child in children.get(key, ()):
+        if outage.get(child) and _near(spans[child], spans[key], window):
+            start, end = min(start, spans[child][0]), max(end, spans[child][1])
+    inside = [d for d in members if start <= d.at <= end]
+    if rank_of(key) >= RANK[OLT]:
+        company = Counter(child_on(d.path, key) for d in inside)
+        inside = [d for d in inside if (unit := child_on(d.path, key)) is None or company[unit] >= 2]
+    units = {unit for d in inside if (unit := child_on(d.path, key)) is not None}
+    return _Candidate(key, trim(inside[0].path if inside else members[0].path, key), inside, units)
+
+
+# --- opening, growing, resolving --------------------------------------------------------
 
 
 def _open(
     state: MonitorState,
-    conexao: str,
+    candidate: _Candidate,
     entries: list[OfflineEntry],
     now: float,
     rules: Rules,
     new_id: Callable[[], str],
     decision: Decision,
 ) -> None:
-    last_alert = state.last_opening_alert.get(conexao)
-    alert = last_alert is None or now - last_alert >= rules.flap_window
-    if alert:
-        state.last_opening_alert[conexao] = now
-    logins = {e.sub.login for e in entries}
-    event = ActiveEvent(
+    size = len(entries)
+    alert, why, recurrence = _opening_alert(state, candidate.place, size, now, rules)
+    times = [e.dropped_at or now for e in entries]
+    incident = Incident(
         id=new_id(),
-        conexao=conexao,
+        place=candidate.place,
+        path=candidate.path,
+        conexao=_main_conexao(e.sub for e in entries),
         opened_at=now,
-        logins=logins,
-        offline=set(logins),
-        announced=len(entries),
-        suppressed=not alert,
+        first_drop=min(times),
+        last_drop=max(times),
+        members={e.sub.login: e.dropped_at or now for e in entries},
+        offline={e.sub.login for e in entries},
+        units=set(candidate.units),
+        announced=bool(alert),
+        announced_rank=rank_of(candidate.place),
+        recurrence=recurrence,
     )
-    state.events[conexao] = event
+    state.incidents[incident.id] = incident
     for entry in entries:
-        entry.event_id = event.id
+        entry.incident_id = incident.id
         decision.upserts[entry.sub.login] = entry
-    decision.opened.append(Opening(event.id, conexao, [e.sub for e in entries], alert))
+    state.openings.setdefault(candidate.place, []).append(PastOpening(now, size, alert))
+    decision.opened.append(Opening(incident.id, [(e.sub, e.dropped_at or now) for e in entries], alert))
+    if why:
+        decision.held.append((incident.id, OPENING, why))
 
 
-def _grow(event: ActiveEvent, entries: list[OfflineEntry], rules: Rules, decision: Decision) -> None:
-    if not entries:
-        return
-    for entry in entries:
-        entry.event_id = event.id
-        event.logins.add(entry.sub.login)
-        event.offline.add(entry.sub.login)
-        decision.upserts[entry.sub.login] = entry
-    alert = not event.suppressed and len(event.logins) - event.announced >= rules.growth_alert_min
-    if alert:
-        event.announced = len(event.logins)
-    decision.grown.append(Growth(event.id, event.conexao, [e.sub for e in entries], len(event.logins), alert))
+def _opening_alert(
+    state: MonitorState, place: str, size: int, now: float, rules: Rules
+) -> tuple[str, str, int]:
+    """(alert kind or "", why it is held, how many times the place opened within the window)."""
+    recent = [o for o in state.openings.get(place, []) if now - o.at < rules.flap_window]
+    count = len(recent) + 1
+    if not recent or size > BIGGER * max(o.size for o in recent):
+        return OPENING, "", count
+    window = _duration_words(rules.flap_window)
+    said = [o for o in recent if o.message == RECURRENCE]
+    if not said:
+        return RECURRENCE, "", count
+    when = local_datetime(said[-1].at).strftime("%H:%M")
+    return (
+        "",
+        f"recorrência: {count}ª queda no mesmo local em {window}; o aviso de recorrência já saiu às {when}",
+        count,
+    )
 
 
-def _resolve_finished(state: MonitorState, decision: Decision) -> None:
-    for conexao, event in list(state.events.items()):
-        if event.offline:
-            continue
-        del state.events[conexao]
-        decision.resolved.append(
-            Resolution(event.id, conexao, event.opened_at, len(event.logins), not event.suppressed)
+def _widen(
+    state: MonitorState,
+    incident: Incident,
+    candidate: _Candidate,
+    entries: list[OfflineEntry],
+    now: float,
+    rules: Rules,
+    decision: Decision,
+) -> None:
+    place = common_place(incident.path, candidate.path) or incident.place
+    previous = incident.place
+    if place != previous:
+        incident.place = place
+        incident.path = trim(candidate.path if place in candidate.path else incident.path, place)
+    incident.units |= {u for d in candidate.drops if (u := child_on(d.path, place)) is not None}
+    alert = ""
+    widened = place != previous and rank_of(place) > incident.announced_rank
+    if widened and incident.announced:
+        alert = WIDENING
+    elif widened:
+        alert, why, incident.recurrence = _opening_alert(
+            state, place, len(incident.members) + len(entries), now, rules
         )
+        if why:
+            decision.held.append((incident.id, OPENING, why))
+        else:
+            state.openings.setdefault(place, []).append(PastOpening(now, len(incident.members), alert))
+            incident.announced = True
+    if widened:
+        incident.announced_rank = rank_of(place)
+    _grow(state, incident, entries, previous if place != previous else None, alert, decision)
+
+
+def _grow(
+    state: MonitorState,
+    incident: Incident,
+    entries: list[OfflineEntry],
+    widened_from: str | None,
+    alert: str,
+    decision: Decision,
+) -> None:
+    for entry in entries:
+        at = entry.dropped_at or incident.last_drop
+        entry.incident_id = incident.id
+        incident.members[entry.sub.login] = at
+        incident.offline.add(entry.sub.login)
+        incident.first_drop = min(incident.first_drop, at)
+        incident.last_drop = max(incident.last_drop, at)
+        decision.upserts[entry.sub.login] = entry
+    decision.grown.append(
+        Growth(
+            incident.id, [(e.sub, e.dropped_at or incident.last_drop) for e in entries], widened_from, alert
+        )
+    )
+
+
+def _resolve_by_quorum(state: MonitorState, now: float, rules: Rules, decision: Decision) -> None:
+    for incident in list(state.incidents.values()):
+        total = len(incident.members)
+        back = total - len(incident.offline)
+        done = back >= total if total < rules.quorum_min_size else back >= rules.quorum * total
+        if not done:
+            continue
+        del state.incidents[incident.id]
+        stragglers = []
+        for login in sorted(incident.offline):
+            entry = state.offline.get(login)
+            if entry is not None:
+                entry.incident_id = None
+                entry.dropped_at = None
+                decision.upserts[login] = entry
+                stragglers.append(entry.sub)
+        returned = sorted(set(incident.members) - incident.offline)
+        decision.resolved.append(Resolution(incident, stragglers, returned, total, incident.announced))
+        if not incident.announced:
+            decision.held.append((incident.id, NORMALIZATION, NOT_ANNOUNCED))
+
+
+# --- churn rates ------------------------------------------------------------------------
+
+
+def _count_churn(state: MonitorState, fresh: list[OfflineEntry], now: float, decision: Decision) -> None:
+    """This poll's new drops that joined nothing count towards their places' churn rates."""
+    for entry in fresh:
+        if entry.incident_id is None:
+            for key in path_of(entry.sub):
+                state.rates.add(key, 1.0, now)
+                decision.rates_touched.add(key)
+
+
+def _uncount(state: MonitorState, entry: OfflineEntry, now: float, decision: Decision) -> None:
+    for key in path_of(entry.sub):
+        state.rates.add(key, -1.0, now)
+        decision.rates_touched.add(key)
+
+
+def _forget_old_openings(state: MonitorState, now: float, rules: Rules) -> None:
+    for place in list(state.openings):
+        kept = [o for o in state.openings[place] if now - o.at < rules.flap_window]
+        if kept:
+            state.openings[place] = kept
+        else:
+            del state.openings[place]
+
+
+def _main_conexao(subs: Iterable[Subscriber]) -> str:
+    counts = Counter(sub.conexao for sub in subs)
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def _duration_words(seconds: float) -> str:
+    if seconds % 3600 == 0:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 60)} min"

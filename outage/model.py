@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from outage.localtime import parse_erp_time
 
 UNKNOWN_CONNECTION = "Desconhecida"
 
@@ -16,8 +18,10 @@ CAUSES = (CAUSE_POWER, CAUSE_LOS, CAUSE_UNKNOWN)
 
 @dataclass(frozen=True, slots=True)
 class Subscriber:
-    """One PPPoE login as the ERP describes it (every value a string, as IXC sends them).
+    """One PPPoE login as the ERP describes it.
 
+    Every value is a string, as IXC sends them, except `session_end`: the end of the last
+    PPPoE session (`ultima_conexao_final`) in epoch seconds, 0.0 when never or unknown.
     A foreign key of "" or "0" means "no link" (IXC's convention).
     """
 
@@ -30,40 +34,68 @@ class Subscriber:
     onu_mac: str = ""
     interface_transmissao: str = ""
     id_caixa_ftth: str = ""
-    ultima_conexao_final: str = ""
+    session_end: float = 0.0
 
 
 SUBSCRIBER_FIELDS = tuple(Subscriber.__dataclass_fields__)
+TEXT_FIELDS = SUBSCRIBER_FIELDS[:-1]
 SEPARATOR = "\x1f"  # ASCII unit separator: never part of an ERP value (readers strip it)
-_values = operator.attrgetter(*SUBSCRIBER_FIELDS)
 
 
 def pack(sub: Subscriber) -> str:
     """The subscriber's fields as one string, for one-column storage."""
-    return SEPARATOR.join(_values(sub))
+    return SEPARATOR.join(
+        (
+            sub.login,
+            sub.conexao,
+            sub.id,
+            sub.id_cliente,
+            sub.id_contrato,
+            sub.id_transmissor,
+            sub.onu_mac,
+            sub.interface_transmissao,
+            sub.id_caixa_ftth,
+            repr(sub.session_end),
+        )
+    )
 
 
 def unpack(data: str) -> Subscriber:
     """The inverse of `pack`."""
-    return Subscriber(*data.split(SEPARATOR))
+    return _subscriber(data.split(SEPARATOR))
+
+
+def _subscriber(values: list[str]) -> Subscriber:
+    """A Subscriber from the stored fields (`pack` order)."""
+    login, conexao, ident, cliente, contrato, transmissor, mac, interface, caixa, end = values[:_FIELD_COUNT]
+    return Subscriber(
+        login, conexao, ident, cliente, contrato, transmissor, mac, interface, caixa, _stored_time(end)
+    )
+
+
+def _stored_time(value: str) -> float:
+    """A stored session end: epoch seconds, or the ERP's text in rows written before 0005."""
+    try:
+        return float(value)
+    except ValueError:
+        return parse_erp_time(value)
 
 
 RECORD_SEPARATOR = "\x1e"
 _FIELD_COUNT = len(SUBSCRIBER_FIELDS)
 
 
-def pack_dropped(subs: list[Subscriber], dropped_at: float) -> str:
-    """Subscribers with the time they dropped, as one text (see `unpack_dropped`)."""
-    suffix = f"{SEPARATOR}{dropped_at!r}"
-    return RECORD_SEPARATOR.join(pack(sub) + suffix for sub in subs)
+def pack_members(members: Iterable[tuple[Subscriber, float]]) -> str:
+    """Subscribers with the time each dropped, as one text (see `unpack_dropped`)."""
+    return RECORD_SEPARATOR.join(f"{pack(sub)}{SEPARATOR}{dropped_at!r}" for sub, dropped_at in members)
 
 
 def unpack_dropped(blob: str) -> list[tuple[Subscriber, float]]:
-    """The inverse of `pack_dropped` (concatenations of its outputs joined by U+001E too)."""
+    """The inverse of `pack_members` (concatenations of its outputs joined by U+001E too)."""
     result = []
     for record in blob.split(RECORD_SEPARATOR) if blob else ():
         values = record.split(SEPARATOR)
-        result.append((Subscriber(*values[:_FIELD_COUNT]), float(values[_FIELD_COUNT])))
+        result.append((_subscriber(values), float(values[_FIELD_COUNT])))
     return result
 
 

@@ -14,27 +14,34 @@ import logging
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from outage import store
+from outage import notices, store
 from outage.alerts import outbox
 from outage.alerts.outbox import Alert
 from outage.alerts.storm import is_storm, summarize_if_storm
 from outage.cause.base import CauseAnalyzer, CauseReport
 from outage.config import Settings
 from outage.db import transaction
-from outage.detector import Decision, MonitorState, Rules, detect
+from outage.detector import (
+    OPENING,
+    RECURRENCE,
+    WIDENING,
+    Decision,
+    MonitorState,
+    Rules,
+    detect,
+)
 from outage.erp.base import ErpReader, ErpReadError, Observation
 from outage.model import CAUSE_UNKNOWN, Subscriber
+from outage.place import describe, level_of
 
 log = logging.getLogger(__name__)
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
-STALE_AFTER_MIN = 3600.0
+QUORUM_MIN_SIZE = 10
 
 
 class CycleFailed(Exception):
@@ -60,22 +67,19 @@ class CycleResult:
         )
 
 
-def rules_for(settings: Settings, now: float) -> Rules:
-    """Detection rules; a session that ended before `stale_before` is not a new drop.
-
-    The horizon is generous (at least an hour): when a BNG never sends the accounting stop,
-    IXC closes the session at its last interim update, which can be many minutes old; only a
-    login offline for long (e.g. `SS` until now) must be kept out of the count.
-    """
-    horizon = now - max(STALE_AFTER_MIN, settings.detection_window + 2 * settings.check_interval)
-    stale_before = datetime.fromtimestamp(horizon, LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+def rules_for(settings: Settings) -> Rules:
+    """The detection rules of these settings (see `outage.detector`)."""
     return Rules(
         threshold=settings.threshold_offline_clients,
-        detection_window=settings.detection_window,
+        onset_window=settings.onset_window,
         flap_window=settings.flap_window,
-        growth_alert_min=settings.threshold_offline_clients,
-        stale_before=stale_before,
+        quorum=settings.resolve_quorum,
+        quorum_min_size=QUORUM_MIN_SIZE,
+        check_interval=settings.check_interval,
     )
+
+
+Places = dict[str, tuple[str, dict[str, Any]]]  # incident id -> (local, local_detalhe)
 
 
 class Monitor:
@@ -91,8 +95,10 @@ class Monitor:
         clock: Callable[[], float] = time.time,
         holder: str = "local",
         fenced: bool = False,
+        olt_names: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
+        self.olt_names = dict(olt_names or {})
         self.reader = reader
         self.analyzer = analyzer
         self.channels = list(channels)
@@ -142,7 +148,7 @@ class Monitor:
             counts,
             duration,
             decision.baseline,
-            [o.event_id for o in decision.opened],
+            [o.incident_id for o in decision.opened],
             len(alerts) * len(self.channels),
         )
         log.info("%s", result.summary())
@@ -167,10 +173,11 @@ class Monitor:
                     observation.offline,
                     observation.online,
                     now,
-                    rules_for(self.settings, now),
+                    rules_for(self.settings),
                     _new_id,
                 )
-                alerts = build_alerts(decision, self.settings, now, cycle_id)
+                places = self.places(conn, state, decision)
+                alerts = build_alerts(state, decision, places, self.olt_names, self.settings, now, cycle_id)
                 counts = store.apply(
                     conn,
                     state,
@@ -183,11 +190,33 @@ class Monitor:
                     self.holder if self.fenced else None,
                     version,
                     self.settings.cause_timeout + 5.0 if self.analyzer is not None else 0.0,
+                    places,
                 )
         except BaseException:
             self.states.forget()
             raise
         return decision, alerts, counts, t_detect
+
+    def places(self, conn: sqlite3.Connection, state: MonitorState, decision: Decision) -> Places:
+        """Where each incident opened, changed or normalized this cycle is, in words and as data.
+
+        A normalized incident keeps the place stored on its event (the cause step may have
+        narrowed it with what the OLTs said).
+        """
+        changed = {o.incident_id for o in decision.opened} | {
+            g.incident_id for g in decision.grown if g.widened_from
+        }
+        result: Places = {}
+        for incident_id in changed:
+            incident = state.incidents.get(incident_id)
+            if incident is not None:
+                result[incident_id] = describe(incident.place, incident.path, incident.units, self.olt_names)
+        for resolution in decision.resolved:
+            incident = resolution.incident
+            result[incident.id] = store.event_place(conn, incident.id) or describe(
+                incident.place, incident.path, incident.units, self.olt_names
+            )
+        return result
 
     def _record_failure(
         self, conn: sqlite3.Connection, cycle_id: int, started: float, t0: float, error: str
@@ -203,15 +232,18 @@ class Monitor:
         deadline = time.monotonic() + self.settings.cause_timeout
         storm = any(a.kind == outbox.SUMMARY for a in alerts)
         pool = ThreadPoolExecutor(max_workers=min(8, len(decision.opened)), thread_name_prefix="causa")
-        futures = {pool.submit(_safe_analyze, analyzer, o.subs, deadline): o for o in decision.opened}
+        futures = {
+            pool.submit(_safe_analyze, analyzer, [sub for sub, _ in o.subs], deadline): o
+            for o in decision.opened
+        }
         done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 1.0)
         pool.shutdown(wait=False, cancel_futures=True)
         causes: dict[str, CauseReport] = {}
         for future, opening in futures.items():
             report = future.result() if future in done else _late_report(self.settings)
-            causes[opening.event_id] = report
+            causes[opening.incident_id] = report
             self._save_cause(
-                conn, opening.event_id, opening.conexao, len(opening.subs), report, opening.alert, storm
+                conn, opening.incident_id, len(opening.subs), report, opening.alert == OPENING, storm
             )
         summary = next((a for a in alerts if a.kind == outbox.SUMMARY), None)
         if summary is not None and summary.event_id:
@@ -221,12 +253,11 @@ class Monitor:
         self, conn: sqlite3.Connection, decision: Decision, summary: Alert, causes: dict[str, CauseReport]
     ) -> None:
         """Put the causes found into a storm summary that has not been sent yet."""
-        by_conexao = {o.conexao: causes[o.event_id] for o in decision.opened if o.event_id in causes}
         eventos = []
         for item in summary.payload["eventos"]:
-            report = by_conexao.get(item["conexao"])
+            report = causes.get(str(item.get("id", "")))
             if report is not None:
-                item = {**item, "motivo": report.motivo, "local": report.local}
+                item = {**item, "motivo": report.motivo}
             eventos.append(item)
         payload = {**summary.payload, "eventos": eventos}
         assert summary.event_id is not None
@@ -237,7 +268,6 @@ class Monitor:
         self,
         conn: sqlite3.Connection,
         event_id: str,
-        conexao: str,
         total: int,
         report: CauseReport,
         alerted: bool,
@@ -245,7 +275,7 @@ class Monitor:
     ) -> None:
         now = self.clock()
         with transaction(conn):
-            store.save_cause(conn, event_id, report, now)
+            conexao, local = store.save_cause(conn, event_id, report, now)
             if not alerted or storm:
                 return
             row = conn.execute(
@@ -255,16 +285,16 @@ class Monitor:
             if row is None:
                 return
             payload = json.loads(row["payload"])
-            payload.update(motivo=report.motivo, local=report.local)
+            payload.update(motivo=report.motivo, local=local)
             already_sent = outbox.refresh_pending_payload(conn, event_id, outbox.OPENING, payload, now)
             if already_sent and report.motivo != CAUSE_UNKNOWN:
                 follow_up = Alert(
                     outbox.CAUSE,
-                    {"conexao": conexao, "motivo": report.motivo, "local": report.local, "total": total},
+                    {"conexao": conexao, "motivo": report.motivo, "local": local, "total": total},
                     event_id,
                 )
                 outbox.enqueue(conn, [follow_up], already_sent, now)
-        log.info("causa do evento %s (%s): %s %s", event_id, conexao, report.motivo, report.local)
+        log.info("causa do incidente %s (%s): %s", event_id, local, report.motivo)
 
 
 @contextmanager
@@ -295,54 +325,84 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-def build_alerts(decision: Decision, settings: Settings, now: float, cycle_id: int) -> list[Alert]:
+def build_alerts(
+    state: MonitorState,
+    decision: Decision,
+    places: Places,
+    names: Mapping[str, str],
+    settings: Settings,
+    now: float,
+    cycle_id: int,
+) -> list[Alert]:
     """The NOC alerts of one decision; more than STORM_THRESHOLD openings become one summary.
 
     A summary carries `ciclo-<id>` as its event id, so the cause step can refresh it.
     """
-    openings = [o for o in decision.opened if o.alert]
-    storm = is_storm(len(openings), settings.storm_threshold)  # a summary lists no logins: skip them
-    alerts = [
-        Alert(outbox.OPENING, _opening_payload(o.conexao, o.subs, now, not storm), o.event_id)
-        for o in openings
-    ]
+    incidents = {**{r.incident.id: r.incident for r in decision.resolved}, **state.incidents}
+    openings = [o for o in decision.opened if o.alert == OPENING]
+    opened_late = [g for g in decision.grown if g.alert == OPENING]
+    storm = is_storm(len(openings) + len(opened_late), settings.storm_threshold)  # a summary lists no logins
+    alerts = []
+    for o in openings:
+        incident = incidents[o.incident_id]
+        local, _ = places[o.incident_id]
+        subs = [sub for sub, _ in o.subs]
+        payload = notices.opening(
+            incident.conexao,
+            local,
+            level_of(incident.place),
+            subs,
+            incident.first_drop,
+            with_logins=not storm,
+        )
+        alerts.append(Alert(outbox.OPENING, payload, o.incident_id))
+    recurrent = [o.incident_id for o in decision.opened if o.alert == RECURRENCE]
+    recurrent += [g.incident_id for g in decision.grown if g.alert == RECURRENCE]
+    for incident_id in recurrent:
+        incident = incidents[incident_id]
+        payload = notices.recurrence(
+            incident.conexao,
+            places[incident_id][0],
+            len(incident.members),
+            incident.recurrence,
+            settings.flap_window,
+            incident.first_drop,
+        )
+        alerts.append(Alert(outbox.RECURRENCE, payload, incident_id))
     for g in decision.grown:
-        if g.alert:
-            payload = {
-                "conexao": g.conexao,
-                "novos": len(g.subs),
-                "total": g.total,
-                "logins_novos": _logins(g.subs),
-            }
-            alerts.append(Alert(outbox.GROWTH, payload, g.event_id))
+        incident = incidents[g.incident_id]
+        local = places.get(g.incident_id, ("", {}))[0]
+        if g.alert == WIDENING and g.widened_from:
+            previous = describe(g.widened_from, (g.widened_from, *incident.path), set(), names)[0]
+            payload = notices.widening(
+                incident.conexao, local, previous, [sub for sub, _ in g.subs], len(incident.members)
+            )
+            alerts.append(Alert(outbox.GROWTH, payload, g.incident_id))
+        elif g.alert == OPENING:
+            members = [sub for sub, _ in g.subs]
+            payload = notices.opening(
+                incident.conexao,
+                local,
+                level_of(incident.place),
+                members,
+                incident.first_drop,
+                with_logins=not storm,
+            )
+            payload["total"] = len(incident.members)
+            alerts.append(Alert(outbox.OPENING, payload, g.incident_id))
     for r in decision.resolved:
         if r.alert:
-            payload = {
-                "conexao": r.conexao,
-                "total": r.total,
-                "inicio": r.opened_at,
-                "fim": now,
-                "duracao": now - r.opened_at,
-            }
-            alerts.append(Alert(outbox.NORMALIZATION, payload, r.event_id))
+            payload = notices.normalization(
+                r.incident.conexao,
+                places[r.incident.id][0],
+                r.total,
+                r.incident.first_drop,
+                now,
+                r.back,
+                r.stragglers,
+            )
+            alerts.append(Alert(outbox.NORMALIZATION, payload, r.incident.id))
     return [
         replace(a, event_id=f"ciclo-{cycle_id}") if a.kind == outbox.SUMMARY else a
         for a in summarize_if_storm(alerts, settings.storm_threshold)
     ]
-
-
-def _opening_payload(
-    conexao: str, subs: Sequence[Subscriber], now: float, with_logins: bool
-) -> dict[str, object]:
-    return {
-        "conexao": conexao,
-        "total": len(subs),
-        "motivo": CAUSE_UNKNOWN,
-        "local": "",
-        "inicio": now,
-        "logins": _logins(subs) if with_logins else [],
-    }
-
-
-def _logins(subs: Sequence[Subscriber]) -> list[dict[str, str]]:
-    return [{"login": s.login, "ultima_conexao_final": s.ultima_conexao_final} for s in subs]

@@ -41,7 +41,7 @@ def configured_channels(settings: Settings) -> list[str]:
 
 def build_monitor(settings: Settings, holder: str, *, fenced: bool) -> Monitor:
     """The monitor wired to the configured ERP, cause analyzer and alert channels."""
-    from outage.cause import build_analyzer
+    from outage.cause import build_analyzer, olt_names
 
     return Monitor(
         settings,
@@ -50,6 +50,7 @@ def build_monitor(settings: Settings, holder: str, *, fenced: bool) -> Monitor:
         configured_channels(settings),
         holder=holder,
         fenced=fenced,
+        olt_names=olt_names(settings),
     )
 
 

@@ -10,14 +10,26 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from outage import notices
 from outage.alerts import outbox
 from outage.db import transaction
-from outage.detector import ActiveEvent, Decision, MonitorState, OfflineEntry
-from outage.model import RECORD_SEPARATOR, Subscriber, pack, pack_dropped, unpack, unpack_dropped
+from outage.detector import (
+    NOT_ANNOUNCED,
+    WIDENING,
+    Decision,
+    Incident,
+    MonitorState,
+    OfflineEntry,
+    PastOpening,
+)
+from outage.droptime import ErpClock
+from outage.model import RECORD_SEPARATOR, Subscriber, pack, pack_members, unpack, unpack_dropped
+from outage.place import RANK, level_of
+from outage.rates import Count, PlaceRates
 
 
 class LeaseLost(Exception):
@@ -67,8 +79,13 @@ class StateStore:
 
 
 def load_state(conn: sqlite3.Connection) -> MonitorState:
-    """The state as the last good cycle left it (see the layout in migration 0001)."""
-    state = MonitorState(baseline_done=get_meta(conn, "baseline_done", "0") == "1")
+    """The state as the last good cycle left it (see the layout in migrations 0001 and 0005)."""
+    state = MonitorState(
+        baseline_done=get_meta(conn, "baseline_done", "0") == "1",
+        last_poll=float(get_meta(conn, "last_poll", "0")),
+        erp_clock=_load_clock(get_meta(conn, "erp_clock", "{}")),
+        rates=_load_rates(conn),
+    )
     for login, data, dropped_at in conn.execute("SELECT login, data, dropped_at FROM offline_state"):
         state.offline[login] = OfflineEntry(unpack(data), dropped_at)
     back: dict[str, set[str]] = {}
@@ -77,28 +94,65 @@ def load_state(conn: sqlite3.Connection) -> MonitorState:
         " WHERE e.status = 'ativo'"
     ):
         back.setdefault(event_id, set()).add(login)
-    for row in conn.execute(
-        "SELECT id, conexao, timestamp, anunciados, alerta_suprimido, clientes FROM events WHERE status = 'ativo'"
-    ):
-        event = ActiveEvent(
-            id=row["id"],
-            conexao=row["conexao"],
-            opened_at=row["timestamp"],
-            logins=set(),
-            offline=set(),
-            announced=row["anunciados"],
-            suppressed=bool(row["alerta_suprimido"]),
-        )
-        returned = back.get(event.id, set())
+    for row in conn.execute(f"SELECT {_INCIDENT_COLUMNS} FROM events WHERE status = 'ativo'"):  # noqa: S608
+        incident = _incident(row)
+        returned = back.get(incident.id, set())
         for sub, dropped_at in unpack_dropped(row["clientes"]):
-            event.logins.add(sub.login)
+            incident.members[sub.login] = dropped_at
             if sub.login not in returned:
-                event.offline.add(sub.login)
-                state.offline[sub.login] = OfflineEntry(sub, dropped_at, event.id)
-        state.events[event.conexao] = event
-    for row in conn.execute("SELECT conexao, last_alert_at FROM opening_alerts"):
-        state.last_opening_alert[row[0]] = row[1]
+                incident.offline.add(sub.login)
+                state.offline[sub.login] = OfflineEntry(sub, dropped_at, incident.id)
+        state.incidents[incident.id] = incident
+    since = state.last_poll - OPENINGS_KEPT
+    for row in conn.execute(
+        "SELECT chave_local, timestamp, tamanho_abertura, aviso FROM events WHERE timestamp >= ?"
+        " ORDER BY timestamp",
+        (since,),
+    ):
+        state.openings.setdefault(row[0], []).append(PastOpening(row[1], row[2], row[3]))
     return state
+
+
+_INCIDENT_COLUMNS = (
+    "id, conexao, timestamp, chave_local, caminho, unidades, primeira_queda, ultima_queda, aviso,"
+    " nivel_anunciado, recorrencia, clientes"
+)
+OPENINGS_KEPT = 86400.0  # recurrence looks back FLAP_WINDOW; a day covers any sane setting
+
+
+def _incident(row: sqlite3.Row) -> Incident:
+    return Incident(
+        id=row["id"],
+        place=row["chave_local"],
+        path=tuple(json.loads(row["caminho"])),
+        conexao=row["conexao"],
+        opened_at=row["timestamp"],
+        first_drop=row["primeira_queda"] if row["primeira_queda"] is not None else row["timestamp"],
+        last_drop=row["ultima_queda"] if row["ultima_queda"] is not None else row["timestamp"],
+        members={},
+        offline=set(),
+        units=set(json.loads(row["unidades"])),
+        announced=bool(row["aviso"]),
+        announced_rank=row["nivel_anunciado"],
+        recurrence=row["recorrencia"],
+    )
+
+
+def _load_rates(conn: sqlite3.Connection) -> PlaceRates:
+    rates = PlaceRates()
+    for key, count, updated_at in conn.execute("SELECT key, count, updated_at FROM place_rates"):
+        rates.counts[key] = Count(count, updated_at)
+    exposure = json.loads(get_meta(conn, "rates_exposure", "[0, 0]"))
+    rates.exposure = Count(float(exposure[0]), float(exposure[1]))
+    return rates
+
+
+def _load_clock(text: str) -> ErpClock:
+    data = json.loads(text)
+    return ErpClock(
+        samples=[(float(t), float(s)) for t, s in data.get("samples", [])],
+        offset=float(data.get("offset", 0.0)),
+    )
 
 
 def apply(
@@ -113,6 +167,7 @@ def apply(
     holder: str | None = None,
     expected_version: int | None = None,
     opening_hold: float = 0.0,
+    places: Mapping[str, tuple[str, dict[str, Any]]] | None = None,
 ) -> CycleCounts:
     """Persist one good cycle atomically.
 
@@ -133,8 +188,10 @@ def apply(
             _check_lease(conn, holder, now)
         if expected_version is not None and int(get_meta(conn, "state_version", "0")) != expected_version:
             raise StateChanged("o estado foi alterado por outro processo durante o ciclo")
-        _save_offline(conn, decision, now)
-        _save_events(conn, state, decision, now)
+        _save_offline(conn, decision)
+        _save_incidents(conn, state, decision, now)
+        _save_places(conn, places or {}, now)
+        _save_learning(conn, state, decision)
         # openings wait (at most `opening_hold`) for the cause, so the NOC gets one complete message
         held = (outbox.OPENING, outbox.SUMMARY)
         outbox.enqueue(conn, [a for a in alerts if a.kind in held], channels, now, now + opening_hold)
@@ -151,9 +208,9 @@ def _check_lease(conn: sqlite3.Connection, holder: str, now: float) -> None:
         raise LeaseLost("outro processo assumiu o monitoramento")
 
 
-def _save_offline(conn: sqlite3.Connection, decision: Decision, now: float) -> None:
-    """Offline logins in no event go to `offline_state`; members of an event live in its text."""
-    loose = sorted(login for login, entry in decision.upserts.items() if entry.event_id is None)
+def _save_offline(conn: sqlite3.Connection, decision: Decision) -> None:
+    """Offline logins in no incident go to `offline_state`; members of one live in its text."""
+    loose = sorted(login for login, entry in decision.upserts.items() if entry.incident_id is None)
     if loose:
         conn.executemany(
             "INSERT OR REPLACE INTO offline_state (login, data, dropped_at) VALUES (?, ?, ?)",
@@ -163,64 +220,115 @@ def _save_offline(conn: sqlite3.Connection, decision: Decision, now: float) -> N
                 for login in loose
             ),
         )
-    # earlier drops that joined an event this cycle, and logins back online
-    joined = [
-        (login,)
-        for login, entry in decision.upserts.items()
-        if entry.event_id is not None and entry.dropped_at is not None and entry.dropped_at < now
-    ]
-    gone = joined + [(login,) for login in decision.deletes]
+    members = [(login,) for login, entry in decision.upserts.items() if entry.incident_id is not None]
+    gone = members + [(login,) for login in decision.deletes]
     if gone:
         conn.executemany("DELETE FROM offline_state WHERE login = ?", gone)
 
 
-def _save_events(conn: sqlite3.Connection, state: MonitorState, decision: Decision, now: float) -> None:
+def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Decision, now: float) -> None:
     for opening in decision.opened:
-        logins = sorted(s.login for s in opening.subs)
+        incident = state.incidents[opening.incident_id]
         conn.execute(
             "INSERT INTO events (id, conexao, timestamp, status, logins, atualizado_em, anunciados,"
-            " alerta_suprimido, clientes) VALUES (?, ?, ?, 'ativo', ?, ?, ?, ?, ?)",
+            " alerta_suprimido, clientes, escopo, chave_local, caminho, unidades, primeira_queda,"
+            " ultima_queda, aviso, nivel_anunciado, recorrencia, tamanho_abertura)"
+            " VALUES (?, ?, ?, 'ativo', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                opening.event_id,
-                opening.conexao,
+                incident.id,
+                incident.conexao,
                 now,
-                json.dumps(logins),
+                json.dumps(sorted(incident.members)),
                 now,
-                len(logins),
+                len(opening.subs),
                 int(not opening.alert),
-                pack_dropped(opening.subs, now),
+                pack_members(opening.subs),
+                level_of(incident.place),
+                incident.place,
+                json.dumps(list(incident.path)),
+                json.dumps(sorted(incident.units)),
+                incident.first_drop,
+                incident.last_drop,
+                opening.alert,
+                incident.announced_rank,
+                incident.recurrence,
+                len(opening.subs),
             ),
         )
-        if opening.alert:
-            conn.execute(
-                "INSERT INTO opening_alerts (conexao, last_alert_at) VALUES (?, ?)"
-                " ON CONFLICT (conexao) DO UPDATE SET last_alert_at = excluded.last_alert_at",
-                (opening.conexao, now),
-            )
     for growth in decision.grown:
-        event = state.events[growth.conexao]
+        incident = state.incidents[growth.incident_id]
         conn.execute(
-            "UPDATE events SET logins = ?, anunciados = ?, atualizado_em = ?,"
-            " clientes = clientes || ? || ? WHERE id = ?",
+            "UPDATE events SET logins = ?, atualizado_em = ?, clientes = clientes || ? || ?, escopo = ?,"
+            " chave_local = ?, caminho = ?, unidades = ?, primeira_queda = ?, ultima_queda = ?,"
+            " aviso = CASE WHEN aviso = '' THEN ? ELSE aviso END, alerta_suprimido = ?, nivel_anunciado = ?,"
+            " recorrencia = ? WHERE id = ?",
             (
-                json.dumps(sorted(event.logins)),
-                event.announced,
+                json.dumps(sorted(incident.members)),
                 now,
                 RECORD_SEPARATOR,
-                pack_dropped(growth.subs, now),
-                growth.event_id,
+                pack_members(growth.subs),
+                level_of(incident.place),
+                incident.place,
+                json.dumps(list(incident.path)),
+                json.dumps(sorted(incident.units)),
+                incident.first_drop,
+                incident.last_drop,
+                growth.alert if growth.alert != WIDENING else "",
+                int(not incident.announced),
+                incident.announced_rank,
+                incident.recurrence,
+                growth.incident_id,
             ),
         )
     _save_reconnections(conn, decision, now)
     for resolution in decision.resolved:
         conn.execute(
-            "UPDATE events SET status = 'resolvido', resolvido_em = ?, atualizado_em = ? WHERE id = ?",
-            (now, now, resolution.event_id),
+            "UPDATE events SET status = 'resolvido', resolvido_em = ?, atualizado_em = ?, retardatarios = ?"
+            " WHERE id = ?",
+            (now, now, json.dumps([s.login for s in resolution.stragglers]), resolution.incident.id),
+        )
+    if decision.held:
+        conn.executemany(
+            "INSERT INTO held_alerts (event_id, kind, motivo, created_at) VALUES (?, ?, ?, ?)",
+            [(event_id, kind, why, now) for event_id, kind, why in decision.held],
         )
 
 
+def _save_places(
+    conn: sqlite3.Connection, places: Mapping[str, tuple[str, dict[str, Any]]], now: float
+) -> None:
+    """The place in words of incidents opened or widened this cycle."""
+    for event_id, (local, detail) in places.items():
+        conn.execute(
+            "UPDATE events SET local = ?, local_detalhe = ? WHERE id = ? AND status = 'ativo'",
+            (local, json.dumps(detail, ensure_ascii=False), event_id),
+        )
+
+
+def event_place(conn: sqlite3.Connection, event_id: str) -> tuple[str, dict[str, Any]] | None:
+    """The stored place of an event, or None when it has none yet."""
+    row = conn.execute("SELECT local, local_detalhe FROM events WHERE id = ?", (event_id,)).fetchone()
+    if row is None or not row["local"]:
+        return None
+    return row["local"], json.loads(row["local_detalhe"] or "{}")
+
+
+def _save_learning(conn: sqlite3.Connection, state: MonitorState, decision: Decision) -> None:
+    """What the detector learns from every cycle: churn per place, the ERP's clock, the poll time."""
+    counts = state.rates.counts
+    conn.executemany(
+        "INSERT OR REPLACE INTO place_rates (key, count, updated_at) VALUES (?, ?, ?)",
+        [(key, counts[key].value, counts[key].at) for key in sorted(decision.rates_touched) if key in counts],
+    )
+    exposure = state.rates.exposure
+    set_meta(conn, "rates_exposure", json.dumps([exposure.value, exposure.at]))
+    clock = state.erp_clock
+    set_meta(conn, "erp_clock", json.dumps({"samples": clock.samples, "offset": clock.offset}))
+    set_meta(conn, "last_poll", repr(state.last_poll))
+
+
 def _save_reconnections(conn: sqlite3.Connection, decision: Decision, now: float) -> None:
-    """Logins of events that came back (or dropped again): the event's recovery progress."""
+    """Logins of incidents that came back (or dropped again): the incident's recovery progress."""
     back = sorted((event_id, login) for event_id, logins in decision.back_online.items() for login in logins)
     if back:
         conn.executemany(
@@ -234,21 +342,37 @@ def _save_reconnections(conn: sqlite3.Connection, decision: Decision, now: float
         conn.execute("UPDATE events SET atualizado_em = ? WHERE id = ?", (now, event_id))
 
 
-def save_cause(conn: sqlite3.Connection, event_id: str, report: Any, now: float) -> None:
-    """Store an analyzer's `CauseReport` on the event (inside the caller's transaction)."""
+_ANALYZER_RANK = {"cto": 0, "pon": 1, "pons": 2, "olt": 2, "olts": 3}
+
+
+def save_cause(conn: sqlite3.Connection, event_id: str, report: Any, now: float) -> tuple[str, str]:
+    """Store an analyzer's `CauseReport` on the event (inside the caller's transaction).
+
+    The OLTs' answers may place the outage more narrowly than the ERP could (a PON the ERP
+    does not record): their place then replaces the event's. Returns (conexao, local).
+    """
+    row = conn.execute("SELECT conexao, escopo, local FROM events WHERE id = ?", (event_id,)).fetchone()
+    if row is None:
+        return "", ""
+    narrower = _ANALYZER_RANK.get(str(report.local_detalhe.get("nivel")), 9) < RANK.get(row["escopo"], 9)
+    local = report.local if narrower and report.local else row["local"]
     conn.execute(
-        "UPDATE events SET motivo = ?, causa_status = 'concluido', local = ?, local_detalhe = ?,"
-        " evidencias = ?, votos = ?, atualizado_em = ? WHERE id = ?",
+        "UPDATE events SET motivo = ?, causa_status = 'concluido', evidencias = ?, votos = ?, atualizado_em = ?"
+        " WHERE id = ?",
         (
             report.motivo,
-            report.local,
-            json.dumps(report.local_detalhe, ensure_ascii=False),
             json.dumps(report.evidencias, ensure_ascii=False),
             json.dumps(report.votos, ensure_ascii=False),
             now,
             event_id,
         ),
     )
+    if narrower and report.local:
+        conn.execute(
+            "UPDATE events SET local = ?, local_detalhe = ? WHERE id = ?",
+            (report.local, json.dumps(report.local_detalhe, ensure_ascii=False), event_id),
+        )
+    return row["conexao"], local
 
 
 def start_cycle(conn: sqlite3.Connection, now: float, holder: str) -> int:
@@ -299,12 +423,12 @@ def resolve_by_operator(
     """Close an active event by hand (e.g. logins left in `SS` after the outage).
 
     Its members still offline become ordinary offline logins (never counted as new drops
-    again); a normalization alert says who closed it. Returns `resolvido`, or raises
-    `KeyError` (unknown id) / `ValueError` (already resolved).
+    again) and its stragglers; a normalization alert says who closed it. Returns
+    `resolvido`, or raises `KeyError` (unknown id) / `ValueError` (already resolved).
     """
     with transaction(conn):
         row = conn.execute(
-            "SELECT conexao, timestamp, status, alerta_suprimido, clientes, logins FROM events WHERE id = ?",
+            "SELECT conexao, local, primeira_queda, timestamp, status, aviso, clientes FROM events WHERE id = ?",
             (event_id,),
         ).fetchone()
         if row is None:
@@ -315,27 +439,28 @@ def resolve_by_operator(
             r[0]
             for r in conn.execute("SELECT login FROM event_reconnections WHERE event_id = ?", (event_id,))
         }
-        still = [sub for sub, _ in unpack_dropped(row["clientes"]) if sub.login not in back]
+        members = [sub for sub, _ in unpack_dropped(row["clientes"])]
+        still = [sub for sub in members if sub.login not in back]
         conn.executemany(
             "INSERT OR REPLACE INTO offline_state (login, data, dropped_at) VALUES (?, ?, NULL)",
             [(sub.login, pack(sub)) for sub in still],
         )
         conn.execute(
-            "UPDATE events SET status = 'resolvido', resolvido_em = ?, resolvido_por = ?, atualizado_em = ?"
-            " WHERE id = ?",
-            (now, user, now, event_id),
+            "UPDATE events SET status = 'resolvido', resolvido_em = ?, resolvido_por = ?, atualizado_em = ?,"
+            " retardatarios = ? WHERE id = ?",
+            (now, user, now, json.dumps(sorted(sub.login for sub in still)), event_id),
         )
-        if not row["alerta_suprimido"]:
-            payload = {
-                "conexao": row["conexao"],
-                "total": len(json.loads(row["logins"])),
-                "inicio": row["timestamp"],
-                "fim": now,
-                "duracao": now - row["timestamp"],
-                "resolvido_por": user,
-                "ainda_offline": len(still),
-            }
+        if row["aviso"]:
+            started = row["primeira_queda"] if row["primeira_queda"] is not None else row["timestamp"]
+            payload = notices.normalization(
+                row["conexao"], row["local"], len(members), started, now, sorted(back), still, closed_by=user
+            )
             outbox.enqueue(conn, [outbox.Alert(outbox.NORMALIZATION, payload, event_id)], channels, now)
+        else:
+            conn.execute(
+                "INSERT INTO held_alerts (event_id, kind, motivo, created_at) VALUES (?, ?, ?, ?)",
+                (event_id, outbox.NORMALIZATION, NOT_ANNOUNCED, now),
+            )
         bump_state_version(conn)
     return "resolvido"
 

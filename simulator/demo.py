@@ -243,7 +243,6 @@ class DemoSimulator:
             "IXC_TOKEN": self.ixc.token,
             "IXC_PAGE_SIZE": "1000",
             "CHECK_INTERVAL": "15",
-            "DETECTION_WINDOW": "300",
             "FLAP_WINDOW": "600",
             "THRESHOLD_OFFLINE_CLIENTS": "4",
             "DATABASE_PATH": str(database),

@@ -4,229 +4,467 @@ from __future__ import annotations
 
 import itertools
 
+from outage.alerts.outbox import GROWTH, NORMALIZATION, OPENING, RECURRENCE
 from outage.detector import Decision, MonitorState, Rules, detect
 from outage.model import Subscriber
 
-RULES = Rules(threshold=4, detection_window=900, flap_window=3600, growth_alert_min=4, stale_before="")
+RULES = Rules(threshold=4, onset_window=300, flap_window=3600, quorum=0.9, quorum_min_size=10, check_interval=300)
+START = 1_800_000_000.0
 
 
-def subs(conexao: str, *numbers: int, ultima: str = "2026-11-22 03:00:00") -> dict[str, Subscriber]:
-    return {
-        f"{conexao}-{n}": Subscriber(
-            login=f"{conexao}-{n}", conexao=conexao, id=str(n), ultima_conexao_final=ultima
-        )
-        for n in numbers
-    }
+def login(olt: int, pon: int, cto: int, n: int) -> str:
+    return f"c{olt}-{pon}-{cto}-{n}"
 
 
-class Clock:
-    """Drives cycles: state carried over, ids predictable."""
+class Isp:
+    """A small network: connection `BNG-1` with OLTs of 4 PONs x 4 CTOs x 8 logins."""
 
-    def __init__(self, rules: Rules = RULES) -> None:
+    def __init__(self, olts: int = 2, *, with_cto: bool = True, with_pon: bool = True) -> None:
+        self.subs: dict[str, Subscriber] = {}
+        for o, p, c, n in itertools.product(range(1, olts + 1), range(4), range(4), range(8)):
+            name = login(o, p, c, n)
+            self.subs[name] = Subscriber(
+                login=name,
+                conexao="BNG-1",
+                id=name,
+                id_transmissor=str(o),
+                interface_transmissao=f"0/1/{p}" if with_pon else "",
+                id_caixa_ftth=f"{o}{p}{c}" if with_cto else "0",
+            )
+
+    def at(self, logins: list[str], ended: float) -> dict[str, Subscriber]:
+        return {name: _ended(self.subs[name], ended) for name in logins}
+
+
+def _ended(sub: Subscriber, ended: float) -> Subscriber:
+    return Subscriber(
+        sub.login,
+        sub.conexao,
+        sub.id,
+        sub.id_cliente,
+        sub.id_contrato,
+        sub.id_transmissor,
+        sub.onu_mac,
+        sub.interface_transmissao,
+        sub.id_caixa_ftth,
+        ended,
+    )
+
+
+def cto(olt: int, pon: int, c: int, count: int = 8) -> list[str]:
+    return [login(olt, pon, c, n) for n in range(count)]
+
+
+def pon(olt: int, p: int) -> list[str]:
+    return [name for c in range(4) for name in cto(olt, p, c)]
+
+
+class Monitor:
+    """Drives polls every `interval` seconds; the offline set persists between polls."""
+
+    def __init__(self, isp: Isp, rules: Rules = RULES) -> None:
+        self.isp = isp
         self.state = MonitorState()
         self.rules = rules
-        self.ids = (f"ev{n}" for n in itertools.count(1))
-        self.now = 1_000_000.0
+        self.ids = (f"inc{n}" for n in itertools.count(1))
+        self.now = START
+        self.offline: dict[str, Subscriber] = {}
+        self.poll()  # baseline
 
-    def cycle(
-        self, offline: dict[str, Subscriber], online: set[str] | None = None, advance: float = 300
-    ) -> Decision:
-        self.now += advance
+    def drop(self, logins: list[str], ago: float = 60.0) -> None:
+        """Those logins' sessions ended `ago` seconds before the next poll."""
+        self.offline.update(self.isp.at(logins, self.now + self.rules.check_interval - ago))
+
+    def back(self, logins: list[str]) -> set[str]:
+        for name in logins:
+            self.offline.pop(name, None)
+        return set(logins)
+
+    def poll(self, online: set[str] | None = None, advance: float | None = None) -> Decision:
+        self.now += self.rules.check_interval if advance is None else advance
         return detect(
-            self.state, offline, frozenset(online or ()), self.now, self.rules, lambda: next(self.ids)
+            self.state, dict(self.offline), frozenset(online or ()), self.now, self.rules, lambda: next(self.ids)
         )
 
-
-def baseline(clock: Clock, offline: dict[str, Subscriber] | None = None) -> Decision:
-    return clock.cycle(offline or {})
-
-
-def test_the_first_cycle_only_records_the_baseline():
-    clock = Clock()
-    decision = baseline(clock, subs("OLT-A", *range(10)))
-    assert decision.baseline
-    assert decision.opened == [] and decision.new_drops == 0
-    assert len(clock.state.offline) == 10
-    assert all(entry.dropped_at is None for entry in clock.state.offline.values())
+    def incident(self, incident_id: str):  # noqa: ANN201 - the detector's Incident
+        return self.state.incidents[incident_id]
 
 
-def test_logins_offline_at_the_baseline_never_count_as_new_drops():
-    clock = Clock()
-    baseline(clock, subs("OLT-A", 1, 2, 3))
-    decision = clock.cycle({**subs("OLT-A", 1, 2, 3), **subs("OLT-A", 4)})
-    assert decision.new_drops == 1
-    assert decision.opened == []
+def opened(decision: Decision) -> list[tuple[str, int, str]]:
+    return [(d.incident_id, len(d.subs), d.alert) for d in decision.opened]
 
 
-def test_it_opens_an_event_when_a_connection_reaches_the_threshold():
-    clock = Clock()
-    baseline(clock)
-    decision = clock.cycle(subs("OLT-A", 1, 2, 3, 4))
-    assert [(o.conexao, len(o.subs), o.alert) for o in decision.opened] == [("OLT-A", 4, True)]
-    assert clock.state.events["OLT-A"].offline == set(subs("OLT-A", 1, 2, 3, 4))
+# --- baseline and drop times ------------------------------------------------------------
+
+
+def test_the_first_poll_only_records_the_baseline():
+    isp = Isp()
+    state = MonitorState()
+    decision = detect(state, isp.at(pon(1, 0), START - 600), frozenset(), START, RULES, lambda: "x")
+    assert decision.baseline and decision.opened == [] and decision.new_drops == 0
+    assert all(entry.dropped_at is None for entry in state.offline.values())
+
+
+def test_a_drop_carries_its_session_end_when_it_is_plausible():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0, 1), ago=100)
+    monitor.poll()
+    assert monitor.state.offline[login(1, 0, 0, 0)].dropped_at == monitor.now - 100
+
+
+def test_a_session_end_before_the_previous_poll_gives_the_poll_time():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0, 1), ago=900)  # 600 s before the previous poll: the BNG reported late
+    monitor.poll()
+    assert monitor.state.offline[login(1, 0, 0, 0)].dropped_at == monitor.now
+
+
+def test_a_session_end_in_the_future_gives_the_poll_time():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0, 1), ago=-600)
+    monitor.poll()
+    assert monitor.state.offline[login(1, 0, 0, 0)].dropped_at == monitor.now
+
+
+def test_a_session_that_ended_long_before_is_no_new_drop():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0), ago=3 * 3600)  # e.g. `SS` for hours, now `N`
+    decision = monitor.poll()
+    assert decision.new_drops == 0 and decision.opened == []
+    assert monitor.state.offline[login(1, 0, 0, 0)].dropped_at is None
+
+
+def test_the_erp_clock_offset_is_learned_so_another_time_zone_still_detects():
+    """An ERP writing Cuiabá time (one hour behind): every session end looks an hour old."""
+    monitor = Monitor(Isp(olts=3))
+    churners = iter(pon(3, 0) + pon(3, 1) + pon(3, 2))
+    for _ in range(4):
+        monitor.drop([next(churners)], ago=3600 + 40)
+        monitor.poll()
+    assert abs(monitor.state.erp_clock.offset - 3600) < 300
+    monitor.drop(cto(1, 0, 0), ago=3600 + 100)
+    decision = monitor.poll()
+    assert len(decision.opened) == 1
+    assert monitor.incident(decision.opened[0].incident_id).first_drop == monitor.now - 100 + (
+        monitor.state.erp_clock.offset - 3600
+    )
+
+
+def test_a_correct_erp_clock_learns_no_offset():
+    monitor = Monitor(Isp(olts=3))
+    for name in pon(3, 0)[:5]:
+        monitor.drop([name], ago=30)
+        monitor.poll()
+    assert monitor.state.erp_clock.offset == 0.0
+
+
+# --- place and time ---------------------------------------------------------------------
+
+
+def test_four_simultaneous_drops_on_a_cto_of_eight_are_an_incident_at_the_cto():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 2, 4))
+    decision = monitor.poll()
+    assert [(size, alert) for _, size, alert in opened(decision)] == [(4, OPENING)]
+    incident = monitor.incident(decision.opened[0].incident_id)
+    assert incident.place == "cto:102"
+    assert incident.path == ("cto:102", "pon:1:0/1/0", "olt:1", "conexao:BNG-1")
 
 
 def test_drops_below_the_threshold_open_nothing():
-    clock = Clock()
-    baseline(clock)
-    decision = clock.cycle(subs("OLT-A", 1, 2, 3))
-    assert decision.opened == []
-    assert decision.new_drops == 3
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 2, 3))
+    decision = monitor.poll()
+    assert decision.opened == [] and decision.new_drops == 3
 
 
-def test_drops_are_grouped_by_connection():
-    clock = Clock()
-    baseline(clock)
-    decision = clock.cycle({**subs("OLT-A", 1, 2), **subs("OLT-B", 1, 2, 3, 4)})
-    assert [o.conexao for o in decision.opened] == ["OLT-B"]
+def test_drops_scattered_over_places_never_open_an_incident():
+    monitor = Monitor(Isp())
+    monitor.drop([login(1, 0, 0, 0), login(1, 0, 1, 0), login(1, 1, 0, 0), login(1, 2, 3, 0)])
+    assert monitor.poll().opened == []
 
 
-def test_drops_over_consecutive_cycles_count_together_within_the_window():
-    clock = Clock()
-    baseline(clock)
-    clock.cycle(subs("OLT-A", 1, 2))
-    decision = clock.cycle(subs("OLT-A", 1, 2, 3, 4))
-    assert len(decision.opened) == 1
-    assert len(decision.opened[0].subs) == 4
+def test_drops_scattered_in_time_never_open_an_incident():
+    monitor = Monitor(Isp())
+    for n in range(6):
+        monitor.drop([login(1, 0, 0, n)])
+        assert monitor.poll().opened == []
 
 
-def test_drops_older_than_the_window_do_not_count():
-    clock = Clock()
-    baseline(clock)
-    clock.cycle(subs("OLT-A", 1, 2))
-    decision = clock.cycle(subs("OLT-A", 1, 2, 3, 4), advance=1000)
-    assert decision.opened == []
+def test_drops_seen_over_two_polls_within_the_onset_window_are_one_incident():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0, 3), ago=20)  # the BNG's keepalive ends the rest of the sessions later
+    assert monitor.poll().opened == []
+    monitor.drop(cto(1, 0, 0)[3:], ago=250)
+    decision = monitor.poll()
+    assert [size for _, size, _ in opened(decision)] == [8]
 
 
-def test_more_drops_grow_the_active_event_instead_of_opening_another():
-    clock = Clock()
-    baseline(clock)
-    clock.cycle(subs("OLT-A", *range(4)))
-    decision = clock.cycle(subs("OLT-A", *range(9)))
-    assert decision.opened == []
-    assert len(decision.grown) == 1
-    growth = decision.grown[0]
-    assert (len(growth.subs), growth.total, growth.alert) == (5, 9, True)
-    assert len(clock.state.events) == 1
+def test_every_cto_of_a_pon_falling_together_is_one_incident_at_the_pon():
+    monitor = Monitor(Isp())
+    monitor.drop(pon(1, 1))
+    decision = monitor.poll()
+    assert [size for _, size, _ in opened(decision)] == [32]
+    assert monitor.incident(decision.opened[0].incident_id).place == "pon:1:0/1/1"
 
 
-def test_a_small_growth_is_recorded_and_announced_once_enough_accumulates():
-    clock = Clock()
-    baseline(clock)
-    clock.cycle(subs("OLT-A", *range(4)))
-    first = clock.cycle(subs("OLT-A", *range(6)))
-    second = clock.cycle(subs("OLT-A", *range(8)))
-    assert [g.alert for g in first.grown] == [False]
-    assert [g.alert for g in second.grown] == [True]
-    assert second.grown[0].total == 8
+def test_a_pon_without_cto_data_is_still_placed_at_the_pon():
+    monitor = Monitor(Isp(with_cto=False))
+    monitor.drop(pon(1, 1)[:10])
+    decision = monitor.poll()
+    assert monitor.incident(decision.opened[0].incident_id).place == "pon:1:0/1/1"
 
 
-def test_partial_recovery_keeps_the_event_active():
-    clock = Clock()
-    baseline(clock)
-    down = subs("OLT-A", *range(5))
-    clock.cycle(down)
-    still = dict(list(down.items())[2:])
-    decision = clock.cycle(still, online=set(list(down)[:2]))
-    assert decision.resolved == []
-    assert decision.reconnected == 2
-    assert sorted(decision.back_online["ev1"]) == sorted(list(down)[:2])
+def test_several_pons_of_an_olt_falling_together_are_one_incident_at_the_olt():
+    monitor = Monitor(Isp())
+    monitor.drop(pon(1, 0) + pon(1, 2) + pon(1, 3))
+    decision = monitor.poll()
+    incident = monitor.incident(decision.opened[0].incident_id)
+    assert (incident.place, len(incident.members)) == ("olt:1", 96)
+    assert incident.units == {"pon:1:0/1/0", "pon:1:0/1/2", "pon:1:0/1/3"}
 
 
-def test_full_recovery_resolves_the_event_with_its_duration_source():
-    clock = Clock()
-    baseline(clock)
-    down = subs("OLT-A", *range(5))
-    clock.cycle(down)
-    opened_at = clock.now
-    decision = clock.cycle({}, online=set(down))
-    assert [(r.conexao, r.total, r.opened_at, r.alert) for r in decision.resolved] == [
-        ("OLT-A", 5, opened_at, True)
-    ]
-    assert clock.state.events == {}
-    assert clock.state.offline == {}
+def test_a_lone_churn_drop_elsewhere_on_the_olt_does_not_join_an_olt_incident():
+    monitor = Monitor(Isp())
+    churn = login(1, 1, 2, 5)
+    monitor.drop(pon(1, 0) + pon(1, 2) + [churn])
+    decision = monitor.poll()
+    incident = monitor.incident(decision.opened[0].incident_id)
+    assert churn not in incident.members
+    assert monitor.state.offline[churn].incident_id is None
 
 
-def test_unknown_status_is_never_a_reconnection():
-    clock = Clock()
-    baseline(clock)
-    down = subs("OLT-A", *range(5))
-    clock.cycle(down)
-    # absent from the offline set but not confirmed online (SS, empty, missing)
-    decision = clock.cycle({}, online=set())
-    assert decision.reconnected == 0
-    assert decision.resolved == []
-    assert len(clock.state.offline) == 5
+def test_a_whole_connection_without_topology_is_placed_at_the_connection():
+    monitor = Monitor(Isp(with_cto=False, with_pon=False))
+    monitor.drop(pon(1, 0) + pon(2, 0))
+    decision = monitor.poll()
+    assert monitor.incident(decision.opened[0].incident_id).place == "conexao:BNG-1"
 
 
-def test_a_login_back_offline_inside_its_event_is_not_growth():
-    clock = Clock()
-    baseline(clock)
-    down = subs("OLT-A", *range(5))
-    clock.cycle(down)
-    first = next(iter(down))
-    rest = {k: v for k, v in down.items() if k != first}
-    clock.cycle(rest, online={first})
-    decision = clock.cycle(down)
-    assert decision.grown == []
-    assert decision.offline_again == {"ev1": [first]}
-
-
-def test_a_flapping_connection_gets_one_opening_alert_per_flap_window():
-    clock = Clock()
-    baseline(clock)
-    down = subs("OLT-A", *range(4))
-    alerts = []
+def test_churn_learned_on_a_big_connection_keeps_four_scattered_drops_from_opening():
+    """Middleware mode: only `conexao` known, 10,000 logins, ~30 churn drops per hour."""
+    big = {
+        f"u{n}": Subscriber(login=f"u{n}", conexao="BNG-GRANDE", id=str(n), id_transmissor="0") for n in range(10_000)
+    }
+    state = MonitorState()
+    now = START
+    detect(state, {}, frozenset(), now, RULES, lambda: "x")
+    offline: dict[str, Subscriber] = {}
+    names = iter(big)
+    for _ in range(48):  # four hours of churn: 2-3 new drops per poll
+        now += 300
+        for _ in range(3):
+            name = next(names)
+            offline[name] = _ended(big[name], now - 100)
+        assert detect(state, dict(offline), frozenset(), now, RULES, lambda: "x").opened == []
+    now += 300
     for _ in range(4):
-        opened = clock.cycle(down).opened
-        alerts.extend(o.alert for o in opened)
-        resolved = clock.cycle({}, online=set(down)).resolved
-        alerts.extend(r.alert for r in resolved)
-    # first opening and its normalization alert; the three flaps after are recorded silently
-    assert alerts == [True, True, False, False, False, False, False, False]
+        name = next(names)
+        offline[name] = _ended(big[name], now - 100)
+    assert detect(state, dict(offline), frozenset(), now, RULES, lambda: "x").opened == []
 
 
-def test_the_flap_window_expires():
-    clock = Clock()
-    baseline(clock)
-    down = subs("OLT-A", *range(4))
-    clock.cycle(down)
-    clock.cycle({}, online=set(down))
-    decision = clock.cycle(down, advance=3700)
-    assert [o.alert for o in decision.opened] == [True]
+# --- growth -----------------------------------------------------------------------------
 
 
-def test_a_session_that_ended_long_ago_is_not_a_new_drop():
-    rules = Rules(
-        threshold=4,
-        detection_window=900,
-        flap_window=3600,
-        growth_alert_min=4,
-        stale_before="2026-11-22 02:00:00",
-    )
-    clock = Clock(rules)
-    baseline(clock)
-    old = subs("OLT-A", *range(4), ultima="2026-11-20 10:00:00")
-    never = subs("OLT-B", *range(4), ultima="0000-00-00 00:00:00")
-    decision = clock.cycle({**old, **never})
-    assert [o.conexao for o in decision.opened] == ["OLT-B"]
-    assert decision.new_drops == 4
-    assert len(clock.state.offline) == 8
+def test_a_neighbouring_cto_falling_within_the_onset_window_widens_the_incident_to_the_pon():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0), ago=30)
+    first = monitor.poll().opened[0].incident_id
+    monitor.drop(cto(1, 0, 1) + cto(1, 0, 2), ago=280)
+    decision = monitor.poll()
+    assert decision.opened == []
+    assert [(g.incident_id, g.widened_from, g.alert) for g in decision.grown] == [(first, "cto:100", GROWTH)]
+    assert monitor.incident(first).place == "pon:1:0/1/0"
+    assert len(monitor.incident(first).members) == 24
 
 
-def test_a_missing_connection_is_grouped_as_unknown():
-    clock = Clock()
-    baseline(clock)
-    offline = {f"x{n}": Subscriber(login=f"x{n}") for n in range(4)}
-    decision = clock.cycle(offline)
-    assert [o.conexao for o in decision.opened] == ["Desconhecida"]
+def test_the_noc_is_told_of_a_widening_once_per_level():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0), ago=30)
+    first = monitor.poll().opened[0].incident_id
+    monitor.drop(cto(1, 0, 1), ago=280)
+    assert [g.alert for g in monitor.poll().grown] == [GROWTH]
+    monitor.drop(cto(1, 0, 2) + cto(1, 0, 3), ago=290)
+    decision = monitor.poll()
+    assert [(g.incident_id, g.alert) for g in decision.grown] == [(first, "")]
 
 
-def test_a_new_event_can_open_after_the_previous_one_resolved():
-    clock = Clock()
-    baseline(clock)
-    down = subs("OLT-A", *range(4))
-    clock.cycle(down)
-    clock.cycle({}, online=set(down))
-    decision = clock.cycle(subs("OLT-A", *range(10, 14)))
-    assert len(decision.opened) == 1 and decision.opened[0].event_id == "ev2"
+def test_a_power_cut_spreading_over_pons_widens_the_incident_to_the_olt():
+    monitor = Monitor(Isp())
+    monitor.drop(pon(1, 0), ago=40)
+    first = monitor.poll().opened[0].incident_id
+    monitor.drop(pon(1, 1), ago=270)
+    decision = monitor.poll()
+    assert monitor.incident(first).place == "olt:1"
+    assert [g.widened_from for g in decision.grown] == ["pon:1:0/1/0"]
+
+
+def test_drops_in_its_own_place_later_join_the_incident_without_an_alert():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0, 7))
+    first = monitor.poll().opened[0].incident_id
+    for _ in range(6):
+        monitor.poll()
+    monitor.drop([login(1, 0, 0, 7)])
+    decision = monitor.poll()
+    assert [(g.incident_id, len(g.subs), g.alert) for g in decision.grown] == [(first, 1, "")]
+
+
+def test_churn_elsewhere_on_the_connection_never_joins():
+    monitor = Monitor(Isp())
+    monitor.drop(pon(1, 0))
+    first = monitor.poll().opened[0].incident_id
+    for n in range(8):
+        monitor.drop([login(2, n % 4, n % 3, n)])
+        monitor.poll()
+    assert len(monitor.incident(first).members) == 32
+
+
+def test_a_second_outage_on_the_same_connection_is_a_second_incident():
+    monitor = Monitor(Isp())
+    monitor.drop(pon(1, 0))
+    first = monitor.poll().opened[0].incident_id
+    for _ in range(4):
+        monitor.poll()
+    monitor.drop(pon(1, 1))  # an hour later, next door
+    decision = monitor.poll()
+    assert len(decision.opened) == 1 and decision.opened[0].incident_id != first
+    assert {i.conexao for i in monitor.state.incidents.values()} == {"BNG-1"}
+    assert len(monitor.state.incidents) == 2
+
+
+# --- resolution -------------------------------------------------------------------------
+
+
+def test_an_incident_is_normalized_when_ninety_percent_are_back_and_names_the_stragglers():
+    monitor = Monitor(Isp())
+    monitor.drop(pon(1, 0))
+    first = monitor.poll().opened[0].incident_id
+    stragglers = pon(1, 0)[:3]
+    back = monitor.back(pon(1, 0)[3:])
+    decision = monitor.poll(online=back)
+    assert [(r.incident.id, [s.login for s in r.stragglers], r.alert) for r in decision.resolved] == [
+        (first, stragglers, True)
+    ]
+    assert first not in monitor.state.incidents
+    assert all(monitor.state.offline[name].incident_id is None for name in stragglers)
+
+
+def test_stragglers_never_hold_an_incident_open_nor_count_as_new_drops():
+    monitor = Monitor(Isp())
+    monitor.drop(pon(1, 0))
+    monitor.poll()
+    monitor.poll(online=monitor.back(pon(1, 0)[3:]))
+    decision = monitor.poll()
+    assert decision.new_drops == 0 and decision.opened == []
+
+
+def test_below_the_quorum_the_incident_stays_open():
+    monitor = Monitor(Isp())
+    monitor.drop(pon(1, 0))
+    monitor.poll()
+    assert monitor.poll(online=monitor.back(pon(1, 0)[5:])).resolved == []
+
+
+def test_a_small_incident_needs_every_login_back():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0))
+    monitor.poll()
+    assert monitor.poll(online=monitor.back(cto(1, 0, 0)[1:])).resolved == []
+    assert len(monitor.poll(online=monitor.back(cto(1, 0, 0)[:1])).resolved) == 1
+
+
+def test_a_login_back_and_down_again_stays_in_its_open_incident():
+    monitor = Monitor(Isp())
+    monitor.drop(pon(1, 0))
+    first = monitor.poll().opened[0].incident_id
+    name = pon(1, 0)[0]
+    monitor.poll(online=monitor.back([name]))
+    monitor.drop([name])
+    decision = monitor.poll()
+    assert decision.offline_again == {first: [name]} and decision.opened == decision.grown == []
+    assert name in monitor.incident(first).offline
+
+
+def test_an_unknown_status_is_never_a_reconnection():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0))
+    first = monitor.poll().opened[0].incident_id
+    monitor.back(cto(1, 0, 0))  # gone from the offline list, but never confirmed `S`
+    decision = monitor.poll()
+    assert decision.reconnected == 0 and first in monitor.state.incidents
+
+
+# --- flap control -----------------------------------------------------------------------
+
+
+def flap(monitor: Monitor, logins: list[str]) -> Decision:
+    monitor.drop(logins)
+    decision = monitor.poll()
+    monitor.poll(online=monitor.back(logins))
+    return decision
+
+
+def test_a_place_falling_again_within_the_flap_window_is_a_recurrence_told_once():
+    monitor = Monitor(Isp())
+    first, second, third = (flap(monitor, pon(1, 0)) for _ in range(3))
+    assert [o.alert for o in first.opened] == [OPENING]
+    assert [o.alert for o in second.opened] == [RECURRENCE]
+    assert [o.alert for o in third.opened] == [""]
+    incident_id = third.opened[0].incident_id
+    assert [(i, kind) for i, kind, _ in third.held] == [(incident_id, OPENING)]
+    assert "3ª queda" in third.held[0][2]
+
+
+def test_a_recurrence_never_silences_a_different_place():
+    monitor = Monitor(Isp())
+    flap(monitor, pon(1, 0))
+    flap(monitor, pon(1, 0))
+    decision = flap(monitor, pon(1, 1))
+    assert [o.alert for o in decision.opened] == [OPENING]
+
+
+def test_a_recurrence_never_silences_a_bigger_incident_at_the_same_place():
+    monitor = Monitor(Isp())
+    flap(monitor, cto(1, 0, 0, 4))
+    decision = flap(monitor, cto(1, 0, 0))
+    assert [o.alert for o in decision.opened] == [OPENING]
+
+
+def test_after_the_flap_window_a_place_is_news_again():
+    monitor = Monitor(Isp())
+    flap(monitor, pon(1, 0))
+    monitor.poll(advance=3600)
+    assert [o.alert for o in flap(monitor, pon(1, 0)).opened] == [OPENING]
+
+
+def test_the_normalization_of_an_incident_never_announced_is_held_with_its_reason():
+    monitor = Monitor(Isp())
+    for _ in range(2):
+        flap(monitor, pon(1, 0))
+    monitor.drop(pon(1, 0))
+    incident_id = monitor.poll().opened[0].incident_id
+    decision = monitor.poll(online=monitor.back(pon(1, 0)))
+    assert [r.alert for r in decision.resolved] == [False]
+    assert (incident_id, NORMALIZATION) in [(i, kind) for i, kind, _ in decision.held]
+
+
+# --- rates ------------------------------------------------------------------------------
+
+
+def test_churn_that_joined_nothing_is_learned_for_its_places():
+    monitor = Monitor(Isp())
+    monitor.drop([login(1, 2, 1, 1)])
+    decision = monitor.poll()
+    assert decision.rates_touched == {"cto:121", "pon:1:0/1/2", "olt:1", "conexao:BNG-1"}
+    assert monitor.state.rates.counts["cto:121"].value == 1.0
+
+
+def test_drops_of_an_incident_are_not_learned_as_churn():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0, 3), ago=20)
+    monitor.poll()
+    monitor.drop(cto(1, 0, 0)[3:], ago=250)
+    monitor.poll()
+    assert monitor.state.rates.counts["cto:100"].value == 0.0

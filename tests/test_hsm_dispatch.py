@@ -13,7 +13,7 @@ import pytest
 from outage.alerts.sender import Sender
 from outage.app import create_app
 from outage.db import connect
-from outage.model import Subscriber, pack_dropped
+from outage.model import Subscriber, pack_members
 from simulator.ixc import FakeIXC
 from simulator.olt_system import OltSystemFake
 from simulator.whatsapp import FakeHSMProvider
@@ -278,7 +278,7 @@ def add_event(db_path: str, motivo: str, subs: list[Subscriber]) -> str:
             str([s.login for s in subs]).replace("'", '"'),
             motivo,
             now,
-            pack_dropped(subs, now - 60),
+            pack_members((s, now - 60) for s in subs),
             '{"olt": "OLT-A", "pon": "0/1/0"}',
         ),
     )

@@ -1,11 +1,15 @@
 """NOC alert wording: payloads rendered through the Jinja2 templates in `templates/alerts/`.
 
 Payloads (written by the monitor core, times as epoch floats):
-- `abertura`: conexao, total, motivo, local, inicio, logins [{login, ultima_conexao_final}]
-- `crescimento`: conexao, novos, total, logins_novos [{login, ultima_conexao_final}]
+- `abertura`: conexao, local, escopo, total, motivo, inicio, logins [{login, ultima_conexao_final}]
+- `recorrencia`: conexao, local, total, vez (the n-th opening at the place), janela (s), inicio
+- `crescimento` (the incident widened): conexao, local, local_anterior, novos, total,
+  logins_novos [{login, ultima_conexao_final}]
 - `causa`: conexao, motivo, local, total
-- `normalizacao`: conexao, total, inicio, fim, duracao (seconds)
-- `resumo`: eventos [{conexao, total, motivo, local}], total_clientes
+- `normalizacao`: conexao, local, total, de_volta, inicio, fim, duracao (seconds),
+  logins [{login}] (back), retardatarios [{login, ultima_conexao_final}] (still offline),
+  resolvido_por (closed by hand)
+- `resumo`: eventos [{id, conexao, total, motivo, local}], total_clientes
 
 Telegram messages are HTML (every value escaped by autoescape) and always fit 4,096
 characters: the client list is cut to `max_clients` and then to what fits, followed by
@@ -30,7 +34,13 @@ TIMEZONE = ZoneInfo("America/Sao_Paulo")
 TELEGRAM_LIMIT = 4096
 WHATSAPP_PARAM_LIMIT = 1000
 CAUSE_WORDS = {"energia": "Energia", "loss": "Rompimento de fibra (LOS)", "indeterminado": "Indeterminado"}
-_LIST_FIELD = {"abertura": "logins", "crescimento": "logins_novos", "resumo": "eventos"}
+# kind -> (payload field with the list to cut to fit, its name in the template)
+_LIST_FIELD = {
+    "abertura": ("logins", "logins"),
+    "crescimento": ("logins_novos", "logins"),
+    "normalizacao": ("retardatarios", "retardatarios"),
+    "resumo": ("eventos", "eventos"),
+}
 
 
 def br_number(value: Any) -> str:
@@ -65,7 +75,7 @@ def br_duration(seconds: Any) -> str:
     if days:
         return f"{days}d {hours}h"
     if hours:
-        return f"{hours}h {minutes:02d}min"
+        return f"{hours}h {minutes:02d}min" if minutes else f"{hours}h"
     return f"{minutes}min" if minutes else f"{total}s"
 
 
@@ -93,7 +103,7 @@ def telegram_length(text: str) -> int:
 def render_telegram(kind: str, payload: Mapping[str, Any], max_clients: int = 50) -> str:
     """The HTML message for one alert, guaranteed to fit `TELEGRAM_LIMIT`."""
     template = _environment().get_template(f"telegram_{kind}.html")
-    items = list(payload.get(_LIST_FIELD.get(kind, ""), None) or [])
+    items = _items(kind, payload)
     shown = _fitting_count(lambda n: _render(template, kind, payload, items, n), min(max_clients, len(items)))
     return _render(template, kind, payload, items, shown)
 
@@ -101,19 +111,27 @@ def render_telegram(kind: str, payload: Mapping[str, Any], max_clients: int = 50
 def render_text(kind: str, payload: Mapping[str, Any]) -> str:
     """A one-line plain text of the alert (WhatsApp template parameter), at most 1,000 chars."""
     template = _environment().get_template(f"whatsapp_{kind}.txt")
-    items = list(payload.get(_LIST_FIELD.get(kind, ""), None) or [])
+    items = _items(kind, payload)
     shown = min(10, len(items))
     text = " ".join(_render(template, kind, payload, items, shown).split())
     return text if len(text) <= WHATSAPP_PARAM_LIMIT else text[: WHATSAPP_PARAM_LIMIT - 1] + "…"
+
+
+def _items(kind: str, payload: Mapping[str, Any]) -> list[Any]:
+    field = _LIST_FIELD.get(kind)
+    return list(payload.get(field[0], None) or []) if field else []
 
 
 def _render(
     template: jinja2.Template, kind: str, payload: Mapping[str, Any], items: list[Any], shown: int
 ) -> str:
     context = dict(payload)
-    context.pop("logins_novos", None)
-    context["logins" if kind in ("abertura", "crescimento") else "eventos"] = items[:shown]
+    field = _LIST_FIELD.get(kind)
+    if field is not None:
+        context.pop(field[0], None)
+        context[field[1]] = items[:shown]
     context["restantes"] = len(items) - shown
+    context["itens_total"] = len(items)
     context["eventos_total"] = len(items)
     text = template.render(**context)
     return re.sub(r"\n{3,}", "\n\n", text).strip()

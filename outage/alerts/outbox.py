@@ -14,11 +14,12 @@ from typing import Any
 
 # Kinds of NOC alert. The payload of each is described in `outage/alerts/messages.py`.
 OPENING = "abertura"
+RECURRENCE = "recorrencia"
 GROWTH = "crescimento"
 CAUSE = "causa"
 NORMALIZATION = "normalizacao"
 SUMMARY = "resumo"
-KINDS = (OPENING, GROWTH, CAUSE, NORMALIZATION, SUMMARY)
+KINDS = (OPENING, RECURRENCE, GROWTH, CAUSE, NORMALIZATION, SUMMARY)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ def summarize_if_storm(alerts: Sequence[Alert], threshold: int) -> list[Alert]:
         return list(alerts)
     events = [
         {
+            "id": a.event_id,
             "conexao": a.payload.get("conexao", ""),
             "total": a.payload.get("total", 0),
             "motivo": a.payload.get("motivo", "indeterminado"),

@@ -16,7 +16,14 @@ from outage.cause.base import CauseAnalyzer, CauseReport
 from outage.cause.olt_system import OltSystemClient
 from outage.config import Settings
 
-__all__ = ["CauseAnalyzer", "CauseReport", "CompositeAnalyzer", "build_analyzer", "validate_inventory"]
+__all__ = [
+    "CauseAnalyzer",
+    "CauseReport",
+    "CompositeAnalyzer",
+    "build_analyzer",
+    "olt_names",
+    "validate_inventory",
+]
 
 
 def build_analyzer(settings: Settings, env: Mapping[str, str] | None = None) -> CauseAnalyzer:
@@ -38,6 +45,12 @@ def build_analyzer(settings: Settings, env: Mapping[str, str] | None = None) -> 
         middleware_url=settings.olt_service_url,
         olt_system=client,
     )
+
+
+def olt_names(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`id_transmissor` -> OLT name, from the inventory (empty when there is none)."""
+    entries = inventory.load(settings.olt_inventory, os.environ if env is None else env)
+    return {ident: entry.name for ident, entry in entries.items()}
 
 
 def validate_inventory(settings: Settings, env: Mapping[str, str]) -> list[str]:

@@ -5,17 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Protocol
 
-from outage.model import SEPARATOR, SUBSCRIBER_FIELDS, UNKNOWN_CONNECTION, Subscriber
+from outage.localtime import LOCAL_TZ, parse_erp_time
+from outage.model import SEPARATOR, TEXT_FIELDS, UNKNOWN_CONNECTION, Subscriber
 
-_SHARED_FIELDS = (
-    "conexao",
-    "id_transmissor",
-    "interface_transmissao",
-    "id_caixa_ftth",
-    "ultima_conexao_final",
-)
+_SHARED_FIELDS = ("conexao", "id_transmissor", "interface_transmissao", "id_caixa_ftth")
 
 
 class ErpReadError(Exception):
@@ -50,14 +46,18 @@ class ErpReader(Protocol):
         ...
 
 
-def subscriber_from_record(record: Mapping[str, object]) -> Subscriber:
-    """Build a Subscriber from an ERP record (strings; missing or None fields become "")."""
-    values = {name: _text(record.get(name)) for name in SUBSCRIBER_FIELDS}
+def subscriber_from_record(record: Mapping[str, object], tz: tzinfo = LOCAL_TZ) -> Subscriber:
+    """Build a Subscriber from an ERP record (strings; missing or None fields become "").
+
+    `ultima_conexao_final` is local time in `tz` (the ERP's zone) and becomes epoch seconds.
+    """
+    values = {name: _text(record.get(name)) for name in TEXT_FIELDS}
     for name in _SHARED_FIELDS:  # values repeated across thousands of logins: keep one copy
         values[name] = sys.intern(values[name])
     values["login"] = values["login"].strip()
     values["conexao"] = values["conexao"].strip() or UNKNOWN_CONNECTION
-    return Subscriber(**values)
+    session_end = parse_erp_time(_text(record.get("ultima_conexao_final")), tz)
+    return Subscriber(**values, session_end=session_end)
 
 
 def _text(value: object) -> str:

@@ -30,6 +30,7 @@ import requests
 from outage.config import Settings
 from outage.erp.base import ErpReadError, Observation, subscriber_from_record
 from outage.http import TransportError, call, new_session, register_secret
+from outage.localtime import LOCAL_TZ, zone
 from outage.model import Subscriber
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class IxcReader:
         self.timeout = settings.ixc_timeout
         self.verify = settings.ixc_verify_tls
         self.auth = (settings.ixc_user, settings.ixc_token)
+        self.tz = zone(settings.ixc_timezone) or LOCAL_TZ
         register_secret(settings.ixc_token)
         self.session = session or new_session(self.concurrency)
 
@@ -69,7 +71,7 @@ class IxcReader:
         ignored = 0
         for page in pages:
             for record in page.records:
-                sub = subscriber_from_record(record)
+                sub = subscriber_from_record(record, self.tz)
                 if not sub.login or str(record.get("online", "")) != "N":
                     ignored += 1  # the ERP ignored a filter: never count such a record
                     continue

@@ -15,6 +15,7 @@ import requests
 from outage.config import Settings
 from outage.erp.base import ErpReadError, Observation, subscriber_from_record
 from outage.http import TransportError, call, new_session
+from outage.localtime import LOCAL_TZ, zone
 from outage.model import Subscriber
 
 
@@ -22,12 +23,13 @@ class MiddlewareReader:
     def __init__(self, settings: Settings, session: requests.Session | None = None) -> None:
         self.base = settings.ixcsoft_service_url.rstrip("/")
         self.timeout = settings.ixc_timeout
+        self.tz = zone(settings.ixc_timezone) or LOCAL_TZ
         self.session = session or new_session(2)
 
     def read(self, candidates: Mapping[str, str]) -> Observation:
         offline: dict[str, Subscriber] = {}
         for record in self._clients("offline"):
-            sub = subscriber_from_record(record)
+            sub = subscriber_from_record(record, self.tz)
             if sub.login:
                 offline[sub.login] = sub
         online = {str(r.get("login", "")).strip() for r in self._clients("online")}
