@@ -272,7 +272,9 @@ def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[di
                 "escopo": row["escopo"],
                 "total_logins": len(logins),
                 "logins_offline": (
-                    [login for login in logins if login not in returned] if row["status"] == "ativo" else stragglers
+                    [login for login in logins if login not in returned]
+                    if row["status"] == "ativo"
+                    else stragglers
                 ),
                 "logins_de_volta": sorted(returned),
                 "retardatarios": stragglers,

@@ -56,6 +56,7 @@ from outage.rates import PlaceRates
 
 BIGGER = 1.5  # an incident this many times the size of the last one at its place is news
 NOT_ANNOUNCED = "a abertura deste incidente não foi anunciada"
+OPENINGS_KEPT = 86400.0  # openings remembered for recurrence (FLAP_WINDOW, if longer)
 
 
 @dataclass(slots=True)
@@ -73,7 +74,8 @@ class OfflineEntry:
 
 @dataclass
 class Incident:
-    """An active incident. `members` holds every login it took (login → drop time)."""
+    """An active incident. `members` holds every login it took (login → drop time) and `subs`
+    each one's ERP record as it was when it dropped."""
 
     id: str
     place: str
@@ -83,6 +85,7 @@ class Incident:
     first_drop: float
     last_drop: float
     members: dict[str, float]
+    subs: dict[str, Subscriber]
     offline: set[str]
     units: set[str]
     announced: bool
@@ -90,13 +93,14 @@ class Incident:
     recurrence: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass
 class PastOpening:
     """An incident that opened at a place (kept for `flap_window`, for recurrence)."""
 
+    incident_id: str
     at: float
     size: int
-    message: str  # OPENING, RECURRENCE or "" (held)
+    message: str  # what the NOC was told: OPENING, RECURRENCE or "" (held)
 
 
 @dataclass
@@ -222,7 +226,8 @@ def _apply_drops(
     upserts = decision.upserts
     for login in offline_now.keys() & offline.keys():
         entry, sub = offline[login], offline_now[login]
-        if entry.sub != sub:  # the ERP changed a field (e.g. a new CTO): keep it current
+        if entry.sub != sub and entry.incident_id is None:  # the ERP changed a field: keep it current
+            # (an incident keeps its members as they were when they dropped)
             entry.sub = sub
             upserts[login] = entry
     newcomers = offline_now.keys() - offline.keys()
@@ -242,6 +247,7 @@ def _apply_drops(
         decision.new_drops += 1
         incident = members.get(login)
         if incident is not None:  # back and down again inside its own incident
+            entry.sub = incident.subs[login]
             entry.incident_id = incident.id
             entry.dropped_at = incident.members[login]
             incident.offline.add(login)
@@ -318,14 +324,11 @@ def _find_incidents(
         return
     drops = [_Drop(e.sub.login, e.dropped_at or now, path_of(e.sub), e, None) for e in pool]
     young = [i for i in state.incidents.values() if i.last_drop >= now - rules.horizon]
-    for incident in young:
-        member_paths = {
-            login: state.offline[login].sub for login in incident.offline if login in state.offline
-        }
-        for login, at in incident.members.items():
-            sub = member_paths.get(login)
-            path = path_of(sub) if sub is not None else incident.path
-            drops.append(_Drop(login, at, path, None, incident.id))
+    for incident in young:  # its members still down take part: a neighbour may widen it
+        for login in incident.offline:
+            entry = state.offline.get(login)
+            if entry is not None:
+                drops.append(_Drop(login, incident.members[login], path_of(entry.sub), None, incident.id))
     fresh_logins = {e.sub.login for e in fresh}
     for candidate in _outages(drops, state.rates, now, rules):
         loose = [d for d in candidate.drops if d.entry is not None]
@@ -446,6 +449,7 @@ def _open(
         first_drop=min(times),
         last_drop=max(times),
         members={e.sub.login: e.dropped_at or now for e in entries},
+        subs={e.sub.login: e.sub for e in entries},
         offline={e.sub.login for e in entries},
         units=set(candidate.units),
         announced=bool(alert),
@@ -456,7 +460,7 @@ def _open(
     for entry in entries:
         entry.incident_id = incident.id
         decision.upserts[entry.sub.login] = entry
-    state.openings.setdefault(candidate.place, []).append(PastOpening(now, size, alert))
+    state.openings.setdefault(candidate.place, []).append(PastOpening(incident.id, now, size, alert))
     decision.opened.append(Opening(incident.id, [(e.sub, e.dropped_at or now) for e in entries], alert))
     if why:
         decision.held.append((incident.id, OPENING, why))
@@ -508,7 +512,10 @@ def _widen(
         if why:
             decision.held.append((incident.id, OPENING, why))
         else:
-            state.openings.setdefault(place, []).append(PastOpening(now, len(incident.members), alert))
+            for past in (
+                o for opened in state.openings.values() for o in opened if o.incident_id == incident.id
+            ):
+                past.message = alert
             incident.announced = True
     if widened:
         incident.announced_rank = rank_of(place)
@@ -527,6 +534,7 @@ def _grow(
         at = entry.dropped_at or incident.last_drop
         entry.incident_id = incident.id
         incident.members[entry.sub.login] = at
+        incident.subs[entry.sub.login] = entry.sub
         incident.offline.add(entry.sub.login)
         incident.first_drop = min(incident.first_drop, at)
         incident.last_drop = max(incident.last_drop, at)
@@ -579,8 +587,9 @@ def _uncount(state: MonitorState, entry: OfflineEntry, now: float, decision: Dec
 
 
 def _forget_old_openings(state: MonitorState, now: float, rules: Rules) -> None:
+    since = now - max(rules.flap_window, OPENINGS_KEPT)
     for place in list(state.openings):
-        kept = [o for o in state.openings[place] if now - o.at < rules.flap_window]
+        kept = [o for o in state.openings[place] if o.at >= since]
         if kept:
             state.openings[place] = kept
         else:

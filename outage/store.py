@@ -19,6 +19,7 @@ from outage.alerts import outbox
 from outage.db import transaction
 from outage.detector import (
     NOT_ANNOUNCED,
+    OPENINGS_KEPT,
     WIDENING,
     Decision,
     Incident,
@@ -99,17 +100,18 @@ def load_state(conn: sqlite3.Connection) -> MonitorState:
         returned = back.get(incident.id, set())
         for sub, dropped_at in unpack_dropped(row["clientes"]):
             incident.members[sub.login] = dropped_at
+            incident.subs[sub.login] = sub
             if sub.login not in returned:
                 incident.offline.add(sub.login)
                 state.offline[sub.login] = OfflineEntry(sub, dropped_at, incident.id)
         state.incidents[incident.id] = incident
     since = state.last_poll - OPENINGS_KEPT
     for row in conn.execute(
-        "SELECT chave_local, timestamp, tamanho_abertura, aviso FROM events WHERE timestamp >= ?"
+        "SELECT chave_abertura, id, timestamp, tamanho_abertura, aviso FROM events WHERE timestamp >= ?"
         " ORDER BY timestamp",
         (since,),
     ):
-        state.openings.setdefault(row[0], []).append(PastOpening(row[1], row[2], row[3]))
+        state.openings.setdefault(row[0], []).append(PastOpening(row[1], row[2], row[3], row[4]))
     return state
 
 
@@ -117,7 +119,6 @@ _INCIDENT_COLUMNS = (
     "id, conexao, timestamp, chave_local, caminho, unidades, primeira_queda, ultima_queda, aviso,"
     " nivel_anunciado, recorrencia, clientes"
 )
-OPENINGS_KEPT = 86400.0  # recurrence looks back FLAP_WINDOW; a day covers any sane setting
 
 
 def _incident(row: sqlite3.Row) -> Incident:
@@ -130,6 +131,7 @@ def _incident(row: sqlite3.Row) -> Incident:
         first_drop=row["primeira_queda"] if row["primeira_queda"] is not None else row["timestamp"],
         last_drop=row["ultima_queda"] if row["ultima_queda"] is not None else row["timestamp"],
         members={},
+        subs={},
         offline=set(),
         units=set(json.loads(row["unidades"])),
         announced=bool(row["aviso"]),
@@ -231,9 +233,9 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
         incident = state.incidents[opening.incident_id]
         conn.execute(
             "INSERT INTO events (id, conexao, timestamp, status, logins, atualizado_em, anunciados,"
-            " alerta_suprimido, clientes, escopo, chave_local, caminho, unidades, primeira_queda,"
-            " ultima_queda, aviso, nivel_anunciado, recorrencia, tamanho_abertura)"
-            " VALUES (?, ?, ?, 'ativo', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " alerta_suprimido, clientes, escopo, chave_local, chave_abertura, caminho, unidades,"
+            " primeira_queda, ultima_queda, aviso, nivel_anunciado, recorrencia, tamanho_abertura)"
+            " VALUES (?, ?, ?, 'ativo', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 incident.id,
                 incident.conexao,
@@ -244,6 +246,7 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
                 int(not opening.alert),
                 pack_members(opening.subs),
                 level_of(incident.place),
+                incident.place,
                 incident.place,
                 json.dumps(list(incident.path)),
                 json.dumps(sorted(incident.units)),

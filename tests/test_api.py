@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pytest
 
@@ -16,16 +16,29 @@ from outage.monitor import Monitor
 
 
 class StaticReader:
-    """An in-process ERP reader (the HTTP side is covered by the cycle tests)."""
+    """An in-process ERP reader (the HTTP side is covered by the cycle tests).
 
-    def __init__(self) -> None:
+    Each connection is one OLT whose logins share one CTO, so a few drops together are an
+    incident. Sessions end 30 s before `clock()`.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.offline: dict[str, Subscriber] = {}
         self.online: set[str] = set()
+        self.clock = clock
 
     def drop(self, conexao: str, *numbers: int) -> None:
         for n in numbers:
             login = f"{conexao.lower()}-{n}"
-            self.offline[login] = Subscriber(login=login, conexao=conexao, id=str(n))
+            self.offline[login] = Subscriber(
+                login=login,
+                conexao=conexao,
+                id=str(n),
+                id_transmissor=conexao,
+                interface_transmissao="0/1/0",
+                id_caixa_ftth=f"{conexao}-cto",
+                session_end=self.clock() - 30,
+            )
             self.online.discard(login)
 
     def restore(self, conexao: str, *numbers: int) -> None:

@@ -8,7 +8,9 @@ from outage.alerts.outbox import GROWTH, NORMALIZATION, OPENING, RECURRENCE
 from outage.detector import Decision, MonitorState, Rules, detect
 from outage.model import Subscriber
 
-RULES = Rules(threshold=4, onset_window=300, flap_window=3600, quorum=0.9, quorum_min_size=10, check_interval=300)
+RULES = Rules(
+    threshold=4, onset_window=300, flap_window=3600, quorum=0.9, quorum_min_size=10, check_interval=300
+)
 START = 1_800_000_000.0
 
 
@@ -83,10 +85,15 @@ class Monitor:
     def poll(self, online: set[str] | None = None, advance: float | None = None) -> Decision:
         self.now += self.rules.check_interval if advance is None else advance
         return detect(
-            self.state, dict(self.offline), frozenset(online or ()), self.now, self.rules, lambda: next(self.ids)
+            self.state,
+            dict(self.offline),
+            frozenset(online or ()),
+            self.now,
+            self.rules,
+            lambda: next(self.ids),
         )
 
-    def incident(self, incident_id: str):  # noqa: ANN201 - the detector's Incident
+    def incident(self, incident_id: str):
         return self.state.incidents[incident_id]
 
 
@@ -244,7 +251,8 @@ def test_a_whole_connection_without_topology_is_placed_at_the_connection():
 def test_churn_learned_on_a_big_connection_keeps_four_scattered_drops_from_opening():
     """Middleware mode: only `conexao` known, 10,000 logins, ~30 churn drops per hour."""
     big = {
-        f"u{n}": Subscriber(login=f"u{n}", conexao="BNG-GRANDE", id=str(n), id_transmissor="0") for n in range(10_000)
+        f"u{n}": Subscriber(login=f"u{n}", conexao="BNG-GRANDE", id=str(n), id_transmissor="0")
+        for n in range(10_000)
     }
     state = MonitorState()
     now = START

@@ -19,11 +19,21 @@ USER, TOKEN = "8", "8:k4n8wkSEGREDO"
 
 
 class Isp:
-    """The ERP side of a small ISP: 40 logins on OLT-A, 40 on OLT-B, all online."""
+    """The ERP side of a small ISP, all online: 40 logins on OLT-A (id 1), 40 on OLT-B (id 2),
+    one PON each, CTOs of 8 (logins 1-8 share one CTO, 9-16 the next, ...)."""
 
     def __init__(self, ixc: FakeIXC) -> None:
         self.ixc = ixc
-        self.records = {n: radusuario(n, "OLT-A" if n <= 40 else "OLT-B", "S") for n in range(1, 81)}
+        self.records = {
+            n: radusuario(
+                n,
+                "OLT-A" if n <= 40 else "OLT-B",
+                "S",
+                id_transmissor="1" if n <= 40 else "2",
+                id_caixa_ftth=str(100 + (n - 1) // 8),
+            )
+            for n in range(1, 81)
+        }
         self.publish()
 
     def publish(self) -> None:
@@ -83,15 +93,17 @@ def test_the_first_cycle_records_the_baseline_only(isp: Isp, monitor: Monitor, c
 
 def test_a_mass_drop_opens_one_event_with_its_alert(isp: Isp, monitor: Monitor, conn):
     monitor.run_cycle(conn)
-    isp.set(range(1, 11), "N")
+    isp.set(range(1, 9), "N")
     result = monitor.run_cycle(conn)
     events = active(conn)
-    assert [e["conexao"] for e in events] == ["OLT-A"]
-    assert sorted(json.loads(events[0]["logins"])) == sorted(f"cliente{n}" for n in range(1, 11))
-    assert result.counts.abertos == 1 and result.counts.novas_quedas == 10
+    assert [(e["conexao"], e["escopo"], e["local"]) for e in events] == [
+        ("OLT-A", "cto", "CTO 100 (PON 0/1/0 da OLT 1)")
+    ]
+    assert sorted(json.loads(events[0]["logins"])) == sorted(f"cliente{n}" for n in range(1, 9))
+    assert result.counts.abertos == 1 and result.counts.novas_quedas == 8
     assert outbox_kinds(conn) == ["abertura"]
     payload = json.loads(conn.execute("SELECT payload FROM outbox").fetchone()[0])
-    assert payload["total"] == 10 and payload["conexao"] == "OLT-A"
+    assert payload["total"] == 8 and payload["conexao"] == "OLT-A"
 
 
 def test_drops_below_the_threshold_open_nothing(isp: Isp, monitor: Monitor, conn):
@@ -111,7 +123,7 @@ def test_drops_over_two_cycles_count_together(isp: Isp, monitor: Monitor, conn):
     assert [len(json.loads(e["logins"])) for e in active(conn)] == [4]
 
 
-def test_more_drops_grow_the_event(isp: Isp, monitor: Monitor, conn):
+def test_a_neighbouring_cto_falling_next_widens_the_event_and_tells_the_noc(isp: Isp, monitor: Monitor, conn):
     monitor.run_cycle(conn)
     isp.set(range(1, 6), "N")
     monitor.run_cycle(conn)
@@ -120,6 +132,7 @@ def test_more_drops_grow_the_event(isp: Isp, monitor: Monitor, conn):
     events = active(conn)
     assert len(events) == 1
     assert len(json.loads(events[0]["logins"])) == 15
+    assert (events[0]["escopo"], events[0]["local"]) == ("pon", "PON 0/1/0 da OLT 1")
     assert outbox_kinds(conn) == ["abertura", "crescimento"]
 
 
@@ -216,7 +229,7 @@ def test_a_new_process_continues_from_the_persisted_state(isp: Isp, settings: Se
 def test_logins_whose_session_ended_hours_ago_are_not_a_new_outage(isp: Isp, monitor: Monitor, conn):
     from datetime import datetime, timedelta
 
-    from outage.monitor import LOCAL_TZ
+    from outage.localtime import LOCAL_TZ
 
     monitor.run_cycle(conn)
     long_ago = (datetime.now(LOCAL_TZ) - timedelta(hours=3)).strftime("%Y-%m-%d %H:%M:%S")

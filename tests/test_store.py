@@ -13,28 +13,48 @@ from tests.test_api import StaticReader
 
 def snapshot(state: MonitorState) -> dict[str, object]:
     return {
-        "offline": {login: (e.sub, e.event_id) for login, e in state.offline.items()},
-        "events": {
-            conexao: (e.id, sorted(e.logins), sorted(e.offline), e.announced, e.suppressed)
-            for conexao, e in state.events.items()
+        "offline": {login: (e.sub, e.dropped_at, e.incident_id) for login, e in state.offline.items()},
+        "incidents": {
+            i.id: (
+                i.place,
+                i.path,
+                i.conexao,
+                i.first_drop,
+                i.last_drop,
+                dict(i.members),
+                sorted(i.offline),
+                sorted(i.units),
+                i.announced,
+                i.announced_rank,
+                i.recurrence,
+            )
+            for i in state.incidents.values()
         },
-        "last_opening_alert": dict(state.last_opening_alert),
+        "openings": {place: list(openings) for place, openings in state.openings.items()},
+        "rates": {key: (round(c.decayed(state.last_poll), 9)) for key, c in state.rates.counts.items()},
+        "exposure": round(state.rates.exposure.decayed(state.last_poll), 6),
+        "erp_clock": (state.erp_clock.samples, state.erp_clock.offset),
+        "last_poll": state.last_poll,
         "baseline_done": state.baseline_done,
     }
 
 
 def test_reloading_gives_back_the_state_of_every_cycle(make_settings):
     settings = make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9", THRESHOLD_OFFLINE_CLIENTS="3")
-    reader = StaticReader()
-    monitor = Monitor(settings, reader, None, [])
+    now = [1_800_000_000.0]
+    reader = StaticReader(clock=lambda: now[0])
+    monitor = Monitor(settings, reader, None, [], clock=lambda: now[0])
     conn = open_database(settings.database_path)
     rng = random.Random(42)
     connections = ["OLT-A", "OLT-B", "OLT-C"]
     for _ in range(60):
-        for _ in range(rng.randint(0, 6)):
+        if rng.random() < 0.25:  # an outage: several logins of one place at once
+            reader.drop(rng.choice(connections), *rng.sample(range(1, 13), rng.randint(4, 8)))
+        for _ in range(rng.randint(0, 1)):  # churn
             reader.drop(rng.choice(connections), rng.randint(1, 12))
         if rng.random() < 0.3:  # a connection comes back
             reader.restore(rng.choice(connections), *range(1, 13))
+        now[0] += rng.choice((60, 300, 300, 900))
         monitor.run_cycle(conn)
         in_memory = monitor.states.load(conn)
         assert snapshot(load_state(conn)) == snapshot(in_memory)

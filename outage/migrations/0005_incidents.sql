@@ -3,10 +3,12 @@
 DROP INDEX events_one_active_per_conexao;
 
 -- Where the incident is: `escopo` is the level (cto / pon / olt / conexao), `chave_local`
--- the place key (see outage/place.py), `caminho` the place and those above it (JSON list),
--- `unidades` the places just below it that the incident took (JSON list).
+-- the place key (see outage/place.py) and `chave_abertura` the one it opened at (they differ
+-- once it widens), `caminho` the place and those above it (JSON list), `unidades` the places
+-- just below it that the incident took (JSON list).
 ALTER TABLE events ADD COLUMN escopo TEXT NOT NULL DEFAULT 'conexao';
 ALTER TABLE events ADD COLUMN chave_local TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN chave_abertura TEXT NOT NULL DEFAULT '';
 ALTER TABLE events ADD COLUMN caminho TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE events ADD COLUMN unidades TEXT NOT NULL DEFAULT '[]';
 -- The drop times of its first and latest member (epoch seconds).
@@ -26,12 +28,13 @@ ALTER TABLE events ADD COLUMN retardatarios TEXT NOT NULL DEFAULT '[]';
 -- connection's scope, and close by the new rules.
 UPDATE events SET
     chave_local = 'conexao:' || conexao,
+    chave_abertura = 'conexao:' || conexao,
     caminho = json_array('conexao:' || conexao),
     primeira_queda = timestamp,
     ultima_queda = timestamp,
     aviso = CASE alerta_suprimido WHEN 0 THEN 'abertura' ELSE '' END,
     tamanho_abertura = anunciados;
-CREATE INDEX events_place ON events (chave_local, timestamp);
+CREATE INDEX events_opened_at_place ON events (chave_abertura, timestamp);
 
 -- Every alert held back, and why (in Portuguese, for the API and the dashboard).
 CREATE TABLE held_alerts (

@@ -21,7 +21,7 @@ import pytest
 from outage.app import create_app
 from outage.config import Settings, load_settings
 from outage.db import connect
-from outage.model import Subscriber, pack_dropped
+from outage.model import Subscriber, pack_members
 from simulator.httpserver import FakeHTTPServer
 from simulator.ixc import FakeIXC
 from simulator.olt_system import OltSystemFake
@@ -139,7 +139,7 @@ def _add_history(db_path: str) -> None:
                 ),
                 end,
                 now,
-                pack_dropped(subs, start),
+                pack_members((s, start) for s in subs),
             ),
         )
     for k in range(96):
