@@ -3,10 +3,12 @@ at a real ISP (REFERENCE.md §8); seeded."""
 
 from __future__ import annotations
 
+import heapq
 import random
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,7 @@ from simulator.network import (
     Customer,
     Network,
 )
-from simulator.scenario import Incidents
+from simulator.scenario import FLAP_DOWN, FLAP_UP, Incidents, Scenario
 
 NOW = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC = 2025-12-31 21:00:00 in São Paulo
 LOCAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -604,3 +606,40 @@ def test_the_demo_churns_on_wall_time_and_keeps_the_real_dispatch_block(tmp_path
     assert sim.network.now >= started + 1
     assert env["THRESHOLD_OFFLINE_CLIENTS"] == "4"
     assert float(env.get("HSM_COOLDOWN_HOURS", "24")) >= 24
+
+
+class ManualScheduler:
+    """Runs the scenario's scheduled actions on the simulated clock, on demand."""
+
+    def __init__(self, network: Network, clock: Clock) -> None:
+        self.network = network
+        self.clock = clock
+        self.queue: list[tuple[float, int, Callable[[], None]]] = []
+
+    def at(self, delay: float, action: Callable[[], None]) -> None:
+        heapq.heappush(self.queue, (self.clock.now + delay, len(self.queue) + id(action) % 997, action))
+
+    def run_all(self) -> None:
+        while self.queue:
+            when, _, action = heapq.heappop(self.queue)
+            run(self.network, self.clock, when - self.clock.now)
+            action()
+
+
+def test_a_triggered_flap_takes_its_pon_down_three_times_and_back_without_stragglers(clock):
+    network = Network(customers=3000, seed=9, clock=clock, churn=None)
+    scheduler = ManualScheduler(network, clock)
+    incidents = Incidents(network, None, seed=1)
+    scenario = Scenario(incidents, scheduler, first_after=None, gap=None)  # type: ignore[arg-type]
+    started = scenario.trigger("flap")
+    customers = network.expected(started["id"])
+    drops_before = {c.login: c.count_desconexao for c in customers}
+    scheduler.run_all()
+    run(network, clock, 1800)
+    assert not incidents.active
+    assert all(c.online == "S" and c.onu_online for c in customers)
+    drops = [c.count_desconexao - drops_before[c.login] for c in customers]
+    # a router still coming back when the PON falls again is not dropped again: 2 or 3 drops each
+    assert all(2 <= n <= 3 for n in drops)
+    assert drops.count(3) > len(drops) / 4
+    assert all(c.down_time >= NOW + 2 * (FLAP_DOWN + FLAP_UP) for c in customers)
