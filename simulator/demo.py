@@ -12,6 +12,11 @@ fake gets an alert per incident (`simulator.scenario.Incidents`). Telegram, What
 the HSM provider are sinks that record what they accept; the seed's three middleware
 services run too (their URLs in `sim.urls`, not used by the app's env).
 
+The network lives on wall time: the scheduler thread calls `network.advance()` every `TICK`
+seconds, so background churn (on by default, at any size), session ends after the
+concentrator's keepalive lag and returns show up as they happen. The dispatch block
+(`HSM_COOLDOWN_HOURS`) keeps its real default of 24 h.
+
 A small control endpoint (`sim.control_url`) lets other processes drive the simulator:
 `POST /incidente {"tipo": "fiber_cut"}`, `GET /incidentes`, `GET /mensagens`. Its address is
 written to `<data_dir>/controle.json` for `python -m simulator trigger <tipo>`.
@@ -37,10 +42,10 @@ from flask.typing import ResponseReturnValue
 from simulator.httpserver import FakeHTTPServer
 from simulator.ixc import FakeIXC
 from simulator.middleware import FakeAlertMiddleware, FakeIxcMiddleware, FakeOltMiddleware
-from simulator.network import Network, format_local
+from simulator.network import DEFAULT_CHURN, REALISTIC, Network, Timing, format_local
 from simulator.olt_cli import OltEmulator
 from simulator.olt_system import OltSystemFake
-from simulator.scenario import KINDS, Incidents, Scenario, Scheduler
+from simulator.scenario import DEFAULT_THRESHOLD, KINDS, Incidents, Scenario, Scheduler
 from simulator.telegram import FakeTelegram
 from simulator.whatsapp import FakeHSMProvider, FakeWhatsAppCloud
 
@@ -52,6 +57,7 @@ PHONE_NUMBER_ID = "109876543210"
 OLT_USER = "noc"
 OLT_PASSWORD = "noc-demo"  # the fake OLTs' password, only on 127.0.0.1
 CONTROL_FILE = "controle.json"
+TICK = 1.0
 
 
 def _stamp(epoch: float) -> str:
@@ -100,8 +106,11 @@ class _OnuFeed:
 class DemoSimulator:
     """Every fake of the demo, started and stopped together. See the module docstring.
 
-    `DemoSimulator(data_dir, *, customers=2000, seed=1, scenario=True)`: with `scenario=False`
-    nothing happens by itself (tests trigger incidents explicitly).
+    `DemoSimulator(data_dir, *, customers=2000, seed=1, scenario=True, churn=True,
+    timing=REALISTIC, threshold=4)`: with `scenario=False` no incident starts by itself (tests
+    trigger them explicitly); `churn` is the network's background churn; `timing` how long
+    changes take to show (`INSTANT` for tests about formats); `threshold` is the app's
+    `THRESHOLD_OFFLINE_CLIENTS` and the smallest place a triggered incident picks.
     """
 
     def __init__(
@@ -111,9 +120,15 @@ class DemoSimulator:
         customers: int = 2000,
         seed: int = 1,
         scenario: bool = True,
+        churn: bool = True,
+        timing: Timing = REALISTIC,
+        threshold: int = DEFAULT_THRESHOLD,
     ) -> None:
         self.data_dir = Path(data_dir)
-        self.network = Network(customers=customers, seed=seed)
+        self.threshold = threshold
+        self.network = Network(
+            customers=customers, seed=seed, churn=DEFAULT_CHURN if churn else None, timing=timing
+        )
         self.ixc = FakeIXC(self.network, user="1", token="8:demo-token")
         self.telegram = FakeTelegram()
         self.whatsapp = _TimedCloud()
@@ -134,7 +149,7 @@ class DemoSimulator:
             )
             for olt in self.network.olts
         }
-        self.incidents = Incidents(self.network, self.olt_system, seed)
+        self.incidents = Incidents(self.network, self.olt_system, seed, threshold)
         self.scheduler = Scheduler()
         self.scenario = Scenario(
             self.incidents,
@@ -142,7 +157,6 @@ class DemoSimulator:
             seed=seed,
             first_after=20.0 if scenario else None,
             gap=(90.0, 240.0) if scenario else None,
-            churn_every=30.0 if scenario else None,
         )
         self.control = FakeHTTPServer(self._control_app())
         self._stoppers: list[Callable[[], None]] = []
@@ -180,6 +194,7 @@ class DemoSimulator:
                 self._stoppers.append(server.stop)
             self.scheduler.start()
             self._stoppers.append(self.scheduler.stop)
+            self.scheduler.every(TICK, self.network.advance)
             self.write_inventory()
             self._write_control_file()
             self.scenario.start()
@@ -244,7 +259,7 @@ class DemoSimulator:
             "IXC_PAGE_SIZE": "1000",
             "CHECK_INTERVAL": "15",
             "FLAP_WINDOW": "600",
-            "THRESHOLD_OFFLINE_CLIENTS": "4",
+            "THRESHOLD_OFFLINE_CLIENTS": str(self.threshold),
             "DATABASE_PATH": str(database),
             "LOG_DIR": str(self.data_dir / "logs"),
             "HOST": "127.0.0.1",
@@ -268,7 +283,6 @@ class DemoSimulator:
             "API_AUTH_URL": self.olt_system.auth_url,
             "API_USER": self.olt_system.username,
             "API_PASS": self.olt_system.password,
-            "HSM_COOLDOWN_HOURS": "0",
             "DEMO_CONTROL_URL": self.control.url,
         }
 
@@ -336,7 +350,10 @@ class DemoSimulator:
             kind = str(body.get("tipo") or request.args.get("tipo") or "fiber_cut")
             if kind not in KINDS:
                 return jsonify({"erro": f"tipo desconhecido {kind!r}; use um de: {', '.join(KINDS)}"}), 400
-            return jsonify(self.scenario.trigger(kind)), 201
+            try:
+                return jsonify(self.scenario.trigger(kind)), 201
+            except LookupError as exc:
+                return jsonify({"erro": f"não há onde provocar {kind}: {exc}"}), 409
 
         @app.get("/incidentes")
         def incidents() -> ResponseReturnValue:

@@ -1,12 +1,28 @@
-"""A synthetic, seeded ISP: POPs, OLTs, PONs, CTOs and PPPoE customers, with incidents.
+"""A synthetic, seeded ISP: POPs, OLTs, PONs, CTOs and PPPoE customers, with churn and incidents.
 
 The network is the single source of truth shared by every fake: the IXC webservice reads the
 ERP side (`radusuarios_records`, `cliente_records`), the OLT emulators read the ONU side
-(`onu_view`). Incidents change both sides together so they always agree (a fiber cut sets
-`online = "N"` in the ERP and `LOS` as the ONU's last down cause at the same instant).
+(`onu_view`). Both sides change as they do at a real ISP (REFERENCE.md §8):
 
-Times: the clock is injectable (epoch seconds). Local times are America/Sao_Paulo, which has
-had a fixed UTC-03:00 offset since 2019, so a fixed offset is used (fast and exact today).
+- The OLT side changes at the real instant: an ONU goes down (with its cause) when the fiber
+  breaks, the power fails or the router reboots.
+- The ERP side follows the concentrator: the PPPoE session ends when the BNG's keepalive fails,
+  `Timing.keepalive_lag` after the ONU went down (10 s to about 3 minutes), and only then does
+  IXC show `online = N` with `ultima_conexao_final` = that session end. Some ends never reach
+  the ERP (lost accounting stop): the login shows `SS` instead and keeps its old end.
+- Background churn (`Churn`) never stops: logins drop one at a time, evenly over time and over
+  the network, and come back after heavy-tailed delays; the network starts in that steady state.
+- Incidents drop every ONU of their place within seconds and recover with stragglers.
+
+Time is event-driven and never read behind the caller's back: `advance(now)` applies every
+churn drop, session end and return due at or before `now`, in time order, so the same network
+serves the demo (a thread calls `advance()` every second on wall time) and an accelerated day
+(a benchmark calls `advance(t)` once per simulated cycle). The clock is injectable (epoch
+seconds); incidents take an optional onset `at` (default: the clock). Same seed, same build
+time and the same calls give the same network, whatever the step of `advance`.
+
+Local times are America/Sao_Paulo, which has had a fixed UTC-03:00 offset since 2019, so a
+fixed offset is used (fast and exact today).
 
 Thread safety: one re-entrant lock (`network.lock`) guards every read and mutation;
 `version` increases on every mutation so readers can cache derived views.
@@ -14,7 +30,9 @@ Thread safety: one re-entrant lock (`network.lock`) guards every read and mutati
 
 from __future__ import annotations
 
+import heapq
 import itertools
+import math
 import random
 import threading
 import time
@@ -131,6 +149,147 @@ def format_olt(epoch: float) -> str:
     return format_local(epoch) + LOCAL_OFFSET_SUFFIX
 
 
+# ---------------------------------------------------------------------- how a real network moves
+
+
+@dataclass(frozen=True, slots=True)
+class DropLength:
+    """One kind of churn drop: `weight` of all drops, each offline for Exp(`mean` seconds)."""
+
+    label: str
+    weight: float
+    mean: float
+
+
+DROP_LENGTHS = (
+    DropLength("reboot", 0.55, 2 * 60.0),
+    DropLength("short", 0.20, 15 * 60.0),
+    DropLength("hour", 0.13, 90 * 60.0),
+    DropLength("night", 0.09, 9 * 3600.0),
+    DropLength("days", 0.03, 3 * 86400.0),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Churn:
+    """Background churn as one production base shows it (REFERENCE.md §8).
+
+    Offline durations are a mixture of exponentials (`DROP_LENGTHS`), which spans minutes to
+    days the way the real data does and keeps the steady state exact (each kind is
+    memoryless, so a login found offline has the same law of time left as a new drop):
+
+    - 55 % router reboots and blips, mean 2 min: about 9 in 10 are back within 5 minutes, and
+      since the ERP shows `N` only after the keepalive lag most are never seen by a 5-minute poll;
+    - 20 % short, mean 15 min; 13 % about an hour (mean 1.5 h);
+    - 9 % a night (mean 9 h: switched off at bedtime);
+    - 3 % days (mean 3 days: switched off, customer travelling) — about 2.7 % of all drops
+      last more than a day, and they are two thirds of the logins offline at any moment.
+
+    The mean offline time is 3.2 h. `offline_share` = 3.25 % of the churning logins offline
+    (about 3 % shown `N`, the rest `SS` through lost accounting stops, as the real base's 245
+    `N` of 8,265) gives `drop_rate`: one drop every 4 days per login, spread evenly over the
+    network (a Poisson process over every login). `ss_share` = 10 % of the logins show `SS`
+    ("sem status") while online: SS logins leave it when they drop (then `N`, and `S` when
+    back) and `status_loss_rate` moves `S` logins to `SS` at the rate that keeps the share.
+    """
+
+    offline_share: float = 0.0325
+    ss_share: float = 0.10
+    lengths: tuple[DropLength, ...] = DROP_LENGTHS
+
+    @property
+    def mean_offline(self) -> float:
+        """Mean seconds offline per drop."""
+        total = sum(kind.weight for kind in self.lengths)
+        return sum(kind.weight * kind.mean for kind in self.lengths) / total
+
+    @property
+    def drop_rate(self) -> float:
+        """Drops per second per online login, so that `offline_share` is the steady state."""
+        return self.offline_share / ((1 - self.offline_share) * self.mean_offline)
+
+    @property
+    def status_loss_rate(self) -> float:
+        """`S` -> `SS` per second per online `S` login, balancing the `SS` logins that drop."""
+        return self.drop_rate * self.ss_share / (1 - self.offline_share - self.ss_share)
+
+    def drop_length(self, rng: random.Random) -> float:
+        """Seconds offline for a new drop."""
+        return rng.expovariate(1 / self._pick(rng, by_time=False).mean)
+
+    def offline_now(self, rng: random.Random) -> tuple[float, float]:
+        """For a login found offline in the steady state: (seconds since it dropped, seconds left).
+
+        Long drops are over-represented among the logins offline at one moment (a drop is found
+        in proportion to its length), and for an exponential both times have its law.
+        """
+        mean = self._pick(rng, by_time=True).mean
+        return rng.expovariate(1 / mean), rng.expovariate(1 / mean)
+
+    def _pick(self, rng: random.Random, *, by_time: bool) -> DropLength:
+        weights = [kind.weight * (kind.mean if by_time else 1.0) for kind in self.lengths]
+        return rng.choices(self.lengths, weights)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """How long each change takes to show, in seconds, as at a real ISP (REFERENCE.md §8).
+
+    keepalive_lag: (min, max) from an ONU going down to the BNG ending its PPPoE session
+      (uniform: keepalive intervals and retries differ, and each session's echo phase too);
+    lost_stop_share: session ends whose accounting stop never reaches the ERP (shown `SS`,
+      `ultima_conexao_final` unchanged);
+    onset_spread: a fiber cut (or a concentrator failure) reaches every ONU (session) behind
+      it within this many seconds;
+    power_spread: a power cut reaches the last of its PONs within this many seconds;
+    return_after: (min, mean extra) from a repair to a session coming back: ONU ranging and the
+      router's PPPoE retry, then an exponential spread, so most are back within minutes;
+    straggler_share: share of the ONUs of a repaired outage (fiber, CTO, power) that stay down
+      much longer (a surge killed the ONU, the customer is away): 1 to 3 of an outage of 50;
+    straggler_after: (min, max) of their delay, log-uniform (many are not back within the day).
+    """
+
+    keepalive_lag: tuple[float, float] = (10.0, 180.0)
+    lost_stop_share: float = 0.08
+    onset_spread: float = 2.0
+    power_spread: float = 300.0
+    return_after: tuple[float, float] = (20.0, 100.0)
+    straggler_share: float = 0.04
+    straggler_after: tuple[float, float] = (3600.0, 3 * 86400.0)
+
+    def session_lag(self, rng: random.Random) -> float:
+        low, high = self.keepalive_lag
+        return low + rng.random() * (high - low)
+
+    def return_delay(self, rng: random.Random) -> float:
+        low, mean_extra = self.return_after
+        return low + (rng.expovariate(1 / mean_extra) if mean_extra else 0.0)
+
+    def straggler_delay(self, rng: random.Random) -> float:
+        low, high = self.straggler_after
+        return float(low * (high / low) ** rng.random())
+
+
+DEFAULT_CHURN = Churn()
+REALISTIC = Timing()
+INSTANT = Timing(
+    keepalive_lag=(0.0, 0.0),
+    lost_stop_share=0.0,
+    onset_spread=0.0,
+    power_spread=0.0,
+    return_after=(0.0, 0.0),
+    straggler_share=0.0,
+)
+"""Every change shows at the instant it is made: for tests about formats, never about timing."""
+
+CHURN = "churn"
+STRAGGLER_KINDS = ("fiber_cut", "power_outage", "cto_failure")
+_HOLD, _RELEASE, _SESSION_END = 0, 1, 2
+_Event = tuple[float, int, int, int, str, str | None]
+"""(time, order, action, customer index, holder, detail): detail is the ONU cause of a hold
+(None: the session only) or the ERP state a session end shows (`N` or `SS`)."""
+
+
 @dataclass(slots=True)
 class Olt:
     """One OLT; `conexao` is the ERP connection name of its customers (one per OLT)."""
@@ -195,7 +354,10 @@ class Client:
 
 @dataclass(slots=True)
 class Customer:
-    """One PPPoE login (an IXC `radusuarios` row) and its ONU; times are epoch ints, 0 = never."""
+    """One PPPoE login (an IXC `radusuarios` row) and its ONU; times are epoch ints, 0 = never.
+
+    `session_due`: when the BNG will end a session whose ONU is already down (0: none pending).
+    """
 
     index: int
     id: str
@@ -218,6 +380,7 @@ class Customer:
     motivo_desconexao: str
     count_desconexao: int
     updated: int
+    session_due: float = 0.0
 
     @property
     def onu_mac(self) -> str:
@@ -282,17 +445,33 @@ class Customer:
 
 @dataclass(slots=True)
 class Incident:
-    """What an incident did: who went down, and the ERP state each had before."""
+    """One outage: the customers of its place and what it did to each (customer indexes).
+
+    members: every active customer of the place; it holds each down from its `hold_at` time
+      until its return (a customer already offline for its own reasons is held but not taken);
+    expected: the members that were up when it was started (what it is about to take down);
+    taken: the members it took down, with the ERP state each had before (filled as the onset
+      reaches each ONU: the exact truth);
+    shown_offline: when the ERP started showing each taken login `N` (lost stops are absent);
+    repaired: when `Network.recover` was called; returns: when each member's session comes
+      back; stragglers: the members that stay down much longer than the rest.
+    """
 
     id: str
     kind: str
-    started: int
-    previous: dict[int, str]
-    recovered: bool = False
+    started: float
+    members: list[int] = field(default_factory=list)
+    hold_at: dict[int, float] = field(default_factory=dict)
+    expected: list[int] = field(default_factory=list)
+    taken: dict[int, str] = field(default_factory=dict)
+    shown_offline: dict[int, float] = field(default_factory=dict)
+    repaired: float | None = None
+    returns: dict[int, float] = field(default_factory=dict)
+    stragglers: set[int] = field(default_factory=set)
 
     @property
-    def customer_indexes(self) -> list[int]:
-        return list(self.previous)
+    def recovered(self) -> bool:
+        return self.repaired is not None
 
 
 def _between(rng: random.Random, low: int, high: int) -> int:
@@ -380,33 +559,54 @@ class _PhoneMaker:
 class Network:
     """A seeded synthetic ISP. `Network(customers=2000, seed=1, clock=time.time)`.
 
-    Same seed and same clock readings give the same network. Build cost is linear
-    (200,000 customers in a few seconds).
+    churn: the background churn (`DEFAULT_CHURN`; None: logins change only by incidents and
+      `set_state`, the offline ones frozen as found); timing: how long changes take to show
+      (`REALISTIC`; `INSTANT` for tests about formats).
+
+    Nothing moves by itself: `advance(now)` applies what is due. Same seed and same clock
+    readings give the same network. Build cost is linear (200,000 customers in a few seconds).
     """
 
-    def __init__(self, customers: int = 2000, seed: int = 1, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        customers: int = 2000,
+        seed: int = 1,
+        clock: Callable[[], float] = time.time,
+        *,
+        churn: Churn | None = DEFAULT_CHURN,
+        timing: Timing = REALISTIC,
+    ) -> None:
         self.clock = clock
         self.seed = seed
+        self.churn_model = churn
+        self.timing = timing
         self.lock = threading.RLock()
         self.version = 0
+        self.now = float(int(clock()))
         self.olts: list[Olt] = []
         self.ctos: dict[str, Cto] = {}
         self.customers: list[Customer] = []
         self.clients: list[Client] = []
         self.by_login: dict[str, Customer] = {}
         self.by_id = _CustomersById(self.customers)
+        self.churn_drops = 0
         self._pons: dict[tuple[str, str], list[Customer]] = {}
         self._not_online: set[int] = set()
         self._incidents: dict[str, Incident] = {}
-        self._down_by: dict[int, set[str]] = {}
-        self._pre_state: dict[int, str] = {}
+        self._holds: dict[int, dict[str, bool]] = {}
+        self._events: list[_Event] = []
+        self._event_order = itertools.count()
+        self._timeline = random.Random(f"{seed}-timeline")
+        self._next_drop = math.inf
+        self._next_status_loss = math.inf
         self._incident_ids = itertools.count(1)
         self._build(customers, random.Random(seed))
+        self._start_churn()
 
     # ------------------------------------------------------------------ building
 
     def _build(self, total: int, rng: random.Random) -> None:
-        now = int(self.clock())
+        now = int(self.now)
         per_olt = max(50, min(3000, total // 4 or 1))
         olt_count = max(1, -(-total // per_olt))
         self._build_olts(olt_count, rng)
@@ -523,7 +723,8 @@ class Network:
         return client
 
     def _baseline_state(self, customer: Customer, rng: random.Random, now: int) -> None:
-        """Most online; ~10% `SS`, ~0.5% empty, ~1.5% `N`; 2% inactive contracts (offline)."""
+        """A history, then: 2% inactive contracts (offline for good), 0.5% with an empty status,
+        the rest in the churn's steady state (offline since a while, `SS` or `S`)."""
         roll = rng.random()
         last_end = now - _between(rng, 3600, 60 * 86400)
         customer.session_end = 0 if rng.random() < 0.03 else last_end
@@ -536,32 +737,33 @@ class Network:
         customer.up_time = customer.session_start
         if roll < 0.02:
             customer.ativo = "N"
-            self._mark_down(customer, "N", rng.choice(HISTORIC_CAUSES), last_end)
             customer.session_start = last_end - _between(rng, 3600, 86400 * 30)
-        elif roll < 0.035:
-            self._mark_down(customer, "N", rng.choice(CHURN_CAUSES), now - _between(rng, 600, 5 * 86400))
-        elif roll < 0.135:
-            customer.online = "SS"
-            self._not_online.add(customer.index)
-        elif roll < 0.14:
+            self._onu_down(customer, rng.choice(HISTORIC_CAUSES), last_end)
+            self._erp_down(customer, "N", last_end)
+        elif roll < 0.025:
             customer.online = ""
             self._not_online.add(customer.index)
-
-    def _mark_down(self, customer: Customer, erp_state: str, cause: str | None, when: int) -> None:
-        customer.online = erp_state
-        customer.session_end = when
-        if customer.session_start >= when:
-            customer.session_start = when - 3600
-        customer.motivo_desconexao = RADIUS_LOST_CARRIER if cause else RADIUS_NAS_REBOOT
-        customer.count_desconexao += 1
-        customer.updated = when
-        if cause is not None:
-            customer.onu_online = False
-            customer.down_cause = cause
-            customer.down_time = when
-        if erp_state == "S":
-            self._not_online.discard(customer.index)
         else:
+            self._steady_state(customer, rng, now)
+
+    def _steady_state(self, customer: Customer, rng: random.Random, now: int) -> None:
+        """Offline (held by churn since a while), `SS` or `S`, in the churn's proportions.
+
+        Without churn the network is a snapshot of a churning one: the same logins offline,
+        never coming back by themselves.
+        """
+        model = self.churn_model or DEFAULT_CHURN
+        roll = rng.random()
+        if roll < model.offline_share:
+            since, left = model.offline_now(rng)
+            dropped = now - since
+            if customer.session_start >= dropped:
+                customer.session_start = int(dropped) - _between(rng, 3600, 30 * 86400)
+            self._hold(customer, CHURN, rng.choice(CHURN_CAUSES), dropped)
+            if self.churn_model is not None:
+                self._push(now + left, _RELEASE, customer.index, CHURN, None)
+        elif roll < model.offline_share + model.ss_share:
+            customer.online = "SS"
             self._not_online.add(customer.index)
 
     def _plant_hostile_names(self, rng: random.Random) -> None:
@@ -599,126 +801,311 @@ class Network:
             return self._incidents[incident_id]
 
     def affected(self, incident_id: str) -> list[Customer]:
-        """The customers an incident took down."""
+        """The customers the incident took down so far (its onset reaches ONUs within seconds)."""
         with self.lock:
-            return [self.customers[i] for i in self._incidents[incident_id].previous]
+            return [self.customers[i] for i in self._incidents[incident_id].taken]
+
+    def expected(self, incident_id: str) -> list[Customer]:
+        """The customers the incident was about to take down when it started (those then up)."""
+        with self.lock:
+            return [self.customers[i] for i in self._incidents[incident_id].expected]
+
+    def is_up(self, customer: Customer) -> bool:
+        """Whether the login is up for real (ONU and session), whatever the ERP shows (`S`/`SS`)."""
+        with self.lock:
+            return customer.index not in self._holds and customer.online != "N" and customer.ativo == "S"
 
     # ------------------------------------------------------------------ incidents
 
-    def fiber_cut(self, olt_name_or_id: str, pon: str) -> str:
-        """Every ONU of the PON goes down with `LOS`; returns the incident id."""
+    def fiber_cut(self, olt_name_or_id: str, pon: str, *, at: float | None = None) -> str:
+        """Every ONU of the PON goes down with `LOS` within `onset_spread`; returns the incident id."""
         key = (self.olt(olt_name_or_id).id, pon)
-        return self._incident("fiber_cut", self._pons[key], lambda _c: CAUSE_LOS)
+        incident, rng = self._new_incident("fiber_cut", at)
+        spread = self.timing.onset_spread
+        plan = [(c, incident.started + rng.random() * spread, CAUSE_LOS) for c in self._pons[key]]
+        return self._start(incident, plan)
 
-    def power_outage(self, pons: Sequence[tuple[str, str]], share: float = 0.9) -> str:
-        """`dying-gasp` on about `share` of the ONUs of those PONs (the rest have a UPS)."""
-        rng = random.Random(f"{self.seed}-power-{next(self._incident_ids)}")
-        members = [c for key in pons for c in self._pons[(self.olt(key[0]).id, key[1])]]
-        chosen = [c for c in members if rng.random() < share]
-        return self._incident("power_outage", chosen, lambda _c: CAUSE_DYING_GASP)
+    def power_outage(
+        self, pons: Sequence[tuple[str, str]], share: float = 0.9, *, at: float | None = None
+    ) -> str:
+        """`dying-gasp` on about `share` of the ONUs of those PONs (the rest have a UPS).
 
-    def cto_failure(self, cto_id: str) -> str:
+        The first PON loses power at the onset, each other one within `power_spread` after it.
+        """
+        incident, rng = self._new_incident("power_outage", at)
+        spread = self.timing.onset_spread
+        plan: list[tuple[Customer, float, str | None]] = []
+        for n, (olt, port) in enumerate(pons):
+            reached = incident.started + (rng.random() * self.timing.power_spread if n else 0.0)
+            for customer in self._pons[(self.olt(olt).id, port)]:
+                if rng.random() < share:
+                    plan.append((customer, reached + rng.random() * spread, CAUSE_DYING_GASP))
+        return self._start(incident, plan)
+
+    def cto_failure(self, cto_id: str, *, at: float | None = None) -> str:
         """Every ONU of the CTO (at most 16) goes down with `LOS`."""
-        return self._incident("cto_failure", self.ctos[cto_id].customers, lambda _c: CAUSE_LOS)
+        incident, rng = self._new_incident("cto_failure", at)
+        spread = self.timing.onset_spread
+        plan = [(c, incident.started + rng.random() * spread, CAUSE_LOS) for c in self.ctos[cto_id].customers]
+        return self._start(incident, plan)
 
-    def concentrator_failure(self, conexao: str) -> str:
-        """Every PPPoE session of the connection drops; the ONUs stay up (OLT has no new cause)."""
+    def concentrator_failure(self, conexao: str, *, at: float | None = None) -> str:
+        """Every PPPoE session of the connection ends at once (the BNG itself); the ONUs stay up."""
+        incident, rng = self._new_incident("concentrator_failure", at)
+        spread = self.timing.onset_spread
         members = [c for c in self.customers if c.olt.conexao == conexao]
-        return self._incident("concentrator_failure", members, lambda _c: None)
+        return self._start(incident, [(c, incident.started + rng.random() * spread, None) for c in members])
 
-    def churn(self, n: int) -> str:
-        """`n` random online customers drop one by one, each with its own cause."""
-        rng = random.Random(f"{self.seed}-churn-{next(self._incident_ids)}")
+    def churn(self, n: int, *, at: float | None = None) -> str:
+        """`n` random online customers drop, each with its own cause, until recovered."""
+        incident, rng = self._new_incident("churn", at)
         with self.lock:
-            online = [c for c in self.customers if c.online == "S" and c.ativo == "S"]
+            online = [c for c in self.customers if c.online == "S" and self.is_up(c)]
         chosen = rng.sample(online, min(n, len(online)))
-        causes = {c.index: rng.choice(CHURN_CAUSES) for c in chosen}
-        return self._incident("churn", chosen, lambda c: causes[c.index])
+        return self._start(incident, [(c, incident.started, rng.choice(CHURN_CAUSES)) for c in chosen])
 
-    def flap(self, pon: tuple[str, str]) -> str:
-        """A PON goes down (LOS) and comes straight back; returns the (recovered) incident id."""
-        incident_id = self.fiber_cut(pon[0], pon[1])
-        self.recover(incident_id)
+    def flap(self, pon: tuple[str, str], *, at: float | None = None) -> str:
+        """A PON goes down (LOS) and comes straight back (no stragglers); returns the incident id."""
+        when = self.clock() if at is None else at
+        incident_id = self.fiber_cut(pon[0], pon[1], at=when)
+        self.recover(incident_id, at=when, stragglers=False)
         return incident_id
 
-    def _incident(
-        self, kind: str, members: Iterable[Customer], cause_of: Callable[[Customer], str | None]
-    ) -> str:
-        with self.lock:
-            now = int(self.clock())
-            incident = Incident(f"{kind}-{next(self._incident_ids)}", kind, now, {})
-            for customer in members:
-                index = customer.index
-                if index not in self._down_by:
-                    if customer.online == "N":
-                        continue  # already offline for its own reasons: not part of this incident
-                    self._pre_state[index] = customer.online
-                    self._mark_down(customer, "N", cause_of(customer), now)
-                incident.previous[index] = self._pre_state[index]
-                self._down_by.setdefault(index, set()).add(incident.id)
-            self._incidents[incident.id] = incident
-            self.version += 1
-            return incident.id
+    def recover(self, incident_id: str, *, at: float | None = None, stragglers: bool = True) -> None:
+        """The place is repaired at `at` (default: the clock); idempotent.
 
-    def recover(self, incident_id: str) -> None:
-        """Bring the incident's customers back online (`S`).
-
-        A customer also down in another active incident stays down until that one recovers.
+        Each member's session comes back after `Timing.return_delay`; with `stragglers` (and an
+        outage that took ONUs down: `STRAGGLER_KINDS`) about `straggler_share` of them come
+        back only after `straggler_delay`. A customer also held by another incident or by
+        churn stays down until that one lets it go too.
         """
         with self.lock:
             incident = self._incidents[incident_id]
-            if incident.recovered:
+            if incident.repaired is not None:
                 return
-            incident.recovered = True
-            now = int(self.clock())
-            for index in incident.previous:
-                holders = self._down_by.get(index, set())
-                holders.discard(incident_id)
-                if holders:
-                    continue
-                self._down_by.pop(index, None)
-                self._pre_state.pop(index, None)
-                # a session that comes back is accounted again: IXC shows `S`, even for a login
-                # that was `SS` (no status) before the incident
-                self._mark_up(self.customers[index], "S", now)
+            repaired = self.clock() if at is None else at
+            incident.repaired = repaired
+            rng = random.Random(f"{self.seed}-{incident_id}-repair")
+            straggling = (
+                self.timing.straggler_share if stragglers and incident.kind in STRAGGLER_KINDS else 0.0
+            )
+            for index in incident.members:
+                fixed = max(repaired, incident.hold_at[index])
+                if rng.random() < straggling:
+                    incident.stragglers.add(index)
+                    back = fixed + self.timing.straggler_delay(rng)
+                else:
+                    back = fixed + self.timing.return_delay(rng)
+                incident.returns[index] = back
+                self._push(back, _RELEASE, index, incident_id, None)
             self.version += 1
+            self.advance(max(self.now, repaired))
 
-    def recover_all(self) -> None:
+    def recover_all(self, *, at: float | None = None) -> None:
         """Recover every incident still active."""
         with self.lock:
             for incident_id, incident in list(self._incidents.items()):
                 if not incident.recovered:
-                    self.recover(incident_id)
+                    self.recover(incident_id, at=at)
 
-    def _mark_up(self, customer: Customer, erp_state: str, when: int) -> None:
-        customer.online = erp_state
-        customer.session_start = when
-        customer.updated = when
-        if not customer.onu_online:
-            customer.onu_online = True
-            customer.up_time = when
-        if erp_state == "S":
-            self._not_online.discard(customer.index)
-        else:
+    def _new_incident(self, kind: str, at: float | None) -> tuple[Incident, random.Random]:
+        number = next(self._incident_ids)
+        started = self.clock() if at is None else at
+        return Incident(f"{kind}-{number}", kind, started), random.Random(f"{self.seed}-{kind}-{number}")
+
+    def _start(self, incident: Incident, plan: Iterable[tuple[Customer, float, str | None]]) -> str:
+        """Hold each active customer of the plan from its time (with its ONU cause, or None for
+        the session only), then bring the network up to the onset."""
+        with self.lock:
+            for customer, when, cause in plan:
+                if customer.ativo != "S":
+                    continue
+                incident.members.append(customer.index)
+                incident.hold_at[customer.index] = when
+                if self.is_up(customer):
+                    incident.expected.append(customer.index)
+                self._push(when, _HOLD, customer.index, incident.id, cause)
+            self._incidents[incident.id] = incident
+            self.version += 1
+            self.advance(max(self.now, incident.started))
+            return incident.id
+
+    # ------------------------------------------------------------------ time
+
+    def advance(self, now: float | None = None) -> int:
+        """Apply, in time order, every churn drop, session end and return due at or before `now`
+        (default: the clock); returns how many events were looked at. Cheap when nothing is due."""
+        with self.lock:
+            target = self.clock() if now is None else now
+            events = self._events
+            seen = 0
+            while True:
+                due = events[0][0] if events else math.inf
+                when = min(due, self._next_drop, self._next_status_loss)
+                if when > target:
+                    break
+                if when == due:
+                    self._apply(heapq.heappop(events))
+                elif when == self._next_drop:
+                    self._churn_drop(when)
+                else:
+                    self._status_loss(when)
+                seen += 1
+            self.now = max(self.now, target)
+            if seen:
+                self.version += 1
+            return seen
+
+    def _start_churn(self) -> None:
+        """Schedule the first churn drop and status loss, then apply what the build left due."""
+        if self.churn_model is not None:
+            self._next_drop = self.now + self._next_gap(self.churn_model.drop_rate)
+            self._next_status_loss = self.now + self._next_gap(self.churn_model.status_loss_rate)
+        self.advance(self.now)
+
+    def _next_gap(self, rate_per_login: float) -> float:
+        """Seconds to the next event of a Poisson process over every login (thinned on arrival)."""
+        return self._timeline.expovariate(rate_per_login * len(self.customers))
+
+    def _random_customer(self) -> Customer:
+        return self.customers[int(self._timeline.random() * len(self.customers))]
+
+    def _churn_drop(self, when: float) -> None:
+        """One login drops (if it is up for real: the process is thinned to the online ones)."""
+        churn = self.churn_model
+        assert churn is not None
+        self._next_drop = when + self._next_gap(churn.drop_rate)
+        customer = self._random_customer()
+        if customer.online not in ("S", "SS") or not self.is_up(customer):
+            return
+        self.churn_drops += 1
+        self._hold(customer, CHURN, self._timeline.choice(CHURN_CAUSES), when)
+        self._push(when + churn.drop_length(self._timeline), _RELEASE, customer.index, CHURN, None)
+
+    def _status_loss(self, when: float) -> None:
+        """The ERP loses the status of one online `S` login: it shows `SS` until its next drop."""
+        churn = self.churn_model
+        assert churn is not None
+        self._next_status_loss = when + self._next_gap(churn.status_loss_rate)
+        customer = self._random_customer()
+        if customer.online == "S" and self.is_up(customer):
+            customer.online = "SS"
+            customer.updated = int(when)
             self._not_online.add(customer.index)
 
-    def set_state(self, logins: Iterable[str], online: str, cause: str | None = None) -> None:
-        """Low level: set the ERP `online` of those logins.
+    def _push(self, when: float, action: int, index: int, holder: str, detail: str | None) -> None:
+        heapq.heappush(self._events, (when, next(self._event_order), action, index, holder, detail))
 
-        `N` with a `cause` also takes the ONU down with that cause (now); `N` without one
-        drops only the PPPoE session. `S` brings session and ONU up. `SS`/`""` touch the ERP only.
+    def _apply(self, event: _Event) -> None:
+        when, _, action, index, holder, detail = event
+        customer = self.customers[index]
+        if action == _HOLD:
+            before = customer.online
+            if self._hold(customer, holder, detail, when):
+                self._incidents[holder].taken[index] = before
+        elif action == _RELEASE:
+            self._release(customer, holder, when)
+        else:
+            self._end_session(customer, holder, detail or "N", when)
+
+    def _hold(self, customer: Customer, holder: str, cause: str | None, when: float) -> bool:
+        """`holder` keeps the customer down from `when`: its ONU (with `cause`) or, with None, its
+        session only. True when this took an up customer down (its session ends after the
+        keepalive lag; at once when the BNG itself failed)."""
+        holds = self._holds.get(customer.index)
+        if holds is not None:
+            holds[holder] = cause is not None
+            if cause is not None and customer.onu_online:
+                self._onu_down(customer, cause, when)
+            return False
+        if customer.online == "N":
+            return False  # offline for its own reasons (inactive, set by hand): not held
+        self._holds[customer.index] = {holder: cause is not None}
+        if cause is not None:
+            self._onu_down(customer, cause, when)
+        lag = self.timing.session_lag(self._timeline) if cause is not None else 0.0
+        shown = "SS" if self._timeline.random() < self.timing.lost_stop_share else "N"
+        customer.session_due = when + lag
+        self._push(when + lag, _SESSION_END, customer.index, holder, shown)
+        return True
+
+    def _end_session(self, customer: Customer, holder: str, shown: str, when: float) -> None:
+        """The BNG ends the session; the ERP shows `shown` (`SS`: the accounting stop was lost)."""
+        if customer.session_due != when or customer.index not in self._holds:
+            return  # back before the keepalive failed: the session was restarted instead
+        customer.session_due = 0.0
+        self._erp_down(customer, shown, when)
+        incident = self._incidents.get(holder)
+        if incident is not None and shown == "N":
+            incident.shown_offline[customer.index] = when
+
+    def _release(self, customer: Customer, holder: str, when: float) -> None:
+        """`holder` lets the customer go; with no hold left its ONU and session come back."""
+        holds = self._holds.get(customer.index)
+        if holds is None or holds.pop(holder, None) is None:
+            return
+        if holds:
+            if not customer.onu_online and not any(holds.values()):
+                self._onu_up(customer, when)
+            return
+        del self._holds[customer.index]
+        if customer.session_due:  # the BNG had not noticed yet: the old session ends as the new starts
+            customer.session_due = 0.0
+            self._erp_down(customer, "N", when)
+        if not customer.onu_online:
+            self._onu_up(customer, when)
+        self._erp_up(customer, when)
+
+    def _onu_down(self, customer: Customer, cause: str, when: float) -> None:
+        customer.onu_online = False
+        customer.down_cause = cause
+        customer.down_time = int(when)
+
+    def _onu_up(self, customer: Customer, when: float) -> None:
+        customer.onu_online = True
+        customer.up_time = int(when)
+
+    def _erp_down(self, customer: Customer, shown: str, when: float) -> None:
+        """The ERP shows the session ended (`N`: with its end time and reason; `SS`: unknown)."""
+        customer.online = shown
+        customer.updated = int(when)
+        self._not_online.add(customer.index)
+        if shown != "N":
+            return
+        customer.session_end = int(when)
+        if customer.session_start >= customer.session_end:
+            customer.session_start = customer.session_end - 60
+        customer.motivo_desconexao = RADIUS_LOST_CARRIER if not customer.onu_online else RADIUS_NAS_REBOOT
+        customer.count_desconexao += 1
+
+    def _erp_up(self, customer: Customer, when: float) -> None:
+        """A new session: IXC shows `S` again, even for a login that was `SS` before."""
+        customer.online = "S"
+        customer.session_start = int(when)
+        customer.updated = int(when)
+        self._not_online.discard(customer.index)
+
+    def set_state(self, logins: Iterable[str], online: str, cause: str | None = None) -> None:
+        """Low level, outside the timeline: set the ERP `online` of those logins now.
+
+        `N` with a `cause` also takes the ONU down with that cause; `N` without one drops only
+        the PPPoE session. `S` brings session and ONU up. `SS`/`""` touch the ERP only.
         """
         with self.lock:
-            now = int(self.clock())
+            now = self.clock()
             for login in logins:
                 customer = self.by_login[login]
                 if online == "N":
-                    self._mark_down(customer, "N", cause, now)
+                    if cause is not None:
+                        self._onu_down(customer, cause, now)
+                    self._erp_down(customer, "N", now)
                 elif online == "S":
-                    self._mark_up(customer, "S", now)
+                    if not customer.onu_online:
+                        self._onu_up(customer, now)
+                    self._erp_up(customer, now)
                 else:
                     customer.online = online
-                    customer.updated = now
+                    customer.updated = int(now)
                     self._not_online.add(customer.index)
             self.version += 1
 

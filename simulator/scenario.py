@@ -1,13 +1,17 @@
 """Incidents over time for the simulated ISP, with the OLT management system kept in agreement.
 
-- `Incidents(network, olt_system, seed)`: `start(kind)` picks a place at random (seeded) and
-  breaks it in the network; `fiber_cut`, `power_outage` and `cto_failure` also open alerts in
-  the OLT management system fake (`pon_loss`, `pon_no_power`, `cto_loss`, with the affected
-  ONUs and their clients), resolved by `recover(incident_id)`. Kinds: `KINDS`.
-- `Scheduler`: one thread running callbacks at given delays (`at(delay, fn)`), stoppable.
+- `Incidents(network, olt_system, seed, threshold)`: `start(kind)` picks a place at random
+  (seeded) and breaks it in the network; `fiber_cut`, `power_outage` and `cto_failure` also
+  open alerts in the OLT management system fake (`pon_loss`, `pon_no_power`, `cto_loss`, with
+  the affected ONUs and their clients), resolved by `recover(incident_id)`. Kinds: `KINDS`.
+  A place is never smaller than `threshold` online customers (the detection threshold,
+  `THRESHOLD_OFFLINE_CLIENTS`): an outage the monitor may not report is not a demo.
+- `Scheduler`: one thread running callbacks at given delays (`at(delay, fn)`) or periodically
+  (`every(period, fn)`), stoppable.
 - `Scenario(incidents, scheduler, ...)`: the story of a demo: a fiber cut `first_after`
-  seconds after start, then random incidents every `gap` seconds and background churn;
-  every incident recovers after a random time in `recovery`. `trigger(kind)` starts one now.
+  seconds after start, then random incidents every `gap` seconds; every incident is repaired
+  after a random time in `recovery` (its customers come back over minutes, a few much later).
+  `trigger(kind)` starts one now. Background churn is the network's own (`Network.advance`).
 
 Everything random comes from one seeded `random.Random`, so a run can be reproduced (the
 wall-clock timing of threads aside).
@@ -32,9 +36,10 @@ log = logging.getLogger(__name__)
 
 KINDS = ("fiber_cut", "power_outage", "cto_failure", "concentrator_failure", "churn", "flap")
 RANDOM_WEIGHTS = {"fiber_cut": 4, "power_outage": 3, "cto_failure": 3, "concentrator_failure": 1, "flap": 1}
-MIN_CTO_CUSTOMERS = 5
 FLAP_TIMES = 3
-FLAP_PERIOD = 25.0
+FLAP_DOWN = 240.0
+FLAP_UP = 180.0
+DEFAULT_THRESHOLD = 4
 
 
 @dataclass
@@ -70,9 +75,16 @@ def _device(customer: Customer) -> dict[str, Any]:
 class Incidents:
     """Starts and recovers incidents on the network and mirrors them in the OLT system fake."""
 
-    def __init__(self, network: Network, olt_system: OltSystemFake | None = None, seed: int = 1) -> None:
+    def __init__(
+        self,
+        network: Network,
+        olt_system: OltSystemFake | None = None,
+        seed: int = 1,
+        threshold: int = DEFAULT_THRESHOLD,
+    ) -> None:
         self.network = network
         self.olt_system = olt_system
+        self.threshold = threshold
         self.rng = random.Random(f"scenario-{seed}")
         self.active: dict[str, ActiveIncident] = {}
         self._lock = threading.RLock()
@@ -94,11 +106,15 @@ class Incidents:
         log.info("simulador: %s em %s (%d clientes)", kind, incident.place, incident.customers)
         return incident
 
-    def recover(self, incident_id: str) -> None:
-        """Bring the incident's customers back and resolve its OLT-system alerts (idempotent)."""
+    def recover(self, incident_id: str, *, stragglers: bool = True) -> None:
+        """Repair the incident's place and resolve its OLT-system alerts (idempotent).
+
+        The customers come back over the next minutes; with `stragglers` a few stay down much
+        longer (see `Network.recover`).
+        """
         with self._lock:
             incident = self.active.pop(incident_id, None)
-        self.network.recover(incident_id)
+        self.network.recover(incident_id, stragglers=stragglers)
         if incident is None:
             return
         for alert_id in incident.alert_ids:
@@ -117,12 +133,21 @@ class Incidents:
     # --- places ----------------------------------------------------------------------
 
     def _busy(self) -> set[int]:
-        return {index for i in self.active.values() for index in self.network.incident(i.id).previous}
+        return {index for i in self.active.values() for index in self.network.incident(i.id).members}
 
-    def _free_pons(self) -> list[tuple[str, str]]:
+    def _big_enough(self, customers: list[Customer]) -> bool:
+        """At least `threshold` of them are online now (so the outage can be detected)."""
+        return sum(1 for c in customers if self.network.is_up(c)) >= self.threshold
+
+    def _eligible_pons(self) -> list[tuple[str, str]]:
+        """PONs with at least `threshold` online customers, free ones (no customer in an active
+        incident) when there are any; LookupError when no PON is big enough."""
         busy = self._busy()
-        pons = self.network.pons()
-        return [key for key, members in pons.items() if not any(c.index in busy for c in members)]
+        pons = {key: members for key, members in self.network.pons().items() if self._big_enough(members)}
+        if not pons:
+            raise LookupError(f"nenhuma PON com pelo menos {self.threshold} clientes online")
+        free = [key for key, members in pons.items() if not any(c.index in busy for c in members)]
+        return free or list(pons)
 
     def cut_pon(self, olt_id: str, port: str, kind: str = "fiber_cut") -> ActiveIncident:
         """A fiber cut on that PON (with its `pon_loss` alert), recorded as `kind`."""
@@ -135,9 +160,10 @@ class Incidents:
         return incident
 
     def pick_pon(self) -> tuple[str, str]:
-        """A random PON none of whose customers is in an active incident (if there is one)."""
+        """A random PON of at least `threshold` online customers, none of them in an active
+        incident if there is such a PON; LookupError when no PON is big enough."""
         with self._lock:
-            return self.rng.choice(self._free_pons() or list(self.network.pons()))
+            return self.rng.choice(self._eligible_pons())
 
     def _fiber_cut(self) -> ActiveIncident:
         olt_id, port = self.pick_pon()
@@ -148,9 +174,9 @@ class Incidents:
         )
 
     def _power_outage(self) -> ActiveIncident:
-        free = self._free_pons() or list(self.network.pons())
-        olt_id, _ = self.rng.choice(free)
-        same_olt = [key for key in free if key[0] == olt_id]
+        eligible = self._eligible_pons()
+        olt_id, _ = self.rng.choice(eligible)
+        same_olt = [key for key in eligible if key[0] == olt_id]
         chosen = self.rng.sample(same_olt, min(len(same_olt), self.rng.randint(2, 3)))
         incident_id = self.network.power_outage(chosen)
         olt = self.network.olt(olt_id)
@@ -160,12 +186,11 @@ class Incidents:
 
     def _cto_failure(self) -> ActiveIncident:
         busy = self._busy()
-        ctos = [
-            cto
-            for cto in self.network.ctos.values()
-            if len(cto.customers) >= MIN_CTO_CUSTOMERS and not any(c.index in busy for c in cto.customers)
-        ]
-        cto = self.rng.choice(ctos or list(self.network.ctos.values()))
+        ctos = [cto for cto in self.network.ctos.values() if self._big_enough(cto.customers)]
+        if not ctos:
+            raise LookupError(f"nenhuma CTO com pelo menos {self.threshold} clientes online")
+        free = [cto for cto in ctos if not any(c.index in busy for c in cto.customers)]
+        cto = self.rng.choice(free or ctos)
         incident_id = self.network.cto_failure(cto.id)
         alerts = [("cto_loss", cto.olt.id, cto.port, cto)]
         return self._record(incident_id, "cto_failure", f"{cto.olt.name} {cto.name}", alerts)
@@ -182,7 +207,7 @@ class Incidents:
     def _record(
         self, incident_id: str, kind: str, place: str, alerts: list[tuple[str, str, str, Any]]
     ) -> ActiveIncident:
-        affected = self.network.affected(incident_id)
+        affected = self.network.expected(incident_id)
         incident = ActiveIncident(incident_id, kind, place, len(affected), time.time())
         if self.olt_system is None:
             return incident
@@ -226,6 +251,17 @@ class Scheduler:
             heapq.heappush(self._queue, (time.monotonic() + delay, next(self._order), action))
             self._wake.notify()
 
+    def every(self, period: float, action: Callable[[], object]) -> None:
+        """Run `action` every `period` seconds (the next run is scheduled once this one ends)."""
+
+        def again() -> None:
+            try:
+                action()
+            finally:
+                self.at(period, again)
+
+        self.at(period, again)
+
     def stop(self) -> None:
         with self._wake:
             self._stopped = True
@@ -253,8 +289,9 @@ class Scenario:
 
     first_after: seconds until the scripted fiber cut (None: no scripted incident);
     gap: (min, max) seconds between random incidents (None: no random incidents);
-    churn_every: seconds between background churn drops (None: none);
-    recovery: (min, max) seconds an incident lasts.
+    recovery: (min, max) seconds until an incident's place is repaired.
+    A flap takes its PON down `FLAP_TIMES` times, `FLAP_DOWN` seconds each, `FLAP_UP` apart
+    (long enough for the sessions to end: the keepalive lag reaches 3 minutes).
     """
 
     def __init__(
@@ -265,7 +302,6 @@ class Scenario:
         seed: int = 1,
         first_after: float | None = 20.0,
         gap: tuple[float, float] | None = (90.0, 240.0),
-        churn_every: float | None = 30.0,
         recovery: tuple[float, float] = (240.0, 480.0),
     ) -> None:
         self.incidents = incidents
@@ -273,7 +309,6 @@ class Scenario:
         self.rng = random.Random(f"timing-{seed}")
         self.first_after = first_after
         self.gap = gap
-        self.churn_every = churn_every
         self.recovery = recovery
 
     def start(self) -> Scenario:
@@ -281,12 +316,13 @@ class Scenario:
             self.scheduler.at(self.first_after, lambda: self._quiet_trigger("fiber_cut"))
         if self.gap is not None:
             self.scheduler.at(self.rng.uniform(*self.gap), self._random_incident)
-        if self.churn_every is not None:
-            self.scheduler.at(self.churn_every, self._churn)
         return self
 
     def trigger(self, kind: str) -> dict[str, Any]:
-        """Start an incident of `kind` now; it recovers by itself after a random time."""
+        """Start an incident of `kind` now; it is repaired by itself after a random time.
+
+        LookupError when the network has no place big enough for it (see `Incidents`).
+        """
         if kind == "flap":
             return self._flap(FLAP_TIMES)
         incident = self.incidents.start(kind)
@@ -300,26 +336,23 @@ class Scenario:
     def _flap(self, times: int) -> dict[str, Any]:
         olt_id, port = self.incidents.pick_pon()
         incident = self.incidents.cut_pon(olt_id, port, "flap")
-        self.scheduler.at(FLAP_PERIOD, lambda: self._flap_back(incident.id, olt_id, port, times - 1))
-        return {**incident.as_dict(), "normaliza_em_s": round(FLAP_PERIOD)}
+        self.scheduler.at(FLAP_DOWN, lambda: self._flap_back(incident.id, olt_id, port, times - 1))
+        return {**incident.as_dict(), "normaliza_em_s": round(FLAP_DOWN)}
 
     def _flap_back(self, incident_id: str, olt_id: str, port: str, times_left: int) -> None:
-        self.incidents.recover(incident_id)
+        self.incidents.recover(incident_id, stragglers=False)
         if times_left > 0:
-            self.scheduler.at(FLAP_PERIOD, lambda: self._flap_again(olt_id, port, times_left))
+            self.scheduler.at(FLAP_UP, lambda: self._flap_again(olt_id, port, times_left))
 
     def _flap_again(self, olt_id: str, port: str, times_left: int) -> None:
         incident = self.incidents.cut_pon(olt_id, port, "flap")
-        self.scheduler.at(FLAP_PERIOD, lambda: self._flap_back(incident.id, olt_id, port, times_left - 1))
+        self.scheduler.at(FLAP_DOWN, lambda: self._flap_back(incident.id, olt_id, port, times_left - 1))
 
     def _random_incident(self) -> None:
         kinds = list(RANDOM_WEIGHTS)
         kind = self.rng.choices(kinds, weights=[RANDOM_WEIGHTS[k] for k in kinds])[0]
-        self.trigger(kind)
-        if self.gap is not None:
-            self.scheduler.at(self.rng.uniform(*self.gap), self._random_incident)
-
-    def _churn(self) -> None:
-        self.trigger("churn")
-        if self.churn_every is not None:
-            self.scheduler.at(self.churn_every, self._churn)
+        try:
+            self.trigger(kind)
+        finally:
+            if self.gap is not None:
+                self.scheduler.at(self.rng.uniform(*self.gap), self._random_incident)

@@ -17,13 +17,15 @@ from outage.config import Settings, load_settings
 from outage.db import open_database
 from outage.service import build_monitor, build_sender
 from simulator.demo import NOC_CHAT_ID, DemoSimulator, free_port
+from simulator.network import INSTANT
 
 TOKEN = "token-de-teste-e2e"
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSimulator]:
-    with DemoSimulator(tmp_path_factory.mktemp("demo"), customers=300, seed=3, scenario=False) as sim:
+    demo_dir = tmp_path_factory.mktemp("demo")
+    with DemoSimulator(demo_dir, customers=300, seed=3, scenario=False, churn=False, timing=INSTANT) as sim:
         yield sim
 
 

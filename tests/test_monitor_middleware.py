@@ -16,12 +16,12 @@ from outage.erp.middleware import MiddlewareReader
 from outage.model import Subscriber
 from outage.monitor import CycleFailed, Monitor
 from simulator.middleware import FakeIxcMiddleware, FakeOltMiddleware
-from simulator.network import Network
+from simulator.network import INSTANT, Network
 
 
 @pytest.fixture
 def network() -> Network:
-    return Network(customers=300, seed=7)
+    return Network(customers=300, seed=7, churn=None, timing=INSTANT)
 
 
 @pytest.fixture

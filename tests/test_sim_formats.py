@@ -14,7 +14,7 @@ import requests
 from netmiko import ConnectHandler
 
 from simulator.demo import OLT_PASSWORD, OLT_USER, DemoSimulator
-from simulator.network import Customer
+from simulator.network import INSTANT, Customer
 
 REFERENCE_RADUSUARIOS = [
     "id",
@@ -55,7 +55,8 @@ LOCAL_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})$")
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSimulator]:
-    with DemoSimulator(tmp_path_factory.mktemp("formats"), customers=400, seed=5, scenario=False) as demo:
+    formats = tmp_path_factory.mktemp("formats")
+    with DemoSimulator(formats, customers=400, seed=5, scenario=False, churn=False, timing=INSTANT) as demo:
         for vendor in ("huawei", "zte"):
             olt = next(o for o in demo.network.olts if o.vendor == vendor)
             port = next(port for (olt_id, port) in demo.network.pons() if olt_id == olt.id)

@@ -9,14 +9,14 @@ import pytest
 import requests
 
 from simulator.ixc import FakeIXC
-from simulator.network import RADUSUARIOS_FIELDS, Network
+from simulator.network import INSTANT, RADUSUARIOS_FIELDS, Network
 
 NOW = 1_767_225_600.0
 
 
 @pytest.fixture(scope="module")
 def network() -> Network:
-    return Network(customers=1500, seed=4, clock=lambda: NOW)
+    return Network(customers=1500, seed=4, clock=lambda: NOW, churn=None, timing=INSTANT)
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,14 @@ import pytest
 import requests
 
 from simulator.middleware import FakeAlertMiddleware, FakeIxcMiddleware, FakeOltMiddleware, majority
-from simulator.network import Network
+from simulator.network import INSTANT, Network
 
 NOW = 1_767_225_600.0
 
 
 @pytest.fixture
 def network() -> Network:
-    return Network(customers=600, seed=5, clock=lambda: NOW)
+    return Network(customers=600, seed=5, clock=lambda: NOW, churn=None, timing=INSTANT)
 
 
 @pytest.fixture(scope="module")
