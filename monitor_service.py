@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
@@ -107,8 +107,8 @@ def stop_background() -> None:
         _service = None
 
 
-def run_once(settings: Settings) -> int:
-    """One cycle, its alerts delivered (bounded wait); 0 on success, 1 if the cycle failed."""
+def run_once(settings: Settings, clock: Callable[[], float] = time.time) -> int:
+    """One cycle at `clock()`, its alerts delivered (bounded wait); 0 on success, 1 if it failed."""
     from outage import lease
     from outage.db import open_database
     from outage.monitor import CycleFailed
@@ -122,7 +122,7 @@ def run_once(settings: Settings) -> int:
         print(f"Erro: outro processo está monitorando agora ({who}); tente mais tarde.", file=sys.stderr)
         return 1
     try:
-        monitor = build_monitor(settings, holder, fenced=True)
+        monitor = build_monitor(settings, holder, fenced=True, clock=clock)
         try:
             result = monitor.run_cycle(conn)
         except CycleFailed as exc:

@@ -39,7 +39,9 @@ def configured_channels(settings: Settings) -> list[str]:
     return list(channels(settings))
 
 
-def build_monitor(settings: Settings, holder: str, *, fenced: bool) -> Monitor:
+def build_monitor(
+    settings: Settings, holder: str, *, fenced: bool, clock: Callable[[], float] = time.time
+) -> Monitor:
     """The monitor wired to the configured ERP, cause analyzer and alert channels."""
     from outage.cause import build_analyzer, olt_names
 
@@ -48,6 +50,7 @@ def build_monitor(settings: Settings, holder: str, *, fenced: bool) -> Monitor:
         build_reader(settings),
         build_analyzer(settings),
         configured_channels(settings),
+        clock=clock,
         holder=holder,
         fenced=fenced,
         olt_names=olt_names(settings),
