@@ -24,30 +24,39 @@ from typing import Any
 from bench import figure
 
 ROOT = Path(__file__).resolve().parent.parent
-CONNECTIONS = 100
+CONNECTIONS = 100  # about; see _subscribers
 
 
 def _subscribers(total: int) -> list[Any]:
-    """Subscribers as `subscriber_from_record` builds them from the ERP (shared values interned)."""
+    """Subscribers as `subscriber_from_record` builds them from the ERP (shared values interned).
+
+    A real plant: CTOs of 16 customers, 8 CTOs on a PON, 16 PONs on an OLT, one OLT per
+    connection (about 100 connections at 200,000).
+    """
     from sys import intern
 
     from outage.model import Subscriber
 
-    return [
-        Subscriber(
-            login=f"cliente{n}",
-            conexao=intern(f"OLT-{n % CONNECTIONS:03d}"),
-            id=str(n),
-            id_cliente=str(n + 1_000_000),
-            id_contrato=str(n + 2_000_000),
-            id_transmissor=intern(str(n % CONNECTIONS + 1)),
-            onu_mac=f"48575443{n:08X}",
-            interface_transmissao=intern(f"0/{n % 16}/{n % 8}"),
-            id_caixa_ftth=intern(str(n // 16)),
-            session_end=0.0,
+    subs = []
+    for n in range(total):
+        cto = n // 16
+        pon = cto // 8
+        olt = pon // 16
+        subs.append(
+            Subscriber(
+                login=f"cliente{n}",
+                conexao=intern(f"OLT-{olt:03d}"),
+                id=str(n),
+                id_cliente=str(n + 1_000_000),
+                id_contrato=str(n + 2_000_000),
+                id_transmissor=intern(str(olt + 1)),
+                onu_mac=f"48575443{n:08X}",
+                interface_transmissao=intern(f"0/{(pon % 16) // 8 + 1}/{pon % 8}"),
+                id_caixa_ftth=intern(str(cto + 1)),
+                session_end=0.0,
+            )
         )
-        for n in range(total)
-    ]
+    return subs
 
 
 class _Reader:

@@ -5,7 +5,8 @@
     python -m bench --only core,api
 
 Modules: `bench_core` (cycle time at 200k, ERP read), cycle time at 10k/100k (full mode,
-through `bench_core.cycle_scenario` in subprocesses), `bench_cause`, `bench_alerts`,
+through `bench_core.cycle_scenario` in subprocesses), `bench_day` (a simulated day scored
+against its truth at 3k/30k/200k), `bench_cause`, `bench_alerts`,
 `bench_hsm` (when present), `bench_api`. Each figure is a row `{"nome", "valor", "unidade",
 "meta", "limite", "ok"}`: the target next to the bound physics allows (page latency times
 pages over concurrency, pacing, ...), so the distance to both is visible. A module that
@@ -134,6 +135,7 @@ def suites() -> dict[str, Callable[[bool], dict[str, Any]]]:
     found = {
         "core": _module("bench_core"),
         "ciclos": _cycle_sizes,
+        "dia": _module("bench_day"),
         "causa": _module("bench_cause", _cause_figures),
         "alertas": _module("bench_alerts", _alert_figures),
         "hsm": _module("bench_hsm"),

@@ -45,6 +45,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
+from operator import attrgetter
 
 from outage.alerts.outbox import GROWTH as WIDENING
 from outage.alerts.outbox import NORMALIZATION, OPENING, RECURRENCE
@@ -262,11 +264,15 @@ def _join_incidents(
 ) -> list[OfflineEntry]:
     """Give active incidents the new drops in their own place; returns the pool of candidates."""
     horizon = now - rules.horizon
+    by_place: dict[str, list[Incident]] = defaultdict(list)
+    for incident in state.incidents.values():
+        by_place[incident.place].append(incident)
     joined: dict[str, list[OfflineEntry]] = defaultdict(list)
-    for entry in fresh:
-        incident = _accepting(state.incidents.values(), entry, rules)
-        if incident is not None:
-            joined[incident.id].append(entry)
+    if by_place:
+        for entry in fresh:
+            incident = _accepting(by_place, entry, rules)
+            if incident is not None:
+                joined[incident.id].append(entry)
     for incident_id, entries in joined.items():
         _grow(state, state.incidents[incident_id], entries, None, "", decision)
     return [
@@ -276,31 +282,33 @@ def _join_incidents(
     ]
 
 
-def _accepting(incidents: Iterable[Incident], entry: OfflineEntry, rules: Rules) -> Incident | None:
-    """The incident whose own place takes this drop, if any."""
+def _accepting(by_place: dict[str, list[Incident]], entry: OfflineEntry, rules: Rules) -> Incident | None:
+    """The incident whose own place takes this drop, if any (`by_place`: active incidents by place)."""
     path = path_of(entry.sub)
     at = entry.dropped_at or 0.0
-    for incident in incidents:
-        if incident.place not in path or at < incident.first_drop - rules.onset_window:
-            continue
-        if rank_of(incident.place) <= RANK[PON]:
-            return incident
-        unit = child_on(path, incident.place)
-        if unit in incident.units or (unit is None and at <= incident.last_drop + rules.onset_window):
-            return incident
+    for key in path:
+        for incident in by_place.get(key, ()):
+            if at < incident.first_drop - rules.onset_window:
+                continue
+            if rank_of(key) <= RANK[PON]:
+                return incident
+            unit = child_on(path, key)
+            if unit in incident.units or (unit is None and at <= incident.last_drop + rules.onset_window):
+                return incident
     return None
 
 
 # --- finding outages --------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Drop:
     login: str
     at: float
     path: Path
     entry: OfflineEntry | None  # None for a member of a young incident
     incident_id: str | None
+    covered: bool = False  # inside an outage place below the one being evaluated
 
 
 @dataclass
@@ -349,41 +357,35 @@ def _find_incidents(
 def _outages(drops: list[_Drop], rates: PlaceRates, now: float, rules: Rules) -> list[_Candidate]:
     """The widest outage on each path among `drops` (see the module docstring)."""
     window = rules.onset_window
-    under: dict[str, list[_Drop]] = defaultdict(list)
-    children: dict[str, set[str]] = defaultdict(set)
-    for drop in drops:
-        for index, key in enumerate(drop.path):
+    under: dict[str, list[_Drop]] = defaultdict(list)  # each list in drop time order
+    for drop in sorted(drops, key=attrgetter("at")):
+        for key in drop.path:
             under[key].append(drop)
-            if index:
-                children[key].add(drop.path[index - 1])
+    children: dict[str, set[str]] = defaultdict(set)
+    for path in {drop.path for drop in drops}:
+        for below, key in pairwise(path):
+            children[key].add(below)
     spans: dict[str, tuple[float, float]] = {}
     outage: dict[str, bool] = {}
-    covered: dict[str, set[str]] = {}  # logins under outage places below each place
-    for key in sorted(under, key=rank_of):
+    for key in sorted(under, key=rank_of):  # narrowest first: `covered` marks outages below
         members = under[key]
-        start, end, count = _densest(sorted(d.at for d in members), window)
+        start, end, count = _densest([d.at for d in members], window)
         spans[key] = (start, end)
-        below: set[str] = set()
-        kids = []
-        for child in children.get(key, ()):
-            if outage.get(child):
-                below.update(d.login for d in under[child])
-                if _near(spans[child], (start, end), window):
-                    kids.append(child)
-            else:
-                below.update(covered.get(child, ()))
-        covered[key] = below
         if not rates.unlikely(key, count, window, rules.threshold, now):
             outage[key] = False
             continue
-        residual = sum(1 for d in members if start <= d.at <= end and d.login not in below)
+        kids = [c for c in children.get(key, ()) if outage.get(c) and _near(spans[c], (start, end), window)]
+        residual = sum(1 for d in members if start <= d.at <= end and not d.covered)
         outage[key] = len(kids) >= 2 or rates.unlikely(key, residual, window, rules.threshold, now)
+        if outage[key]:
+            for drop in members:
+                drop.covered = True
     roots = [key for key, is_outage in outage.items() if is_outage and not _outage_above(key, under, outage)]
     return [_candidate(key, under[key], spans, children, outage, window) for key in roots]
 
 
 def _densest(times: list[float], window: float) -> tuple[float, float, int]:
-    """(first, last, count) of the most drops within `window` seconds of each other."""
+    """(first, last, count) of the most drops within `window` seconds of each other (`times` sorted)."""
     best = (times[0], times[0], 1)
     left = 0
     for right, at in enumerate(times):
@@ -417,11 +419,12 @@ def _candidate(
     for child in children.get(key, ()):
         if outage.get(child) and _near(spans[child], spans[key], window):
             start, end = min(start, spans[child][0]), max(end, spans[child][1])
-    inside = [d for d in members if start <= d.at <= end]
+    placed = [(d, child_on(d.path, key)) for d in members if start <= d.at <= end]
     if rank_of(key) >= RANK[OLT]:
-        company = Counter(child_on(d.path, key) for d in inside)
-        inside = [d for d in inside if (unit := child_on(d.path, key)) is None or company[unit] >= 2]
-    units = {unit for d in inside if (unit := child_on(d.path, key)) is not None}
+        company = Counter(unit for _, unit in placed)
+        placed = [(d, unit) for d, unit in placed if unit is None or company[unit] >= 2]
+    inside = [d for d, _ in placed]
+    units = {unit for _, unit in placed if unit is not None}
     return _Candidate(key, trim(inside[0].path if inside else members[0].path, key), inside, units)
 
 
