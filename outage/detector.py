@@ -270,9 +270,9 @@ def _join_incidents(
     joined: dict[str, list[OfflineEntry]] = defaultdict(list)
     if by_place:
         for entry in fresh:
-            incident = _accepting(by_place, entry, rules)
-            if incident is not None:
-                joined[incident.id].append(entry)
+            taker = _accepting(by_place, entry, rules)
+            if taker is not None:
+                joined[taker.id].append(entry)
     for incident_id, entries in joined.items():
         _grow(state, state.incidents[incident_id], entries, None, "", decision)
     return [
