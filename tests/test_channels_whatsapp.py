@@ -101,5 +101,6 @@ def test_alert_service_posts_the_seed_shapes():
         channel.send("whatsapp", "abertura", OPENING)
     [telegram] = fake.bodies("telegram")
     [whatsapp] = fake.bodies("whatsapp")
-    assert telegram["clientes"] == ["a"] and telegram["status"] == "offline"
+    assert [c["login"] for c in telegram["clientes"]] == ["a"] and telegram["status"] == "offline"
+    assert all(isinstance(c["ultima_conexao_final"], str) for c in telegram["clientes"])
     assert whatsapp == {"total_clientes": 120, "conexao": "POP <Sul>", "motivo": "energia"}

@@ -99,9 +99,10 @@ def test_it_lists_open_incidents_of_both_sources_with_their_type(client, olt, se
     olt.add_alert({"alert_type": "pon_no_power", "olt_name": "OLT-NORTE", "slot_pon": "0/2/3"}, [])
     olt.add_alert({"alert_type": "onu_dying_gasp", "olt_name": "OLT-NORTE", "slot_pon": "0/2/4"}, [])
     event_id = add_event(settings.database_path, "energia", [sub(1, "1001")])
-    body = client.get("/api/incidentes", headers=AUTH).get_json()
-    by_id = {i["id"]: i for i in body["incidentes"]}
+    body = client.get("/api/painel/incidentes", headers=AUTH).get_json()
+    by_id = {i["incidente"]: i for i in body["incidentes"]}
     assert set(by_id) == {"1", "2", f"ev-{event_id}"}
+    assert (by_id["1"]["id"], by_id["2"]["id"], by_id[f"ev-{event_id}"]["id"]) == (1, 2, -1)
     assert (by_id["1"]["tipo"], by_id["1"]["fonte"], by_id["1"]["afetados"]) == ("LOS", "olt", 5)
     assert "CTO" in by_id["1"]["causa_provavel"]
     assert by_id["2"]["tipo"] == "POWER"
@@ -117,7 +118,7 @@ def test_it_shows_details_after_the_token_expired_with_one_shared_login(client, 
     olt.expire_tokens()
     body = client.get(f"/api/detalhes/{incident}", headers=AUTH).get_json()
     assert olt.logins == logins + 1
-    assert body["info"]["id"] == incident
+    assert (body["info"]["id"], body["info"]["incidente"]) == (int(incident), incident)
     clientes = body["clientes"]
     assert len(clientes) == 41
     assert clientes[0] == {
@@ -141,8 +142,7 @@ def test_approval_sends_one_message_per_valid_distinct_phone_with_the_los_templa
     assert sorted(sent_phones(hsm)) == ["5511987650001", "5511987650002"]
     assert {m["hsm"] for m in hsm.messages} == {114}
     assert {(m["cod_conta"], m["tipo_envio"]) for m in hsm.messages} == {(1, 2)}
-    listed = client.get("/api/incidentes", headers=AUTH).get_json()
-    assert listed["incidentes"] == []
+    assert client.get("/api/incidentes", headers=AUTH).get_json() == []
 
 
 def test_approving_twice_sends_once(client, olt, hsm):
@@ -181,22 +181,22 @@ def test_denying_records_the_decision_and_sends_nothing(client, olt, hsm):
     ).get_json()
     assert answer["success"] is True
     assert hsm.messages == []
-    history = client.get("/api/historico", headers=AUTH).get_json()["historico"]
+    history = client.get("/api/historico", headers=AUTH).get_json()
     assert (history[0]["acao"], history[0]["usuario"], history[0]["comentario"]) == (
-        "negar",
+        "NEGADO",
         "api",
         "falso alarme",
     )
-    assert client.get("/api/incidentes", headers=AUTH).get_json()["incidentes"] == []
+    assert client.get("/api/incidentes", headers=AUTH).get_json() == []
 
 
 def test_a_new_incident_on_the_same_key_waits_out_the_cooldown(client, olt, hsm):
     first = los_alert(olt, ["11987650001"])
     approve(client, first)
     second = los_alert(olt, ["11987650009"], prefix=500)
-    listed = client.get("/api/incidentes", headers=AUTH).get_json()
+    listed = client.get("/api/painel/incidentes", headers=AUTH).get_json()
     assert listed["incidentes"] == []
-    assert [i["id"] for i in listed["em_cooldown"]] == [second]
+    assert [i["incidente"] for i in listed["em_cooldown"]] == [second]
     assert listed["em_cooldown"][0]["liberado_em"] > time.time() + 23 * 3600
     refused = approve(client, second)
     assert refused.status_code == 409 and refused.get_json()["success"] is False
@@ -219,7 +219,7 @@ def test_a_provider_failing_for_some_phones_counts_the_failures(client, olt, hsm
     hsm.fail_next("400", "400")
     answer = approve(client, incident).get_json()
     assert (answer["enviados"], answer["falhas"]) == (4, 2)
-    history = client.get("/api/historico", headers=AUTH).get_json()["historico"]
+    history = client.get("/api/historico", headers=AUTH).get_json()
     assert history[0]["contagens"]["falhas"] == 2
 
 
@@ -340,8 +340,8 @@ def test_history_exports_csv_and_a_resolved_incident_gets_the_normalization_noti
     approve(client, incident)
     olt.resolve_alert(int(incident))
     client.get("/api/incidentes", headers=AUTH)
-    entry = client.get("/api/historico", headers=AUTH).get_json()["historico"][0]
-    assert (entry["estado"], entry["aviso_normalizacao"]) == ("NORMALIZADO", 2)
+    entry = client.get("/api/historico", headers=AUTH).get_json()[0]
+    assert (entry["status_atual"], entry["aviso_normalizacao"]) == ("NORMALIZADO", 2)
     assert entry["proximo_envio_permitido"] > time.time()
     Sender(settings.database_path, settings).deliver_due()
     assert sorted(m["hsm"] for m in hsm.messages) == [114, 114, 120, 120]

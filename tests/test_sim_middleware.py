@@ -70,7 +70,7 @@ def test_the_ixc_service_can_refuse_and_be_slow(network):
 def test_the_alert_service_records_every_body(alerts):
     alerts.received.clear()
     telegram = {
-        "clientes": ["a", "<b>"],
+        "clientes": [{"login": "a", "ultima_conexao_final": ""}, {"login": "b"}],
         "status": "offline",
         "conexao": "OLT-1",
         "mensagem_personalizada": "",
