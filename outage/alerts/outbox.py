@@ -14,8 +14,9 @@ sent again only when an operator asks (`resend_uncertain`). Rows are never delet
 
 Order per destination (NOC alerts; a row's channel is `<provider>:<target>`): a row may
 go only when no older live row of its destination holds it back. An older row holds it
-back while that row is being sent, while it has failed fewer than `STALL_AFTER_ATTEMPTS`
-times, or whenever it belongs to the same event. So alerts reach each destination in the
+back while that row is being sent, whenever it belongs to the same event, or while neither
+it nor an older row of its own event has failed `STALL_AFTER_ATTEMPTS` times (a stalled
+event holds back only its own later alerts). So alerts reach each destination in the
 order written, a failing alert stalls the others for at most 3 attempts (about 35 s with
 the sender's backoff) while it keeps retrying, and an
 event's alerts never overtake each other (an opening never arrives after its own
@@ -153,8 +154,11 @@ def noc_heads(conn: sqlite3.Connection) -> list[Row]:
         f"SELECT {_ROW_COLUMNS} FROM outbox r WHERE r.status = 'pendente' AND instr(r.channel, ':') > 0"  # noqa: S608
         " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = r.channel AND e.id < r.id"
         " AND e.status IN ('pendente', 'enviando')"
-        " AND (e.status = 'enviando' OR e.attempts < ? OR e.event_id IS r.event_id)) ORDER BY r.id",
-        (STALL_AFTER_ATTEMPTS,),
+        " AND (e.status = 'enviando' OR e.event_id IS r.event_id OR (e.attempts < :stall"
+        " AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.channel = e.channel AND s.id <= e.id"
+        " AND s.event_id IS e.event_id AND s.status IN ('pendente', 'enviando') AND s.attempts >= :stall))))"
+        " ORDER BY r.id",
+        {"stall": STALL_AFTER_ATTEMPTS},
     ).fetchall()
     return [_row(r) for r in rows]
 

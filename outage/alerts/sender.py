@@ -106,7 +106,8 @@ class Pacer:
         self._free_at[key] = start + interval
 
     def hold(self, key: Key, until: float) -> None:
-        """After a refused send: the provider's wait replaces the pacing (it did not count)."""
+        """The destination asked us to wait (a rate limit's `retry_after`): nothing goes to
+        it before `until`. Other failures hold only their own row (its retry time)."""
         self._free_at[key] = until
 
 
@@ -354,6 +355,9 @@ class Sender:
     def _finish(self, outcomes: list[tuple[_Job, Receipt | TransportError]], stats: DeliveryStats) -> None:
         now = self._clock()
         verdicts = {job.row.id: (job, verdict(job, outcome, now)) for job, outcome in outcomes}
+        for job, outcome in outcomes:
+            if isinstance(outcome, TransportError) and outcome.retry_after is not None:
+                self._pacer.hold(job.key, now + outcome.retry_after)
         applied = {
             v.row_id for v in outbox.record(self._conn, self.worker_id, [v for _, v in verdicts.values()])
         }
@@ -370,7 +374,6 @@ class Sender:
             log.info("Mensagem %d (%s) enviada para %s.", job.row.id, job.row.kind, where)
         elif v.status == outbox.PENDING:
             stats.retried += 1
-            self._pacer.hold(job.key, v.at)
             log.warning(
                 "Mensagem %d para %s falhou (tentativa %d), nova tentativa em %g s: %s",
                 job.row.id,
