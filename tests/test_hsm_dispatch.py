@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from datetime import datetime
 
 import pytest
 
@@ -42,7 +43,7 @@ def ixc():
 @pytest.fixture
 def settings(make_settings, olt, hsm, ixc):
     return make_settings(
-        API_TOKEN="x",
+        MONITOR_API_TOKEN="x",
         API_BASE_URL=olt.url,
         API_AUTH_URL=olt.auth_url,
         API_USER=olt.username,
@@ -415,3 +416,135 @@ def test_an_outage_seen_by_the_olt_system_and_the_monitor_is_listed_once():
     listed = merge_twins([alert], [twin, other])
     assert [i.id for i in listed] == ["7", "ev-2"]  # a different type is a different incident
     assert listed[0].local == "PON 0/1/1 da OLT-SUL"
+
+
+# --- the original console's routes, field by field as its page reads them ------------------
+
+SEED_INCIDENT = {
+    "id": int,
+    "alert_type": str,
+    "initial_date": str,
+    "total_devices_count": int,
+    "olt_name": str,
+    "slot_pon": str,
+}
+SEED_INFO = {**SEED_INCIDENT, "causa_provavel": str}
+SEED_CLIENT = {
+    "client_id": str,
+    "sn_onu": str,
+    "client_name": str,
+    "status": str,
+    "slot_pon": str,
+    "contact": (str, type(None)),
+}
+
+
+def assert_fields(item: dict, fields: dict) -> None:
+    for name, kind in fields.items():
+        assert name in item, name
+        assert isinstance(item[name], kind) and not isinstance(item[name], bool), (name, item[name])
+
+
+def test_the_original_incident_list_is_a_bare_array_with_numeric_ids_that_never_collide(
+    client, olt, settings
+):
+    los_alert(olt, PHONES)
+    event_id = add_event(settings.database_path, "energia", [sub(1, "1001")])
+    listed = client.get("/api/incidentes", headers=AUTH).get_json()
+    assert isinstance(listed, list) and len(listed) == 2
+    for item in listed:
+        assert_fields(item, SEED_INCIDENT)
+        datetime.fromisoformat(item["initial_date"])
+    by_source = {item["fonte"]: item for item in listed}
+    assert by_source["olt"]["id"] == 1 and by_source["olt"]["alert_type"] == "pon_loss"
+    assert by_source["monitor"]["id"] < 0 and by_source["monitor"]["alert_type"] == "pon_no_power"
+    assert by_source["monitor"]["incidente"] == f"ev-{event_id}"
+    assert client.get("/api/incidentes", headers=AUTH).get_json()[1]["id"] == by_source["monitor"]["id"]
+
+
+def test_the_original_details_answer_info_and_clients_under_any_spelling_of_the_id(client, olt, settings):
+    los_alert(olt, ["11987650001"])
+    event_id = add_event(settings.database_path, "loss", [sub(1, "1001")])
+    number = next(i["id"] for i in client.get("/api/incidentes", headers=AUTH).get_json() if i["id"] < 0)
+    for incident in ("1", str(number), f"ev-{event_id}"):
+        body = client.get(f"/api/detalhes/{incident}", headers=AUTH).get_json()
+        assert set(body) >= {"info", "clientes"}
+        assert_fields(body["info"], SEED_INFO)
+    assert_fields(client.get("/api/detalhes/1", headers=AUTH).get_json()["clientes"][0], SEED_CLIENT)
+    same = client.get(f"/api/detalhes/{number}", headers=AUTH).get_json()["info"]
+    assert same["incidente"] == f"ev-{event_id}" and same["alert_type"] == "pon_loss"
+
+
+def test_the_original_action_answers_success_and_msg_also_when_refused(client, olt, settings):
+    event_id = add_event(settings.database_path, "energia", [sub(1, "1001")])
+    number = client.get("/api/incidentes", headers=AUTH).get_json()[0]["id"]
+    denied = client.post("/api/acao", json={"id": number, "acao": "negar"}, headers=AUTH)
+    assert denied.status_code == 200
+    assert isinstance(denied.get_json()["success"], bool) and isinstance(denied.get_json()["msg"], str)
+    again = client.post("/api/acao", json={"id": f"ev-{event_id}", "acao": "negar"}, headers=AUTH).get_json()
+    assert again["success"] is True and again["repetido"] is True
+    for body, status in (({"id": 999, "acao": "negar"}, 404), ({"id": 1, "acao": "x"}, 400)):
+        refused = client.post("/api/acao", json=body, headers=AUTH)
+        assert refused.status_code == status
+        assert refused.get_json()["success"] is False and isinstance(refused.get_json()["msg"], str)
+
+
+def test_the_original_history_is_a_bare_array_in_the_original_spelling(client, olt, hsm):
+    approve(client, los_alert(olt, ["11987650001"]))
+    denied = los_alert(olt, ["11987650002"], pon="0/9/9", prefix=500)
+    client.post("/api/acao", json={"id": denied, "acao": "negar"}, headers=AUTH)
+    history = client.get("/api/historico", headers=AUTH).get_json()
+    assert isinstance(history, list) and len(history) == 2
+    fields = {
+        "id": int,
+        "data_acao": str,
+        "acao": str,
+        "status_envio": str,
+        "status_atual": str,
+        "liberacao": str,
+    }
+    for entry in history:
+        assert_fields(entry, fields)
+        assert_fields(entry["snapshot"], SEED_INFO)
+        datetime.strptime(entry["data_acao"], "%d/%m/%Y %H:%M:%S")
+        assert entry["status_atual"] in ("ATIVO", "NORMALIZADO")
+    negado, aprovado = history
+    assert (negado["acao"], negado["liberacao"], negado["id"]) == ("NEGADO", "Imediata", int(denied))
+    assert (aprovado["acao"], aprovado["status_envio"]) == ("APROVADO", "Sucesso")
+    assert re.fullmatch(r"\d\d/\d\d \d\d:\d\d", aprovado["liberacao"])
+
+
+# --- notices a crash left uncertain -----------------------------------------------------
+
+
+def crash_mid_send(db_path: str) -> None:
+    """As if the process died after the provider accepted and before the outcome was stored."""
+    conn = connect(db_path)
+    conn.execute(
+        "UPDATE outbox SET status = 'enviando', claimed_by = 'morto', claimed_at = 0 WHERE kind = 'hsm_cliente'"
+    )
+    conn.commit()
+    conn.close()
+
+
+def test_notices_a_crash_left_uncertain_are_shown_and_resent_only_when_an_operator_asks(
+    client, olt, hsm, settings
+):
+    approve(client, los_alert(olt, [f"119876{n:05d}" for n in range(3)]))
+    assert len(hsm.messages) == 3
+    crash_mid_send(settings.database_path)
+    restarted = Sender(settings.database_path, settings)
+    restarted.deliver_due()
+    restarted.close()
+    assert len(hsm.messages) == 3
+    uncertain = client.get("/api/painel/incidentes", headers=AUTH).get_json()["incertos"]
+    assert uncertain["total"] == 3 and uncertain["decisoes"][0]["olt_name"] == "OLT-SUL"
+    assert client.post("/api/painel/incertos/reenviar", json={}).status_code == 401
+    assert (
+        client.post("/api/painel/incertos/reenviar", json={"decisao_id": "1"}, headers=AUTH).status_code
+        == 400
+    )
+    answer = client.post("/api/painel/incertos/reenviar", json={}, headers=AUTH).get_json()
+    assert (answer["success"], answer["reenviados"], answer["aceitos"]) == (True, 3, 3)
+    assert len(hsm.messages) == 6
+    assert client.get("/api/painel/incidentes", headers=AUTH).get_json()["incertos"]["total"] == 0
