@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from outage.app import create_app
 from outage.cause import build_analyzer
 from outage.cause.base import CauseReport
 from outage.db import connect, open_database
@@ -127,3 +128,35 @@ def test_a_cause_found_after_the_opening_was_sent_goes_as_a_follow_up(network, s
     follow_up = json.loads(rows[1]["payload"])
     local = conn.execute("SELECT local FROM events").fetchone()[0]
     assert follow_up["motivo"] == "energia" and follow_up["local"] == local  # the ERP placed it narrower
+
+
+def test_an_empty_answer_from_the_ixc_service_fails_the_cycle_instead_of_recovering_everyone(
+    network, services, settings, conn
+):
+    ixc, _ = services
+    monitor = Monitor(settings, MiddlewareReader(settings), None, [])
+    monitor.run_cycle(conn)
+    network.fiber_cut(*biggest_pon(network))
+    monitor.run_cycle(conn)
+    before = [dict(r) for r in conn.execute("SELECT * FROM events")]
+    ixc.fail("ixc_down", count=2)
+    with pytest.raises(CycleFailed, match="lista de clientes online vazia"):
+        monitor.run_cycle(conn)
+    assert [dict(r) for r in conn.execute("SELECT * FROM events")] == before
+    health = create_app(settings).test_client().get("/healthz").get_json()
+    assert "IXCSoft provavelmente falhou" in health["ultimo_ciclo"]["erro"]
+
+
+def test_a_cut_short_answer_that_loses_most_offline_logins_fails_the_cycle(network, services, settings, conn):
+    ixc, _ = services
+    monitor = Monitor(settings, MiddlewareReader(settings), None, [])
+    monitor.run_cycle(conn)
+    network.fiber_cut(*biggest_pon(network))
+    monitor.run_cycle(conn)
+    before = [dict(r) for r in conn.execute("SELECT * FROM events")]
+    ixc.fail("ixc_partial", count=2)
+    with pytest.raises(CycleFailed, match="não estão em nenhuma das listas"):
+        monitor.run_cycle(conn)
+    assert [dict(r) for r in conn.execute("SELECT * FROM events")] == before
+    monitor.run_cycle(conn)  # the service answers in full again: a good cycle, nothing recovered
+    assert [r["status"] for r in conn.execute("SELECT status FROM events")] == ["ativo"]
