@@ -11,13 +11,17 @@ import pytest
 
 from outage.app import create_app
 from outage.cause import build_analyzer
+from outage.cause.analyzer import CompositeAnalyzer
 from outage.cause.base import CauseReport
+from outage.cause.inventory import OltEntry
 from outage.db import connect, open_database
+from outage.erp.base import subscriber_from_record
 from outage.erp.middleware import MiddlewareReader
 from outage.model import Subscriber
 from outage.monitor import CycleFailed, Monitor
 from simulator.middleware import FakeIxcMiddleware, FakeOltMiddleware
 from simulator.network import INSTANT, Network
+from simulator.olt_cli import OltEmulator
 
 
 @pytest.fixture
@@ -160,3 +164,38 @@ def test_a_cut_short_answer_that_loses_most_offline_logins_fails_the_cycle(netwo
     assert [dict(r) for r in conn.execute("SELECT * FROM events")] == before
     monitor.run_cycle(conn)  # the service answers in full again: a good cycle, nothing recovered
     assert [r["status"] for r in conn.execute("SELECT status FROM events")] == ["ativo"]
+
+
+def test_with_only_the_seven_fields_place_and_cause_come_from_the_olt_by_login_description():
+    seven = [
+        {
+            "id_cliente": str(100 + n),
+            "login": f"ana{n}",
+            "conexao": "OLT-CENTRO",
+            "ultima_conexao_final": "2026-03-05 09:55:28",
+            "id_transmissor": "1",
+            "latitude": "-27.59",
+            "longitude": "-48.54",
+        }
+        for n in range(4)
+    ]
+    subscribers = [subscriber_from_record(record) for record in seven]
+    onus = [
+        {
+            "fsp": "0/1/0",
+            "ont_id": n,
+            "sn": f"48575443{n:08X}",
+            "description": f"ana{n}",
+            "run_state": "offline",
+            "last_down_cause": "dying-gasp",
+            "last_down_time": "2026-03-05 09:55:28-03:00",
+            "last_up_time": "2026-03-05 08:56:12-03:00",
+        }
+        for n in range(4)
+    ]
+    with OltEmulator("huawei", onus) as olt:
+        entry = OltEntry("1", "OLT-CENTRO", olt.vendor, olt.host, olt.port, "noc", "noc-secret")
+        analyzer = CompositeAnalyzer({"1": entry}, olt_timeout=15)
+        report = analyzer.analyze(subscribers, deadline=time.monotonic() + 15)
+    assert report.motivo == "energia"
+    assert "0/1/0" in report.local and "OLT-CENTRO" in report.local
