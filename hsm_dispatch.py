@@ -1,20 +1,33 @@
 """The HSM dispatch console's routes (the seed's `disparo_hsm`), a blueprint of the app.
 
-- `GET /api/incidentes` -> `{"incidentes": [...], "em_cooldown": [...], "avisos": [...]}`:
-  open incidents pending a decision (id, fonte, tipo, olt, slot_pon, afetados, inicio,
-  causa_provavel, local, chave); those whose key is in cooldown are listed apart with
-  `liberado_em`; decided ones are left out.
+The seed's routes keep the seed's shapes exactly, our fields beside its own (REFERENCE.md
+§2; the field lists are in `outage.hsm.seed_shape` and `outage.hsm.history`):
+
+- `GET /api/incidentes` -> a bare array of the incidents pending a decision (neither
+  decided nor in cooldown): `id` (a number: the OLT system's own id, or −N for a monitor
+  event), `alert_type`, `initial_date`, `total_devices_count`, `olt_name`, `slot_pon`, then
+  ours (`incidente`, `fonte`, `tipo`, `afetados`, `inicio`, `causa_provavel`, `local`, `chave`).
 - `GET /api/detalhes/<id>` -> `{"info": {...}, "clientes": [{"client_id", "sn_onu",
   "client_name", "status", "slot_pon", "contact", "ultimo_aviso", "erro"}]}`.
 - `POST /api/acao` `{"id", "acao": "aprovar" | "negar", "comentario"?, "template"?}` ->
-  `{"success", "msg", "enviados", "falhas", "sem_telefone", "ignorados", "repetido"}`;
-  404 unknown id, 400 bad body/action, 409 key in cooldown, 503 no WhatsApp provider.
-- `GET /api/historico[?formato=csv][&limite=N]` -> `{"historico": [...]}` or CSV.
+  `{"success", "msg", "enviados", "falhas", "incertos", "sem_telefone", "ignorados",
+  "repetido"}`; refusals carry `success: false`, `msg` and `erro`: 404 unknown id, 400 bad
+  body/action, 409 key in cooldown, 502 OLT system unreadable, 503 no WhatsApp provider.
+- `GET /api/historico[?limite=N]` -> a bare array of decisions; `&formato=csv` for CSV.
+
+An id may be written as the number (`7`, `-3`) or as our `ev-<event id>`.
+
+The console's own routes, for our dashboard:
+
+- `GET /api/painel/incidentes` -> `{"incidentes": [...], "em_cooldown": [...] (with
+  `liberado_em`), "avisos": [...], "incertos": {"total", "decisoes": [...]}}`.
+- `POST /api/painel/incertos/reenviar` `{"decisao_id"?}` (operator) -> sends again the
+  notices a crash left uncertain (all, or one decision's): `{"success", "msg", "reenviados"}`.
 
 Approval sends synchronously for up to `DISPATCH_WAIT` seconds through the fast path of
-`outage.hsm.delivery` (1,000 notices to a provider answering in 50 ms take about 0.2 s);
-whatever is left (time ran out, transient failures) is delivered by the background outbox
-sender, so the request never waits long and nothing is lost.
+`outage.hsm.delivery` (1,000 notices to a provider answering in 50 ms take about 2.5 s);
+whatever is left (time ran out, transient failures) is delivered by the background engine,
+so the request never waits long and nothing is lost.
 """
 
 from __future__ import annotations
@@ -31,18 +44,34 @@ from outage.cause.olt_system import OltSystemError
 from outage.hsm import dispatch, history
 from outage.hsm.delivery import deliver_rows
 from outage.hsm.enrich import customers_of
-from outage.hsm.incidents import Incident, find_incident, open_incidents
+from outage.hsm.incidents import Incident, console_number, find_incident, open_incidents
+from outage.hsm.seed_shape import seed_incident, with_seed_fields
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("hsm_dispatch", __name__)
 DISPATCH_WAIT = 3.0
 MAX_COMMENT = 1000
+MAX_HISTORY = 5000
 
 
 @bp.get("/api/incidentes")
 @requires("leitura")
 def incidents() -> Response:
+    pending, _blocked, _warnings = _listing()
+    return jsonify(pending)
+
+
+@bp.get("/api/painel/incidentes")
+@requires("leitura")
+def console_incidents() -> Response:
+    pending, blocked, warnings = _listing()
+    uncertain = _uncertain()
+    return jsonify({"incidentes": pending, "em_cooldown": blocked, "avisos": warnings, "incertos": uncertain})
+
+
+def _listing() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """(pending, in cooldown, warnings): the open incidents not yet decided."""
     db = get_db()
     now = time.time()
     listing = open_incidents(db, settings())
@@ -56,11 +85,25 @@ def incidents() -> Response:
         if incident.id in decided:
             continue
         until = cooling.get(incident.key)
+        shown = with_seed_fields(incident.as_json())
         if until is None:
-            pending.append({**incident.as_json(), "em_cooldown": False})
+            pending.append({**shown, "em_cooldown": False})
         else:
-            blocked.append({**incident.as_json(), "em_cooldown": True, "liberado_em": until})
-    return jsonify({"incidentes": pending, "em_cooldown": blocked, "avisos": listing.warnings})
+            blocked.append({**shown, "em_cooldown": True, "liberado_em": until})
+    return pending, blocked, listing.warnings
+
+
+def _uncertain() -> dict[str, Any]:
+    db = get_db()
+    decisions = [
+        {
+            **seed_incident({**item["snapshot"], "numero": console_number(db, item["incidente"])}),
+            "decisao_id": item["decisao_id"],
+            "incertos": item["incertos"],
+        }
+        for item in dispatch.uncertain_notices(db)
+    ]
+    return {"total": sum(d["incertos"] for d in decisions), "decisoes": decisions}
 
 
 @bp.get("/api/detalhes/<incident_id>")
@@ -68,7 +111,7 @@ def incidents() -> Response:
 def details(incident_id: str) -> Response | tuple[Response, int]:
     db = get_db()
     try:
-        incident = find_incident(db, settings(), incident_id)
+        incident = find_incident(db, settings(), incident_id.strip())
         if incident is None:
             return error("incidente não encontrado", 404)
         customers = customers_of(db, settings(), incident)
@@ -82,11 +125,16 @@ def _info(incident: Incident) -> dict[str, Any]:
     until = dispatch.blocked_until(db, [incident.key], time.time())
     decided = dispatch.existing_decision(db, incident.id)
     return {
-        **incident.as_json(),
+        **with_seed_fields(incident.as_json()),
         "em_cooldown": until is not None,
         "liberado_em": until,
         "decidido": decided is not None,
     }
+
+
+def _refuse(message: str, status: int) -> tuple[Response, int]:
+    """A refused `/api/acao`: the seed's page shows `msg` and reads `success`; ours read `erro`."""
+    return jsonify({"success": False, "msg": message, "erro": message}), status
 
 
 @bp.post("/api/acao")
@@ -95,27 +143,32 @@ def action() -> Response | tuple[Response, int]:
     body = request.get_json(silent=True)
     problem = _bad_body(body)
     if problem:
-        return error(problem, 400)
+        return _refuse(problem, 400)
     assert isinstance(body, dict)
     db = get_db()
     try:
-        incident = find_incident(db, settings(), str(body["id"]))
+        incident = find_incident(db, settings(), str(body["id"]).strip())
     except OltSystemError as exc:
-        return error(str(exc), 502)
+        return _refuse(str(exc), 502)
     if incident is None:
-        return error("incidente não encontrado", 404)
+        return _refuse("incidente não encontrado", 404)
     comment = str(body.get("comentario") or "")[:MAX_COMMENT]
     try:
         outcome = _decide(incident, str(body["acao"]), comment, body.get("template"))
     except dispatch.DispatchRefused as refused:
-        return jsonify({"success": False, "msg": str(refused), "erro": str(refused)}), refused.status
+        return _refuse(str(refused), refused.status)
     return jsonify(outcome.as_json())
 
 
 def _bad_body(body: Any) -> str | None:
     if not isinstance(body, dict):
         return 'corpo inválido: envie JSON {"id", "acao": "aprovar" | "negar"}'
-    if not isinstance(body.get("id"), str | int) or str(body.get("id")).strip() == "":
+    incident_id = body.get("id")
+    if (
+        isinstance(incident_id, bool)
+        or not isinstance(incident_id, str | int)
+        or str(incident_id).strip() == ""
+    ):
         return "campo id ausente ou inválido"
     if body.get("acao") not in (dispatch.APPROVE, dispatch.DENY):
         return "acao inválida: use aprovar ou negar"
@@ -143,25 +196,49 @@ def _decide(incident: Incident, action: str, comment: str, choice: Any) -> dispa
     customers = customers_of(db, settings(), incident)
     outcome = dispatch.approve(db, settings(), incident, customers, template, current_user(), comment, now)
     if outcome.row_ids:
-        report = deliver_rows(settings().database_path, settings(), outcome.row_ids, max_wait=DISPATCH_WAIT)
-        outcome.enviados -= report.failed
-        outcome.falhas = report.failed
-        if report.failed:
-            outcome.msg += f" {report.failed} falharam."
+        stats = deliver_rows(settings().database_path, settings(), outcome.row_ids, max_wait=DISPATCH_WAIT)
+        outcome.enviados -= stats.failed + stats.uncertain
+        outcome.falhas = stats.failed
+        outcome.incertos = stats.uncertain
+        if stats.failed:
+            outcome.msg += f" {stats.failed} falharam."
+        if stats.uncertain:
+            outcome.msg += f" {stats.uncertain} sem resposta do provedor (podem ter saído)."
     return outcome
+
+
+@bp.post("/api/painel/incertos/reenviar")
+@requires("operador")
+def resend_uncertain() -> Response | tuple[Response, int]:
+    body = request.get_json(silent=True)
+    body = {} if body is None else body
+    decision = body.get("decisao_id") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or (
+        decision is not None and (isinstance(decision, bool) or not isinstance(decision, int))
+    ):
+        return _refuse('corpo inválido: envie JSON {} ou {"decisao_id": <número>}', 400)
+    db = get_db()
+    rows = dispatch.resend_uncertain(db, decision, current_user(), time.time())
+    if not rows:
+        return jsonify({"success": True, "msg": "Nenhum aviso incerto para reenviar.", "reenviados": 0})
+    stats = deliver_rows(settings().database_path, settings(), rows, max_wait=DISPATCH_WAIT)
+    message = f"{len(rows)} aviso(s) reenviado(s): {stats.sent} aceito(s) pelo provedor"
+    if stats.failed or stats.uncertain:
+        message += f", {stats.failed} falharam, {stats.uncertain} de novo sem resposta"
+    return jsonify({"success": True, "msg": message + ".", "reenviados": len(rows), "aceitos": stats.sent})
 
 
 @bp.get("/api/historico")
 @requires("leitura")
 def decisions() -> Response | tuple[Response, int]:
     limit_arg = request.args.get("limite", "200")
-    if not limit_arg.isdigit() or not 1 <= int(limit_arg) <= 5000:
-        return error("limite inválido: use um número entre 1 e 5000", 400)
-    entries = history.history(get_db(), int(limit_arg))
+    if not (limit_arg.isdecimal() and limit_arg.isascii()) or not 1 <= int(limit_arg) <= MAX_HISTORY:
+        return error(f"limite inválido: use um número entre 1 e {MAX_HISTORY}", 400)
+    entries = history.history(get_db(), time.time(), int(limit_arg))
     if request.args.get("formato") == "csv":
         return Response(
             history.to_csv(entries),
             mimetype="text/csv",
             headers={"Content-Disposition": "attachment; filename=historico_disparos.csv"},
         )
-    return jsonify({"historico": entries})
+    return jsonify(entries)

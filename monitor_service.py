@@ -40,7 +40,7 @@ def load_checked_settings(*, demo: bool = False) -> Settings:
     settings, problems = load_settings(demo=demo)
     problems += _component_problems(settings)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, settings.notes)
     return settings
 
 
@@ -55,10 +55,14 @@ def _component_problems(settings: Settings) -> list[str]:
     return list(validate_inventory(settings, os.environ))
 
 
-def print_problems(problems: Sequence[str]) -> None:
+def print_problems(problems: Sequence[str], notes: Sequence[str] = ()) -> None:
     print("Configuração inválida — corrija e tente de novo:", file=sys.stderr)
     for problem in problems:
         print(f"  - {problem}", file=sys.stderr)
+    if notes:
+        print("Como a configuração foi lida:", file=sys.stderr)
+        for note in notes:
+            print(f"  - {note}", file=sys.stderr)
 
 
 def build_app() -> Flask:
@@ -66,7 +70,7 @@ def build_app() -> Flask:
     try:
         settings = load_checked_settings()
     except ConfigError as exc:
-        print_problems(exc.problems)
+        print_problems(exc.problems, exc.notes)
         raise SystemExit(2) from exc
     setup_logging(settings.log_dir, settings.log_level)
     _warn_about(settings)
@@ -76,17 +80,17 @@ def build_app() -> Flask:
 def _warn_about(settings: Settings) -> None:
     if not settings.api_token:
         log.warning(
-            "API_TOKEN não definido: as rotas /eventos estão abertas para leitura, como no sistema original"
+            "MONITOR_API_TOKEN não definido: as rotas /eventos estão abertas para leitura, como no sistema original"
         )
-    try:
-        from outage.service import configured_channels
+    for note in configuration_notes(settings):
+        log.warning("%s", note)
 
-        if not configured_channels(settings):
-            log.warning(
-                "nenhum canal de alerta configurado: os eventos serão registrados, mas ninguém será avisado"
-            )
-    except ImportError:
-        pass
+
+def configuration_notes(settings: Settings) -> list[str]:
+    """How the configuration was read (original names used) and which alert routes were chosen."""
+    from outage.channels.registry import startup_warnings
+
+    return [*settings.notes, *startup_warnings(settings)]
 
 
 def start_background(app: Flask) -> Any:
@@ -177,10 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_checked_settings()
     except ConfigError as exc:
-        print_problems(exc.problems)
+        print_problems(exc.problems, exc.notes)
         return 2
     if args.check_config:
         print("Configuração válida.")
+        for note in configuration_notes(settings):
+            print(f"  - {note}")
         return 0
     setup_logging(settings.log_dir, settings.log_level)
     _warn_about(settings)

@@ -123,11 +123,10 @@ def erp_read(pages: int, page_size: int, delay: float, concurrency: int) -> floa
         {"id": str(n), "login": f"c{n}", "online": "N", "ativo": "S", "conexao": "OLT-A"}
         for n in range(1, pages * page_size + 1)
     ]
-    with FakeIXC(user="1", token="8:t", page_delay=delay) as ixc:
+    with FakeIXC(user="8", token="t", page_delay=delay) as ixc:
         ixc.set_records("radusuarios", records)
         env = {
             "IXC_URL": ixc.url,
-            "IXC_USER": "1",
             "IXC_TOKEN": "8:t",
             "IXC_PAGE_SIZE": str(page_size),
             "IXC_CONCURRENCY": str(concurrency),

@@ -39,7 +39,7 @@ def _settings(tmp: str, **env: str) -> Any:
         "SECRET_KEY": "k" * 32,
         "IXC_URL": "http://127.0.0.1:9",
     }
-    base.update({"IXC_USER": "1", "IXC_TOKEN": "8:fake-token", **env})
+    base.update({"IXC_TOKEN": "8:fake-token", **env})
     settings, problems = load_settings(base)
     assert not problems, problems
     return settings
@@ -82,7 +82,7 @@ def details_from_erp(total: int = 500) -> float:
     ]
     with tempfile.TemporaryDirectory() as tmp, FakeIXC(page_delay=LOOKUP_DELAY) as ixc:
         ixc.set_records("cliente", records)
-        settings = _settings(tmp, IXC_URL=ixc.url)
+        settings = _settings(tmp, IXC_URL=ixc.url, IXC_TOKEN=ixc.token_as_shown)
         client = create_app(settings).test_client()
         incident = _add_event(settings.database_path, total)
         started = time.perf_counter()

@@ -5,13 +5,26 @@ the list of every problem found, each with a hint, so the process can refuse to 
 listing all of them (`python monitor_service.py --check-config`).
 
 Each issue of the project owns one section below; add a field to your own section only.
+
+A `.env` copied from either original project works: the names their code reads are
+aliases of ours (`ORIGINAL_NAMES`, plus `IXCSOFT_HOST` and `API_TOKEN` below), and
+`Settings.notes` says which one was used (printed at start-up and by `--check-config`).
+Setting both names of one value to different values is a problem to fix.
+
+`API_TOKEN` means what the original dispatch console meant -- the initial Bearer token of
+the OLT management system -- when the `.env` is that console's (it names `BASE_URL_API`,
+`HSM_URL` or `HSM_TOKEN`) or when `MONITOR_API_TOKEN` is set. Otherwise it is read, with a
+note, as this API's own token (its old name here): `MONITOR_API_TOKEN` is the new one.
+
+IXC credentials: `IXC_TOKEN` as IXCSoft shows it (`<id>:<hash>`), or the hash alone with
+the id in `IXC_USER`; the settings hold them apart (`ixc_user` = id, `ixc_token` = hash).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -19,13 +32,27 @@ from outage.localtime import zone
 
 DEFAULT_SECRET_KEY = "troque-esta-chave"  # noqa: S105 - the placeholder we refuse
 
+# Names the original projects' code reads -> ours (the original monitor's IXC service and
+# the dispatch console's code; their READMEs name others).
+ORIGINAL_NAMES = {
+    "BASE_URL_API": "API_BASE_URL",
+    "HSM_URL": "URL_HSM",
+    "HSM_TOKEN": "TOKEN_HSM",
+    "IXCSOFT_USUARIO": "IXC_USER",
+    "IXCSOFT_TOKEN": "IXC_TOKEN",
+}
+# Names only the dispatch console's `.env` has: with them, API_TOKEN is its OLT-system token.
+DISPATCH_CONSOLE_NAMES = ("BASE_URL_API", "HSM_URL", "HSM_TOKEN")
+
 
 class ConfigError(Exception):
-    """Raised with every configuration problem when the process must not start."""
+    """Raised with every configuration problem when the process must not start (and the
+    notes on how the configuration was read, which help to fix them)."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], notes: tuple[str, ...] = ()) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.notes = notes
 
 
 @dataclass(frozen=True)
@@ -90,6 +117,8 @@ class Settings:
     hsm_cooldown_hours: float = 24.0
     hsm_enrich_concurrency: int = 32
     hsm_send_rate: float = 0.0
+    hsm_cookie: str = ""
+    olt_system_token: str = ""
     # --- dashboard (issue 6) ----------------------------------------------------------
     admin_username: str = ""
     admin_password: str = ""
@@ -100,6 +129,8 @@ class Settings:
     demo_control_url: str = ""
     # Values that were set but are not settings (kept for diagnostics).
     extra: dict[str, str] = field(default_factory=dict)
+    # What the operator should know about how the configuration was read (aliases used).
+    notes: tuple[str, ...] = ()
 
     @property
     def erp_mode(self) -> str:
@@ -123,8 +154,13 @@ class Settings:
         return bool(self.url_hsm and self.token_hsm)
 
     @property
+    def olt_system_login(self) -> bool:
+        """The OLT management system can be logged into (and a token renewed)."""
+        return bool(self.api_auth_url and self.api_user and self.api_pass)
+
+    @property
     def olt_system_enabled(self) -> bool:
-        return bool(self.api_base_url and self.api_auth_url and self.api_user and self.api_pass)
+        return bool(self.api_base_url and (self.olt_system_token or self.olt_system_login))
 
 
 class _Reader:
@@ -215,8 +251,12 @@ def _is_phone(value: str) -> bool:
 
 def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> tuple[Settings, list[str]]:
     """Build the settings from `env` (default: the process environment) and list problems."""
-    r = _Reader(os.environ if env is None else env)
+    resolved, notes, alias_problems = _resolve_original_names(os.environ if env is None else env)
+    r = _Reader(resolved)
+    r.problems.extend(alias_problems)
     num = r.number
+    api_token, olt_token, token_note = _api_tokens(r)
+    ixc_user, ixc_token, ixc_problem = _ixc_credentials(r.text("IXC_USER", ""), r.text("IXC_TOKEN", ""))
     s = Settings(
         threshold_offline_clients=num(
             "THRESHOLD_OFFLINE_CLIENTS", 4, minimum=1, hint="Quantas quedas numa conexão abrem um evento."
@@ -244,8 +284,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         alert_service_url=r.url("ALERT_SERVICE_URL"),
         olt_service_url=r.url("OLT_SERVICE_URL"),
         ixc_url=r.url("IXC_URL"),
-        ixc_user=r.text("IXC_USER", ""),
-        ixc_token=r.text("IXC_TOKEN", ""),
+        ixc_user=ixc_user,
+        ixc_token=ixc_token,
         ixc_verify_tls=r.flag("IXC_VERIFY_TLS", True),
         ixc_page_size=num("IXC_PAGE_SIZE", 1000, minimum=1, maximum=100000),
         ixc_concurrency=num("IXC_CONCURRENCY", 8, minimum=1, maximum=64),
@@ -256,7 +296,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         host=r.text("HOST", "0.0.0.0"),
         port=num("PORT", 5010, minimum=1, maximum=65535),
         secret_key=r.text("SECRET_KEY", ""),
-        api_token=r.text("API_TOKEN", ""),
+        api_token=api_token,
         app_env=r.text("APP_ENV", "production").lower(),
         cause_timeout=num("CAUSE_TIMEOUT", 20.0, minimum=1, maximum=300, integer=False),
         telegram_bot_token=r.text("TELEGRAM_BOT_TOKEN", ""),
@@ -300,15 +340,97 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
             integer=False,
             hint="Avisos por segundo ao provedor (0 = padrão do provedor: HSM 1000/s, API oficial 80/s).",
         ),
+        hsm_cookie=r.text("HSM_COOKIE", ""),
+        olt_system_token=olt_token,
         admin_username=r.text("ADMIN_USERNAME", ""),
         admin_password=r.text("ADMIN_PASSWORD", ""),
         session_cookie_secure=r.text("SESSION_COOKIE_SECURE", "auto").lower(),
         login_max_failures=num("LOGIN_MAX_FAILURES", 5, minimum=1, maximum=100),
         demo=demo,
         demo_control_url=r.url("DEMO_CONTROL_URL"),
+        notes=tuple(notes + token_note),
     )
+    r.problems.extend([ixc_problem] if ixc_problem else [])
     r.problems.extend(_cross_checks(s))
-    return s, r.problems
+    return replace(s, notes=s.notes + tuple(_derived_notes(s))), r.problems
+
+
+def _derived_notes(s: Settings) -> list[str]:
+    """How overlapping settings are combined."""
+    notes = []
+    if s.ixc_url and s.ixcsoft_service_url:
+        notes.append(
+            "Acesso direto ao IXCSoft configurado: o serviço intermediário (IXCSOFT_SERVICE_URL) não é usado."
+        )
+    if s.olt_system_enabled and not s.olt_system_login:
+        notes.append(
+            "Sistema de gerência de OLT só com o token inicial (API_TOKEN): sem API_AUTH_URL, API_USER e "
+            "API_PASS ele não é renovado quando expirar."
+        )
+    return notes
+
+
+def _resolve_original_names(env: Mapping[str, str]) -> tuple[dict[str, str], list[str], list[str]]:
+    """`env` with the originals' names copied to ours; (env, notes, problems)."""
+    resolved = dict(env)
+    notes: list[str] = []
+    problems: list[str] = []
+    names = {**ORIGINAL_NAMES, "IXCSOFT_HOST": "IXC_URL"}
+    for original, ours in names.items():
+        value = (env.get(original) or "").strip()
+        if not value:
+            continue
+        if original == "IXCSOFT_HOST" and "://" not in value:
+            value = f"https://{value}"  # the original's IXC service wrote https://{IXCSOFT_HOST}
+        current = (env.get(ours) or "").strip()
+        if not current:
+            resolved[ours] = value
+            notes.append(f"{original} (nome do sistema original) lido como {ours}.")
+        elif current != value:
+            problems.append(f"{original} e {ours} definidos com valores diferentes: deixe só {ours}.")
+    return resolved, notes, problems
+
+
+def _api_tokens(r: _Reader) -> tuple[str, str, list[str]]:
+    """(this API's token, the OLT management system's initial token, notes); see the module."""
+    ours = r.text("MONITOR_API_TOKEN", "")
+    legacy = r.text("API_TOKEN", "")
+    if ours or not legacy:
+        return ours, legacy, []
+    if any(r.raw(name) for name in DISPATCH_CONSOLE_NAMES):
+        note = (
+            "API_TOKEN lido como no sistema de disparo original: token inicial (Bearer) do sistema de "
+            "gerência de OLT. O token desta API é MONITOR_API_TOKEN."
+        )
+        return "", legacy, [note]
+    note = (
+        "API_TOKEN usado como token desta API (nome antigo): renomeie para MONITOR_API_TOKEN. No sistema "
+        "de disparo original, API_TOKEN é o token do sistema de gerência de OLT."
+    )
+    return legacy, "", [note]
+
+
+def _ixc_credentials(user: str, token: str) -> tuple[str, str, str | None]:
+    """(user id, hash, problem) from `IXC_USER` and `IXC_TOKEN` (`<id>:<hash>` or the hash)."""
+    if ":" not in token:
+        return user, token, None
+    ident, _, secret = token.partition(":")
+    if ":" in secret or not ident.strip() or not secret.strip():
+        return (
+            user,
+            token,
+            "IXC_TOKEN inválido: escreva como o IXCSoft mostra, <id>:<hash> (ex.: 8:1126d7...).",
+        )
+    if user and user != ident.strip():
+        return (
+            user,
+            secret,
+            (
+                f"IXC_USER={user} não confere com o id {ident.strip()} do IXC_TOKEN ({ident.strip()}:...): "
+                "deixe só IXC_TOKEN como o IXCSoft mostra."
+            ),
+        )
+    return ident.strip(), secret.strip(), None
 
 
 def _cross_checks(s: Settings) -> list[str]:
@@ -322,8 +444,11 @@ def _cross_checks(s: Settings) -> list[str]:
         )
     if s.ixc_url and not s.ixc_token:
         problems.append("IXC_URL definido sem IXC_TOKEN: gere um token em IXCSoft > Usuários > Token.")
-    if s.ixc_url and not s.ixc_user:
-        problems.append("IXC_URL definido sem IXC_USER: informe o id do usuário dono do token (ex.: 8).")
+    if s.ixc_url and s.ixc_token and not s.ixc_user:
+        problems.append(
+            "IXC_URL definido sem o id do usuário: escreva IXC_TOKEN como o IXCSoft mostra (8:<hash>) "
+            "ou informe IXC_USER (ex.: 8)."
+        )
     if zone(s.ixc_timezone) is None:
         problems.append(
             f"IXC_TIMEZONE={s.ixc_timezone!r} não é um fuso conhecido: use o do servidor do IXCSoft, "
@@ -352,9 +477,16 @@ def _cross_checks(s: Settings) -> list[str]:
     if bool(s.url_hsm) != bool(s.token_hsm):
         problems.append("URL_HSM e TOKEN_HSM devem ser definidos juntos.")
     olt_api = [s.api_base_url, s.api_auth_url, s.api_user, s.api_pass]
-    if any(olt_api) and not all(olt_api):
+    if s.olt_system_token and not any(olt_api):
         problems.append(
-            "Sistema de gerência de OLT incompleto: defina API_BASE_URL, API_AUTH_URL, API_USER e API_PASS."
+            "API_TOKEN (token do sistema de gerência de OLT, como no sistema de disparo original) definido "
+            "sem API_BASE_URL: informe a URL do sistema ou remova API_TOKEN (o token desta API é "
+            "MONITOR_API_TOKEN)."
+        )
+    elif any(olt_api) and not s.olt_system_enabled:
+        problems.append(
+            "Sistema de gerência de OLT incompleto: defina API_BASE_URL com API_AUTH_URL, API_USER e API_PASS "
+            "(ou com o token inicial API_TOKEN, como no sistema de disparo original)."
         )
     if bool(s.admin_username) != bool(s.admin_password):
         problems.append("ADMIN_USERNAME e ADMIN_PASSWORD devem ser definidos juntos.")

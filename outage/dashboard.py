@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
+from outage.alerts import outbox
 from outage.api import error, get_db, requires, settings
 from outage.auth import session_user
 
@@ -124,20 +125,21 @@ def components() -> Response:
     """Each integration's state (`ok` / `erro` / `desativado`) and outbox counts per channel."""
     db = get_db()
     channels: dict[str, dict[str, Any]] = {}
-    for channel, status, count in db.execute(
-        "SELECT channel, status, COUNT(*) FROM outbox GROUP BY channel, status"
-    ):
-        row = channels.setdefault(channel, {"canal": channel, "pendentes": 0, "enviados": 0, "falhas": 0})
+    for channel, status, count in outbox.counts_by_channel(db):
+        row = channels.setdefault(
+            channel, {"canal": channel, "pendentes": 0, "enviados": 0, "falhas": 0, "incertos": 0}
+        )
         key = {
             "pendente": "pendentes",
             "enviando": "pendentes",
             "enviado": "enviados",
             "falhou": "falhas",
+            "incerto": "incertos",
         }.get(status)
         if key:
             row[key] += count
     last = db.execute("SELECT ok, erro, started_at FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
-    failing = _failing_channels(db)
+    failing = outbox.failing_destinations(db)
     return jsonify(
         {"componentes": _component_states(last, failing), "canais": sorted(channels.values(), key=_by_name)}
     )
@@ -145,13 +147,6 @@ def components() -> Response:
 
 def _by_name(row: dict[str, Any]) -> str:
     return str(row["canal"])
-
-
-def _failing_channels(db: Any) -> list[str]:
-    rows = db.execute(
-        "SELECT channel, status, MAX(id) FROM outbox WHERE status IN ('enviado', 'falhou') GROUP BY channel"
-    ).fetchall()
-    return [row[0] for row in rows if row[1] == "falhou"]
 
 
 def _component_states(last: Any, failing: list[str]) -> list[dict[str, str]]:
@@ -176,7 +171,7 @@ def _component_states(last: Any, failing: list[str]) -> list[dict[str, str]]:
         if not enabled:
             return "desativado", "não configurado"
         bad = [c for c in failing if c.startswith(prefixes)]
-        return ("erro", "último envio falhou: " + ", ".join(bad)) if bad else ("ok", label)
+        return ("erro", "alertas falhando: " + ", ".join(bad)) if bad else ("ok", label)
 
     telegram = channel_state(("telegram",), s.telegram_enabled, f"{len(s.telegram_chat_ids)} grupo(s) do NOC")
     whatsapp = channel_state(

@@ -129,7 +129,7 @@ class DemoSimulator:
         self.network = Network(
             customers=customers, seed=seed, churn=DEFAULT_CHURN if churn else None, timing=timing
         )
-        self.ixc = FakeIXC(self.network, user="1", token="8:demo-token")
+        self.ixc = FakeIXC(self.network, user="8", token="d3m0a1b2c3d4e5f6")
         self.telegram = FakeTelegram()
         self.whatsapp = _TimedCloud()
         self.hsm = _TimedHSM()
@@ -254,8 +254,7 @@ class DemoSimulator:
         database = database_path or self.data_dir / f"demo-{port}.db"
         return {
             "IXC_URL": self.ixc.url,
-            "IXC_USER": self.ixc.user,
-            "IXC_TOKEN": self.ixc.token,
+            "IXC_TOKEN": self.ixc.token_as_shown,
             "IXC_PAGE_SIZE": "1000",
             "CHECK_INTERVAL": "15",
             "FLAP_WINDOW": "600",
@@ -434,7 +433,7 @@ def demo_settings(sim: DemoSimulator, port: int) -> tuple[Any, dict[str, str]]:
     env = sim.env(port=port)
     env["ADMIN_USERNAME"] = "admin"
     env["ADMIN_PASSWORD"] = "demo-" + secrets.token_hex(4)
-    env["API_TOKEN"] = "demo-api-" + secrets.token_hex(8)
+    env["MONITOR_API_TOKEN"] = "demo-api-" + secrets.token_hex(8)
     _fresh_database(Path(env["DATABASE_PATH"]))
     settings, problems = load_settings(env, demo=True)
     if problems:
@@ -453,7 +452,7 @@ def _banner(sim: DemoSimulator, env: dict[str, str]) -> str:
             f"  Painel:   {url}/",
             f"  Usuário:  {env['ADMIN_USERNAME']}",
             f"  Senha:    {env['ADMIN_PASSWORD']}",
-            f"  API:      curl -H 'Authorization: Bearer {env['API_TOKEN']}' {url}/eventos/ativos",
+            f"  API:      curl -H 'Authorization: Bearer {env['MONITOR_API_TOKEN']}' {url}/eventos/ativos",
             f"  Mensagens que clientes e NOC receberiam: {url}/api/demo/mensagens",
             f"  Rede simulada: {len(sim.network.customers)} clientes em {len(sim.network.olts)} OLTs",
             f"  Ciclo a cada {env['CHECK_INTERVAL']} s; um rompimento de fibra acontece em ~20 s.",

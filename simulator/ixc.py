@@ -2,7 +2,8 @@
 
 Serves `radusuarios` and `cliente` from a `Network` (live: incidents show up on the next
 request) or from static records given with `set_records`. Speaks IXC's quirks: Basic auth
-over `user:token`, the `ixcsoft: listar` header, `qtype`/`query`/`oper` plus `grid_param`
+over exactly `<id>:<hash>` (the token as IXC shows it; anything else is refused), the
+`ixcsoft: listar` header, `qtype`/`query`/`oper` plus `grid_param`
 filters, string `page`/`total`, every value a string, HTTP-200 errors.
 
 Faults (`fail(kind, count=1, page=None)`) hit the next `count` matching requests (`count=None`:
@@ -243,18 +244,21 @@ class IxcError(Exception):
 class FakeIXC(RestartableServer):
     """The IXCSoft webservice on 127.0.0.1.
 
-    `FakeIXC(network=None, *, user="1", token="8:fake-token", page_delay=0.0)`; use as a
-    context manager or `start()`/`stop()`. Without a network, serve `set_records(table, rows)`.
+    `FakeIXC(network=None, *, user="8", token="<hash>", page_delay=0.0)`; use as a context
+    manager or `start()`/`stop()`. Without a network, serve `set_records(table, rows)`.
+    `user` is the IXC user id and `token` its hash: IXC shows them as `token_as_shown`.
     """
 
     def __init__(
         self,
         network: Network | None = None,
         *,
-        user: str = "1",
-        token: str = "8:fake-token",  # noqa: S107 - a fake credential for the fake server
+        user: str = "8",
+        token: str = "1126d7f4c2a9e0b3",  # noqa: S107 - a fake credential for the fake server
         page_delay: float = 0.0,
     ) -> None:
+        if ":" in user or ":" in token:
+            raise ValueError("IXC credentials are an id and a hash, neither with ':'")
         self.network = network
         self.user = user
         self.token = token
@@ -277,10 +281,14 @@ class FakeIXC(RestartableServer):
             return len(self.requests)
 
     @property
+    def token_as_shown(self) -> str:
+        """The token as IXC shows it to the user: `<id>:<hash>`."""
+        return f"{self.user}:{self.token}"
+
+    @property
     def auth_header(self) -> str:
-        """The `Authorization` value a correct client sends."""
-        raw = f"{self.user}:{self.token}".encode()
-        return "Basic " + base64.b64encode(raw).decode()
+        """The `Authorization` value a correct client sends (base64 of `<id>:<hash>`)."""
+        return "Basic " + base64.b64encode(self.token_as_shown.encode()).decode()
 
     def set_records(self, table: str, records: list[dict[str, str]]) -> None:
         """Serve these rows for `table` instead of the network's."""

@@ -3,8 +3,10 @@
 - `FakeWhatsAppCloud`: Meta Cloud API `POST /v21.0/<phone_number_id>/messages` (use
   `fake.api_url` as `WHATSAPP_API_URL`); answers `{"messages": [{"id": "wamid..."}]}` or
   Meta's error shape. `fail_next("130429", "131026", "190", "500", "slow:2")`.
-- `FakeHSMProvider`: the seed's HSM provider, `POST /send` with `Authorization: <token>`;
-  `fail_next("429", "500", "400", "slow:2")`.
+- `FakeHSMProvider`: the seed's HSM provider, `POST /send` with `Authorization: <token>`
+  (and `Cookie: <cookie>` when it was given one); `fail_next("429", "500", "400", "slow:2",
+  "accept_then_hang:30")` -- the last records the message, then answers only after 30 s
+  (an acceptance whose answer a crashing client never sees).
 
 Each counts what it accepted in `messages`.
 """
@@ -110,8 +112,11 @@ def _cloud_error(code: int, status: int | None = None, message: str | None = Non
 
 
 class FakeHSMProvider(_Recorder):
-    def __init__(self, token: str = HSM_TOKEN, *, latency: float = 0.0, port: int = 0) -> None:
+    def __init__(
+        self, token: str = HSM_TOKEN, *, cookie: str = "", latency: float = 0.0, port: int = 0
+    ) -> None:
         self.token = token
+        self.cookie = cookie
         app = Flask(__name__)
         app.add_url_rule("/send", "send", self._send, methods=["POST"])
         super().__init__(app, latency, port)
@@ -123,11 +128,15 @@ class FakeHSMProvider(_Recorder):
     def _send(self) -> ResponseReturnValue:
         if request.headers.get("Authorization") != self.token:
             return jsonify({"erro": "token inválido"}), 401
+        if self.cookie and request.headers.get("Cookie") != self.cookie:
+            return jsonify({"erro": "sessão inválida"}), 401
         reply = self._next_reply()
-        if reply:
+        hang = float(reply.partition(":")[2]) if reply and reply.startswith("accept_then_hang:") else 0.0
+        if reply and not hang:
             return jsonify({"erro": "falha simulada"}), int(reply)
         body = request.get_json(silent=True) or {}
         if body.get("tipo_envio") != 2 or not body.get("contato", {}).get("telefone"):
             return jsonify({"erro": "requisição inválida"}), 400
         number = self._record(body)
+        time.sleep(hang)
         return jsonify({"id": f"hsm-{number}", "status": "enviado"}), 201

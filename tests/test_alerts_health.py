@@ -23,6 +23,7 @@ def test_an_empty_outbox_is_healthy(tmp_path):
         "sending": 0,
         "sent": 0,
         "failed": 0,
+        "uncertain": 0,
         "oldest_pending_age": 0.0,
         "failing_channels": [],
         "healthy": True,
@@ -78,10 +79,15 @@ def test_configured_channels_name_one_destination_per_chat_number_and_route():
         "telegram:-1002",
         "whatsapp_cloud:5511987654321",
         "hsm:5511987654321",
-        "alert_service:telegram",
         "alert_service:whatsapp",
     ]
-    assert startup_warnings(settings) == []
+    [warning] = startup_warnings(settings)
+    assert "uma vez por grupo" in warning and "/alerta/whatsapp" in warning
+
+
+def test_the_alert_service_carries_telegram_alerts_when_the_bot_api_is_not_configured():
+    settings = Settings(alert_service_url="http://alertas.local")
+    assert configured_channels(settings) == ["alert_service:telegram", "alert_service:whatsapp"]
 
 
 def test_no_channel_configured_gives_an_empty_list_and_a_warning():

@@ -61,11 +61,12 @@ def opening(name: str, total: int = 10) -> Alert:
 
 
 def queue(db_path, settings, alerts, now=1_732_256_000.0) -> int:
+    """Write the alerts to every configured channel; returns how many rows were written."""
     conn = open_database(db_path)
     with transaction(conn):
         written = enqueue(conn, alerts, configured_channels(settings), now)
     conn.close()
-    return written
+    return len(written)
 
 
 def rows(db_path):

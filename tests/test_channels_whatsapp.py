@@ -101,5 +101,49 @@ def test_alert_service_posts_the_seed_shapes():
         channel.send("whatsapp", "abertura", OPENING)
     [telegram] = fake.bodies("telegram")
     [whatsapp] = fake.bodies("whatsapp")
-    assert telegram["clientes"] == ["a"] and telegram["status"] == "offline"
+    assert [c["login"] for c in telegram["clientes"]] == ["a"] and telegram["status"] == "offline"
+    assert all(isinstance(c["ultima_conexao_final"], str) for c in telegram["clientes"])
     assert whatsapp == {"total_clientes": 120, "conexao": "POP <Sul>", "motivo": "energia"}
+
+
+def test_alert_service_text_with_markdown_characters_reaches_telegram_as_written():
+    opening = {**OPENING, "conexao": "POP_Sul *2*", "logins": [{"login": "joao_silva"}]}
+    with FakeAlertMiddleware() as fake:
+        AlertServiceChannel(fake.url).send("telegram", "abertura", opening)
+        [text] = fake.telegram_texts
+    assert "POP\\_Sul \\*2\\*" in text and "joao_silva" in text
+
+
+@pytest.mark.parametrize(("fault", "permanent"), [("telegram_down", False), ("telegram_rejects", True)])
+def test_alert_service_errors_inside_an_http_200_are_failures(fault, permanent):
+    with FakeAlertMiddleware() as fake:
+        fake.fail(fault)
+        with pytest.raises(TransportError) as error:
+            AlertServiceChannel(fake.url).send("telegram", "abertura", OPENING)
+    assert error.value.permanent is permanent and "Telegram" in str(error.value)
+
+
+def test_alert_service_whatsapp_failing_for_some_numbers_is_a_failure_never_repeated_to_the_others():
+    with FakeAlertMiddleware(destinations=("5511900000001", "5511900000002")) as fake:
+        fake.fail("whatsapp_partial")
+        with pytest.raises(TransportError) as error:
+            AlertServiceChannel(fake.url).send("whatsapp", "abertura", OPENING)
+        fake.fail("whatsapp_down")
+        with pytest.raises(TransportError) as down:
+            AlertServiceChannel(fake.url).send("whatsapp", "abertura", OPENING)
+    assert error.value.permanent is True and "5511900000002" in str(error.value)
+    assert down.value.permanent is False
+
+
+def test_a_normalization_without_logins_still_reaches_the_group_through_the_alert_service():
+    normalization = {
+        "conexao": "POP Sul",
+        "total": 120,
+        "inicio": 1732256000.0,
+        "fim": 1732259600.0,
+        "duracao": 3600,
+    }
+    with FakeAlertMiddleware() as fake:
+        AlertServiceChannel(fake.url).send("telegram", "normalizacao", normalization)
+        [body] = fake.bodies("telegram")
+        assert body["status"] == "online" and len(fake.telegram_texts) == 1

@@ -32,7 +32,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSimulator]:
 @pytest.fixture(scope="module")
 def settings(demo: DemoSimulator) -> Settings:
     env = demo.env(port=free_port())
-    env["API_TOKEN"] = TOKEN
+    env["MONITOR_API_TOKEN"] = TOKEN
     built, problems = load_settings(env, demo=True)
     assert problems == []
     return built
@@ -95,7 +95,7 @@ def test_the_incident_is_listed_and_approving_it_sends_the_hsm_notices(
     client = _client(app)
     listed = client.get("/api/incidentes")
     assert listed.status_code == 200
-    incidents = listed.get_json()["incidentes"]
+    incidents = listed.get_json()
     assert incidents, listed.get_json()
     pon = cut["local"].partition(" PON ")[2]
     chosen = next(

@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from datetime import datetime
 
 import pytest
 
@@ -42,7 +43,7 @@ def ixc():
 @pytest.fixture
 def settings(make_settings, olt, hsm, ixc):
     return make_settings(
-        API_TOKEN="x",
+        MONITOR_API_TOKEN="x",
         API_BASE_URL=olt.url,
         API_AUTH_URL=olt.auth_url,
         API_USER=olt.username,
@@ -99,9 +100,10 @@ def test_it_lists_open_incidents_of_both_sources_with_their_type(client, olt, se
     olt.add_alert({"alert_type": "pon_no_power", "olt_name": "OLT-NORTE", "slot_pon": "0/2/3"}, [])
     olt.add_alert({"alert_type": "onu_dying_gasp", "olt_name": "OLT-NORTE", "slot_pon": "0/2/4"}, [])
     event_id = add_event(settings.database_path, "energia", [sub(1, "1001")])
-    body = client.get("/api/incidentes", headers=AUTH).get_json()
-    by_id = {i["id"]: i for i in body["incidentes"]}
+    body = client.get("/api/painel/incidentes", headers=AUTH).get_json()
+    by_id = {i["incidente"]: i for i in body["incidentes"]}
     assert set(by_id) == {"1", "2", f"ev-{event_id}"}
+    assert (by_id["1"]["id"], by_id["2"]["id"], by_id[f"ev-{event_id}"]["id"]) == (1, 2, -1)
     assert (by_id["1"]["tipo"], by_id["1"]["fonte"], by_id["1"]["afetados"]) == ("LOS", "olt", 5)
     assert "CTO" in by_id["1"]["causa_provavel"]
     assert by_id["2"]["tipo"] == "POWER"
@@ -117,7 +119,7 @@ def test_it_shows_details_after_the_token_expired_with_one_shared_login(client, 
     olt.expire_tokens()
     body = client.get(f"/api/detalhes/{incident}", headers=AUTH).get_json()
     assert olt.logins == logins + 1
-    assert body["info"]["id"] == incident
+    assert (body["info"]["id"], body["info"]["incidente"]) == (int(incident), incident)
     clientes = body["clientes"]
     assert len(clientes) == 41
     assert clientes[0] == {
@@ -141,8 +143,7 @@ def test_approval_sends_one_message_per_valid_distinct_phone_with_the_los_templa
     assert sorted(sent_phones(hsm)) == ["5511987650001", "5511987650002"]
     assert {m["hsm"] for m in hsm.messages} == {114}
     assert {(m["cod_conta"], m["tipo_envio"]) for m in hsm.messages} == {(1, 2)}
-    listed = client.get("/api/incidentes", headers=AUTH).get_json()
-    assert listed["incidentes"] == []
+    assert client.get("/api/incidentes", headers=AUTH).get_json() == []
 
 
 def test_approving_twice_sends_once(client, olt, hsm):
@@ -181,22 +182,22 @@ def test_denying_records_the_decision_and_sends_nothing(client, olt, hsm):
     ).get_json()
     assert answer["success"] is True
     assert hsm.messages == []
-    history = client.get("/api/historico", headers=AUTH).get_json()["historico"]
+    history = client.get("/api/historico", headers=AUTH).get_json()
     assert (history[0]["acao"], history[0]["usuario"], history[0]["comentario"]) == (
-        "negar",
+        "NEGADO",
         "api",
         "falso alarme",
     )
-    assert client.get("/api/incidentes", headers=AUTH).get_json()["incidentes"] == []
+    assert client.get("/api/incidentes", headers=AUTH).get_json() == []
 
 
 def test_a_new_incident_on_the_same_key_waits_out_the_cooldown(client, olt, hsm):
     first = los_alert(olt, ["11987650001"])
     approve(client, first)
     second = los_alert(olt, ["11987650009"], prefix=500)
-    listed = client.get("/api/incidentes", headers=AUTH).get_json()
+    listed = client.get("/api/painel/incidentes", headers=AUTH).get_json()
     assert listed["incidentes"] == []
-    assert [i["id"] for i in listed["em_cooldown"]] == [second]
+    assert [i["incidente"] for i in listed["em_cooldown"]] == [second]
     assert listed["em_cooldown"][0]["liberado_em"] > time.time() + 23 * 3600
     refused = approve(client, second)
     assert refused.status_code == 409 and refused.get_json()["success"] is False
@@ -219,7 +220,7 @@ def test_a_provider_failing_for_some_phones_counts_the_failures(client, olt, hsm
     hsm.fail_next("400", "400")
     answer = approve(client, incident).get_json()
     assert (answer["enviados"], answer["falhas"]) == (4, 2)
-    history = client.get("/api/historico", headers=AUTH).get_json()["historico"]
+    history = client.get("/api/historico", headers=AUTH).get_json()
     assert history[0]["contagens"]["falhas"] == 2
 
 
@@ -340,8 +341,8 @@ def test_history_exports_csv_and_a_resolved_incident_gets_the_normalization_noti
     approve(client, incident)
     olt.resolve_alert(int(incident))
     client.get("/api/incidentes", headers=AUTH)
-    entry = client.get("/api/historico", headers=AUTH).get_json()["historico"][0]
-    assert (entry["estado"], entry["aviso_normalizacao"]) == ("NORMALIZADO", 2)
+    entry = client.get("/api/historico", headers=AUTH).get_json()[0]
+    assert (entry["status_atual"], entry["aviso_normalizacao"]) == ("NORMALIZADO", 2)
     assert entry["proximo_envio_permitido"] > time.time()
     Sender(settings.database_path, settings).deliver_due()
     assert sorted(m["hsm"] for m in hsm.messages) == [114, 114, 120, 120]
@@ -415,3 +416,135 @@ def test_an_outage_seen_by_the_olt_system_and_the_monitor_is_listed_once():
     listed = merge_twins([alert], [twin, other])
     assert [i.id for i in listed] == ["7", "ev-2"]  # a different type is a different incident
     assert listed[0].local == "PON 0/1/1 da OLT-SUL"
+
+
+# --- the original console's routes, field by field as its page reads them ------------------
+
+SEED_INCIDENT = {
+    "id": int,
+    "alert_type": str,
+    "initial_date": str,
+    "total_devices_count": int,
+    "olt_name": str,
+    "slot_pon": str,
+}
+SEED_INFO = {**SEED_INCIDENT, "causa_provavel": str}
+SEED_CLIENT = {
+    "client_id": str,
+    "sn_onu": str,
+    "client_name": str,
+    "status": str,
+    "slot_pon": str,
+    "contact": (str, type(None)),
+}
+
+
+def assert_fields(item: dict, fields: dict) -> None:
+    for name, kind in fields.items():
+        assert name in item, name
+        assert isinstance(item[name], kind) and not isinstance(item[name], bool), (name, item[name])
+
+
+def test_the_original_incident_list_is_a_bare_array_with_numeric_ids_that_never_collide(
+    client, olt, settings
+):
+    los_alert(olt, PHONES)
+    event_id = add_event(settings.database_path, "energia", [sub(1, "1001")])
+    listed = client.get("/api/incidentes", headers=AUTH).get_json()
+    assert isinstance(listed, list) and len(listed) == 2
+    for item in listed:
+        assert_fields(item, SEED_INCIDENT)
+        datetime.fromisoformat(item["initial_date"])
+    by_source = {item["fonte"]: item for item in listed}
+    assert by_source["olt"]["id"] == 1 and by_source["olt"]["alert_type"] == "pon_loss"
+    assert by_source["monitor"]["id"] < 0 and by_source["monitor"]["alert_type"] == "pon_no_power"
+    assert by_source["monitor"]["incidente"] == f"ev-{event_id}"
+    assert client.get("/api/incidentes", headers=AUTH).get_json()[1]["id"] == by_source["monitor"]["id"]
+
+
+def test_the_original_details_answer_info_and_clients_under_any_spelling_of_the_id(client, olt, settings):
+    los_alert(olt, ["11987650001"])
+    event_id = add_event(settings.database_path, "loss", [sub(1, "1001")])
+    number = next(i["id"] for i in client.get("/api/incidentes", headers=AUTH).get_json() if i["id"] < 0)
+    for incident in ("1", str(number), f"ev-{event_id}"):
+        body = client.get(f"/api/detalhes/{incident}", headers=AUTH).get_json()
+        assert set(body) >= {"info", "clientes"}
+        assert_fields(body["info"], SEED_INFO)
+    assert_fields(client.get("/api/detalhes/1", headers=AUTH).get_json()["clientes"][0], SEED_CLIENT)
+    same = client.get(f"/api/detalhes/{number}", headers=AUTH).get_json()["info"]
+    assert same["incidente"] == f"ev-{event_id}" and same["alert_type"] == "pon_loss"
+
+
+def test_the_original_action_answers_success_and_msg_also_when_refused(client, olt, settings):
+    event_id = add_event(settings.database_path, "energia", [sub(1, "1001")])
+    number = client.get("/api/incidentes", headers=AUTH).get_json()[0]["id"]
+    denied = client.post("/api/acao", json={"id": number, "acao": "negar"}, headers=AUTH)
+    assert denied.status_code == 200
+    assert isinstance(denied.get_json()["success"], bool) and isinstance(denied.get_json()["msg"], str)
+    again = client.post("/api/acao", json={"id": f"ev-{event_id}", "acao": "negar"}, headers=AUTH).get_json()
+    assert again["success"] is True and again["repetido"] is True
+    for body, status in (({"id": 999, "acao": "negar"}, 404), ({"id": 1, "acao": "x"}, 400)):
+        refused = client.post("/api/acao", json=body, headers=AUTH)
+        assert refused.status_code == status
+        assert refused.get_json()["success"] is False and isinstance(refused.get_json()["msg"], str)
+
+
+def test_the_original_history_is_a_bare_array_in_the_original_spelling(client, olt, hsm):
+    approve(client, los_alert(olt, ["11987650001"]))
+    denied = los_alert(olt, ["11987650002"], pon="0/9/9", prefix=500)
+    client.post("/api/acao", json={"id": denied, "acao": "negar"}, headers=AUTH)
+    history = client.get("/api/historico", headers=AUTH).get_json()
+    assert isinstance(history, list) and len(history) == 2
+    fields = {
+        "id": int,
+        "data_acao": str,
+        "acao": str,
+        "status_envio": str,
+        "status_atual": str,
+        "liberacao": str,
+    }
+    for entry in history:
+        assert_fields(entry, fields)
+        assert_fields(entry["snapshot"], SEED_INFO)
+        datetime.strptime(entry["data_acao"], "%d/%m/%Y %H:%M:%S")
+        assert entry["status_atual"] in ("ATIVO", "NORMALIZADO")
+    negado, aprovado = history
+    assert (negado["acao"], negado["liberacao"], negado["id"]) == ("NEGADO", "Imediata", int(denied))
+    assert (aprovado["acao"], aprovado["status_envio"]) == ("APROVADO", "Sucesso")
+    assert re.fullmatch(r"\d\d/\d\d \d\d:\d\d", aprovado["liberacao"])
+
+
+# --- notices a crash left uncertain -----------------------------------------------------
+
+
+def crash_mid_send(db_path: str) -> None:
+    """As if the process died after the provider accepted and before the outcome was stored."""
+    conn = connect(db_path)
+    conn.execute(
+        "UPDATE outbox SET status = 'enviando', claimed_by = 'morto', claimed_at = 0 WHERE kind = 'hsm_cliente'"
+    )
+    conn.commit()
+    conn.close()
+
+
+def test_notices_a_crash_left_uncertain_are_shown_and_resent_only_when_an_operator_asks(
+    client, olt, hsm, settings
+):
+    approve(client, los_alert(olt, [f"119876{n:05d}" for n in range(3)]))
+    assert len(hsm.messages) == 3
+    crash_mid_send(settings.database_path)
+    restarted = Sender(settings.database_path, settings)
+    restarted.deliver_due()
+    restarted.close()
+    assert len(hsm.messages) == 3
+    uncertain = client.get("/api/painel/incidentes", headers=AUTH).get_json()["incertos"]
+    assert uncertain["total"] == 3 and uncertain["decisoes"][0]["olt_name"] == "OLT-SUL"
+    assert client.post("/api/painel/incertos/reenviar", json={}).status_code == 401
+    assert (
+        client.post("/api/painel/incertos/reenviar", json={"decisao_id": "1"}, headers=AUTH).status_code
+        == 400
+    )
+    answer = client.post("/api/painel/incertos/reenviar", json={}, headers=AUTH).get_json()
+    assert (answer["success"], answer["reenviados"], answer["aceitos"]) == (True, 3, 3)
+    assert len(hsm.messages) == 6
+    assert client.get("/api/painel/incidentes", headers=AUTH).get_json()["incertos"]["total"] == 0

@@ -24,7 +24,7 @@ def test_one_holder_at_a_time_until_its_lease_expires(tmp_path):
 
 
 def test_a_second_process_takes_over_when_the_poller_dies(make_settings):
-    with FakeIXC(user="8", token="8:t") as ixc:
+    with FakeIXC(user="8", token="t") as ixc:
         ixc.set_records("radusuarios", [radusuario(n) for n in range(1, 20)])
         settings = make_settings(IXC_URL=ixc.url, IXC_USER="8", IXC_TOKEN="8:t", CHECK_INTERVAL="5")
         first = Service(settings, lease_ttl=2.0)

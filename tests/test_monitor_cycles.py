@@ -15,7 +15,7 @@ from outage.monitor import CycleFailed, Monitor
 from simulator.ixc import FakeIXC
 from tests.conftest import radusuario
 
-USER, TOKEN = "8", "8:k4n8wkSEGREDO"
+USER, TOKEN = "8", "k4n8wkSEGREDO"
 
 
 class Isp:

@@ -9,14 +9,19 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from outage.app import create_app
 from outage.cause import build_analyzer
+from outage.cause.analyzer import CompositeAnalyzer
 from outage.cause.base import CauseReport
+from outage.cause.inventory import OltEntry
 from outage.db import connect, open_database
+from outage.erp.base import subscriber_from_record
 from outage.erp.middleware import MiddlewareReader
 from outage.model import Subscriber
 from outage.monitor import CycleFailed, Monitor
 from simulator.middleware import FakeIxcMiddleware, FakeOltMiddleware
 from simulator.network import INSTANT, Network
+from simulator.olt_cli import OltEmulator
 
 
 @pytest.fixture
@@ -127,3 +132,70 @@ def test_a_cause_found_after_the_opening_was_sent_goes_as_a_follow_up(network, s
     follow_up = json.loads(rows[1]["payload"])
     local = conn.execute("SELECT local FROM events").fetchone()[0]
     assert follow_up["motivo"] == "energia" and follow_up["local"] == local  # the ERP placed it narrower
+
+
+def test_an_empty_answer_from_the_ixc_service_fails_the_cycle_instead_of_recovering_everyone(
+    network, services, settings, conn
+):
+    ixc, _ = services
+    monitor = Monitor(settings, MiddlewareReader(settings), None, [])
+    monitor.run_cycle(conn)
+    network.fiber_cut(*biggest_pon(network))
+    monitor.run_cycle(conn)
+    before = [dict(r) for r in conn.execute("SELECT * FROM events")]
+    ixc.fail("ixc_down", count=2)
+    with pytest.raises(CycleFailed, match="lista de clientes online vazia"):
+        monitor.run_cycle(conn)
+    assert [dict(r) for r in conn.execute("SELECT * FROM events")] == before
+    health = create_app(settings).test_client().get("/healthz").get_json()
+    assert "IXCSoft provavelmente falhou" in health["ultimo_ciclo"]["erro"]
+
+
+def test_a_cut_short_answer_that_loses_most_offline_logins_fails_the_cycle(network, services, settings, conn):
+    ixc, _ = services
+    monitor = Monitor(settings, MiddlewareReader(settings), None, [])
+    monitor.run_cycle(conn)
+    network.fiber_cut(*biggest_pon(network))
+    monitor.run_cycle(conn)
+    before = [dict(r) for r in conn.execute("SELECT * FROM events")]
+    ixc.fail("ixc_partial", count=2)
+    with pytest.raises(CycleFailed, match="não estão em nenhuma das listas"):
+        monitor.run_cycle(conn)
+    assert [dict(r) for r in conn.execute("SELECT * FROM events")] == before
+    monitor.run_cycle(conn)  # the service answers in full again: a good cycle, nothing recovered
+    assert [r["status"] for r in conn.execute("SELECT status FROM events")] == ["ativo"]
+
+
+def test_with_only_the_seven_fields_place_and_cause_come_from_the_olt_by_login_description():
+    seven = [
+        {
+            "id_cliente": str(100 + n),
+            "login": f"ana{n}",
+            "conexao": "OLT-CENTRO",
+            "ultima_conexao_final": "2026-03-05 09:55:28",
+            "id_transmissor": "1",
+            "latitude": "-27.59",
+            "longitude": "-48.54",
+        }
+        for n in range(4)
+    ]
+    subscribers = [subscriber_from_record(record) for record in seven]
+    onus = [
+        {
+            "fsp": "0/1/0",
+            "ont_id": n,
+            "sn": f"48575443{n:08X}",
+            "description": f"ana{n}",
+            "run_state": "offline",
+            "last_down_cause": "dying-gasp",
+            "last_down_time": "2026-03-05 09:55:28-03:00",
+            "last_up_time": "2026-03-05 08:56:12-03:00",
+        }
+        for n in range(4)
+    ]
+    with OltEmulator("huawei", onus) as olt:
+        entry = OltEntry("1", "OLT-CENTRO", olt.vendor, olt.host, olt.port, "noc", "noc-secret")
+        analyzer = CompositeAnalyzer({"1": entry}, olt_timeout=15)
+        report = analyzer.analyze(subscribers, deadline=time.monotonic() + 15)
+    assert report.motivo == "energia"
+    assert "0/1/0" in report.local and "OLT-CENTRO" in report.local

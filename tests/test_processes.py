@@ -23,12 +23,13 @@ from simulator.telegram import FakeTelegram
 from tests.conftest import radusuario
 
 ROOT = Path(__file__).resolve().parent.parent
-USER, IXC_TOKEN = "8", "8:k4n8wkSEGREDO"
+USER, IXC_HASH = "8", "k4n8wkSEGREDO"
+IXC_TOKEN = f"{USER}:{IXC_HASH}"  # as IXCSoft shows it
 
 
 @pytest.fixture
 def ixc() -> Iterator[FakeIXC]:
-    server = FakeIXC(user=USER, token=IXC_TOKEN)
+    server = FakeIXC(user=USER, token=IXC_HASH)
     with server:
         yield server
 
@@ -52,7 +53,6 @@ def env_for(tmp_path: Path, ixc: FakeIXC, telegram: FakeTelegram, **extra: str) 
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
         "IXC_URL": ixc.url,
-        "IXC_USER": USER,
         "IXC_TOKEN": IXC_TOKEN,
         "IXC_PAGE_SIZE": "25",
         "IXC_TIMEOUT": "3",

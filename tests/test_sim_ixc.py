@@ -153,10 +153,16 @@ def test_a_wrong_token_gets_401_with_an_error_body(ixc):
     assert response.json()["type"] == "error"
 
 
-def test_a_custom_user_and_token_are_accepted(network):
-    with FakeIXC(network, user="7", token="8:abc") as ixc:
-        assert ixc.auth_header == "Basic " + base64.b64encode(b"7:8:abc").decode()
+def test_a_custom_user_and_token_are_accepted_as_ixc_shows_them(network):
+    with FakeIXC(network, user="7", token="abc") as ixc:
+        assert ixc.token_as_shown == "7:abc"
+        assert ixc.auth_header == "Basic " + base64.b64encode(b"7:abc").decode()
         assert listar(ixc, rp="1").status_code == 200
+
+
+def test_a_three_part_token_is_refused_by_the_fake_as_by_ixc(network):
+    with pytest.raises(ValueError, match="id and a hash"):
+        FakeIXC(network, user="1", token="8:abc")
 
 
 def test_without_the_listar_header_it_answers_an_error_object(ixc):

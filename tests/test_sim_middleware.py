@@ -32,8 +32,59 @@ def test_the_ixc_service_lists_offline_customers_with_the_seed_fields(network):
     expected = [c.login for c in network.customers if c.online == "N" and c.ativo == "S"]
     assert [c["login"] for c in clientes] == expected
     for cliente in clientes:
-        assert {"login", "conexao", "id_transmissor", "ultima_conexao_final"} <= set(cliente)
+        assert set(cliente) == {
+            "id_cliente",
+            "login",
+            "conexao",
+            "ultima_conexao_final",
+            "id_transmissor",
+            "latitude",
+            "longitude",
+        }
         assert all(isinstance(v, str) for v in cliente.values())
+
+
+def test_the_ixc_service_answers_200_with_an_empty_or_partial_list_when_ixc_fails(network):
+    with FakeIxcMiddleware(network) as service:
+        full = requests.get(f"{service.url}/clientes/online", timeout=5).json()["clientes"]
+        service.fail("ixc_down")
+        down = requests.get(f"{service.url}/clientes/online", timeout=5)
+        service.fail("ixc_partial")
+        partial = requests.get(f"{service.url}/clientes/online", timeout=5).json()["clientes"]
+    assert (down.status_code, down.json()) == (200, {"clientes": []})
+    assert 0 < len(partial) < len(full) / 2
+
+
+def test_the_alert_service_answers_500_to_logins_given_as_strings(alerts):
+    body = {"clientes": ["a", "b"], "status": "offline", "conexao": "OLT-1", "mensagem_personalizada": ""}
+    assert requests.post(f"{alerts.url}/alerta/telegram", json=body, timeout=5).status_code == 500
+
+
+def test_the_alert_service_sends_nothing_for_an_empty_list(alerts):
+    sent = len(alerts.telegram_texts)
+    body = {"clientes": [], "status": "online", "conexao": "OLT-1"}
+    answer = requests.post(f"{alerts.url}/alerta/telegram", json=body, timeout=5)
+    assert (answer.status_code, answer.json()) == (200, {"message": "Nenhum cliente para alertar"})
+    assert len(alerts.telegram_texts) == sent
+
+
+@pytest.mark.parametrize("kind", ["telegram_down", "telegram_rejects"])
+def test_a_telegram_failure_comes_back_inside_an_http_200(alerts, kind):
+    alerts.fail(kind)
+    body = {"clientes": [{"login": "a"}], "status": "offline", "conexao": "OLT-1"}
+    answer = requests.post(f"{alerts.url}/alerta/telegram", json=body, timeout=5)
+    assert answer.status_code == 200 and "error" in answer.json()[0]
+
+
+def test_text_telegram_cannot_parse_as_markdown_is_refused_inside_an_http_200(alerts):
+    body = {
+        "clientes": [{"login": "a"}],
+        "status": "offline",
+        "conexao": "OLT_1",
+        "mensagem_personalizada": "x_y",
+    }
+    answer = requests.post(f"{alerts.url}/alerta/telegram", json=body, timeout=5)
+    assert answer.status_code == 200 and "400" in answer.json()[0]["error"]
 
 
 def test_the_ixc_service_follows_incidents(network):
@@ -70,7 +121,7 @@ def test_the_ixc_service_can_refuse_and_be_slow(network):
 def test_the_alert_service_records_every_body(alerts):
     alerts.received.clear()
     telegram = {
-        "clientes": ["a", "<b>"],
+        "clientes": [{"login": "a", "ultima_conexao_final": ""}, {"login": "b"}],
         "status": "offline",
         "conexao": "OLT-1",
         "mensagem_personalizada": "",

@@ -11,10 +11,14 @@ Payloads (written by the monitor core, times as epoch floats):
   resolvido_por (closed by hand)
 - `resumo`: eventos [{id, conexao, total, motivo, local}], total_clientes
 
+Any payload may carry `repeticao: true` (set by the sender on an alert sent again after a
+crash): the message then starts with the `*_repeticao` template's line.
+
 Telegram messages are HTML (every value escaped by autoescape) and always fit 4,096
 characters: the client list is cut to `max_clients` and then to what fits, followed by
 "… e mais N clientes". WhatsApp texts are one line (template parameters may not hold
-line breaks) and short.
+line breaks) and short; `escape_markdown` makes one safe for Telegram's legacy Markdown
+(the original alert service's format).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ _LIST_FIELD = {
     "normalizacao": ("retardatarios", "retardatarios"),
     "resumo": ("eventos", "eventos"),
 }
+_MARKDOWN_SPECIAL = re.compile(r"([_*`\[])")
 
 
 def br_number(value: Any) -> str:
@@ -117,6 +122,11 @@ def render_text(kind: str, payload: Mapping[str, Any]) -> str:
     return text if len(text) <= WHATSAPP_PARAM_LIMIT else text[: WHATSAPP_PARAM_LIMIT - 1] + "…"
 
 
+def escape_markdown(text: str) -> str:
+    """Text shown as written in Telegram's legacy Markdown (`_`, `*`, backtick, `[` escaped)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
 def _items(kind: str, payload: Mapping[str, Any]) -> list[Any]:
     field = _LIST_FIELD.get(kind)
     return list(payload.get(field[0], None) or []) if field else []
@@ -134,6 +144,13 @@ def _render(
     context["itens_total"] = len(items)
     context["eventos_total"] = len(items)
     text = template.render(**context)
+    if payload.get("repeticao"):
+        name = (
+            "telegram_repeticao.html"
+            if str(template.name).startswith("telegram_")
+            else "whatsapp_repeticao.txt"
+        )
+        text = _environment().get_template(name).render() + "\n" + text
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 

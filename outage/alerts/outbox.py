@@ -1,16 +1,39 @@
-"""The alert outbox: rows written with the event change, claimed and sent later.
+"""The outbox: every NOC alert and customer notice is a row, and every SQL statement on it lives here.
 
-`enqueue()` must be called inside the caller's transaction (see `outage.db.transaction`),
-so an alert exists if and only if the event change that caused it was committed.
+Rows are written by `enqueue()` inside the caller's transaction (see `outage.db.transaction`),
+so an alert exists if and only if the change that caused it was committed, and delivered
+later by `outage.alerts.sender` (the one delivery engine).
+
+A row's life: `pendente` -> `enviando` (claimed by one worker) -> `enviado` | `falhou`, or
+back to `pendente` for a retry. A claim is a compare-and-set on the status, so no two
+workers ever take the same row; every later mark checks that the worker still holds it.
+A claim left by a process that died is recovered after the lease (`recover_stale`): a NOC
+alert goes back to the queue marked `repete` (its text then says it may be a repeat); a
+customer notice becomes `incerto` -- the provider may already have accepted it -- and is
+sent again only when an operator asks (`resend_uncertain`). Rows are never deleted.
+
+Order per destination (NOC alerts; a row's channel is `<provider>:<target>`): a row may
+go only when no older live row of its destination holds it back. An older row holds it
+back while that row is being sent, whenever it belongs to the same event, or while neither
+it nor an older row of its own event has failed `STALL_AFTER_ATTEMPTS` times (a stalled
+event holds back only its own later alerts). So alerts reach each destination in the
+order written, a failing alert stalls the others for at most 3 attempts (about 35 s with
+the sender's backoff) while it keeps retrying, and an
+event's alerts never overtake each other (an opening never arrives after its own
+normalization). Customer notices (channel `<provider>`, target in the payload) each go to
+a different phone and have no order.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from outage.channels.base import CUSTOMER_TEMPLATE
+from outage.db import transaction
 
 # Kinds of NOC alert. The payload of each is described in `outage/alerts/messages.py`.
 OPENING = "abertura"
@@ -21,14 +44,52 @@ NORMALIZATION = "normalizacao"
 SUMMARY = "resumo"
 KINDS = (OPENING, RECURRENCE, GROWTH, CAUSE, NORMALIZATION, SUMMARY)
 
+PENDING = "pendente"
+SENDING = "enviando"
+SENT = "enviado"
+FAILED = "falhou"
+UNCERTAIN = "incerto"
+
+STALL_AFTER_ATTEMPTS = 3
+
+_CHUNK = 500  # ids per `IN (...)` list
+_ROW_COLUMNS = "id, channel, kind, event_id, attempts, next_attempt_at, created_at, repete"
+
 
 @dataclass(frozen=True)
 class Alert:
-    """One NOC alert, before it is fanned out to the configured channels."""
+    """One NOC alert (or customer notice), before it is fanned out to its channels."""
 
     kind: str
     payload: dict[str, Any] = field(default_factory=dict)
     event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row waiting for delivery. `payload` is read up front only where the target is in it."""
+
+    id: int
+    channel: str
+    kind: str
+    event_id: str | None
+    attempts: int
+    next_attempt_at: float
+    created_at: float
+    repeat: bool
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What became of one send: the row's new status, and when (sent at / due again at)."""
+
+    row_id: int
+    status: str  # SENT, PENDING (a retry), FAILED or UNCERTAIN
+    at: float
+    note: str = ""  # the error, or the provider's remark on a success
+    message_id: str | None = None
+    repeat: bool = False  # the next send of a retried row may repeat an accepted one
 
 
 def enqueue(
@@ -37,24 +98,25 @@ def enqueue(
     channels: Iterable[str],
     now: float,
     due_at: float | None = None,
-) -> int:
-    """Write one pending row per alert per channel; returns how many rows were written.
+) -> list[int]:
+    """Write one pending row per alert per channel; returns the new rows' ids, in order.
 
-    `due_at` holds the rows until then (an opening waits for its cause, see `release`).
+    `due_at` holds the rows until then (an opening waits for its cause; an approval's
+    notices wait for its own fast path).
     """
     names = list(channels)
     due = now if due_at is None else due_at
-    rows = [
-        (name, a.kind, a.event_id, json.dumps(a.payload, ensure_ascii=False), due, now)
-        for a in alerts
-        for name in names
-    ]
-    conn.executemany(
-        "INSERT INTO outbox (channel, kind, event_id, payload, next_attempt_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    return len(rows)
+    ids = []
+    for alert in alerts:
+        body = json.dumps(alert.payload, ensure_ascii=False)
+        for name in names:
+            cursor = conn.execute(
+                "INSERT INTO outbox (channel, kind, event_id, payload, next_attempt_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (name, alert.kind, alert.event_id, body, due, now),
+            )
+            ids.append(int(cursor.lastrowid or 0))
+    return ids
 
 
 def refresh_pending_payload(
@@ -83,81 +145,268 @@ def refresh_pending_payload(
     return [row["channel"] for row in rows]
 
 
-# --- claiming and outcomes (used by `outage.alerts.sender`) ---------------------------
-# Each statement below runs on its own (autocommit) and is a compare-and-set: it changes
-# the row only if it is still in the state the caller saw, and reports whether it did.
+# --- what to send next ----------------------------------------------------------------
 
 
-def pending_rows(conn: sqlite3.Connection, limit: int = 2000) -> list[sqlite3.Row]:
-    """The oldest pending row of each destination, in the order written (due or not); for
-    channels without a target every pending row, since the target is in the payload.
-    The payload is included
-    only for rows whose channel names no target (the target is the payload's `to`)."""
-    return conn.execute(
-        "SELECT id, channel, kind, attempts, next_attempt_at, created_at,"
-        " CASE WHEN instr(channel, ':') = 0 THEN payload END AS payload"
-        " FROM outbox WHERE status = 'pendente' AND (instr(channel, ':') = 0 OR id IN"
-        " (SELECT MIN(id) FROM outbox WHERE status = 'pendente' GROUP BY channel)) ORDER BY id LIMIT ?",
-        (limit,),
+def noc_heads(conn: sqlite3.Connection) -> list[Row]:
+    """The pending NOC rows that may go next (due or not), oldest first; see the module."""
+    rows = conn.execute(
+        f"SELECT {_ROW_COLUMNS} FROM outbox r WHERE r.status = 'pendente' AND instr(r.channel, ':') > 0"  # noqa: S608
+        " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = r.channel AND e.id < r.id"
+        " AND e.status IN ('pendente', 'enviando')"
+        " AND (e.status = 'enviando' OR e.event_id IS r.event_id OR (e.attempts < :stall"
+        " AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.channel = e.channel AND s.id <= e.id"
+        " AND s.event_id IS e.event_id AND s.status IN ('pendente', 'enviando') AND s.attempts >= :stall))))"
+        " ORDER BY r.id",
+        {"stall": STALL_AFTER_ATTEMPTS},
     ).fetchall()
+    return [_row(r) for r in rows]
 
 
-def payloads_of(conn: sqlite3.Connection, row_ids: list[int]) -> dict[int, dict[str, Any]]:
+def due_customer_rows(conn: sqlite3.Connection, now: float, limit: int) -> list[Row]:
+    """Pending rows whose target is in the payload (customer notices) due by `now`, oldest first."""
+    rows = conn.execute(
+        f"SELECT {_ROW_COLUMNS}, payload FROM outbox WHERE status = 'pendente'"  # noqa: S608
+        " AND instr(channel, ':') = 0 AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+        (now, limit),
+    ).fetchall()
+    return [_row(r, json.loads(r["payload"])) for r in rows]
+
+
+def next_customer_due(conn: sqlite3.Connection) -> float | None:
+    """When the next pending customer notice falls due (None: there is none)."""
+    value = conn.execute(
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pendente' AND instr(channel, ':') = 0"
+    ).fetchone()[0]
+    return None if value is None else float(value)
+
+
+def pending_among(conn: sqlite3.Connection, row_ids: Sequence[int]) -> list[Row]:
+    """The rows among `row_ids` still pending, with their payloads, in id order."""
+    found: list[Row] = []
+    for chunk in _chunks(list(row_ids)):
+        marks = ",".join("?" for _ in chunk)
+        rows = conn.execute(
+            f"SELECT {_ROW_COLUMNS}, payload FROM outbox WHERE id IN ({marks}) AND status = 'pendente'",  # noqa: S608
+            chunk,
+        ).fetchall()
+        found += [_row(r, json.loads(r["payload"])) for r in rows]
+    return sorted(found, key=lambda row: row.id)
+
+
+def payloads_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The decoded payloads of some rows, by id."""
-    marks = ",".join("?" for _ in row_ids)
-    rows = conn.execute(f"SELECT id, payload FROM outbox WHERE id IN ({marks})", row_ids)  # noqa: S608
-    return {int(row["id"]): dict(json.loads(row["payload"])) for row in rows}
+    found: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(list(row_ids)):
+        marks = ",".join("?" for _ in chunk)
+        rows = conn.execute(f"SELECT id, payload FROM outbox WHERE id IN ({marks})", chunk)  # noqa: S608
+        found.update({int(row["id"]): dict(json.loads(row["payload"])) for row in rows})
+    return found
 
 
-def claim(conn: sqlite3.Connection, row_id: int, worker: str, now: float) -> bool:
-    """Take a due pending row for `worker`; False when someone else took it first."""
-    cursor = conn.execute(
-        "UPDATE outbox SET status = 'enviando', claimed_by = ?, claimed_at = ?, attempts = attempts + 1"
-        " WHERE id = ? AND status = 'pendente' AND next_attempt_at <= ?",
-        (worker, now, row_id, now),
+# --- claims and outcomes (compare-and-set, one transaction per call) -------------------
+
+
+def claim(
+    conn: sqlite3.Connection, row_ids: Sequence[int], worker: str, now: float, *, due_only: bool
+) -> list[int]:
+    """Take pending rows for `worker`; returns those it got (someone else may have been first).
+
+    `due_only` False takes rows held for later too (an approval's own fast path).
+    """
+    due_by = now if due_only else float("inf")
+    with transaction(conn):
+        return [
+            row_id
+            for row_id in row_ids
+            if conn.execute(
+                "UPDATE outbox SET status = 'enviando', claimed_by = ?, claimed_at = ?, attempts = attempts + 1"
+                " WHERE id = ? AND status = 'pendente' AND next_attempt_at <= ?",
+                (worker, now, row_id, due_by),
+            ).rowcount
+            == 1
+        ]
+
+
+def record(conn: sqlite3.Connection, worker: str, verdicts: Sequence[Verdict]) -> list[Verdict]:
+    """Store outcomes of rows `worker` holds, in one transaction; returns those applied
+    (a row whose claim was recovered meanwhile is left as the recovery made it)."""
+    applied = []
+    with transaction(conn):
+        for v in verdicts:
+            if _apply(conn, worker, v):
+                applied.append(v)
+    return applied
+
+
+_MARKS = {
+    SENT: "UPDATE outbox SET status = 'enviado', sent_at = :at, provider_message_id = :message_id,"
+    " last_error = :note WHERE id = :id AND status = 'enviando' AND claimed_by = :worker",
+    PENDING: "UPDATE outbox SET status = 'pendente', next_attempt_at = :at, last_error = :note,"
+    " claimed_by = NULL, repete = MAX(repete, :repeat) WHERE id = :id AND status = 'enviando' AND claimed_by = :worker",
+    FAILED: "UPDATE outbox SET status = 'falhou', last_error = :note"
+    " WHERE id = :id AND status = 'enviando' AND claimed_by = :worker",
+    UNCERTAIN: "UPDATE outbox SET status = 'incerto', last_error = :note"
+    " WHERE id = :id AND status = 'enviando' AND claimed_by = :worker",
+}
+
+
+def _apply(conn: sqlite3.Connection, worker: str, v: Verdict) -> bool:
+    params = {
+        "at": v.at,
+        "message_id": v.message_id,
+        "note": v.note or None,
+        "repeat": int(v.repeat),
+        "id": v.row_id,
+        "worker": worker,
+    }
+    return conn.execute(_MARKS[v.status], params).rowcount == 1
+
+
+def release(conn: sqlite3.Connection, row_ids: Sequence[int], worker: str) -> None:
+    """Give back rows claimed but never sent (their attempt does not count)."""
+    if not row_ids:
+        return
+    with transaction(conn):
+        conn.executemany(
+            "UPDATE outbox SET status = 'pendente', claimed_by = NULL, claimed_at = NULL,"
+            " attempts = attempts - 1 WHERE id = ? AND claimed_by = ? AND status = 'enviando'",
+            [(row_id, worker) for row_id in row_ids],
+        )
+
+
+def recover_stale(conn: sqlite3.Connection, now: float, lease: float) -> tuple[int, int]:
+    """Recover claims older than `lease` (their process died mid-send): NOC alerts go back
+    to the queue marked as possible repeats, customer notices become `incerto`.
+    Returns (alerts requeued, notices now uncertain)."""
+    stale = now - lease
+    with transaction(conn):
+        requeued = conn.execute(
+            "UPDATE outbox SET status = 'pendente', claimed_by = NULL, next_attempt_at = ?, repete = 1,"
+            " last_error = 'retomado: o processo que enviava parou antes de registrar o resultado'"
+            " WHERE status = 'enviando' AND claimed_at < ? AND kind != ?",
+            (now, stale, CUSTOMER_TEMPLATE),
+        ).rowcount
+        uncertain = conn.execute(
+            "UPDATE outbox SET status = 'incerto', claimed_by = NULL,"
+            " last_error = 'incerto: o processo parou depois de pedir o envio ao provedor e antes de"
+            " registrar a resposta; o aviso pode ter saído' WHERE status = 'enviando' AND claimed_at < ? AND kind = ?",
+            (stale, CUSTOMER_TEMPLATE),
+        ).rowcount
+    return requeued, uncertain
+
+
+def uncertain_ids(conn: sqlite3.Connection) -> list[int]:
+    """Every row in `incerto`, oldest first."""
+    return [int(row[0]) for row in conn.execute("SELECT id FROM outbox WHERE status = 'incerto' ORDER BY id")]
+
+
+def resend_uncertain(conn: sqlite3.Connection, row_ids: Sequence[int], due_at: float) -> list[int]:
+    """Put uncertain rows among `row_ids` back in the queue (an operator asked), due at
+    `due_at`; returns the ids requeued (compare-and-set on `incerto`)."""
+    requeued = []
+    with transaction(conn):
+        for row_id in row_ids:
+            changed = conn.execute(
+                "UPDATE outbox SET status = 'pendente', next_attempt_at = ?,"
+                " last_error = 'reenviado a pedido do operador' WHERE id = ? AND status = 'incerto'",
+                (due_at, row_id),
+            ).rowcount
+            if changed:
+                requeued.append(row_id)
+    return requeued
+
+
+# --- reports ---------------------------------------------------------------------------
+
+
+def status_counts(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[str, int]:
+    """How many of `row_ids` are in each status (every status present, zero or not)."""
+    counts = dict.fromkeys((PENDING, SENDING, SENT, FAILED, UNCERTAIN), 0)
+    for chunk in _chunks(list(row_ids)):
+        marks = ",".join("?" for _ in chunk)
+        for status, count in conn.execute(
+            f"SELECT status, COUNT(*) FROM outbox WHERE id IN ({marks}) GROUP BY status",  # noqa: S608
+            chunk,
+        ):
+            counts[status] += count
+    return counts
+
+
+def outcomes_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Status, last error and send time of some rows, by id."""
+    found: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(list(row_ids)):
+        marks = ",".join("?" for _ in chunk)
+        rows = conn.execute(
+            f"SELECT id, status, last_error, sent_at FROM outbox WHERE id IN ({marks})",  # noqa: S608
+            chunk,
+        )
+        found.update(
+            {
+                int(r["id"]): {"envio": r["status"], "erro": r["last_error"], "enviado_em": r["sent_at"]}
+                for r in rows
+            }
+        )
+    return found
+
+
+def totals(conn: sqlite3.Connection) -> dict[str, int]:
+    """Rows per status over the whole outbox."""
+    counts = dict.fromkeys((PENDING, SENDING, SENT, FAILED, UNCERTAIN), 0)
+    counts.update(dict(conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()))
+    return counts
+
+
+def counts_by_channel(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(channel, status, rows) for every channel and status present."""
+    rows = conn.execute("SELECT channel, status, COUNT(*) FROM outbox GROUP BY channel, status")
+    return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+def oldest_live_at(conn: sqlite3.Connection) -> float | None:
+    """When the oldest row still to deliver was written (None: nothing waits)."""
+    value = conn.execute(
+        "SELECT MIN(created_at) FROM outbox WHERE status IN ('pendente', 'enviando')"
+    ).fetchone()[0]
+    return None if value is None else float(value)
+
+
+def failing_destinations(conn: sqlite3.Connection) -> list[str]:
+    """NOC destinations in trouble: the latest alert that finished there failed for good,
+    or an alert there has failed `STALL_AFTER_ATTEMPTS` times and is still being retried.
+
+    The one definition of a failing destination (`/healthz` and the Saúde page). Customer
+    notices never count: single phones refuse messages every day (not on WhatsApp, blocked).
+    """
+    marks = ",".join("?" for _ in KINDS)
+    latest = conn.execute(
+        # SQLite returns the bare `status` of the row holding MAX(id) in each group.
+        f"SELECT channel, status, MAX(id) FROM outbox WHERE status IN ('enviado', 'falhou')"  # noqa: S608
+        f" AND kind IN ({marks}) GROUP BY channel",
+        KINDS,
+    ).fetchall()
+    stalled = conn.execute(
+        f"SELECT DISTINCT channel FROM outbox WHERE status IN ('pendente', 'enviando') AND attempts >= ?"  # noqa: S608
+        f" AND kind IN ({marks})",
+        (STALL_AFTER_ATTEMPTS, *KINDS),
+    ).fetchall()
+    return sorted({row[0] for row in latest if row[1] == FAILED} | {row[0] for row in stalled})
+
+
+def _row(r: sqlite3.Row, payload: dict[str, Any] | None = None) -> Row:
+    return Row(
+        id=int(r["id"]),
+        channel=r["channel"],
+        kind=r["kind"],
+        event_id=r["event_id"],
+        attempts=int(r["attempts"]),
+        next_attempt_at=float(r["next_attempt_at"]),
+        created_at=float(r["created_at"]),
+        repeat=bool(r["repete"]),
+        payload=payload,
     )
-    return cursor.rowcount == 1
 
 
-def mark_sent(
-    conn: sqlite3.Connection, row_id: int, worker: str, now: float, message_id: str | None, note: str = ""
-) -> bool:
-    """Record the provider's acceptance of a row this worker holds."""
-    cursor = conn.execute(
-        "UPDATE outbox SET status = 'enviado', sent_at = ?, provider_message_id = ?, last_error = ?"
-        " WHERE id = ? AND status = 'enviando' AND claimed_by = ?",
-        (now, message_id, note or None, row_id, worker),
-    )
-    return cursor.rowcount == 1
-
-
-def mark_retry(
-    conn: sqlite3.Connection, row_id: int, worker: str, next_attempt_at: float, error: str
-) -> bool:
-    """Give a row this worker holds back to the queue, due again at `next_attempt_at`."""
-    cursor = conn.execute(
-        "UPDATE outbox SET status = 'pendente', next_attempt_at = ?, last_error = ?, claimed_by = NULL"
-        " WHERE id = ? AND status = 'enviando' AND claimed_by = ?",
-        (next_attempt_at, error, row_id, worker),
-    )
-    return cursor.rowcount == 1
-
-
-def mark_failed(conn: sqlite3.Connection, row_id: int, worker: str, error: str) -> bool:
-    """Give up on a row this worker holds, keeping the reason (the row stays forever)."""
-    cursor = conn.execute(
-        "UPDATE outbox SET status = 'falhou', last_error = ? WHERE id = ? AND status = 'enviando' AND claimed_by = ?",
-        (error, row_id, worker),
-    )
-    return cursor.rowcount == 1
-
-
-def recover_stale(conn: sqlite3.Connection, now: float, lease: float) -> int:
-    """Return to the queue rows claimed more than `lease` seconds ago (their sender died)."""
-    cursor = conn.execute(
-        "UPDATE outbox SET status = 'pendente', claimed_by = NULL, next_attempt_at = ?,"
-        " last_error = 'retomado: o processo que enviava parou antes de registrar o resultado'"
-        " WHERE status = 'enviando' AND claimed_at < ?",
-        (now, now - lease),
-    )
-    return cursor.rowcount
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    return (ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK))

@@ -1,6 +1,7 @@
 """The seed's HSM provider (a Brazilian chatbot platform): `POST URL_HSM`.
 
-Headers `Authorization: <TOKEN_HSM>`; JSON `{"cod_conta", "hsm": <template id>,
+Headers `Authorization: <TOKEN_HSM>` and, when `HSM_COOKIE` is set, `Cookie: <HSM_COOKIE>`
+(the dispatch seed sent both with every request); JSON `{"cod_conta", "hsm": <template id>,
 "tipo_envio": 2, "contato": {"nome", "telefone"}}`; 200/201 = accepted. The provider's
 templates take no parameters, so NOC alerts use the generic template `HSM_NOC_TEMPLATE`
 ("new outage alert, see Telegram/dashboard"); customer notices (`hsm_cliente` rows) name
@@ -20,8 +21,8 @@ from outage.http import TransportError, call, register_secret
 
 class HSMProviderChannel:
     provider = "hsm"
-    # The provider publishes no limits; 20 per second overall keeps well clear of trouble.
-    provider_interval = 1.0 / 20
+    # The provider publishes no limits; 1,000 per second unless `HSM_SEND_RATE` says otherwise.
+    provider_interval = 1.0 / 1000
     target_interval = 6.0
 
     def __init__(
@@ -31,12 +32,14 @@ class HSMProviderChannel:
         *,
         account: int = 1,
         noc_template: str = "",
+        cookie: str = "",
         session: requests.Session | None = None,
         timeout: float = 10.0,
     ) -> None:
         register_secret(token)
+        register_secret(cookie)
         self._url = url
-        self._headers = {"Authorization": token}
+        self._headers = {"Authorization": token, **({"Cookie": cookie} if cookie else {})}
         self._account = account
         self._noc_template = noc_template
         self._session = session

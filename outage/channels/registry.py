@@ -4,6 +4,10 @@ An outbox row's `channel` is `<provider>:<target>` for NOC alerts -- one row per
 Telegram chat, per WhatsApp number, per middleware route, so each destination has its own
 status and retries -- or just `<provider>` for rows that carry their target in the
 payload (`"to"`, the HSM dispatch console's per-customer rows).
+
+With both `TELEGRAM_*` and `ALERT_SERVICE_URL` (the original monitor's shared `.env`) the
+Telegram group would get every alert twice; it gets them once, straight from the Bot API,
+and the alert service keeps only its WhatsApp route.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from outage.channels.telegram import TelegramChannel
 from outage.channels.whatsapp_cloud import WhatsAppCloudChannel
 from outage.config import Settings
 
+# Providers of customer notices; `HSM_SEND_RATE` (messages per second) overrides their pace.
+CUSTOMER_PROVIDERS = ("hsm", "whatsapp_cloud")
+
 
 def configured_channels(settings: Settings) -> list[str]:
     """The outbox channel names every NOC alert is written to (empty: none configured)."""
@@ -31,7 +38,8 @@ def configured_channels(settings: Settings) -> list[str]:
     if settings.hsm_provider_enabled and settings.hsm_noc_template:
         names += [f"hsm:{phone}" for phone in settings.whatsapp_noc_numbers]
     if settings.alert_service_url:
-        names += [f"alert_service:{route}" for route in ROUTES]
+        routes = [r for r in ROUTES if not (r == "telegram" and settings.telegram_enabled)]
+        names += [f"alert_service:{route}" for route in routes]
     return names
 
 
@@ -49,6 +57,12 @@ def startup_warnings(settings: Settings) -> list[str]:
         warnings.append(
             "URL_HSM configurado sem HSM_NOC_TEMPLATE: o NOC não receberá alertas pelo provedor HSM "
             "(informe o id do modelo de alerta do NOC)."
+        )
+    if settings.alert_service_url and settings.telegram_enabled:
+        warnings.append(
+            "TELEGRAM_BOT_TOKEN/TELEGRAM_CHAT_ID e ALERT_SERVICE_URL definidos: os alertas do Telegram "
+            "saem direto pela API de bots, uma vez por grupo; o serviço de alertas original fica só com "
+            "o WhatsApp (/alerta/whatsapp)."
         )
     return warnings
 
@@ -79,10 +93,16 @@ def build_channels(settings: Settings, session: requests.Session | None = None) 
             settings.token_hsm,
             account=settings.hsm_account,
             noc_template=settings.hsm_noc_template,
+            cookie=settings.hsm_cookie,
             session=session,
         )
     if settings.alert_service_url:
-        channels["alert_service"] = AlertServiceChannel(settings.alert_service_url, session=session)
+        channels["alert_service"] = AlertServiceChannel(
+            settings.alert_service_url, max_clients=settings.max_clients_in_message, session=session
+        )
+    for name in CUSTOMER_PROVIDERS:
+        if name in channels and settings.hsm_send_rate:
+            channels[name].provider_interval = 1.0 / settings.hsm_send_rate
     return channels
 
 

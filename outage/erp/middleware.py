@@ -1,7 +1,21 @@
-"""Reading PPPoE state through the seed's middleware (`IXCSOFT_SERVICE_URL`).
+"""Reading PPPoE state through the original monitor's IXC service (`IXCSOFT_SERVICE_URL`).
 
-`GET /clientes/offline` and `GET /clientes/online` → `{"clientes": [...]}`. Both must
-answer for the cycle to count; a login in neither list is unknown.
+`GET /clientes/offline` and `GET /clientes/online` -> `{"clientes": [...]}`, seven fields per
+client (`id_cliente`, `login`, `conexao`, `ultima_conexao_final`, `id_transmissor`,
+`latitude`, `longitude`). Both must answer for the cycle to count; a login in neither list
+is unknown (`SS` in IXC, say), never a reconnection.
+
+The service cannot say when it is blind: when IXC fails it still answers HTTP 200 with the
+list it had so far, often `{"clientes": []}`. So an answer that cannot be told from such a
+failure fails the cycle (`ErpReadError`, which `/healthz` shows as the last cycle's error):
+
+- the online list is empty: every ISP has customers online;
+- of the logins offline in the last good state (the `candidates` of `read`), when there
+  were at least `BLIND_MIN_PREVIOUS`, half or more are in neither list: a real recovery
+  puts them in the online list, a cut-short answer in none.
+
+A smaller loss passes: the missing logins stay offline as they were (unknown changes
+nothing), so a partial answer can hide a new drop for a cycle, never fake a recovery.
 """
 
 from __future__ import annotations
@@ -18,6 +32,9 @@ from outage.http import TransportError, call, new_session
 from outage.localtime import LOCAL_TZ, zone
 from outage.model import Subscriber
 
+BLIND_MIN_PREVIOUS = 10
+BLIND_SHARE = 0.5
+
 
 class MiddlewareReader:
     def __init__(self, settings: Settings, session: requests.Session | None = None) -> None:
@@ -32,7 +49,8 @@ class MiddlewareReader:
             sub = subscriber_from_record(record, self.tz)
             if sub.login:
                 offline[sub.login] = sub
-        online = {str(r.get("login", "")).strip() for r in self._clients("online")}
+        online = {str(r.get("login", "")).strip() for r in self._clients("online")} - {""}
+        check_not_blind(candidates, offline, online)
         confirmed = frozenset(login for login in candidates if login in online and login not in offline)
         return Observation(offline=offline, online=confirmed, pages=2)
 
@@ -56,3 +74,19 @@ class MiddlewareReader:
                 f"serviço do IXCSoft devolveu uma resposta sem 'clientes' em /clientes/{which}"
             )
         return clients
+
+
+def check_not_blind(previous: Mapping[str, str], offline: Mapping[str, Subscriber], online: set[str]) -> None:
+    """Raise `ErpReadError` when the answer looks like an IXC failure (see the module)."""
+    if not online:
+        raise ErpReadError(
+            "serviço do IXCSoft devolveu a lista de clientes online vazia: o IXCSoft provavelmente "
+            "falhou (o serviço responde 200 com a lista vazia); ciclo descartado"
+        )
+    vanished = sum(1 for login in previous if login not in offline and login not in online)
+    if len(previous) >= BLIND_MIN_PREVIOUS and vanished >= BLIND_SHARE * len(previous):
+        raise ErpReadError(
+            f"serviço do IXCSoft: {vanished} dos {len(previous)} logins offline no último ciclo bom não "
+            "estão em nenhuma das listas (nem offline nem online): resposta incompleta, o IXCSoft "
+            "provavelmente falhou; ciclo descartado"
+        )

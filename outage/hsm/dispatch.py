@@ -9,6 +9,9 @@ nothing, so there is one dispatch.
 Flap damping: an approval blocks its key `OLT|PON|type` for `HSM_COOLDOWN_HOURS`
 (`hsm_cooldowns`), and each phone that gets a notice is recorded (`hsm_phone_notices`): a
 phone never gets more than one outage notice per 24 h, whatever the incident.
+
+Notices left `incerto` by a crash (see `outage.alerts.outbox`) are listed per decision by
+`uncertain_notices` and go out again only through `resend_uncertain`, an operator's call.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from outage.alerts import outbox
 from outage.alerts.messages import br_time
 from outage.alerts.outbox import Alert, enqueue
 from outage.channels.base import CUSTOMER_TEMPLATE
@@ -53,6 +57,7 @@ class Outcome:
     msg: str
     enviados: int = 0
     falhas: int = 0
+    incertos: int = 0
     sem_telefone: int = 0
     ignorados: int = 0
     repetido: bool = False
@@ -65,6 +70,7 @@ class Outcome:
             "msg": self.msg,
             "enviados": self.enviados,
             "falhas": self.falhas,
+            "incertos": self.incertos,
             "sem_telefone": self.sem_telefone,
             "ignorados": self.ignorados,
             "repetido": self.repetido,
@@ -160,13 +166,19 @@ def existing_decision(conn: sqlite3.Connection, incident_id: str) -> Outcome | N
 
 
 def outbox_counts(conn: sqlite3.Connection, decision_id: int) -> tuple[int, int]:
-    """(handed to the outbox/provider and not failed, failed for good) of a decision."""
-    row = conn.execute(
-        "SELECT COUNT(o.id), COALESCE(SUM(o.status = 'falhou'), 0) FROM hsm_recipients r"
-        " JOIN outbox o ON o.id = r.outbox_id WHERE r.decision_id = ?",
+    """(handed to the outbox/provider and neither failed nor uncertain, failed for good) of a decision."""
+    counts = outbox.status_counts(conn, notice_rows(conn, decision_id))
+    failed, uncertain = counts[outbox.FAILED], counts[outbox.UNCERTAIN]
+    return sum(counts.values()) - failed - uncertain, failed
+
+
+def notice_rows(conn: sqlite3.Connection, decision_id: int) -> list[int]:
+    """The outbox rows of a decision's notices (one per phone that got one)."""
+    rows = conn.execute(
+        "SELECT outbox_id FROM hsm_recipients WHERE decision_id = ? AND outbox_id IS NOT NULL ORDER BY id",
         (decision_id,),
-    ).fetchone()
-    return int(row[0]) - int(row[1]), int(row[1])
+    )
+    return [int(row[0]) for row in rows]
 
 
 def deny(conn: sqlite3.Connection, incident: Incident, user: str, comment: str, now: float) -> Outcome:
@@ -282,23 +294,15 @@ def _enqueue(
 ) -> list[int | None]:
     """One outbox row per queued phone (due after `HOLD_SECONDS`: the fast path goes first)."""
     queued = [p for p in plan if p.result == QUEUED]
-    outbox_event = f"hsm:{incident.id}"
     alerts = [
-        Alert(CUSTOMER_TEMPLATE, notice_payload(p.phone, p.customer.client_name, template.name), outbox_event)
+        Alert(
+            CUSTOMER_TEMPLATE,
+            notice_payload(p.phone, p.customer.client_name, template.name),
+            f"hsm:{incident.id}",
+        )
         for p in queued
     ]
-    first = conn.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0]
-    enqueue(conn, alerts, [template.channel], now)
-    conn.execute(
-        "UPDATE outbox SET next_attempt_at = ? WHERE id > ? AND event_id = ?",
-        (now + HOLD_SECONDS, first, outbox_event),
-    )
-    ids = [
-        row[0]
-        for row in conn.execute(
-            "SELECT id FROM outbox WHERE id > ? AND event_id = ? ORDER BY id", (first, outbox_event)
-        )
-    ]
+    ids = enqueue(conn, alerts, [template.channel], now, due_at=now + HOLD_SECONDS)
     by_phone = dict(zip([p.phone for p in queued], ids, strict=True))
     return [by_phone.get(p.phone) if p.result == QUEUED else None for p in plan]
 
@@ -437,10 +441,11 @@ def _resolved(conn: sqlite3.Connection, incident_id: str, fonte: str, open_olt_i
 
 def _queue_normalized(conn: sqlite3.Connection, decision: sqlite3.Row, template: str, now: float) -> None:
     recipients = conn.execute(
-        "SELECT r.telefone, r.nome FROM hsm_recipients r JOIN outbox o ON o.id = r.outbox_id"
-        " WHERE r.decision_id = ? AND o.status != 'falhou'",
+        "SELECT telefone, nome, outbox_id FROM hsm_recipients WHERE decision_id = ? AND outbox_id IS NOT NULL"
+        " ORDER BY id",
         (decision["id"],),
     ).fetchall()
+    outcomes = outbox.outcomes_of(conn, [r["outbox_id"] for r in recipients])
     alerts = [
         Alert(
             CUSTOMER_TEMPLATE,
@@ -448,8 +453,54 @@ def _queue_normalized(conn: sqlite3.Connection, decision: sqlite3.Row, template:
             f"hsm-normalizado:{decision['incident_id']}",
         )
         for r in recipients
+        if outcomes.get(r["outbox_id"], {}).get("envio") != outbox.FAILED
     ]
     enqueue(conn, alerts, [decision["canal"]], now)
     conn.execute(
         "UPDATE hsm_decisions SET aviso_normalizacao = ? WHERE id = ?", (len(alerts), decision["id"])
     )
+
+
+# --- notices that may not have gone out ------------------------------------------------------
+
+
+def uncertain_notices(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Per decision with uncertain notices, newest first: `decisao_id`, `incidente`,
+    `snapshot` (the incident as decided) and `incertos` (how many)."""
+    counts: dict[int, int] = {}
+    ids = outbox.uncertain_ids(conn)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" for _ in chunk)
+        for decision_id, count in conn.execute(
+            f"SELECT decision_id, COUNT(*) FROM hsm_recipients WHERE outbox_id IN ({marks}) GROUP BY decision_id",  # noqa: S608
+            chunk,
+        ):
+            counts[int(decision_id)] = counts.get(int(decision_id), 0) + int(count)
+    found = []
+    for decision_id, count in counts.items():
+        row = conn.execute(
+            "SELECT incident_id, snapshot, decidido_em FROM hsm_decisions WHERE id = ?", (decision_id,)
+        ).fetchone()
+        found.append(
+            {
+                "decisao_id": decision_id,
+                "incidente": row["incident_id"],
+                "snapshot": json.loads(row["snapshot"]),
+                "decidido_em": row["decidido_em"],
+                "incertos": count,
+            }
+        )
+    return sorted(found, key=lambda item: -float(item["decidido_em"]))
+
+
+def resend_uncertain(conn: sqlite3.Connection, decision_id: int | None, user: str, now: float) -> list[int]:
+    """Queue again the uncertain notices of one decision (None: every uncertain notice), at
+    an operator's request; returns their rows (due after `HOLD_SECONDS`, for the fast path)."""
+    rows = outbox.uncertain_ids(conn)
+    if decision_id is not None:
+        rows = sorted(set(rows) & set(notice_rows(conn, decision_id)))
+    requeued = outbox.resend_uncertain(conn, rows, now + HOLD_SECONDS)
+    if requeued:
+        log.warning("%d aviso(s) incerto(s) reenviado(s) a pedido de %s.", len(requeued), user)
+    return requeued

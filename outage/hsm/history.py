@@ -1,4 +1,12 @@
-"""The audit trail of decisions, newest first, as JSON rows or CSV."""
+"""The audit trail of decisions, newest first, as JSON rows (the dispatch seed's fields and
+ours) or CSV.
+
+The seed's page reads `id` (the incident's number), `data_acao` (`dd/mm/YYYY HH:MM:SS`),
+`acao` (`APROVADO` / `NEGADO`), `status_envio` (`Sucesso` / `Falha/Parcial`), `snapshot`
+(the incident's fields as in `/api/detalhes`), `status_atual` (`ATIVO` / `NORMALIZADO`) and
+`liberacao` (`Imediata` after a denial, else `dd/mm HH:MM` while the key is in cooldown,
+then `Disponível`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,13 @@ import csv
 import io
 import json
 import sqlite3
+from datetime import datetime
 from typing import Any
+
+from outage.alerts import outbox
+from outage.hsm.dispatch import APPROVE, notice_rows
+from outage.hsm.incidents import console_number
+from outage.hsm.seed_shape import TIMEZONE, with_seed_fields
 
 CSV_COLUMNS = (
     "decidido_em",
@@ -29,34 +43,40 @@ CSV_COLUMNS = (
     "proximo_envio_permitido",
     "comentario",
 )
+SUCCESS = "Sucesso"
+PARTIAL = "Falha/Parcial"
 
 
-def history(conn: sqlite3.Connection, limit: int = 200) -> list[dict[str, Any]]:
+def history(conn: sqlite3.Connection, now: float, limit: int = 200) -> list[dict[str, Any]]:
     """Decisions with who, when, the incident snapshot, per-message counts, current state
-    (`ATIVO` / `NORMALIZADO`) and the next time the same key may be dispatched."""
+    (`ATIVO` / `NORMALIZADO`) and when the same key may be dispatched again."""
     rows = conn.execute(
         "SELECT d.*, c.ate AS proximo FROM hsm_decisions d LEFT JOIN hsm_cooldowns c ON c.chave = d.chave"
         " ORDER BY d.decidido_em DESC, d.id DESC LIMIT ?",
         (limit,),
     ).fetchall()
-    return [_entry(conn, row) for row in rows]
+    return [_entry(conn, row, now) for row in rows]
 
 
-def _entry(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
-    snapshot = json.loads(row["snapshot"])
-    counts = dict.fromkeys(("enviado", "pendente", "enviando", "falhou"), 0)
-    for status, count in conn.execute(
-        "SELECT o.status, COUNT(*) FROM hsm_recipients r JOIN outbox o ON o.id = r.outbox_id"
-        " WHERE r.decision_id = ? GROUP BY o.status",
-        (row["id"],),
-    ):
-        counts[status] = count
+def _entry(conn: sqlite3.Connection, row: sqlite3.Row, now: float) -> dict[str, Any]:
+    number = console_number(conn, row["incident_id"])
+    snapshot = with_seed_fields({**json.loads(row["snapshot"]), "numero": number})
+    counts = outbox.status_counts(conn, notice_rows(conn, row["id"]))
+    approved = row["acao"] == APPROVE
     active = row["normalizado_em"] is None and bool(snapshot.get("ativo", True))
+    next_allowed = row["proximo"] if approved else None
     return {
-        "id": row["id"],
+        "id": number,
+        "data_acao": datetime.fromtimestamp(row["decidido_em"], TIMEZONE).strftime("%d/%m/%Y %H:%M:%S"),
+        "acao": "APROVADO" if approved else "NEGADO",
+        "status_envio": _sending_status(approved, row["enfileirados"], counts),
+        "snapshot": snapshot,
+        "status_atual": "ATIVO" if active else "NORMALIZADO",
+        "liberacao": _release(approved, next_allowed, now),
+        "decisao_id": row["id"],
         "incidente": row["incident_id"],
         "fonte": row["fonte"],
-        "acao": row["acao"],
+        "decisao": row["acao"],
         "usuario": row["usuario"],
         "decidido_em": row["decidido_em"],
         "comentario": row["comentario"],
@@ -64,32 +84,54 @@ def _entry(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
         "template": row["template"],
         "canal": row["canal"],
         "chave": row["chave"],
-        "snapshot": snapshot,
         "contagens": {
-            "enviados": row["enfileirados"] - counts["falhou"],
-            "entregues": counts["enviado"],
-            "pendentes": counts["pendente"] + counts["enviando"],
-            "falhas": counts["falhou"],
+            "enviados": row["enfileirados"] - counts[outbox.FAILED] - counts[outbox.UNCERTAIN],
+            "entregues": counts[outbox.SENT],
+            "pendentes": counts[outbox.PENDING] + counts[outbox.SENDING],
+            "falhas": counts[outbox.FAILED],
+            "incertos": counts[outbox.UNCERTAIN],
             "sem_telefone": row["sem_telefone"],
             "ignorados": row["ignorados"],
         },
-        "estado": "ATIVO" if active else "NORMALIZADO",
         "normalizado_em": row["normalizado_em"],
         "aviso_normalizacao": row["aviso_normalizacao"],
-        "proximo_envio_permitido": row["proximo"] if row["acao"] == "aprovar" else None,
+        "proximo_envio_permitido": next_allowed,
     }
+
+
+def _sending_status(approved: bool, queued: int, counts: dict[str, int]) -> str:
+    """The seed's `status_envio`: a denial sends nothing and succeeds; an approval succeeds
+    once every notice it queued was accepted by the provider."""
+    if not approved:
+        return SUCCESS
+    return SUCCESS if queued > 0 and counts[outbox.SENT] == queued else PARTIAL
+
+
+def _release(approved: bool, next_allowed: float | None, now: float) -> str:
+    if not approved:
+        return "Imediata"
+    if next_allowed is not None and next_allowed > now:
+        return datetime.fromtimestamp(next_allowed, TIMEZONE).strftime("%d/%m %H:%M")
+    return "Disponível"
 
 
 def recipients(conn: sqlite3.Connection, decision_id: int) -> list[dict[str, Any]]:
     """Per-message outcome of one decision (phones as stored; the API is authenticated)."""
+    rows = conn.execute(
+        "SELECT client_id, nome, telefone, resultado, outbox_id FROM hsm_recipients WHERE decision_id = ? ORDER BY id",
+        (decision_id,),
+    ).fetchall()
+    outcomes = outbox.outcomes_of(conn, [r["outbox_id"] for r in rows if r["outbox_id"] is not None])
+    empty = {"envio": None, "erro": None, "enviado_em": None}
     return [
-        dict(r)
-        for r in conn.execute(
-            "SELECT r.client_id, r.nome, r.telefone, r.resultado, o.status AS envio, o.last_error AS erro,"
-            " o.sent_at AS enviado_em FROM hsm_recipients r LEFT JOIN outbox o ON o.id = r.outbox_id"
-            " WHERE r.decision_id = ? ORDER BY r.id",
-            (decision_id,),
-        )
+        {
+            "client_id": r["client_id"],
+            "nome": r["nome"],
+            "telefone": r["telefone"],
+            "resultado": r["resultado"],
+            **outcomes.get(r["outbox_id"], empty),
+        }
+        for r in rows
     ]
 
 
@@ -99,7 +141,13 @@ def to_csv(entries: list[dict[str, Any]]) -> str:
     writer.writerow(CSV_COLUMNS)
     for e in entries:
         snap = e["snapshot"]
-        flat = {**e, **e["contagens"], **{k: snap.get(k, "") for k in ("olt", "slot_pon", "afetados")}}
+        flat = {
+            **e,
+            **e["contagens"],
+            **{k: snap.get(k, "") for k in ("olt", "slot_pon", "afetados")},
+            "acao": e["decisao"],
+            "estado": e["status_atual"],
+        }
         writer.writerow(
             [flat.get(column, "") if flat.get(column) is not None else "" for column in CSV_COLUMNS]
         )

@@ -5,6 +5,11 @@
 - the monitor's own active events: id `ev-<event id>`; cause `energia` -> POWER,
   `loss` -> LOS, `indeterminado` -> INDETERMINADO (the operator picks the template).
 
+Every incident also has a number (`Incident.numero`), the id the dispatch seed's page
+needs: an OLT alert keeps its own positive id; a monitor event is −N, N its number in
+`incident_numbers` (given on first sight, never reused), so the two never collide.
+`find_incident` accepts any of the three spellings: `7`, `-3`, `ev-<event id>`.
+
 The flap-damping key of an incident is `OLT|PON|type` (`Incident.key`).
 """
 
@@ -19,7 +24,8 @@ from typing import Any
 
 from outage.cause.olt_system import OltSystemClient, OltSystemError
 from outage.config import Settings
-from outage.http import new_session
+from outage.db import transaction
+from outage.http import new_session, register_secret
 from outage.model import CAUSE_LOS, CAUSE_POWER
 
 LOS = "LOS"
@@ -45,6 +51,7 @@ class Incident:
     causa_provavel: str
     local: str
     ativo: bool = True
+    numero: int = 0  # the console's numeric id (see the module docstring)
 
     @property
     def key(self) -> str:
@@ -87,6 +94,9 @@ def olt_client(settings: Settings) -> OltSystemClient:
                 settings.api_base_url, settings.api_auth_url, settings.api_user, settings.api_pass
             )
             client.session = new_session(settings.hsm_enrich_concurrency)
+            if settings.olt_system_token:  # the dispatch seed's API_TOKEN: the first Bearer, before any login
+                register_secret(settings.olt_system_token)
+                client._token = settings.olt_system_token
             _clients[ident] = client
         return client
 
@@ -110,6 +120,7 @@ def incident_from_alert(alert: dict[str, Any]) -> Incident | None:
         causa_provavel=probable_cause(tipo, affected, alert_type),
         local=f"CTO {cto}" if cto else "",
         ativo=not alert.get("end_date"),
+        numero=_int(alert["id"]),
     )
 
 
@@ -128,16 +139,43 @@ def monitor_incidents(conn: sqlite3.Connection) -> list[Incident]:
     rows = conn.execute(
         f"SELECT {_EVENT_COLUMNS} FROM events WHERE status = 'ativo' ORDER BY timestamp"  # noqa: S608
     ).fetchall()
-    return [incident_from_event(row) for row in rows]
+    numbers = event_numbers(conn, [row["id"] for row in rows])
+    return [incident_from_event(row, numbers[row["id"]]) for row in rows]
 
 
 def monitor_incident(conn: sqlite3.Connection, incident_id: str) -> Incident | None:
     event_id = incident_id.removeprefix(MONITOR_PREFIX)
     row = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()  # noqa: S608
-    return None if row is None else incident_from_event(row)
+    return None if row is None else incident_from_event(row, event_numbers(conn, [event_id])[event_id])
 
 
-def incident_from_event(row: sqlite3.Row) -> Incident:
+def event_numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
+    """The console number (−N) of each event, giving the next free N to events without one."""
+    found = _numbers(conn, event_ids)
+    missing = [event_id for event_id in event_ids if event_id not in found]
+    if missing:
+        with transaction(conn):
+            conn.executemany(
+                "INSERT OR IGNORE INTO incident_numbers (event_id) VALUES (?)", [(m,) for m in missing]
+            )
+        found = _numbers(conn, event_ids)
+    return found
+
+
+def _numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i in range(0, len(event_ids), 500):
+        chunk = event_ids[i : i + 500]
+        marks = ",".join("?" for _ in chunk)
+        rows = conn.execute(
+            f"SELECT event_id, numero FROM incident_numbers WHERE event_id IN ({marks})",  # noqa: S608
+            chunk,
+        )
+        found.update({row[0]: -int(row[1]) for row in rows})
+    return found
+
+
+def incident_from_event(row: sqlite3.Row, numero: int) -> Incident:
     tipo = {CAUSE_POWER: POWER, CAUSE_LOS: LOS}.get(row["motivo"], UNKNOWN)
     detail = _json_object(row["local_detalhe"])
     affected = len(json.loads(row["logins"] or "[]"))
@@ -153,6 +191,7 @@ def incident_from_event(row: sqlite3.Row) -> Incident:
         causa_provavel=probable_cause(tipo, affected),
         local=str(row["local"] or row["conexao"]),
         ativo=row["status"] == "ativo",
+        numero=numero,
     )
 
 
@@ -195,15 +234,29 @@ def merge_twins(from_olt: list[Incident], from_monitor: list[Incident]) -> list[
 
 
 def find_incident(conn: sqlite3.Connection, settings: Settings, incident_id: str) -> Incident | None:
-    """The incident with this id (an OLT alert only while open); None when unknown.
+    """The incident with this id -- `7`, `-3` or `ev-<event id>` -- (an OLT alert only while
+    open); None when unknown.
 
     Raises `OltSystemError` when the OLT system cannot be read to tell.
     """
     if incident_id.startswith(MONITOR_PREFIX):
         return monitor_incident(conn, incident_id)
-    if incident_id.isdigit() and settings.olt_system_enabled:
+    if incident_id.startswith("-") and incident_id[1:].isdecimal() and incident_id[1:].isascii():
+        row = conn.execute(
+            "SELECT event_id FROM incident_numbers WHERE numero = ?", (int(incident_id[1:]),)
+        ).fetchone()
+        return None if row is None else monitor_incident(conn, row[0])
+    if incident_id.isdecimal() and incident_id.isascii() and settings.olt_system_enabled:
         return next((i for i in olt_incidents(olt_client(settings)) if i.id == incident_id), None)
     return None
+
+
+def console_number(conn: sqlite3.Connection, incident_id: str) -> int:
+    """The numeric id of an incident known by its internal id (`7` or `ev-<event id>`)."""
+    if incident_id.startswith(MONITOR_PREFIX):
+        event_id = incident_id.removeprefix(MONITOR_PREFIX)
+        return event_numbers(conn, [event_id])[event_id]
+    return _int(incident_id)
 
 
 def _int(value: Any) -> int:

@@ -5,16 +5,12 @@
   const { el, td, api, badge, setText } = App;
   const tbody = document.querySelector("#historico tbody");
 
-  function items(data) {
-    return Array.isArray(data) ? data : data.historico || data.decisoes || [];
-  }
-
   function decision(acao) {
     return acao === "aprovar" ? App.statusBadge("APROVADO", "ok") : App.statusBadge("NEGADO", "err");
   }
 
   function state(h) {
-    const value = String(h.estado || h.estado_atual || "").toUpperCase();
+    const value = String(h.status_atual || "").toUpperCase();
     if (value.includes("NORMAL")) return App.statusBadge("NORMALIZADO", "ok");
     if (value) return App.statusBadge("AINDA ATIVO", "warn");
     return "–";
@@ -24,8 +20,8 @@
     const snap = h.snapshot || {};
     const where = [h.olt || snap.olt, h.slot_pon || snap.slot_pon].filter(Boolean).join(" / ") || "–";
     const counts = h.contagens || {};
-    const sent = h.acao === "aprovar" ? `${App.fmtInt(counts.enviados ?? 0)} enviados` : "–";
-    const detail = h.acao === "aprovar"
+    const sent = h.decisao === "aprovar" ? `${App.fmtInt(counts.enviados ?? 0)} enviados` : "–";
+    const detail = h.decisao === "aprovar"
       ? [counts.falhas ? `${App.fmtInt(counts.falhas)} falhas` : "", counts.sem_telefone ? `${App.fmtInt(counts.sem_telefone)} sem telefone` : "",
         counts.ignorados ? `${App.fmtInt(counts.ignorados)} ignorados (24 h)` : ""].filter(Boolean).join(" · ")
       : h.comentario || "";
@@ -34,16 +30,16 @@
       td("Data", App.fmtDateTime(h.decidido_em || h.quando)),
       td("OLT / Slot", el("span", { class: "mono" }, where)),
       td("Tipo", badge(h.tipo || snap.tipo)),
-      td("Decisão", decision(h.acao)),
+      td("Decisão", decision(h.decisao)),
       td("Quem", el("span", { class: "cell-main c-usuario" }, h.usuario || "–")),
       td("Envios", sent, detail ? el("span", { class: "cell-sub" }, detail) : null),
       td("Estado atual", state(h)),
-      td("Próximo disparo", h.acao !== "aprovar" ? "–" : next && next * 1000 > Date.now() ? App.fmtDateTime(next) : "liberado"));
+      td("Próximo disparo", h.decisao !== "aprovar" ? "–" : next && next * 1000 > Date.now() ? App.fmtDateTime(next) : "liberado"));
   }
 
   async function load() {
     const data = await api("GET", "/api/historico");
-    const list = items(data);
+    const list = Array.isArray(data) ? data : [];
     tbody.replaceChildren(...list.map(row));
     document.getElementById("h-vazio").hidden = list.length > 0;
     document.getElementById("historico").hidden = list.length === 0;

@@ -16,13 +16,33 @@
   let current = null; // { incident, clientes }
 
   /* ---- the list ------------------------------------------------------------------ */
+  /* Our own route: `incidente` is the console's id for our calls (`id` is the seed's number). */
   function split(data) {
-    const all = Array.isArray(data) ? data : data.incidentes || [];
-    const extra = Array.isArray(data) ? [] : data.em_cooldown || data.cooldown || [];
-    const pending = all.filter((i) => !i.liberado_em);
-    const cooling = [...all.filter((i) => i.liberado_em), ...extra];
-    return { pending, cooling };
+    const ours = (i) => ({ ...i, id: String(i.incidente ?? i.id) });
+    return { pending: (data.incidentes || []).map(ours), cooling: (data.em_cooldown || []).map(ours) };
   }
+
+  const uncertainBox = document.getElementById("incertos");
+  const resendBtn = document.getElementById("incertos-reenviar");
+  function renderUncertain(info) {
+    const total = Number(info?.total) || 0;
+    uncertainBox.hidden = total === 0;
+    resendBtn.hidden = !App.canDecide;
+    setText(document.getElementById("incertos-texto"),
+      `${App.fmtInt(total)} ${total === 1 ? "aviso pode não ter saído" : "avisos podem não ter saído"} — reenviar?`);
+  }
+  resendBtn.addEventListener("click", async () => {
+    resendBtn.disabled = true;
+    try {
+      const result = await api("POST", "/api/painel/incertos/reenviar", {});
+      App.toast(result.msg, "ok");
+      await refresh();
+    } catch (err) {
+      App.toast(`Não foi possível reenviar: ${err.message}`, "err");
+    } finally {
+      resendBtn.disabled = false;
+    }
+  });
 
   function place(i) {
     return [i.olt, i.slot_pon].filter(Boolean).join(" | ") || "–";
@@ -80,7 +100,7 @@
   async function refresh() {
     let data;
     try {
-      data = await api("GET", "/api/incidentes");
+      data = await api("GET", "/api/painel/incidentes");
       const warnings = data.avisos || [];
       App.showError(errorBox, warnings.length ? new Error(warnings.join(" · ")) : null);
     } catch (err) {
@@ -88,7 +108,7 @@
       throw err;
     }
     const { pending, cooling } = split(data);
-    incidents = new Map(pending.map((i) => [String(i.id), { ...i, id: String(i.id) }]));
+    incidents = new Map(pending.map((i) => [i.id, i]));
     const list = [...incidents.values()];
     App.reconcile(tbody, list, (i) => i.id, (i) => { const row = buildRow(i); updateRow(row, i); return row; }, updateRow);
     table.hidden = list.length === 0;
@@ -96,6 +116,7 @@
     setText(document.getElementById("st-pendentes"), App.fmtInt(list.length));
     setText(document.getElementById("st-afetados"), App.fmtInt(list.reduce((n, i) => n + (Number(i.afetados) || 0), 0)));
     renderCooldown(cooling);
+    renderUncertain(data.incertos);
   }
 
   async function refreshSide() {
