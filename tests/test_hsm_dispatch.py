@@ -403,19 +403,53 @@ def test_notices_not_sent_before_the_deadline_go_back_to_the_queue_untouched(mak
     conn.close()
 
 
-def test_an_outage_seen_by_the_olt_system_and_the_monitor_is_listed_once():
-    from outage.hsm.incidents import Incident, merge_twins
+def twin_event(db_path: str, subs: list[Subscriber], *, olt: str = "OLT-SUL", pon: str = "0/1/1") -> str:
+    """A monitor event on `olt`/`pon` (LOS), as the monitor writes it."""
+    event_id = add_event(db_path, "loss", subs)
+    conn = connect(db_path)
+    conn.execute(
+        "UPDATE events SET local = ?, local_detalhe = ? WHERE id = ?",
+        (f"PON {pon} da {olt}", f'{{"olt": "{olt}", "pon": "{pon}"}}', event_id),
+    )
+    conn.close()
+    return event_id
 
-    alert = Incident("7", "olt", "LOS", "OLT-SUL", "0/1/1", 40, 1.0, "Rompimento", "")
-    twin = Incident(
-        "ev-1", "monitor", "LOS", "OLT-SUL", "0/1/1", 38, 2.0, "Rompimento", "PON 0/1/1 da OLT-SUL"
+
+def test_an_outage_seen_by_the_olt_system_and_the_monitor_is_one_row_with_one_count(client, olt, settings):
+    alert = los_alert(olt, ["11987650001", "11987650002", "11987650003"])
+    twin = twin_event(settings.database_path, [sub(n, str(1000 + n)) for n in range(1, 6)])
+    other_pon = twin_event(settings.database_path, [sub(n, str(1000 + n)) for n in range(6, 9)], pon="0/1/2")
+    power = add_event(settings.database_path, "energia", [sub(9, "1009")])
+    body = client.get("/api/painel/incidentes", headers=AUTH).get_json()
+    by_id = {i["incidente"]: i for i in body["incidentes"]}
+    assert set(by_id) == {alert, f"ev-{other_pon}", f"ev-{power}"}
+    assert by_id[alert]["gemeos"] == [f"ev-{twin}"]
+    assert by_id[alert]["afetados"] == 5  # one count: the larger of 3 ONUs and 5 logins
+    assert by_id[alert]["local"] == "CTO CTO-7"
+    seed = client.get("/api/incidentes", headers=AUTH).get_json()
+    assert len(seed) == 3
+
+
+def test_approving_a_merged_outage_notifies_the_union_of_both_sources_once(client, olt, ixc, hsm, settings):
+    ixc.set_records(
+        "cliente", [cliente(str(1000 + n), telefone_celular=f"(11) 98765-{n:04d}") for n in range(1, 6)]
     )
-    other = Incident(
-        "ev-2", "monitor", "POWER", "OLT-SUL", "0/1/1", 9, 3.0, "Energia", "PON 0/1/1 da OLT-SUL"
-    )
-    listed = merge_twins([alert], [twin, other])
-    assert [i.id for i in listed] == ["7", "ev-2"]  # a different type is a different incident
-    assert listed[0].local == "PON 0/1/1 da OLT-SUL"
+    alert = los_alert(olt, ["11987650001", "11987650002", "21999990000"], prefix=100)
+    subs = [sub(n, str(1000 + n)) for n in range(1, 6)]
+    twin = twin_event(settings.database_path, subs)
+    details = client.get(f"/api/detalhes/{alert}", headers=AUTH).get_json()
+    assert len(details["clientes"]) == 3 + 5
+    answer = approve(client, alert).get_json()
+    assert answer["success"] and not answer.get("repetido")
+    Sender(settings.database_path, settings).deliver_due(max_wait=30)
+    phones = sent_phones(hsm)
+    assert len(phones) == len(set(phones)) == 6  # 3 from the OLT system, 5 from the ERP, 2 shared
+    again = approve(client, f"ev-{twin}").get_json()
+    assert again["repetido"] is True
+    olt.resolve_alert(int(alert))
+    listed = client.get("/api/painel/incidentes", headers=AUTH).get_json()["incidentes"]
+    assert f"ev-{twin}" not in {i["incidente"] for i in listed}  # decided with its twin alert
+    assert len(sent_phones(hsm)) == 6
 
 
 # --- the original console's routes, field by field as its page reads them ------------------

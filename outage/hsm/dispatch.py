@@ -133,21 +133,30 @@ def active_cooldowns(conn: sqlite3.Connection, now: float) -> dict[str, float]:
 
 
 def decided_ids(conn: sqlite3.Connection, incident_ids: Sequence[str]) -> set[str]:
+    """The ids decided already: their own decision, or one on the OLT alert they were twins of."""
     found: set[str] = set()
     ids = list(incident_ids)
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         marks = ",".join("?" for _ in chunk)
-        rows = conn.execute(f"SELECT incident_id FROM hsm_decisions WHERE incident_id IN ({marks})", chunk)  # noqa: S608
+        rows = conn.execute(
+            f"SELECT incident_id FROM hsm_decisions WHERE incident_id IN ({marks})"  # noqa: S608
+            f" UNION SELECT t.value FROM hsm_decisions d, json_each(d.snapshot, '$.gemeos') t"
+            f" WHERE t.value IN ({marks})",
+            chunk + chunk,
+        )
         found.update(row[0] for row in rows)
     return found
 
 
 def existing_decision(conn: sqlite3.Connection, incident_id: str) -> Outcome | None:
-    """The answer for an incident already decided (a repeated request changes nothing)."""
+    """The answer for an incident already decided, itself or as a twin (a repeated request
+    changes nothing)."""
     row = conn.execute(
-        "SELECT id, acao, usuario, decidido_em, sem_telefone, ignorados FROM hsm_decisions WHERE incident_id = ?",
-        (incident_id,),
+        "SELECT id, acao, usuario, decidido_em, sem_telefone, ignorados FROM hsm_decisions WHERE incident_id = ?"
+        " OR EXISTS (SELECT 1 FROM json_each(snapshot, '$.gemeos') WHERE value = ?)"
+        " ORDER BY id LIMIT 1",
+        (incident_id, incident_id),
     ).fetchone()
     if row is None:
         return None

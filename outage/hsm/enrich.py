@@ -18,7 +18,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
 
 from outage import store
@@ -55,10 +55,23 @@ def customers_of(conn: sqlite3.Connection, settings: Settings, incident: Inciden
     """The incident's customers, enriched, with the last notice each phone got."""
     if incident.fonte == "olt":
         customers = olt_customers(settings, incident)
+        for twin in incident.gemeos:
+            customers = union(customers, monitor_customers(conn, settings, replace(incident, id=twin)))
     else:
         customers = monitor_customers(conn, settings, incident)
     _fill_last_notice(conn, customers)
     return customers
+
+
+def union(first: list[Customer], second: list[Customer]) -> list[Customer]:
+    """`first`, then the customers of `second` whose ONU is not in it (by serial; a customer
+    without one is kept: the dispatch sends once per distinct phone anyway)."""
+    seen = {serial for customer in first if (serial := _serial(customer))}
+    return first + [c for c in second if not (serial := _serial(c)) or serial not in seen]
+
+
+def _serial(customer: Customer) -> str:
+    return "".join(ch for ch in customer.sn_onu.upper() if ch.isalnum())
 
 
 # --- OLT management system ----------------------------------------------------------------

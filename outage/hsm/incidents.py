@@ -11,6 +11,12 @@ needs: an OLT alert keeps its own positive id; a monitor event is −N, N its nu
 `find_incident` accepts any of the three spellings: `7`, `-3`, `ev-<event id>`.
 
 The flap-damping key of an incident is `OLT|PON|type` (`Incident.key`).
+
+One row per outage: an OLT alert and the monitor events of the same outage (same OLT,
+overlapping PONs, a compatible type, started within `TWIN_WINDOW` of each other) are one
+incident — the alert, with the events' ids in `gemeos`, the events' place when the alert
+has none, and one customer count (the larger; the detail and the approval take the union
+of both sources' customers, each once). A decision on it covers its twins.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from outage.cause.olt_system import OltSystemClient, OltSystemError
+from outage.cause.parsers import normalize_fsp
 from outage.config import Settings
 from outage.db import transaction
 from outage.http import new_session, register_secret
@@ -35,6 +42,7 @@ TYPES = (LOS, POWER, UNKNOWN)
 OLT_ALERT_TYPES = {"pon_loss": LOS, "cto_loss": LOS, "pon_no_power": POWER, "no_power": POWER}
 MONITOR_PREFIX = "ev-"
 CTO_SIZE = 16  # the seed's heuristic: a LOS on up to 16 ONUs is probably one CTO
+TWIN_WINDOW = 1800.0  # seconds between the starts of an OLT alert and a monitor event of one outage
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class Incident:
     local: str
     ativo: bool = True
     numero: int = 0  # the console's numeric id (see the module docstring)
+    gemeos: tuple[str, ...] = ()  # monitor events of the same outage merged into this alert
 
     @property
     def key(self) -> str:
@@ -224,31 +233,82 @@ def open_incidents(conn: sqlite3.Connection, settings: Settings) -> Listing:
 
 
 def merge_twins(from_olt: list[Incident], from_monitor: list[Incident]) -> list[Incident]:
-    """One entry per outage: a monitor event on the same OLT|PON|type as an open OLT alert is
-    the same outage seen twice, so only the alert is listed, with the event's place if it had
-    none. (Approving either would put the other in cooldown anyway.)"""
-    places = {m.key: m.local for m in from_monitor if m.local}
-    olt_keys = {i.key for i in from_olt}
-    merged = [replace(i, local=places[i.key]) if not i.local and i.key in places else i for i in from_olt]
-    return merged + [m for m in from_monitor if m.key not in olt_keys]
+    """One entry per outage (see the module docstring): each OLT alert takes the monitor events
+    that are its twins; the other events are listed as they are."""
+    taken: set[str] = set()
+    merged = []
+    for alert in from_olt:
+        twins = [m for m in from_monitor if m.id not in taken and is_twin(alert, m)]
+        taken.update(m.id for m in twins)
+        merged.append(with_twins(alert, twins))
+    return merged + [m for m in from_monitor if m.id not in taken]
+
+
+def is_twin(alert: Incident, event: Incident) -> bool:
+    """Whether a monitor event is the same outage as an OLT alert."""
+    same_type = event.tipo in (alert.tipo, UNKNOWN)
+    close = abs(event.inicio - alert.inicio) <= TWIN_WINDOW
+    return (
+        same_type
+        and close
+        and _same_olt(alert.olt, event.olt)
+        and _pons_overlap(alert.slot_pon, event.slot_pon)
+    )
+
+
+def with_twins(alert: Incident, twins: list[Incident]) -> Incident:
+    if not twins:
+        return alert
+    return replace(
+        alert,
+        local=alert.local or next((t.local for t in twins if t.local), ""),
+        afetados=max([alert.afetados, *(t.afetados for t in twins)]),
+        gemeos=tuple(t.id for t in twins),
+    )
+
+
+def _same_olt(first: str, second: str) -> bool:
+    return first.strip().casefold() == second.strip().casefold()
+
+
+def _pons_overlap(first: str, second: str) -> bool:
+    """Whether two PON lists ("0/1/1" or "0/1/1,0/1/2") share a PON; an empty one is the whole OLT."""
+    ours, theirs = _pons(first), _pons(second)
+    return not ours or not theirs or bool(ours & theirs)
+
+
+def _pons(text: str) -> set[str]:
+    return {normalize_fsp(part) or part.strip() for part in text.split(",") if part.strip()}
 
 
 def find_incident(conn: sqlite3.Connection, settings: Settings, incident_id: str) -> Incident | None:
     """The incident with this id -- `7`, `-3` or `ev-<event id>` -- (an OLT alert only while
-    open); None when unknown.
+    open), merged with its twins; None when unknown. A monitor event merged into an open OLT
+    alert answers as that alert.
 
     Raises `OltSystemError` when the OLT system cannot be read to tell.
     """
     if incident_id.startswith(MONITOR_PREFIX):
-        return monitor_incident(conn, incident_id)
+        return _with_twins(conn, settings, monitor_incident(conn, incident_id))
     if incident_id.startswith("-") and incident_id[1:].isdecimal() and incident_id[1:].isascii():
         row = conn.execute(
             "SELECT event_id FROM incident_numbers WHERE numero = ?", (int(incident_id[1:]),)
         ).fetchone()
-        return None if row is None else monitor_incident(conn, row[0])
+        return None if row is None else _with_twins(conn, settings, monitor_incident(conn, row[0]))
     if incident_id.isdecimal() and incident_id.isascii() and settings.olt_system_enabled:
-        return next((i for i in olt_incidents(olt_client(settings)) if i.id == incident_id), None)
+        alert = next((i for i in olt_incidents(olt_client(settings)) if i.id == incident_id), None)
+        if alert is None:
+            return None
+        return with_twins(alert, [m for m in monitor_incidents(conn) if is_twin(alert, m)])
     return None
+
+
+def _with_twins(conn: sqlite3.Connection, settings: Settings, event: Incident | None) -> Incident | None:
+    """The open OLT alert a monitor event is a twin of, merged; else the event itself."""
+    if event is None or not event.ativo or not settings.olt_system_enabled:
+        return event
+    listed = merge_twins(olt_incidents(olt_client(settings)), monitor_incidents(conn))
+    return next((i for i in listed if event.id in i.gemeos), event)
 
 
 def console_number(conn: sqlite3.Connection, incident_id: str) -> int:
