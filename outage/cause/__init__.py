@@ -51,7 +51,7 @@ def build_analyzer(settings: Settings, env: Mapping[str, str] | None = None) -> 
 
 def olt_names(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, str]:
     """`id_transmissor` -> OLT name, from the inventory (empty when there is none)."""
-    entries = inventory.load(settings.olt_inventory, os.environ if env is None else env)
+    entries = inventory.load(settings.olt_inventory, os.environ if env is None else env, BACKENDS)
     return {ident: entry.name for ident, entry in entries.items()}
 
 
