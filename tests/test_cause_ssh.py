@@ -131,6 +131,19 @@ def test_huawei_reads_a_whole_pon_with_one_summary_when_the_erp_names_the_port()
     assert report.local_detalhe["provavel_cto"] is True
 
 
+def test_onus_the_erp_places_on_the_wrong_pon_are_found_elsewhere_and_vote_once():
+    onus = [onu("0/1/1", i, f"c{i}", "dying-gasp") for i in range(3)]
+    with OltEmulator("huawei", onus) as olt:
+        report = analyze([entry(olt)], [sub(f"c{i}", interface="0/1/0") for i in range(3)])
+    assert sorted(e["login"] for e in report.evidencias) == ["c0", "c1", "c2"]
+    assert report.votos["energia"] == 3 and report.erros == []
+    assert [c for c in olt.commands if c.startswith("display")] == [
+        "display ont info summary 0/1/0",
+        "display ont info by-desc c0",
+        "display ont info summary 0/1/1",
+    ]
+
+
 def test_huawei_finds_an_onu_by_serial_when_the_description_is_not_the_login():
     data = onu("0/1/0", 5, "descricao-antiga", "LOS")
     with OltEmulator("huawei", [data]) as olt:

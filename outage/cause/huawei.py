@@ -98,8 +98,8 @@ class _Lookup:
 
     def run(self, subscribers: Sequence[Subscriber]) -> OltResult:
         targets = [_Target(s, fsp=normalize_fsp(s.interface_transmissao)) for s in subscribers]
-        pending = self._read_known_ports([t for t in targets if t.fsp])
-        pending += [t for t in targets if not t.fsp]
+        unplaced = [t for t in targets if not t.fsp]
+        pending = self._read_known_ports([t for t in targets if t.fsp]) + unplaced
         while pending:
             target = pending.pop(0)
             found = self._locate(target)
