@@ -144,6 +144,25 @@ def test_onus_the_erp_places_on_the_wrong_pon_are_found_elsewhere_and_vote_once(
     ]
 
 
+def test_an_onu_gone_from_its_port_summary_is_asked_for_alone_and_its_absence_reported():
+    onus = [onu("0/1/3", 1, "a1", "dying-gasp"), onu("0/1/3", 2, "a2", "dying-gasp")]
+    reads = []
+
+    def deleted_after_the_lookup() -> list[dict]:
+        reads.append(1)
+        return onus if len(reads) == 1 else onus[1:]
+
+    with OltEmulator("huawei", deleted_after_the_lookup) as olt:
+        report = analyze([entry(olt)], [sub("a1"), sub("a2")])
+    assert [c for c in olt.commands if c.startswith("display")] == [
+        "display ont info by-desc a1",
+        "display ont info summary 0/1/3",
+        "display ont info 0 1 3 1",
+    ]
+    assert [e["login"] for e in report.evidencias] == ["a2"]
+    assert any("The ONT does not exist" in error for error in report.erros)
+
+
 def test_huawei_finds_an_onu_by_serial_when_the_description_is_not_the_login():
     data = onu("0/1/0", 5, "descricao-antiga", "LOS")
     with OltEmulator("huawei", [data]) as olt:

@@ -114,9 +114,9 @@ class _Lookup:
                 pending.insert(0, target)
             # One summary of the port just found may also answer for other pending ONUs.
             pending = self._read_port(found.fsp, pending)
-            if target in pending:
+            if target in pending:  # the summary was refused or no longer lists it: ask for it alone
                 pending.remove(target)
-                self._error(f"ONU de {target.subscriber.login} sumiu da PON {target.fsp} da OLT {self.name}.")
+                self._read_one(target)
         return self.result
 
     @property
