@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 from outage.cause.analyzer import CompositeAnalyzer
-from outage.cause.backend import Sources
+from outage.cause.backend import OltResult, Sources
 from outage.cause.inventory import OltEntry
+from outage.cause.ssh import CommandRejected
 from outage.cause.zte import C300, TITAN, ZteBackend, family_of
 from outage.model import Subscriber
 from simulator.olt_cli import OltEmulator
@@ -118,15 +119,24 @@ def test_a_c320_reads_the_c300_spelling_whatever_spelling_the_erp_used():
     assert olt.commands.count("show version") == 1
 
 
-def test_an_unrecognised_show_version_falls_back_to_the_c300_spelling_and_says_so():
-    backend = ZteBackend(OltEntry("2", "OLT-NORTE", "zte", "127.0.0.1", 1, "noc", "x"), Sources())
-    with OltEmulator("zte", [onu("1/2/1", 1, "z1", "LOS")]) as olt:
-        backend.olt = entry(olt)
-        with backend.open_cli(time.monotonic() + 10) as cli:
-            cli.run("terminal length 0")
-            from outage.cause.backend import OltResult
+class RefusingCli:
+    """A session on which the device refuses every command (a user without the privilege)."""
 
-            result = OltResult()
-            assert backend._family(cli, result) is C300
-    assert backend.learned is C300
-    assert result.erros == []
+    def __init__(self, olt: OltEntry) -> None:
+        self.olt = olt
+
+    def run(self, command: str) -> str:
+        raise CommandRejected(f"OLT {self.olt.name} recusou '{command}': %Error 20203: No permission.")
+
+
+def test_a_refused_show_version_falls_back_to_the_c300_spelling_says_so_and_asks_again_next_time():
+    olt = OltEntry("2", "OLT-NORTE", "zte", "127.0.0.1", 22, "noc", "x")
+    backend = ZteBackend(olt, Sources())
+    result = OltResult()
+    assert backend._family(RefusingCli(olt), result) is C300
+    assert backend.learned is None
+    assert "%Error 20203: No permission" in result.erros[0]
+    assert (
+        "modelo ZTE não identificado" in result.erros[1]
+        and 'informe "model" no inventário' in result.erros[1]
+    )
