@@ -10,6 +10,7 @@ from outage.cause.inventory import OltEntry
 from outage.cause.ssh import CommandRejected
 from outage.cause.zte import C300, TITAN, ZteBackend, family_of
 from outage.model import Subscriber
+from simulator.network import INSTANT, Network
 from simulator.olt_cli import OltEmulator
 
 DOWN = "2026-03-05 09:55:28-03:00"
@@ -140,3 +141,31 @@ def test_a_refused_show_version_falls_back_to_the_c300_spelling_says_so_and_asks
         "modelo ZTE não identificado" in result.erros[1]
         and 'informe "model" no inventário' in result.erros[1]
     )
+
+
+def test_a_power_outage_on_the_simulated_networks_c600_is_energia_from_the_erps_own_fields():
+    network = Network(customers=400, seed=5, churn=None, timing=INSTANT)
+    c600 = next(olt for olt in network.olts if olt.model == "C600")
+    pons = sorted(port for olt_id, port in network.pons() if olt_id == c600.id)[:2]
+    incident = network.power_outage([(c600.id, port) for port in pons], share=1.0)
+    network.advance()
+    dropped = network.affected(incident)
+    subscribers = [
+        Subscriber(
+            login=c.login,
+            id_transmissor=c.olt.id,
+            interface_transmissao=c.interface_transmissao,
+            onu_mac=c.onu_mac,
+        )
+        for c in dropped
+    ]
+    feed = [network.onu_view(c) for c in network.customers if c.olt.id == c600.id]
+    with OltEmulator("zte", feed, model="C600") as olt:
+        olt_entry = OltEntry(c600.id, c600.name, "zte", olt.host, olt.port, "noc", "noc-secret", model="C600")
+        report = CompositeAnalyzer({c600.id: olt_entry}, olt_timeout=15).analyze(
+            subscribers, deadline=time.monotonic() + 15
+        )
+    assert all(s.interface_transmissao.startswith("gpon_olt-") for s in subscribers)
+    assert report.erros == []
+    assert report.motivo == "energia" and report.votos["energia"] == 5
+    assert all(c.startswith(("terminal", "show gpon onu")) for c in olt.commands)
