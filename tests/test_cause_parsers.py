@@ -336,6 +336,7 @@ C600_DETAIL = """  ONU interface:          gpon_onu-1/4/1:2
   Type:                   F601
   State:                  ready
   Configured channel:     1(GPON)
+  Current channel:        1(GPON)
   Admin state:            enable
   Phase state:            LOS
   Config state:           success
@@ -344,13 +345,33 @@ C600_DETAIL = """  ONU interface:          gpon_onu-1/4/1:2
   Serial number:          ZTEGC0A1B2C3
   Password:
   Description:            cliente.c600
+  Vport mode:             gemport
+  DBA Mode:               Hybrid
+  ONU Status:             enable
+  OMCI BW Profile:        No
+  Line Profile:           N/A
+  Service Profile:        N/A
+  Alarm profile:          N/A
+  Performance profile:    N/A
+  ONU Distance:           -
   Online Duration:        0h 0m 0s
+  FEC:                    none
+  FEC actual mode:        none
+  1PPS+ToD:               disable
+  Auto replace:           disable
+  Multicast mode:         Unconcern
 ----------------------------------------------------------------------------
    Authpass Time          OfflineTime             Cause
    1   2026-01-12 10:05:00    2026-01-20 03:00:00     DyingGasp
    2   2026-01-10 08:00:00    2026-01-12 10:00:00     LOS
    3   2026-03-05 08:56:12    2026-03-05 09:55:28     LOS
    4   0000-00-00 00:00:00    0000-00-00 00:00:00
+   5   0000-00-00 00:00:00    0000-00-00 00:00:00
+   6   0000-00-00 00:00:00    0000-00-00 00:00:00
+   7   0000-00-00 00:00:00    0000-00-00 00:00:00
+   8   0000-00-00 00:00:00    0000-00-00 00:00:00
+   9   0000-00-00 00:00:00    0000-00-00 00:00:00
+   10  0000-00-00 00:00:00    0000-00-00 00:00:00
 ----------------------------------------------------------------------------
 """
 
