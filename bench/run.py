@@ -33,36 +33,6 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 Figure = dict[str, Any]
 
 
-def _cause_figures(result: dict[str, Any]) -> list[Figure]:
-    from bench.bench_cause import COMMAND_DELAY, TARGET_SECONDS
-
-    rows = []
-    for key, label in (("ours_pon_known", "PON conhecida"), ("ours_pon_unknown", "PON desconhecida")):
-        part = result[key]
-        bound = part["commands"] * COMMAND_DELAY
-        rows.append(
-            figure(
-                f"análise de causa, 64 ONUs, {label} (OLT a {COMMAND_DELAY * 1000:.0f} ms/comando)",
-                part["seconds"],
-                "s",
-                f"<= {TARGET_SECONDS:g}",
-                bool(part["ok"]),
-                f"mín. {bound:.1f} s ({part['commands']} comandos)",
-            )
-        )
-    rows.append(
-        figure(
-            "análise de causa do sistema original (3 logins)",
-            result["seed"]["seconds"],
-            "s",
-            "—",
-            True,
-            f"{result['speedup_vs_seed']}x mais lento que a nossa",
-        )
-    )
-    return rows
-
-
 def _alert_figures(result: dict[str, Any]) -> list[Figure]:
     rows = []
     for part in result.values():
@@ -136,7 +106,7 @@ def suites() -> dict[str, Callable[[bool], dict[str, Any]]]:
         "core": _module("bench_core"),
         "ciclos": _cycle_sizes,
         "dia": _module("bench_day"),
-        "causa": _module("bench_cause", _cause_figures),
+        "causa": _module("bench_cause"),
         "alertas": _module("bench_alerts", _alert_figures),
         "hsm": _module("bench_hsm"),
         "api": _module("bench_api"),

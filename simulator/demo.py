@@ -143,6 +143,7 @@ class DemoSimulator:
             olt.id: OltEmulator(
                 olt.vendor,
                 _OnuFeed(self.network, olt.id),
+                model=olt.model,
                 username=OLT_USER,
                 password=OLT_PASSWORD,
                 hostname=olt.name,
@@ -239,6 +240,7 @@ class DemoSimulator:
                 "id_transmissor": olt.id,
                 "name": olt.name,
                 "vendor": olt.vendor,
+                "model": olt.model,
                 "host": "127.0.0.1",
                 "port": self.olts[olt.id].port,
                 "username": OLT_USER,

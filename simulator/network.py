@@ -47,6 +47,8 @@ HUAWEI = "huawei"
 ZTE = "zte"
 HUAWEI_SN_PREFIX = "48575443"  # "HWTC" in hex
 ZTE_SN_PREFIX = "5A544547"  # "ZTEG" in hex
+ZTE_MODELS = ("C600", "C320", "C650", "C300")  # both families, the newer first
+TITAN_MODELS = {"C600", "C620", "C650"}
 
 CAUSE_DYING_GASP = "dying-gasp"
 CAUSE_LOS = "LOS"
@@ -427,8 +429,10 @@ class Customer:
 
     @property
     def interface_transmissao(self) -> str:
-        """Huawei: the F/S/P (`0/1/2`); ZTE: the gpon-olt interface (`gpon-olt_1/2/1`)."""
-        return self.port if self.olt.vendor == HUAWEI else f"gpon-olt_{self.port}"
+        """Huawei: the F/S/P (`0/1/2`); ZTE: the PON interface (C300 `gpon-olt_1/2/1`, C600 `gpon_olt-1/2/1`)."""
+        if self.olt.vendor == HUAWEI:
+            return self.port
+        return f"gpon_olt-{self.port}" if self.olt.model in TITAN_MODELS else f"gpon-olt_{self.port}"
 
     @property
     def id_caixa_ftth(self) -> str:
@@ -631,7 +635,12 @@ class Network:
                 vendor = HUAWEI if rng.random() < 0.6 else ZTE
                 tag = "HW" if vendor == HUAWEI else "ZTE"
                 name = f"OLT-{tag}-{pop}-{n:02d}"
-                model = rng.choice(("MA5800-X7", "MA5608T", "MA5680T")) if vendor == HUAWEI else "C320"
+                zte_so_far = sum(olt.vendor == ZTE for olt in self.olts)
+                model = (
+                    rng.choice(("MA5800-X7", "MA5608T", "MA5680T"))
+                    if vendor == HUAWEI
+                    else ZTE_MODELS[zte_so_far % len(ZTE_MODELS)]
+                )
                 host = f"10.{200 + pop_number // 250}.{pop_number % 250}.{n + 1}"
                 self.olts.append(Olt(olt_id, name, vendor, pop, name, bng, host, model))
             pop_number += 1

@@ -3,8 +3,8 @@
 Built on paramiko's server side, it speaks the output shapes of REFERENCE.md §3–4 so the
 production code can drive it with netmiko (`huawei_smartax`, `zte_zxros`) unchanged:
 
-    with OltEmulator(vendor="huawei", onus=network_view, command_delay=0.2) as olt:
-        ConnectHandler(device_type="huawei_smartax", host=olt.host, port=olt.port, ...)
+    with OltEmulator("zte", onus=network_view, model="C600", command_delay=0.2) as olt:
+        ConnectHandler(device_type="zte_zxros", host=olt.host, port=olt.port, ...)
 
 `onus` is a list of ONU dicts or a callable returning the current list (read on every
 command, so state changes are seen live), each like
@@ -12,18 +12,36 @@ command, so state changes are seen live), each like
 "run_state": "offline", "last_down_cause": "dying-gasp",
 "last_down_time": "2026-03-05 09:55:28-03:00", "last_up_time": "2026-03-05 08:56:12-03:00"}`.
 
+The variants real devices show, per emulated OLT:
+
+- ZTE `model`: C300/C320 (`gpon-olt_1/2/1`, `gpon-onu_1/2/1:4`; `terminal length 0` stops
+  paging) or C600/C620/C650 (`gpon_olt-1/4/1`, `gpon_onu-1/4/1:2`; the other spelling is
+  rejected with `%Error 140303`; paging goes on after `terminal length 0` and pauses in
+  the middle of a line). `show version` names the model.
+- Huawei: `display ont info by-sn` prints the detail block (about 35 key/value lines and
+  the T-CONT / profile sections); `display ont info summary F/S` prints several ports,
+  each after its own `In port` line. `date_style` (`ymd` `2026-03-05 09:55:28`, `dmy`
+  `05/03/2026 09:55:28`, `dmy-short` `5/3/2026 09:55:28`) for the summary (and, with
+  `dmy`, for the detail too), the footer wording, `LOS` printed as `LOSi/LOBi`, and
+  `smart_prompt` (True: `undo smart` is refused, so every `display ont info` and `scroll`
+  waits at a `{ <cr>... }:` question) come from `HUAWEI_VARIANTS[model]` unless given.
+  The table spreads the real variants over the simulated models so a demo meets them;
+  it is not a claim about which model prints what.
+
 Knobs: `command_delay` (seconds before each command answers), `hung` (accept the login,
-then never print anything), wrong credentials are rejected; counters `sessions_opened`,
-`commands_run`, `failed_logins` and the list `commands`.
+then never print anything), `page_lines`; wrong credentials are rejected; counters
+`sessions_opened`, `commands_run`, `failed_logins` and the list `commands`.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -41,14 +59,51 @@ _HOST_KEY: paramiko.RSAKey | None = None
 _HOST_KEY_LOCK = threading.Lock()
 
 HUAWEI_MORE = "---- More ( Press 'Q' to break ) ----"
+HUAWEI_SMART = "{ <cr>||<K> }:"
+HUAWEI_SCROLL_SMART = "{ <cr>|number<U><10,512> }:"
 ZTE_MORE = "--More--"
 HUAWEI_PARAMETER_ERROR = "  % Parameter error, the error locates at '^'"
 HUAWEI_UNKNOWN = "  % Unknown command, the error locates at '^'"
 HUAWEI_BUSY = "  Command is being executed. Please wait"
 HUAWEI_NO_ONT = "  Failure: The ONT does not exist"
-ZTE_INVALID = "%Error 20200: Invalid input detected at '^' marker."
+ZTE_C300_INVALID = "%Error 20200: Invalid input detected at '^' marker."
+ZTE_C600_INVALID = "%Error 140303: Invalid input detected at '^' marker."
 ZTE_NO_ONU = "%Code 32310-GPONSRV : ONU does not exist."
 _LINE = "  " + "-" * 77
+
+
+@dataclass(frozen=True)
+class HuaweiVariant:
+    """How one emulated Huawei OLT prints (see the module docstring)."""
+
+    date_style: str = "ymd"
+    smart_prompt: bool = False
+    long_footer: bool = False
+    los_text: str = "LOS"
+
+
+HUAWEI_VARIANTS = {
+    "MA5800-X7": HuaweiVariant(),
+    "MA5608T": HuaweiVariant(date_style="dmy-short", long_footer=True, los_text="LOSi/LOBi"),
+    "MA5680T": HuaweiVariant(date_style="dmy", smart_prompt=True),
+}
+DATE_STYLES = ("ymd", "dmy", "dmy-short")
+
+
+@dataclass(frozen=True)
+class ZteFamily:
+    """How one ZTE family spells interfaces and pages."""
+
+    olt_prefix: str
+    onu_prefix: str
+    invalid: str
+    obeys_terminal_length: bool
+    pages_mid_line: bool
+
+
+ZTE_C300 = ZteFamily("gpon-olt_", "gpon-onu_", ZTE_C300_INVALID, True, False)
+ZTE_TITAN = ZteFamily("gpon_olt-", "gpon_onu-", ZTE_C600_INVALID, False, True)
+ZTE_MODELS = {"C300": ZTE_C300, "C320": ZTE_C300, "C600": ZTE_TITAN, "C620": ZTE_TITAN, "C650": ZTE_TITAN}
 
 
 def _host_key() -> paramiko.RSAKey:
@@ -106,16 +161,31 @@ class OltEmulator:
         vendor: str = "huawei",
         onus: OnuProvider = (),
         *,
+        model: str = "",
         username: str = "noc",
         password: str = "noc-secret",  # noqa: S107 - a fake device's default
         command_delay: float = 0.0,
         hostname: str = "",
         hung: bool = False,
         page_lines: int = 20,
+        smart_prompt: bool | None = None,
+        date_style: str | None = None,
     ) -> None:
         if vendor not in {"huawei", "zte"}:
             raise ValueError(f"unknown vendor {vendor!r}")
         self.vendor = vendor
+        self.model = model or ("MA5800-X7" if vendor == "huawei" else "C320")
+        if vendor == "zte" and self.model not in ZTE_MODELS:
+            raise ValueError(f"unknown ZTE model {self.model!r}")
+        if date_style not in (None, *DATE_STYLES):
+            raise ValueError(f"unknown date style {date_style!r}")
+        variant = HUAWEI_VARIANTS.get(self.model, HuaweiVariant())
+        self.huawei = replace(
+            variant,
+            smart_prompt=variant.smart_prompt if smart_prompt is None else smart_prompt,
+            date_style=date_style or variant.date_style,
+        )
+        self.zte = ZTE_MODELS.get(self.model, ZTE_C300)
         self.onus_provider = onus
         self.username = username
         self.password = password
@@ -217,12 +287,15 @@ class _CliSession:
     """The line discipline shared by both vendors: echo, line reading, paging, delays."""
 
     more_prompt = ""
+    # What the device prints after a key at the paging prompt, to erase it.
+    more_erase = ""
 
     def __init__(self, emulator: OltEmulator, channel: paramiko.Channel) -> None:
         self.emu = emulator
         self.channel = channel
         self.buffer = ""
         self.paging = True
+        self.pages_mid_line = False
         self.closed = False
         channel.settimeout(0.2)
 
@@ -283,22 +356,37 @@ class _CliSession:
         line, _, self.buffer = self.buffer.partition("\n")
         return line
 
+    def ask(self, question: str) -> str | None:
+        """Print a question and wait for the line that answers it (None once the client left)."""
+        self.write("\n" + question)
+        return self.read_line()
+
     def send_output(self, lines: list[str]) -> None:
         """Print an answer, paging it unless paging was disabled."""
-        if not self.paging or len(lines) <= self.emu.page_lines:
-            self.write("\n" + "\n".join(lines) + "\n")
-            return
-        size = self.emu.page_lines
-        for start in range(0, len(lines), size):
-            self.write("\n" + "\n".join(lines[start : start + size]))
-            if start + size >= len(lines):
+        segments = self._pages(lines) if self.paging else ["\n" + "\n".join(lines)]
+        for number, segment in enumerate(segments):
+            self.write(segment)
+            if number == len(segments) - 1:
                 break
-            self.write("\n" + self.more_prompt)
+            self.write(self.more_prompt if self.pages_mid_line else "\n" + self.more_prompt)
             key = self.read_chunk()
-            self.write("\r" + " " * len(self.more_prompt) + "\r")
+            self.write(self.more_erase)
             if key is None or key[:1] in {"q", "Q"}:
                 break
         self.write("\n")
+
+    def _pages(self, lines: list[str]) -> list[str]:
+        """The answer cut every `page_lines` lines: before a line, or in its middle (C600)."""
+        text = "\n" + "\n".join(lines)
+        starts = [0]
+        for line in lines[:-1]:
+            starts.append(starts[-1] + len(line) + 1)
+        cuts = []
+        for index in range(self.emu.page_lines, len(lines), self.emu.page_lines):
+            begin = starts[index] + 1  # after the newline that precedes the line
+            cuts.append(begin + len(lines[index]) // 2 if self.pages_mid_line else begin - 1)
+        bounds = [0, *cuts, len(text)]
+        return [text[a:b] for a, b in itertools.pairwise(bounds)]
 
     def banner(self) -> str:
         return ""
@@ -319,17 +407,26 @@ def _port_of(onu: dict[str, Any]) -> str:
     return "/".join(str(int(p)) for p in str(onu.get("fsp", "0/0/0")).replace(" ", "").split("/"))
 
 
-def _huawei_cause(raw: str) -> str:
-    return "dying-gasp" if raw.lower().replace("-", "") == "dyinggasp" else raw
+def _by_id(onus: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(onus, key=lambda o: int(o["ont_id"]))
+
+
+def _online(onu: dict[str, Any]) -> bool:
+    return onu.get("run_state") == "online"
+
+
+# --- Huawei ----------------------------------------------------------------------------
 
 
 class _HuaweiSession(_CliSession):
     """Huawei SmartAX MA5600T/MA5800: user `>`, `enable` `#`, `config` `(config)#`."""
 
     more_prompt = HUAWEI_MORE
+    more_erase = f"\x1b[{len(HUAWEI_MORE)}D" + " " * len(HUAWEI_MORE) + f"\x1b[{len(HUAWEI_MORE)}D"
 
     def __init__(self, emulator: OltEmulator, channel: paramiko.Channel) -> None:
         super().__init__(emulator, channel)
+        self.variant = emulator.huawei
         self.mode = "user"
         self.smart = True
 
@@ -347,7 +444,7 @@ class _HuaweiSession(_CliSession):
         if not words:
             return
         if words[0] == "display":
-            self._display(command, words)
+            self._display(words)
             return
         if not self._mode_command(words) and not self._settings_command(words):
             self.write("\n" + HUAWEI_UNKNOWN + "\n")
@@ -370,14 +467,13 @@ class _HuaweiSession(_CliSession):
 
     def _settings_command(self, words: list[str]) -> bool:
         command = " ".join(words)
-        if command == "undo smart":
+        if command == "undo smart" and not self.variant.smart_prompt:
             self.smart = False
         elif command == "smart":
             self.smart = True
         elif words[0] == "scroll":
-            if self.smart and len(words) == 1:
-                self.write("\n{ <cr>|number<U><10,512> }:")
-                self.read_line()
+            if self.smart and len(words) == 1 and self.ask(HUAWEI_SCROLL_SMART) is None:
+                return True
             self.paging = False
         elif command == "undo scroll":
             self.paging = True
@@ -388,28 +484,25 @@ class _HuaweiSession(_CliSession):
         return True
 
     def _logout(self) -> None:
-        self.write("\n  Are you sure to log out? (y/n)[n]:")
-        answer = self.read_line()
+        answer = self.ask("  Are you sure to log out? (y/n)[n]:")
         if answer is not None and answer.strip().lower() == "y":
             self.write("\n  Check whether system data has been changed. Please save data before logout.")
             self.write("\n  Configuration console exit, please retry to log on\n")
             time.sleep(0.1)  # like the device, let the client read the goodbye before closing
             self.closed = True
 
-    def _display(self, command: str, words: list[str]) -> None:
+    def _display(self, words: list[str]) -> None:
         if self.mode == "user":
             self.write("\n" + HUAWEI_UNKNOWN + "\n")
             return
         if words[:3] != ["display", "ont", "info"] or len(words) < 4:
             self.write("\n" + HUAWEI_PARAMETER_ERROR + "\n")
             return
-        if self.smart:
-            # Without `undo smart` the device asks for optional parameters first.
-            self.write("\n{ <cr>||<K> }:")
-            if self.read_line() is None:
-                return
+        # In smart mode the device asks for the optional parameters first.
+        if self.smart and self.ask(HUAWEI_SMART) is None:
+            return
         lines = self._ont_info(words[3:])
-        if lines and lines[0].startswith("  %"):
+        if lines and lines[0].startswith(("  %", "  Failure")):
             self.write("\n" + "\n".join(lines) + "\n")
             return
         self.send_output(lines)
@@ -419,17 +512,31 @@ class _HuaweiSession(_CliSession):
         if args[0] == "by-desc" and len(args) == 2:
             return self._ont_table([o for o in onus if str(o.get("description", "")) == args[1]])
         if args[0] == "by-sn" and len(args) == 2:
-            return self._ont_table([o for o in onus if str(o.get("sn", "")).upper() == args[1].upper()])
+            found = [o for o in onus if str(o.get("sn", "")).upper() == args[1].upper()]
+            return self._detail(found[0]) if found else [HUAWEI_NO_ONT]
         if args[0] == "summary" and len(args) == 2:
-            port = args[1].replace(" ", "")
-            if port.count("/") != 2 or not all(p.isdigit() for p in port.split("/")):
-                return [HUAWEI_PARAMETER_ERROR]
-            return self._summary(port, [o for o in onus if _port_of(o) == port])
+            return self._summary_command(args[1], onus)
         if len(args) == 4 and all(a.isdigit() for a in args):
             port, ont_id = "/".join(args[:3]), int(args[3])
             found = [o for o in onus if _port_of(o) == port and int(o.get("ont_id", -1)) == ont_id]
             return self._detail(found[0]) if found else [HUAWEI_NO_ONT]
         return [HUAWEI_PARAMETER_ERROR]
+
+    def _summary_command(self, where: str, onus: list[dict[str, Any]]) -> list[str]:
+        """`summary F/S/P` (one port) or `summary F/S` (every port of the board, one after another)."""
+        parts = where.replace(" ", "").split("/")
+        if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+            return [HUAWEI_PARAMETER_ERROR]
+        prefix = "/".join(str(int(p)) for p in parts)
+        if len(parts) == 3:
+            return self._summary(prefix, [o for o in onus if _port_of(o) == prefix])
+        ports = sorted({_port_of(o) for o in onus if _port_of(o).startswith(prefix + "/")}, key=_port_key)
+        if not ports:
+            return [HUAWEI_PARAMETER_ERROR]
+        lines = [HUAWEI_BUSY]
+        for port in ports:
+            lines += self._summary(port, [o for o in onus if _port_of(o) == port])[1:]
+        return lines
 
     def _ont_table(self, onus: list[dict[str, Any]]) -> list[str]:
         if not onus:
@@ -441,67 +548,154 @@ class _HuaweiSession(_CliSession):
         for onu in onus:
             fsp = _spaced_fsp(_port_of(onu))
             state = _ont(onu, "run_state", "offline")
-            lines.append(f"  {fsp}  {int(onu['ont_id']):>4}  {_ont(onu, 'sn'):<16}  active      {state:<8} ")
-            lines[-1] += "normal   match    no"
+            config = "normal   match    no" if _online(onu) else "initial  initial  no"
+            lines.append(
+                f"  {fsp}  {int(onu['ont_id']):>4}  {_ont(onu, 'sn'):<16}  active      {state:<8} {config}"
+            )
         lines += [_LINE, "  F/S/P   ONT-ID   Description", _LINE]
         for onu in onus:
             lines.append(
                 f"  {_spaced_fsp(_port_of(onu))}   {int(onu['ont_id']):>5}   {_ont(onu, 'description', '')}"
             )
         lines.append(_LINE)
-        online = sum(1 for o in onus if o.get("run_state") == "online")
+        online = sum(1 for o in onus if _online(o))
         lines.append(
             f"  In port {_spaced_fsp(_port_of(onus[0]))} , the total of ONTs are: {len(onus)}, online: {online}"
         )
         return lines
 
+    def _cause(self, onu: dict[str, Any]) -> str:
+        raw = _ont(onu, "last_down_cause")
+        lowered = raw.lower().replace("-", "")
+        if lowered == "dyinggasp":
+            return "dying-gasp"
+        return self.variant.los_text if lowered == "los" else raw
+
     def _detail(self, onu: dict[str, Any]) -> list[str]:
+        """The key/value block of `display ont info F S P ID` / `by-sn`, then its sections."""
+        online = _online(onu)
+        cause = self._cause(onu)
+        detail_style = "dmy" if self.variant.date_style == "dmy" else "ymd"
+        up, down = (
+            _huawei_time(_ont(onu, k), detail_style, zone=True) for k in ("last_up_time", "last_down_time")
+        )
         pairs = [
             ("F/S/P", _port_of(onu)),
             ("ONT-ID", str(onu["ont_id"])),
             ("Control flag", "active"),
             ("Run state", _ont(onu, "run_state", "offline")),
-            ("Config state", "normal"),
-            ("Match state", "match"),
+            ("Config state", "normal" if online else "initial"),
+            ("Match state", "match" if online else "initial"),
+            ("DBA type", "SR"),
+            ("ONT distance(m)", "1203" if online else "-"),
+            ("ONT last distance(m)", "1203"),
+            ("ONT battery state", "not support"),
+            ("Memory occupation", "41%" if online else "-"),
+            ("CPU occupation", "1%" if online else "-"),
+            ("Temperature", "47(C)" if online else "-"),
+            ("Authentic type", "SN-auth"),
+            ("SN", _huawei_serial(_ont(onu, "sn"))),
+            ("Management mode", "OMCI"),
+            ("Software work mode", "normal"),
+            ("Isolation state", "normal"),
+            ("ONT IP 0 address/mask", "-"),
             ("Description", _ont(onu, "description", "")),
-            ("Last down cause", _huawei_cause(_ont(onu, "last_down_cause"))),
-            ("Last up time", _ont(onu, "last_up_time")),
-            ("Last down time", _ont(onu, "last_down_time")),
-            (
-                "Last dying gasp time",
-                _ont(onu, "last_down_time") if "gasp" in _ont(onu, "last_down_cause") else "-",
-            ),
-            ("ONT online duration", "-"),
+            ("Last down cause", cause),
+            ("Last up time", up),
+            ("Last down time", down),
+            ("Last dying gasp time", down if cause == "dying-gasp" else "-"),
+            ("ONT online duration", "0 day(s), 1 hour(s), 2 minute(s), 3 second(s)" if online else "-"),
+            ("ONT system up duration", "-"),
+            ("Type C support", "Not support"),
+            ("Interoperability-mode", "ITU-T"),
+            ("Power reduction status", "-"),
+            ("FEC upstream state", "use-profile-config"),
+            ("VS-ID", "0"),
+            ("VS name", "admin-vs"),
+            ("Global ONT-ID", str(onu["ont_id"])),
+            ("Final Port Isolation", "-"),
+            ("Port(s) number", "-"),
         ]
-        return [f"  {key:<24}: {value}" for key, value in pairs]
+        return [_LINE, *(f"  {key:<24}: {value}" for key, value in pairs), *_HUAWEI_DETAIL_SECTIONS]
 
     def _summary(self, port: str, onus: list[dict[str, Any]]) -> list[str]:
-        online = sum(1 for o in onus if o.get("run_state") == "online")
-        lines = [
-            HUAWEI_BUSY,
-            _LINE,
-            f"  In port {port}, the total of ONTs are: {len(onus)}, online: {online}",
-            _LINE,
-        ]
-        lines += ["  ONT  Run     Last                Last                Last", "  ID   State   UpTime"]
-        lines[-1] += "              DownTime            DownCause"
-        lines.append(_LINE)
-        for onu in sorted(onus, key=lambda o: int(o["ont_id"])):
-            up, down = (_summary_time(_ont(onu, k)) for k in ("last_up_time", "last_down_time"))
-            cause = _huawei_cause(_ont(onu, "last_down_cause"))[:25]
-            lines.append(
-                f"  {int(onu['ont_id']):<4} {_ont(onu, 'run_state', 'offline'):<7} {up:<19} {down:<19} {cause}"
+        online = sum(1 for o in onus if _online(o))
+        if self.variant.long_footer:
+            totals = (
+                f"the total number of ONTs are: {len(onus)}, online: {online}, offline: {len(onus) - online}"
             )
+        else:
+            totals = f"the total of ONTs are: {len(onus)}, online: {online}"
+        lines = [HUAWEI_BUSY, _LINE, f"  In port {port}, {totals}", _LINE]
+        lines += ["  ONT  Run     Last                Last                Last"]
+        lines += ["  ID   State   UpTime              DownTime            DownCause", _LINE]
+        for onu in _by_id(onus):
+            up, down = (
+                _huawei_time(_ont(onu, k), self.variant.date_style, zone=False)
+                for k in ("last_up_time", "last_down_time")
+            )
+            cause = self._cause(onu)[:25]  # the device truncates long causes
+            state = _ont(onu, "run_state", "offline")
+            lines.append(f"  {int(onu['ont_id']):<4} {state:<7} {up:<19} {down:<19} {cause}")
         lines += [_LINE, "  ONT        SN        Type          Distance Rx/Tx power  Description"]
         lines += ["  ID                                    (m)      (dBm)", _LINE]
-        for onu in sorted(onus, key=lambda o: int(o["ont_id"])):
-            power = "-20.51/2.12" if onu.get("run_state") == "online" else "-/-"
+        for onu in _by_id(onus):
+            power = "-20.51/2.12" if _online(onu) else "-/-"
+            distance = "1203" if _online(onu) else "-"
             lines.append(
-                f"  {int(onu['ont_id']):<3} {_ont(onu, 'sn'):<16} HG8245H       1200   {power:<14} "
+                f"  {int(onu['ont_id']):<3} {_ont(onu, 'sn'):<16} HG8245H       {distance:<6} {power:<12} "
                 + _ont(onu, "description", "")
             )
         lines.append(_LINE)
         return lines
+
+
+_HUAWEI_DETAIL_SECTIONS = [
+    _LINE,
+    "  VoIP configure method   : Default",
+    _LINE,
+    "  Line profile ID      : 10",
+    "  Line profile name    : line-profile_10",
+    _LINE,
+    "  FEC upstream switch       :Disable",
+    "  OMCC encrypt switch       :Off",
+    "  Qos mode                  :PQ",
+    "  Mapping mode              :VLAN",
+    "  TR069 management          :Disable",
+    "  TR069 IP index            :0",
+    _LINE,
+    "  Notes: * indicates Discrete TCONT(TCONT Unbound)",
+    _LINE,
+    "  <T-CONT   0>          DBA Profile-ID:1",
+    "  <T-CONT   1>          DBA Profile-ID:10",
+    "   <Gem Index 1>",
+    "   " + "-" * 74,
+    "   |Serv-Type:ETH |Encrypt:off     |Cascade:off |GEM-CAR:-        |",
+    "   |Upstream-priority-queue:0  |Downstream-priority-queue:-             |",
+    "   " + "-" * 74,
+    "    Mapping VLAN  Priority Port Port  Bundle Flow  Transparent",
+    "    index                  type ID    ID     CAR",
+    "    " + "-" * 73,
+    "     1      100   -        -    -     -      -     -",
+    "   " + "-" * 74,
+    _LINE,
+    "  Service profile ID   : 10",
+    "  Service profile name : srv-profile_10",
+    _LINE,
+    "  Port-type     Port-number     Max-adaptive-number",
+    _LINE,
+    "  POTS          adaptive        32",
+    "  ETH           adaptive        8",
+    "  VDSL          0               -",
+    _LINE,
+    "  Multicast mode                   : Unconcern",
+    "  Upstream IGMP packet forward mode : Unconcern",
+    "  Native VLAN option               : Concern",
+    _LINE,
+    "  Alarm policy profile ID   : 0",
+    "  Alarm policy profile name : alarm-policy_0",
+    _LINE,
+]
 
 
 def _spaced_fsp(port: str) -> str:
@@ -510,9 +704,33 @@ def _spaced_fsp(port: str) -> str:
     return f"{frame}/{slot:>2}/{pon}"
 
 
-def _summary_time(value: str) -> str:
-    """The summary table prints times without the zone offset."""
-    return value[:19] if value != "-" else "-"
+def _port_key(port: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in port.split("/"))
+
+
+def _huawei_time(value: str, style: str, *, zone: bool) -> str:
+    """`2026-03-05 09:55:28-03:00` as the OLT prints it: in `style`, with the offset only in details."""
+    if value in ("", "-") or len(value) < 19:
+        return "-"
+    date, clock, offset = value[:10], value[11:19], value[19:] if zone else ""
+    year, month, day = date.split("-")
+    if style == "dmy":
+        date = f"{day}/{month}/{year}"
+    elif style == "dmy-short":
+        date = f"{int(day)}/{int(month)}/{year}"
+    return f"{date} {clock}{offset}"
+
+
+def _huawei_serial(sn: str) -> str:
+    """`48575443A1B2C3D4 (HWTC-A1B2C3D4)`: the hex serial and its vendor form."""
+    try:
+        vendor = bytes.fromhex(sn[:8]).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return sn
+    return f"{sn} ({vendor}-{sn[8:]})"
+
+
+# --- ZTE -------------------------------------------------------------------------------
 
 
 def _zte_cause(raw: str) -> str:
@@ -537,17 +755,27 @@ def _zte_serial(onu: dict[str, Any]) -> str:
     return raw
 
 
+def _zte_phase(onu: dict[str, Any]) -> str:
+    if _online(onu):
+        return "working"
+    phase = _zte_cause(_ont(onu, "last_down_cause", "OffLine"))
+    return phase if phase in {"LOS", "DyingGasp"} else "OffLine"
+
+
 class _ZteSession(_CliSession):
-    """ZTE C300/C320/C600 (ZXAN): logs straight into `ZXAN#`."""
+    """ZTE ZXAN: logs straight into `ZXAN#`; C300/C320 or C600/C620/C650 by the emulator's model."""
 
     more_prompt = ZTE_MORE
+    more_erase = "\b" * len(ZTE_MORE) + " " * len(ZTE_MORE) + "\b" * len(ZTE_MORE)
 
     def __init__(self, emulator: OltEmulator, channel: paramiko.Channel) -> None:
         super().__init__(emulator, channel)
+        self.family = emulator.zte
+        self.pages_mid_line = self.family.pages_mid_line
         self.config = False
 
     def banner(self) -> str:
-        return "\n\nZXAN C320 (ZTE Corporation)\n"
+        return f"\n\nZXAN {self.emu.model} (ZTE Corporation)\n"
 
     def prompt(self) -> str:
         return "\n" + self.emu.hostname + ("(config)#" if self.config else "#")
@@ -557,25 +785,33 @@ class _ZteSession(_CliSession):
         if not words:
             return
         if command == "terminal length 0":
-            self.paging = False
+            self.paging = not self.family.obeys_terminal_length
         elif command in {"configure terminal", "conf t"}:
             self.config = True
         elif command in {"end", "exit"} and self.config:
             self.config = False
         elif command in {"exit", "quit", "logout"}:
             self.closed = True
+        elif command == "show version":
+            self.send_output(self._version())
         elif words[:3] == ["show", "gpon", "onu"] and len(words) >= 5:
             self._show(words[3:])
         else:
-            self.write("\n" + ZTE_INVALID + "\n")
+            self.invalid()
+
+    def invalid(self) -> None:
+        self.write("\n" + self.family.invalid + "\n")
+
+    def _interface(self, text: str, prefix: str) -> str | None:
+        """The `R/S/P` (or `R/S/P:N`) of an interface in this family's spelling; None otherwise."""
+        return text.removeprefix(prefix) if text.startswith(prefix) else None
 
     def _show(self, args: list[str]) -> None:
         onus = self.emu.onus()
-        if args[0] == "state" and args[1].startswith("gpon-olt_"):
-            port = args[1].removeprefix("gpon-olt_")
+        if args[0] == "state" and (port := self._interface(args[1], self.family.olt_prefix)):
             self.send_output(self._state([o for o in onus if _port_of(o) == port]))
-        elif args[0] == "detail-info" and args[1].startswith("gpon-onu_") and ":" in args[1]:
-            port, _, number = args[1].removeprefix("gpon-onu_").partition(":")
+        elif args[0] == "detail-info" and (index := self._interface(args[1], self.family.onu_prefix)):
+            port, _, number = index.partition(":")
             found = [o for o in onus if _port_of(o) == port and str(o.get("ont_id")) == number]
             if found:
                 self.send_output(self._detail(found[0]))
@@ -583,43 +819,76 @@ class _ZteSession(_CliSession):
                 self.write("\n" + ZTE_NO_ONU + "\n")
         elif args[0] == "by" and len(args) == 3 and args[1] == "sn":
             found = [o for o in onus if _zte_serial(o) == args[2].upper()]
-            rows = [f"gpon-onu_{_port_of(o)}:{o['ont_id']}" for o in found]
+            rows = [self._onu_name(o) for o in found]
             self.send_output(["SearchResult", "-----------------", *rows])
         else:
-            self.write("\n" + ZTE_INVALID + "\n")
+            self.invalid()
+
+    def _onu_name(self, onu: dict[str, Any]) -> str:
+        return f"{self.family.onu_prefix}{_port_of(onu)}:{onu['ont_id']}"
+
+    def _version(self) -> list[str]:
+        return [
+            f"ZXA10 {self.emu.model} Software, Version: V2.1.0, Release software",
+            "Copyright (c) 2001-2024 by ZTE Corporation",
+            "Compiled Mar  5 2024, 09:55:28",
+            "System uptime is 35 days 4 hours 12 minutes 9 seconds",
+        ]
 
     def _state(self, onus: list[dict[str, Any]]) -> list[str]:
-        lines = ["OnuIndex   Admin State  OMCC State  Phase State  Channel", "-" * 62]
-        for onu in sorted(onus, key=lambda o: int(o["ont_id"])):
-            online = onu.get("run_state") == "online"
-            phase = "working" if online else _zte_cause(_ont(onu, "last_down_cause", "OffLine"))
-            if phase not in {"working", "LOS", "DyingGasp"}:
-                phase = "OffLine"
-            omcc = "enable" if online else "disable"
-            lines.append(f"{_port_of(onu)}:{onu['ont_id']:<6}  enable       {omcc:<11} {phase:<12} 1(GPON)")
+        titan = self.family is ZTE_TITAN
+        if titan:
+            lines = ["OnuIndex                 Admin State  OMCC State  Phase state  Speed mode", "-" * 76]
+        else:
+            lines = ["OnuIndex   Admin State  OMCC State  Phase State  Channel", "-" * 62]
+        for onu in _by_id(onus):
+            # C300 rows name the ONU as `1/2/1:4`, C600 rows as `gpon_onu-1/4/1:2`.
+            index = self._onu_name(onu) if titan else f"{_port_of(onu)}:{onu['ont_id']}"
+            omcc = "enable" if _online(onu) else "disable"
+            channel = "GPON" if titan else "1(GPON)"
+            lines.append(f"{index:<24} enable       {omcc:<11} {_zte_phase(onu):<12} {channel}")
         lines.append(f"ONU Number: {len(onus)}/{len(onus)}")
         return lines
 
     def _detail(self, onu: dict[str, Any]) -> list[str]:
-        online = onu.get("run_state") == "online"
-        phase = "working" if online else _zte_cause(_ont(onu, "last_down_cause", "OffLine"))
+        """Indented key/values (about 30, as the device prints them), then the history table."""
+        online = _online(onu)
         name = _ont(onu, "description", "")
-        lines = [
-            f"ONU interface:          gpon-onu_{_port_of(onu)}:{onu['ont_id']}",
-            f"Name:                   {name}",
-            "Type:                   F601",
-            f"State:                  {'ready' if online else 'offline'}",
-            "Admin state:            enable",
-            f"Phase state:            {phase}",
-            "Authentication mode:    sn",
-            f"Serial number:          {_zte_serial(onu)}",
-            f"Description:            {name}",
-            f"Online Duration:        {'1h 2m 3s' if online else '0h 0m 0s'}",
-            "-" * 42,
-            "   Authpass Time          OfflineTime             Cause",
+        pairs = [
+            ("ONU interface", self._onu_name(onu)),
+            ("Name", name),
+            ("Type", "F601"),
+            ("State", "ready"),
+            ("Configured channel", "1(GPON)"),
+            ("Current channel", "1(GPON)"),
+            ("Admin state", "enable"),
+            ("Phase state", _zte_phase(onu)),
+            ("Config state", "success"),
+            ("Authentication mode", "sn"),
+            ("SN Bind", "enable with SN check"),
+            ("Serial number", _zte_serial(onu)),
+            ("Password", ""),
+            ("Description", name),
+            ("Vport mode", "gemport"),
+            ("DBA Mode", "Hybrid"),
+            ("ONU Status", "enable"),
+            ("OMCI BW Profile", "No"),
+            ("Line Profile", "N/A"),
+            ("Service Profile", "N/A"),
+            ("Alarm profile", "N/A"),
+            ("Performance profile", "N/A"),
+            ("ONU Distance", "1203m" if online else "-"),
+            ("Online Duration", "1h 2m 3s" if online else "0h 0m 0s"),
+            ("FEC", "none"),
+            ("FEC actual mode", "none"),
+            ("1PPS+ToD", "disable"),
+            ("Auto replace", "disable"),
+            ("Multicast mode", "Unconcern"),
         ]
+        lines = [f"  {key + ':':<24}{value}".rstrip() for key, value in pairs]
+        lines += ["-" * 76, "   Authpass Time          OfflineTime             Cause"]
         lines += self._history(onu)
-        lines.append("-" * 42)
+        lines.append("-" * 76)
         return lines
 
     def _history(self, onu: dict[str, Any]) -> list[str]:

@@ -10,6 +10,11 @@
 Alerts and clients are settable (`add_alert`, `resolve_alert`, `set_client`); `expire_tokens()`
 makes every issued token expire at once; counters `logins` and `requests`.
 
+Every alert carries the place fields `olt_id`, `olt_name`, `slot_pon`, `pon`, `cto_id` and
+`cto_name`, null where the system does not know them; and not every alert is placed: every
+`unplaced_every`-th power alert (`pon_no_power` / `no_power`) comes with its PON and CTO
+fields null, so a client must cope with alerts that lack them (0 turns this off).
+
     with OltSystemFake() as api:
         api.add_alert({"alert_type": "pon_loss", "olt_name": "OLT-SUL", ...}, devices=[...])
         settings: API_BASE_URL=api.url, API_AUTH_URL=api.auth_url
@@ -30,6 +35,10 @@ from flask.typing import ResponseReturnValue
 
 from simulator.httpserver import FakeHTTPServer
 
+PON_FIELDS = ("slot_pon", "pon", "cto_id", "cto_name")
+PLACE_FIELDS = ("olt_id", "olt_name", *PON_FIELDS)
+POWER_TYPES = {"pon_no_power", "no_power"}
+
 
 def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
@@ -45,11 +54,14 @@ class OltSystemFake(FakeHTTPServer):
         *,
         token_ttl: float = 300.0,
         page_size: int = 2,
+        unplaced_every: int = 3,
     ) -> None:
         self.username = username
         self.password = password
         self.token_ttl = token_ttl
         self.page_size = page_size
+        self.unplaced_every = unplaced_every
+        self._power_alerts = 0
         self.alerts: dict[int, dict[str, Any]] = {}
         self.clients: dict[str, dict[str, Any]] = {}
         self.logins = 0
@@ -77,10 +89,19 @@ class OltSystemFake(FakeHTTPServer):
                 "initial_date": _now_local(),
                 "total_devices_count": len(affected),
                 "active_devices_count": 0,
+                **dict.fromkeys(PLACE_FIELDS),
                 **alert,
+                **self._unplaced(alert),
                 "affected_devices": affected,
             }
             return alert_id
+
+    def _unplaced(self, alert: dict[str, Any]) -> dict[str, None]:
+        """The PON and CTO fields nulled, for every `unplaced_every`-th power alert (lock held)."""
+        if alert.get("alert_type") not in POWER_TYPES or not self.unplaced_every:
+            return {}
+        self._power_alerts += 1
+        return dict.fromkeys(PON_FIELDS) if self._power_alerts % self.unplaced_every == 0 else {}
 
     def resolve_alert(self, alert_id: int) -> None:
         with self._lock:

@@ -77,9 +77,33 @@ def test_bad_json_is_reported_with_its_position(tmp_path):
     assert len(problems) == 1 and "JSON inválido na linha 1" in problems[0]
 
 
+OLT_SYSTEM_SETTINGS = {
+    "api_base_url": "http://127.0.0.1:9/",
+    "api_auth_url": "http://127.0.0.1:9/auth",
+    "api_user": "noc",
+    "api_pass": "segredo",
+}
+
+
 def test_the_example_inventory_is_valid_when_its_variables_are_set():
-    env = {"OLT_CENTRO_PASSWORD": "a", "OLT_NORTE_PASSWORD": "b"}
-    assert validate_inventory(Settings(olt_inventory="olts.example.json"), env) == []
+    env = {"OLT_CENTRO_PASSWORD": "a", "OLT_NORTE_PASSWORD": "b", "OLT_LESTE_PASSWORD": "c"}
+    settings = Settings(olt_inventory="olts.example.json", **OLT_SYSTEM_SETTINGS)
+    assert validate_inventory(settings, env) == []
+
+
+def test_an_entry_whose_source_is_not_configured_is_reported_with_the_settings_it_needs():
+    env = {"OLT_CENTRO_PASSWORD": "a", "OLT_NORTE_PASSWORD": "b", "OLT_LESTE_PASSWORD": "c"}
+    problems = validate_inventory(Settings(olt_inventory="olts.example.json"), env)
+    assert problems == [
+        "OLT OLT-SUL (id_transmissor 3): backend olt_system precisa do sistema de gerência de OLT: "
+        "defina API_BASE_URL, API_AUTH_URL, API_USER e API_PASS."
+    ]
+
+
+def test_a_zte_model_outside_the_known_families_is_refused(tmp_path):
+    entry = {**GOOD, "vendor": "zte", "model": "C999", "password": "x"}
+    problems = validate_inventory(Settings(olt_inventory=write_inventory(tmp_path, [entry])), {})
+    assert len(problems) == 1 and "model 'C999' não é uma OLT ZTE conhecida" in problems[0]
 
 
 # --- sampling, voting, place ------------------------------------------------------------

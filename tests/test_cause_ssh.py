@@ -8,7 +8,10 @@ import pytest
 from netmiko import ConnectHandler
 
 from outage.cause.analyzer import CompositeAnalyzer
+from outage.cause.backend import Sources
+from outage.cause.huawei import HuaweiBackend
 from outage.cause.inventory import OltEntry
+from outage.cause.ssh import CommandRejected
 from outage.model import Subscriber
 from simulator.olt_cli import HUAWEI_MORE, OltEmulator
 
@@ -34,8 +37,9 @@ def entry(
     name: str = "OLT-CENTRO",
     ident: str = "1",
     password: str = "noc-secret",
+    model: str = "",
 ) -> OltEntry:
-    return OltEntry(ident, name, olt.vendor, olt.host, olt.port, "noc", password)
+    return OltEntry(ident, name, olt.vendor, olt.host, olt.port, "noc", password, model=model)
 
 
 def sub(login: str, ident: str = "1", interface: str = "", onu_mac: str = "", cto: str = "") -> Subscriber:
@@ -127,13 +131,81 @@ def test_huawei_reads_a_whole_pon_with_one_summary_when_the_erp_names_the_port()
     assert report.local_detalhe["provavel_cto"] is True
 
 
+def test_onus_the_erp_places_on_the_wrong_pon_are_found_elsewhere_and_vote_once():
+    onus = [onu("0/1/1", i, f"c{i}", "dying-gasp") for i in range(3)]
+    with OltEmulator("huawei", onus) as olt:
+        report = analyze([entry(olt)], [sub(f"c{i}", interface="0/1/0") for i in range(3)])
+    assert sorted(e["login"] for e in report.evidencias) == ["c0", "c1", "c2"]
+    assert report.votos["energia"] == 3 and report.erros == []
+    assert [c for c in olt.commands if c.startswith("display")] == [
+        "display ont info summary 0/1/0",
+        "display ont info by-desc c0",
+        "display ont info summary 0/1/1",
+    ]
+
+
+def test_an_onu_gone_from_its_port_summary_is_asked_for_alone_and_its_absence_reported():
+    onus = [onu("0/1/3", 1, "a1", "dying-gasp"), onu("0/1/3", 2, "a2", "dying-gasp")]
+    reads = []
+
+    def deleted_after_the_lookup() -> list[dict]:
+        reads.append(1)
+        return onus if len(reads) == 1 else onus[1:]
+
+    with OltEmulator("huawei", deleted_after_the_lookup) as olt:
+        report = analyze([entry(olt)], [sub("a1"), sub("a2")])
+    assert [c for c in olt.commands if c.startswith("display")] == [
+        "display ont info by-desc a1",
+        "display ont info summary 0/1/3",
+        "display ont info 0 1 3 1",
+    ]
+    assert [e["login"] for e in report.evidencias] == ["a2"]
+    assert any("The ONT does not exist" in error for error in report.erros)
+
+
 def test_huawei_finds_an_onu_by_serial_when_the_description_is_not_the_login():
     data = onu("0/1/0", 5, "descricao-antiga", "LOS")
     with OltEmulator("huawei", [data]) as olt:
         report = analyze([entry(olt)], [sub("novo.login", onu_mac=data["sn"])])
     assert report.evidencias[0]["ont_id"] == 5
-    assert "display ont info by-sn " + data["sn"] in olt.commands
+    assert report.evidencias[0]["fonte"] == "display ont info by-sn"
+    # The detail block by serial already holds the cause: no further command for that ONU.
+    assert [c for c in olt.commands if c.startswith("display")] == [
+        "display ont info by-desc novo.login",
+        "display ont info by-sn " + data["sn"],
+    ]
     assert report.motivo == "loss"  # one sampled ONU: one vote is enough
+
+
+def test_an_onu_found_by_serial_leads_to_one_summary_for_the_others_on_its_port():
+    onus = [onu("0/1/3", n, f"velha{n}", "dying-gasp") for n in range(1, 4)]
+    subs = [sub("nova1", onu_mac=onus[0]["sn"]), sub("velha2"), sub("velha3")]
+    with OltEmulator("huawei", onus) as olt:
+        report = analyze([entry(olt)], subs)
+    assert report.motivo == "energia" and report.votos["energia"] == 3
+    assert [c for c in olt.commands if c.startswith("display")] == [
+        "display ont info by-desc nova1",
+        "display ont info by-sn " + onus[0]["sn"],
+        "display ont info summary 0/1/3",
+    ]
+
+
+def test_huawei_answers_the_smart_question_when_undo_smart_does_not_take():
+    onus = [onu("0/1/0", n, f"c{n}", "dying-gasp") for n in range(3)]
+    with OltEmulator("huawei", onus, smart_prompt=True) as olt:
+        report = analyze([entry(olt)], [sub(f"c{n}", interface="0/1/0") for n in range(3)], budget=8)
+    assert report.erros == []
+    assert report.motivo == "energia" and report.votos["energia"] == 3
+    assert "undo smart" in olt.commands and "scroll" in olt.commands
+
+
+def test_huawei_reads_one_digit_dates_and_losi_lobi_as_the_olt_prints_them():
+    onus = [onu("0/1/0", n, f"c{n}", "LOS") for n in range(3)]
+    with OltEmulator("huawei", onus, model="MA5608T", date_style="dmy-short") as olt:
+        report = analyze([entry(olt)], [sub(f"c{n}", interface="0/1/0") for n in range(3)])
+    assert report.motivo == "loss" and report.votos["loss"] == 3
+    assert {e["causa_bruta"] for e in report.evidencias} == {"LOSi/LOBi"}
+    assert {e["caiu_em"] for e in report.evidencias} == {"2026-03-05 09:55:28"}
 
 
 def test_an_onu_missing_from_the_olt_is_a_clear_error_and_no_vote():
@@ -221,12 +293,16 @@ def test_the_emulator_sees_onu_state_changes_live_through_a_callable_provider():
 
 
 def test_a_rejected_command_raises_command_rejected_with_the_device_error():
-    from outage.cause.ssh import CommandRejected, open_cli
-
-    with OltEmulator("huawei", [onu("0/1/0", 1, "a", "LOS")]) as olt, open_cli(entry(olt), 10) as cli:
-        with pytest.raises(CommandRejected, match="% Parameter error"):
-            cli.run("display ont info 0 1 0 abc")
-        assert "Last down cause" in cli.run("display ont info 0 1 0 1")
+    with OltEmulator("huawei", [onu("0/1/0", 1, "a", "LOS")]) as olt:
+        backend = HuaweiBackend(entry(olt), Sources())
+        with backend.open_cli(time.monotonic() + 10) as cli:
+            with pytest.raises(CommandRejected, match="% Parameter error"):
+                cli.run("display ont info 0 1 0 abc")
+            with pytest.raises(CommandRejected, match="Failure: The ONT does not exist"):
+                cli.run("display ont info 0 1 0 2")
+            answer = cli.run("display ont info 0 1 0 1")
+    assert "Last down cause         : LOS" in answer
+    assert "display ont info" not in answer and "MA5800-X7#" not in answer  # no echo, no prompt
 
 
 def test_the_zte_emulator_pages_until_terminal_length_0():

@@ -582,3 +582,28 @@ def test_notices_a_crash_left_uncertain_are_shown_and_resent_only_when_an_operat
     assert (answer["success"], answer["reenviados"], answer["aceitos"]) == (True, 3, 3)
     assert len(hsm.messages) == 6
     assert client.get("/api/painel/incidentes", headers=AUTH).get_json()["incertos"]["total"] == 0
+
+
+def test_an_olt_alert_is_placed_at_its_cto_else_its_pon_in_either_spelling_else_nowhere(client, olt):
+    olt.unplaced_every = 0
+    olt.add_alert({"alert_type": "cto_loss", "olt_name": "OLT-SUL", "slot_pon": "0/1/1", "cto_name": "CTO-7"})
+    olt.add_alert({"alert_type": "pon_no_power", "olt_name": "OLT-SUL", "slot_pon": "0/1/2"})
+    olt.add_alert({"alert_type": "pon_no_power", "olt_name": "OLT-NORTE", "pon": "0/2/3"})
+    olt.add_alert({"alert_type": "no_power", "olt_name": "OLT-NORTE"})
+    listed = client.get("/api/incidentes", headers=AUTH).get_json()
+    places = {i["incidente"]: (i["local"], i["slot_pon"]) for i in listed}
+    assert places == {
+        "1": ("CTO CTO-7", "0/1/1"),
+        "2": ("PON 0/1/2 da OLT-SUL", "0/1/2"),
+        "3": ("PON 0/2/3 da OLT-NORTE", "0/2/3"),
+        "4": ("", ""),
+    }
+
+
+def test_the_olt_system_fake_leaves_some_power_alerts_without_their_pon(olt):
+    power = {"alert_type": "pon_no_power", "olt_name": "OLT-SUL", "slot_pon": "0/1/2", "pon": "0/1/2"}
+    ids = [olt.add_alert(dict(power)) for _ in range(3)] + [
+        olt.add_alert({**power, "alert_type": "pon_loss"})
+    ]
+    assert [olt.alerts[i]["slot_pon"] for i in ids] == ["0/1/2", "0/1/2", None, "0/1/2"]
+    assert all(olt.alerts[i]["olt_name"] == "OLT-SUL" and "cto_name" in olt.alerts[i] for i in ids)

@@ -13,6 +13,7 @@ import pytest
 import requests
 from netmiko import ConnectHandler
 
+from outage.cause.parsers import screen_text
 from simulator.demo import OLT_PASSWORD, OLT_USER, DemoSimulator
 from simulator.network import INSTANT, Customer
 
@@ -155,17 +156,30 @@ def test_huawei_cli_shows_the_ont_table_and_the_los_detail(sim: DemoSimulator) -
     assert re.search(r"Last down time\s+: \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}-03:00", detail)
 
 
+def _paged(conn: Any, command: str) -> str:
+    """The answer as a terminal shows it, pressing space at each `--More--` (a C600 pages regardless)."""
+    conn.write_channel(conn.normalize_cmd(command))
+    raw = ""
+    while not re.search(r"#\s*$", raw):
+        raw += conn.read_until_pattern(r"--More--\s*$|#\s*$", read_timeout=10)
+        if raw.rstrip().endswith("--More--"):
+            conn.write_channel(" ")
+    return screen_text(raw, ("--More--",))
+
+
 def test_zte_cli_shows_onu_states_and_the_detail_history(sim: DemoSimulator) -> None:
     customer = _cut_customer(sim, "zte")
     conn = _ssh(sim, customer, "zte_zxros")
     try:
-        states = conn.send_command(f"show gpon onu state gpon-olt_{customer.port}")
-        detail = conn.send_command(f"show gpon onu detail-info gpon-onu_{customer.port}:{customer.ont_id}")
+        titan = customer.olt.model in {"C600", "C620", "C650"}
+        olt, onu = ("gpon_olt-", "gpon_onu-") if titan else ("gpon-olt_", "gpon-onu_")
+        states = _paged(conn, f"show gpon onu state {olt}{customer.port}")
+        detail = _paged(conn, f"show gpon onu detail-info {onu}{customer.port}:{customer.ont_id}")
     finally:
         conn.disconnect()
-    assert re.search(r"OnuIndex\s+Admin State\s+OMCC State\s+Phase State", states)
+    assert re.search(r"OnuIndex\s+Admin State\s+OMCC State\s+Phase [Ss]tate", states)
     assert re.search(r"ONU Number: \d+/\d+", states)
-    assert re.search(rf"(^|\s){customer.port}:{customer.ont_id}\s+\S+\s+\S+\s+LOS", states)
+    assert re.search(rf"(^|\s|-){customer.port}:{customer.ont_id}\s+\S+\s+\S+\s+LOS", states)
     assert "Serial number" in detail and "OfflineTime" in detail and "LOS" in detail
 
 

@@ -122,7 +122,14 @@ def test_ports_follow_each_vendor_format(network):
             assert customer.interface_transmissao == customer.port
         else:
             assert re.fullmatch(r"1/\d+/\d+", customer.port)
-            assert customer.interface_transmissao == f"gpon-olt_{customer.port}"
+            spelling = "gpon_olt-" if customer.olt.model in {"C600", "C650"} else "gpon-olt_"
+            assert customer.interface_transmissao == f"{spelling}{customer.port}"
+
+
+def test_zte_olts_come_in_both_families(clock: Clock):
+    network = Network(customers=20000, seed=1, clock=clock)
+    models = {olt.model for olt in network.olts if olt.vendor == "zte"}
+    assert models & {"C300", "C320"} and models & {"C600", "C650"}
 
 
 def test_connections_are_one_per_olt_with_several_olts_per_pop(network):

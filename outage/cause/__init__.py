@@ -2,7 +2,8 @@
 
 `build_analyzer(settings, env)` returns the analyzer the poller calls
 (`analyzer.analyze(subscribers, deadline)` → `CauseReport`); `validate_inventory(settings,
-env)` lists every problem of the OLT inventory file for `--check-config`.
+env)` lists every problem of the OLT inventory file for `--check-config`. Each OLT is asked
+by the backend its inventory entry names (`registry.BACKENDS`, contract in `backend.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from outage.cause import inventory
 from outage.cause.analyzer import CompositeAnalyzer
 from outage.cause.base import CauseAnalyzer, CauseReport
 from outage.cause.olt_system import OltSystemClient
+from outage.cause.registry import BACKENDS
 from outage.config import Settings
 
 __all__ = [
@@ -39,7 +41,7 @@ def build_analyzer(settings: Settings, env: Mapping[str, str] | None = None) -> 
             timeout=min(10.0, settings.olt_timeout),
         )
     return CompositeAnalyzer(
-        inventory.load(settings.olt_inventory, environment),
+        inventory.load(settings.olt_inventory, environment, BACKENDS),
         sample_size=settings.olt_sample_size,
         olt_timeout=settings.olt_timeout,
         middleware_url=settings.olt_service_url,
@@ -49,10 +51,16 @@ def build_analyzer(settings: Settings, env: Mapping[str, str] | None = None) -> 
 
 def olt_names(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, str]:
     """`id_transmissor` -> OLT name, from the inventory (empty when there is none)."""
-    entries = inventory.load(settings.olt_inventory, os.environ if env is None else env)
+    entries = inventory.load(settings.olt_inventory, os.environ if env is None else env, BACKENDS)
     return {ident: entry.name for ident, entry in entries.items()}
 
 
 def validate_inventory(settings: Settings, env: Mapping[str, str]) -> list[str]:
-    """Every problem of the inventory file named by OLT_INVENTORY (a missing file is fine)."""
-    return inventory.validate(settings.olt_inventory, env)
+    """Every problem of the inventory file named by OLT_INVENTORY (a missing file is fine),
+    including entries whose backend needs a setting that is missing."""
+    problems = inventory.validate(settings.olt_inventory, env, BACKENDS)
+    for entry in inventory.load(settings.olt_inventory, env, BACKENDS).values():
+        missing = BACKENDS[entry.kind].settings_problem(settings)
+        if missing:
+            problems.append(f"OLT {entry.name} (id_transmissor {entry.id_transmissor}): {missing}")
+    return problems

@@ -1,9 +1,10 @@
 """The composite analyzer the poller calls: sample, route per OLT, ask in parallel, vote, place.
 
-Each OLT of the sample is asked by its backend (Huawei / ZTE over SSH, the OLT management
-system, or the seed middleware for ids missing from the inventory) in its own worker
-thread; `analyze` waits for them only until `deadline`, so a hung OLT costs its votes,
-never the monitor's cycle. Nothing here raises out of `analyze`.
+Each OLT of the sample is asked by its backend (`registry.BACKENDS`: Huawei / ZTE over
+SSH, the OLT management system, or the seed middleware — also for ids missing from the
+inventory) in its own worker thread; `analyze` waits for them only until `deadline`, so a
+hung OLT costs its votes, never the monitor's cycle. Nothing here raises out of `analyze`.
+Backends are built once, so what one learns about its OLT is kept between events.
 """
 
 from __future__ import annotations
@@ -11,24 +12,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from itertools import zip_longest
 from typing import Any
 
-from outage.cause import huawei, middleware, zte
-from outage.cause import olt_system as olt_api
+from outage.cause.backend import OltBackend, OltResult, Sources, tally
 from outage.cause.base import CauseReport
 from outage.cause.inventory import OltEntry
-from outage.cause.parsers import NO_VOTE, normalize_fsp
+from outage.cause.olt_system import OltSystemClient
+from outage.cause.parsers import normalize_fsp
 from outage.cause.place import describe_place, olt_label
-from outage.cause.ssh import OltError, OltResult, open_cli
+from outage.cause.registry import build_backend
 from outage.model import CAUSE_LOS, CAUSE_POWER, CAUSE_UNKNOWN, Subscriber
 
 log = logging.getLogger(__name__)
 
 MIN_VOTES = 2
-_SSH_CONSULT = {"huawei": huawei.consult, "zte": zte.consult}
 
 Job = Callable[[float], OltResult]
 
@@ -64,14 +64,16 @@ class CompositeAnalyzer:
         sample_size: int = 5,
         olt_timeout: float = 20.0,
         middleware_url: str = "",
-        olt_system: olt_api.OltSystemClient | None = None,
+        olt_system: OltSystemClient | None = None,
     ) -> None:
-        self.inventory = dict(inventory)
+        self.sources = Sources(olt_system=olt_system, middleware_url=middleware_url)
+        self.backends: dict[str, OltBackend] = {
+            ident: build_backend(entry, self.sources) for ident, entry in inventory.items()
+        }
         self.sample_size = sample_size
         self.olt_timeout = olt_timeout
-        self.middleware_url = middleware_url
-        self.olt_system = olt_system
-        self.olt_names = {ident: entry.name for ident, entry in self.inventory.items()}
+        self.olt_names = {ident: entry.name for ident, entry in inventory.items()}
+        self._lock = threading.Lock()
 
     def analyze(self, subscribers: Sequence[Subscriber], deadline: float) -> CauseReport:
         """Cause and place of one event's dropped subscribers, by `deadline`; never raises."""
@@ -89,11 +91,11 @@ class CompositeAnalyzer:
         jobs: dict[str, Job] = {}
         errors: list[str] = []
         for ident, members in by_olt.items():
-            job = self._job(ident, members)
-            if isinstance(job, str):
-                errors.append(job)
+            backend = self._backend(ident)
+            if isinstance(backend, str):
+                errors.append(backend)
             else:
-                jobs[ident] = job
+                jobs[ident] = _job(backend, members)
         results = _run_parallel(jobs, deadline, self.olt_timeout)
         evidences: list[dict[str, Any]] = []
         for ident in jobs:
@@ -108,22 +110,22 @@ class CompositeAnalyzer:
     def _label(self, ident: str) -> str:
         return olt_label(ident, self.olt_names) or "OLT sem id_transmissor"
 
-    def _job(self, ident: str, members: list[Subscriber]) -> Job | str:
-        """The call that asks this OLT, or the reason (in Portuguese) nobody can be asked."""
-        entry = self.inventory.get(ident)
-        if entry is not None and entry.backend == "olt_system":
-            if self.olt_system is None:
-                return f"{entry.name}: backend olt_system, mas API_BASE_URL/API_AUTH_URL não configurados."
-            client = self.olt_system
-            return lambda budget: olt_api.consult(client, entry.name, members)
-        if entry is not None:
-            return lambda budget: _ask_over_ssh(entry, members, budget)
-        if self.middleware_url and ident:
-            url = self.middleware_url
-            return lambda budget: middleware.consult(url, ident, members, budget)
+    def _backend(self, ident: str) -> OltBackend | str:
+        """The backend that asks this OLT, or the reason (in Portuguese) nobody can be asked."""
+        backend = self.backends.get(ident)
+        if backend is not None:
+            return backend
         if not ident:
             return "Logins sem id_transmissor no ERP: não há OLT a consultar."
-        return f"id_transmissor {ident} não está no inventário de OLTs (OLT_INVENTORY) e OLT_SERVICE_URL não está definido."
+        if not self.sources.middleware_url:
+            return (
+                f"id_transmissor {ident} não está no inventário de OLTs (OLT_INVENTORY) "
+                "e OLT_SERVICE_URL não está definido."
+            )
+        with self._lock:
+            if ident not in self.backends:
+                self.backends[ident] = build_backend(OltEntry(ident, "", backend="middleware"), self.sources)
+            return self.backends[ident]
 
     def _report(
         self,
@@ -132,8 +134,7 @@ class CompositeAnalyzer:
         evidences: list[dict[str, Any]],
         errors: list[str],
     ) -> CauseReport:
-        counts = Counter(e.get("classificacao", NO_VOTE) for e in evidences)
-        votes = {CAUSE_POWER: counts[CAUSE_POWER], CAUSE_LOS: counts[CAUSE_LOS], NO_VOTE: counts[NO_VOTE]}
+        votes = tally(evidences)
         motivo = decide(votes, len(sample))
         local, detail = describe_place(subscribers, evidences, self.olt_names, motivo)
         for error in errors:
@@ -144,23 +145,19 @@ class CompositeAnalyzer:
         )
 
 
-def _ask_over_ssh(entry: OltEntry, members: list[Subscriber], budget: float) -> OltResult:
-    try:
-        with open_cli(entry, budget) as cli:
-            return _SSH_CONSULT[entry.vendor](cli, members)
-    except OltError as exc:
-        return OltResult(erros=[str(exc)])
+def _job(backend: OltBackend, members: list[Subscriber]) -> Job:
+    return lambda olt_deadline: backend.consult(members, olt_deadline)
 
 
 def _run_parallel(jobs: Mapping[str, Job], deadline: float, olt_timeout: float) -> dict[str, OltResult]:
-    """Run each job in a daemon thread; collect what finished by `deadline`."""
+    """Run each job in a daemon thread with its own deadline; collect what finished by `deadline`."""
     results: dict[str, OltResult] = {}
     lock = threading.Lock()
-    budget = max(0.5, min(olt_timeout, deadline - time.monotonic()))
+    olt_deadline = min(deadline, time.monotonic() + olt_timeout)
 
     def worker(ident: str, job: Job) -> None:
         try:
-            outcome = job(budget)
+            outcome = job(olt_deadline)
         except Exception as exc:  # a backend bug must cost only this OLT's votes
             log.exception("falha ao consultar a OLT %s", ident)
             outcome = OltResult(

@@ -1,11 +1,16 @@
 """The OLT inventory: which OLT an ERP `id_transmissor` is, and how to reach it.
 
 A JSON list in the file named by `OLT_INVENTORY` (default `data/olts.json`):
-`{"id_transmissor": "1", "name": "OLT-CENTRO", "vendor": "huawei" | "zte", "host": "10.1.10.14",
-"port": 22, "username": "noc", "password": "..."}`; `"password_env": "VAR"` may replace
-`password`. Optional: `"backend": "ssh" (default) | "olt_system"` (ask the OLT management
-system instead of the device; then host and credentials are not needed).
+`{"id_transmissor": "1", "name": "OLT-CENTRO", "vendor": "huawei" | "zte", "model": "C600",
+"host": "10.1.10.14", "port": 22, "username": "noc", "password": "..."}`;
+`"password_env": "VAR"` may replace `password`; `model` is optional (a ZTE's family is
+learned from `show version` when it is missing). Optional: `"backend": "ssh"` (default)
+or another source of the registry (`olt_system`: ask the OLT management system;
+`middleware`: ask the seed's OLT service) — then host and credentials are not needed.
 A missing file is an empty inventory.
+
+Which vendors and sources exist is the registry's business (`registry.BACKENDS`): the
+functions here take that table as `kinds`.
 """
 
 from __future__ import annotations
@@ -14,12 +19,20 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from outage.http import register_secret
 
-VENDORS = ("huawei", "zte")
-BACKENDS = ("ssh", "olt_system")
+SSH = "ssh"
+
+
+class KindRules(Protocol):
+    """What the inventory needs to know about a kind (the registry's backend classes)."""
+
+    @property
+    def over_ssh(self) -> bool: ...
+
+    def model_problem(self, model: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -33,10 +46,16 @@ class OltEntry:
     port: int = 22
     username: str = ""
     password: str = ""
-    backend: str = "ssh"
+    backend: str = SSH
+    model: str = ""
+
+    @property
+    def kind(self) -> str:
+        """The registry key: the vendor for SSH entries, else the backend."""
+        return self.vendor if self.backend == SSH else self.backend
 
     def __repr__(self) -> str:  # never print the password
-        return f"OltEntry({self.id_transmissor!r}, {self.name!r}, {self.vendor}, {self.host}:{self.port})"
+        return f"OltEntry({self.id_transmissor!r}, {self.name!r}, {self.kind}, {self.host}:{self.port})"
 
 
 def _read(path: str) -> tuple[list[Any], list[str]]:
@@ -55,26 +74,42 @@ def _read(path: str) -> tuple[list[Any], list[str]]:
     return data, []
 
 
-def _entry_problems(raw: Any, label: str, env: Mapping[str, str]) -> list[str]:
+def _entry_problems(
+    raw: Any, label: str, env: Mapping[str, str], kinds: Mapping[str, KindRules]
+) -> list[str]:
     if not isinstance(raw, dict):
         return [f"{label}: cada OLT deve ser um objeto JSON ({{...}})."]
-    problems: list[str] = []
-    backend = str(raw.get("backend", "ssh"))
-    if backend not in BACKENDS:
-        problems.append(f"{label}: backend {backend!r} desconhecido; use {' ou '.join(BACKENDS)}.")
-    required = ["id_transmissor", "name"] + (["vendor", "host", "username"] if backend == "ssh" else [])
+    over_ssh = str(raw.get("backend", SSH)) == SSH
+    problems = _kind_problems(raw, label, kinds)
+    required = ["id_transmissor", "name"] + (["vendor", "host", "username"] if over_ssh else [])
     for key in required:
         if str(raw.get(key, "")).strip() == "":
             problems.append(f"{label}: falta o campo {key!r}.")
-    vendor = raw.get("vendor")
-    if vendor not in (None, "") and vendor not in VENDORS:
-        problems.append(f"{label}: vendor {vendor!r} desconhecido; use huawei ou zte.")
     port = raw.get("port", 22)
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
         problems.append(f"{label}: port {port!r} inválida; use um número entre 1 e 65535.")
-    if backend == "ssh":
+    if over_ssh:
         problems += _password_problems(raw, label, env)
     return problems
+
+
+def _kind_problems(raw: dict[str, Any], label: str, kinds: Mapping[str, KindRules]) -> list[str]:
+    """An unknown backend or vendor, or a model its kind cannot use."""
+    ssh_vendors = sorted(k for k, rules in kinds.items() if rules.over_ssh)
+    sources = sorted(k for k, rules in kinds.items() if not rules.over_ssh)
+    backend = str(raw.get("backend", SSH))
+    vendor = str(raw.get("vendor") or "")
+    kind = vendor if backend == SSH else backend
+    if backend != SSH and backend not in sources:
+        return [f"{label}: backend {backend!r} desconhecido; use {_choices([SSH, *sources])}."]
+    if backend == SSH and vendor and vendor not in ssh_vendors:
+        return [f"{label}: vendor {vendor!r} desconhecido; use {_choices(ssh_vendors)}."]
+    problem = kinds[kind].model_problem(str(raw.get("model") or "")) if kind in kinds else ""
+    return [f"{label}: {problem}"] if problem else []
+
+
+def _choices(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " ou " + names[-1] if len(names) > 1 else "".join(names)
 
 
 def _password_problems(raw: dict[str, Any], label: str, env: Mapping[str, str]) -> list[str]:
@@ -96,13 +131,13 @@ def _label(raw: Any, position: int) -> str:
     return f"OLT nº {position} do inventário"
 
 
-def validate(path: str, env: Mapping[str, str]) -> list[str]:
+def validate(path: str, env: Mapping[str, str], kinds: Mapping[str, KindRules]) -> list[str]:
     """Every problem of the inventory file, in Portuguese, each naming its entry."""
     items, problems = _read(path)
     seen: dict[str, str] = {}
     for position, raw in enumerate(items, start=1):
         label = _label(raw, position)
-        problems += _entry_problems(raw, label, env)
+        problems += _entry_problems(raw, label, env, kinds)
         ident = str(raw.get("id_transmissor", "")).strip() if isinstance(raw, dict) else ""
         if ident and ident in seen:
             problems.append(f"{label}: id_transmissor {ident} repetido (já usado por {seen[ident]}).")
@@ -111,12 +146,12 @@ def validate(path: str, env: Mapping[str, str]) -> list[str]:
     return problems
 
 
-def load(path: str, env: Mapping[str, str]) -> dict[str, OltEntry]:
+def load(path: str, env: Mapping[str, str], kinds: Mapping[str, KindRules]) -> dict[str, OltEntry]:
     """The valid entries by `id_transmissor` (invalid ones are skipped; `validate` names them)."""
     items, _ = _read(path)
     entries: dict[str, OltEntry] = {}
     for position, raw in enumerate(items, start=1):
-        if _entry_problems(raw, _label(raw, position), env):
+        if _entry_problems(raw, _label(raw, position), env, kinds):
             continue
         ident = str(raw["id_transmissor"]).strip()
         if ident in entries:
@@ -130,7 +165,8 @@ def load(path: str, env: Mapping[str, str]) -> dict[str, OltEntry]:
             port=int(raw.get("port", 22)),
             username=str(raw.get("username", "")),
             password=str(env.get(str(variable), "")) if variable else str(raw.get("password", "")),
-            backend=str(raw.get("backend", "ssh")),
+            backend=str(raw.get("backend", SSH)),
+            model=str(raw.get("model") or ""),
         )
         register_secret(entries[ident].password)  # netmiko and paramiko errors may echo it
     return entries

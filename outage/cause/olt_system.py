@@ -2,8 +2,9 @@
 
 `OltSystemClient` logs in (`POST API_AUTH_URL` → `{"access": jwt}`), sends
 `Authorization: Bearer`, logs in again once on a 401, follows `next` pages of the alert
-list. `consult()` matches `pon_loss` / `cto_loss` (loss) and `pon_no_power` / `no_power`
-(energia) alerts to the sampled ONUs by serial.
+list (the HSM dispatch console reads its incidents through it too). `OltSystemBackend`
+matches `pon_loss` / `cto_loss` (loss) and `pon_no_power` / `no_power` (energia) alerts to
+the sampled ONUs by serial.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from urllib.parse import urljoin
 import requests
 
 from outage import http
+from outage.cause.backend import OltBackend, OltResult, evidence
 from outage.cause.parsers import serial_forms
-from outage.cause.ssh import OltResult
+from outage.config import Settings
 from outage.model import CAUSE_LOS, CAUSE_POWER, Subscriber
 
 log = logging.getLogger(__name__)
@@ -127,25 +129,64 @@ def _serials(value: Any) -> set[str]:
     return {s for s in (hex_sn, vendor_sn) if s}
 
 
-def consult(client: OltSystemClient, olt_name: str, subscribers: Sequence[Subscriber]) -> OltResult:
-    """Match open alerts to `subscribers` by ONU serial. Never raises."""
-    result = OltResult()
-    try:
-        alerts = [a for a in client.open_alerts() if a.get("alert_type") in ALERT_CAUSES]
-        same_olt = [a for a in alerts if olt_name and str(a.get("olt_name", "")).lower() == olt_name.lower()]
-        by_serial = _index_devices(client, same_olt or alerts)
-    except OltSystemError as exc:
-        result.erros.append(str(exc))
-        return result
-    for subscriber in subscribers:
-        alert = next((by_serial[s] for s in _serials(subscriber.onu_mac) if s in by_serial), None)
-        if alert is None:
-            result.erros.append(
-                f"Nenhum alerta aberto no sistema de gerência de OLT para {subscriber.login}."
+class OltSystemBackend(OltBackend):
+    """An OLT whose cause is read from the OLT management system's open alerts (by ONU serial)."""
+
+    @classmethod
+    def settings_problem(cls, settings: Settings) -> str:
+        if settings.olt_system_enabled:
+            return ""
+        return (
+            "backend olt_system precisa do sistema de gerência de OLT: defina API_BASE_URL, "
+            "API_AUTH_URL, API_USER e API_PASS."
+        )
+
+    def consult(self, subscribers: Sequence[Subscriber], deadline: float) -> OltResult:
+        client = self.sources.olt_system
+        if client is None:
+            return OltResult(
+                erros=[
+                    f"{self.olt.name}: backend olt_system, mas API_BASE_URL/API_AUTH_URL não configurados."
+                ]
             )
-        else:
-            result.evidencias.append(_evidence(subscriber, alert))
-    return result
+        result = OltResult()
+        try:
+            by_serial = _index_devices(client, self._alerts(client))
+        except OltSystemError as exc:
+            result.erros.append(str(exc))
+            return result
+        for subscriber in subscribers:
+            alert = next((by_serial[s] for s in _serials(subscriber.onu_mac) if s in by_serial), None)
+            if alert is None:
+                result.erros.append(
+                    f"Nenhum alerta aberto no sistema de gerência de OLT para {subscriber.login}."
+                )
+            else:
+                result.evidencias.append(self._evidence(subscriber, alert))
+        return result
+
+    def _alerts(self, client: OltSystemClient) -> list[dict[str, Any]]:
+        """Open alerts of a known type, this OLT's when it has any (matched by name)."""
+        alerts = [a for a in client.open_alerts() if a.get("alert_type") in ALERT_CAUSES]
+        name = self.olt.name.lower()
+        return [a for a in alerts if str(a.get("olt_name", "")).lower() == name] or alerts
+
+    def _evidence(self, subscriber: Subscriber, alert: dict[str, Any]) -> dict[str, Any]:
+        alert_type = str(alert.get("alert_type"))
+        return evidence(
+            self.olt,
+            subscriber.login,
+            alert_type,
+            str(alert.get("initial_date") or ""),
+            "sistema de gerência de OLT",
+            classification=ALERT_CAUSES[alert_type],
+            olt=str(alert.get("olt_name") or self.olt.name),
+            pon=str(alert.get("slot_pon") or alert.get("pon") or ""),
+            cto=str(alert.get("cto_name") or alert.get("cto_id") or ""),
+            alerta=alert.get("id"),
+            tipo_alerta=alert_type,
+            onus_no_alerta=alert.get("total_devices_count"),
+        )
 
 
 def _index_devices(client: OltSystemClient, alerts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -157,20 +198,3 @@ def _index_devices(client: OltSystemClient, alerts: list[dict[str, Any]]) -> dic
             for serial in _serials((onu or {}).get("sn_onu")):
                 by_serial.setdefault(serial, detail)
     return by_serial
-
-
-def _evidence(subscriber: Subscriber, alert: dict[str, Any]) -> dict[str, Any]:
-    pon = str(alert.get("slot_pon") or alert.get("pon") or "")
-    return {
-        "login": subscriber.login,
-        "olt": str(alert.get("olt_name") or ""),
-        "pon": pon,
-        "cto": str(alert.get("cto_name") or alert.get("cto_id") or ""),
-        "alerta": alert.get("id"),
-        "tipo_alerta": alert.get("alert_type"),
-        "onus_no_alerta": alert.get("total_devices_count"),
-        "causa_bruta": str(alert.get("alert_type")),
-        "caiu_em": str(alert.get("initial_date") or ""),
-        "classificacao": ALERT_CAUSES[str(alert.get("alert_type"))],
-        "fonte": "sistema de gerência de OLT",
-    }

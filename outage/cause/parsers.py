@@ -8,6 +8,7 @@ returns plain data; none raises on unexpected text: it returns what it could rea
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from outage.model import CAUSE_LOS, CAUSE_POWER
@@ -18,13 +19,18 @@ _POWER_CAUSES = {"dying-gasp", "dyinggasp", "dying gasp"}
 _LOS_CAUSES = {"los", "losi/lobi", "lofi", "losi", "lobi", "lofi/lobi"}
 
 CLI_ERROR = re.compile(
-    r"^\s*%\s*(Parameter error|Unknown command|Too many parameters|Incomplete command|Error)", re.M
+    r"^\s*(?:%\s*(?:Parameter error|Unknown command|Too many parameters|Incomplete command|Error|Code)"
+    r"|Failure:)",
+    re.M,
 )
 _BUSY_NOTICE = re.compile(r"Command is being executed\. Please wait\.*", re.I)
 _FSP = re.compile(r"(\d+)\s*/\s*(\d+)\s*/\s*(\d+)")
-_ZTE_ONU = re.compile(r"gpon[-_]onu_(\d+/\d+/\d+):(\d+)", re.I)
-_ZTE_OLT = re.compile(r"gpon[-_]olt_(\d+/\d+/\d+)", re.I)
-_DATE = r"(?:\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4})\s+\d{2}:\d{2}:\d{2}(?:[+-]\d{2}:\d{2}|Z)?"
+# C300/C320 spell `gpon-onu_1/2/1:4`, C600/C620/C650 (TITAN) `gpon_onu-1/4/1:2`.
+_ZTE_ONU = re.compile(r"gpon[-_]onu[-_](\d+/\d+/\d+):(\d+)", re.I)
+_ZTE_MODEL = re.compile(r"\b(C[36]\d{2})\b", re.I)
+_DAY_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2}):(\d{2})(.*)")
+_YEAR_FIRST = re.compile(r"(\d{4})-(\d{2})-(\d{2})\s+(\d{1,2}):(\d{2}):(\d{2})(.*)")
+_DATE = r"(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})\s+\d{1,2}:\d{2}:\d{2}(?:[+-]\d{2}:\d{2}|Z)?"
 _DATE_OR_DASH = rf"(?:{_DATE}|-)"
 
 
@@ -44,15 +50,71 @@ def clean_output(text: str) -> str:
 
 
 def cli_error(text: str) -> str:
-    """The `% ...` error line the device printed, or "" when the command was accepted."""
+    """The error line the device printed (`% ...`, `%Error ...`, `%Code ...`, `Failure: ...`), or ""."""
     for line in text.replace("\r", "").splitlines():
         if CLI_ERROR.match(line):
             return line.strip()
     return ""
 
 
+def screen_text(raw: str, more_prompts: Sequence[str] = ()) -> str:
+    """What a terminal would show for `raw`: cursor moves applied, paging prompts removed.
+
+    Devices erase their `--More--` with backspaces (or `ESC[nD`), spaces and backspaces
+    again, and a C600 pauses in the middle of a line: rendering each line as a screen would
+    glue its two halves back together. Trailing spaces are dropped from every line.
+    """
+    lines = []
+    for line in raw.split("\n"):
+        text = _render_line(line) if _CURSOR_MOVE.search(line) else line
+        for prompt in more_prompts:
+            text = text.replace(prompt, "")
+        lines.append(text.rstrip())
+    return "\n".join(lines)
+
+
+_CURSOR_MOVE = re.compile(r"(\x1b\[\d*D|\r|\x08)")
+
+
+def _render_line(line: str) -> str:
+    cells: list[str] = []
+    cursor = 0
+    for piece in _CURSOR_MOVE.split(line):
+        if piece == "\r":
+            cursor = 0
+        elif piece == "\x08":
+            cursor = max(0, cursor - 1)
+        elif piece.startswith("\x1b["):
+            cursor = max(0, cursor - int(piece[2:-1] or 1))
+        else:
+            cells[cursor : cursor + len(piece)] = piece
+            cursor += len(piece)
+    return "".join(cells)
+
+
+def olt_time(value: str) -> str:
+    """An OLT date as `YYYY-MM-DD HH:MM:SS` (zone offset kept); "" for `-` or the zero date.
+
+    Accepts `2026-03-05 09:55:28-03:00`, `05/03/2026 09:55:28` and `1/1/2000 0:00:00`
+    (day first, as every OLT prints it).
+    """
+    text = (value or "").strip()
+    day_first = _DAY_FIRST.fullmatch(text)
+    year_first = _YEAR_FIRST.fullmatch(text)
+    if day_first:
+        day, month, year, hour, minute, second, rest = day_first.groups()
+    elif year_first:
+        year, month, day, hour, minute, second, rest = year_first.groups()
+    else:
+        return ""
+    if int(year) == 0:
+        return ""
+    stamp = f"{int(year):04d}-{int(month):02d}-{int(day):02d} {int(hour):02d}:{minute}:{second}"
+    return stamp + rest.strip()
+
+
 def normalize_fsp(text: str) -> str:
-    """`0/ 1/0`, `GPON 0/1/0`, `gpon-olt_1/2/1` or `gpon-onu_1/2/1:4` → `0/1/0` / `1/2/1`; "" if none."""
+    """`0/ 1/0`, `GPON 0/1/0`, `gpon-olt_1/2/1`, `gpon_olt-1/4/1` or an ONU index → `0/1/0` / `1/2/1`."""
     match = _FSP.search(text or "")
     if not match:
         return ""
@@ -60,7 +122,7 @@ def normalize_fsp(text: str) -> str:
 
 
 def zte_onu_index(text: str) -> tuple[str, int] | None:
-    """`gpon-onu_1/2/1:4` → (`1/2/1`, 4); None when the text names no ZTE ONU."""
+    """`gpon-onu_1/2/1:4` or `gpon_onu-1/2/1:4` → (`1/2/1`, 4); None when the text names no ZTE ONU."""
     match = _ZTE_ONU.search(text or "")
     if not match:
         return None
@@ -102,8 +164,8 @@ class HuaweiOnt:
     last_up_time: str = ""
 
 
-def parse_huawei_ont_list(text: str) -> list[HuaweiOnt]:
-    """Parse `display ont info by-desc` / `by-sn` (two tables joined by F/S/P and ONT id)."""
+def parse_huawei_ont_table(text: str) -> list[HuaweiOnt]:
+    """Parse `display ont info by-desc` (two tables joined by F/S/P and ONT id)."""
     rows: dict[tuple[str, int], dict[str, str]] = {}
     row_re = re.compile(r"^\s*(\d+\s*/\s*\d+\s*/\s*\d+)\s+(\d+)\s+(.*)$")
     for line in clean_output(text).splitlines():
@@ -133,7 +195,11 @@ _HW_FIELDS = {
 
 
 def parse_huawei_ont_detail(text: str) -> HuaweiOnt | None:
-    """Parse `display ont info F S P ID` (key : value lines); None if it has no F/S/P + ONT-ID."""
+    """Parse the key/value block of `display ont info F S P ID` and `display ont info by-sn SN`.
+
+    Only the first occurrence of each key counts (the T-CONT and profile sections below
+    the block repeat some words). None when the text has no F/S/P and ONT-ID.
+    """
     values: dict[str, str] = {}
     for line in clean_output(text).splitlines():
         key, sep, value = line.partition(":")
@@ -148,36 +214,53 @@ def parse_huawei_ont_detail(text: str) -> HuaweiOnt | None:
     return HuaweiOnt(ont_id=ont_id, **values)
 
 
+_SUMMARY_PORT = re.compile(r"In port\s+([\d\s/]+?)\s*,")
 _SUMMARY_ROW = re.compile(
     rf"^\s*(\d+)\s+([A-Za-z]+)\s+(?P<up>{_DATE_OR_DASH})\s+(?P<down>{_DATE_OR_DASH})(?:\s+(?P<cause>.*))?$"
 )
+_SUMMARY_SN_ROW = re.compile(r"^\s*(\d+)\s+([0-9A-Fa-f]{16})\b(.*)$")
 
 
 def parse_huawei_summary(text: str) -> list[HuaweiOnt]:
-    """Parse `display ont info summary F/S/P`: state/times/cause table + SN/description table."""
-    clean = clean_output(text)
-    port = re.search(r"In port\s+([\d\s/]+?)\s*,", clean)
-    fsp = normalize_fsp(port.group(1)) if port else ""
-    states: dict[int, dict[str, str]] = {}
-    extras: dict[int, dict[str, str]] = {}
-    for line in clean.splitlines():
-        match = _SUMMARY_ROW.match(line)
-        if match:
-            states[int(match.group(1))] = {
-                "run_state": match.group(2),
-                "last_up_time": match.group("up"),
-                "last_down_time": match.group("down"),
-                "last_down_cause": (match.group("cause") or "").strip(),
+    """Parse `display ont info summary F/S/P` (or `F/S`, several ports in one output).
+
+    Each port's rows follow its own `In port F/S/P, the total of ONTs are: ...` line
+    (either footer wording). Per port: a state/times/cause table and an SN/description
+    table, joined by ONT id. Dates in any of the three forms the OLTs print.
+    """
+    fsp = ""
+    states: dict[tuple[str, int], dict[str, str]] = {}
+    extras: dict[tuple[str, int], dict[str, str]] = {}
+    for line in clean_output(text).splitlines():
+        port = _SUMMARY_PORT.search(line)
+        if port:
+            fsp = normalize_fsp(port.group(1))
+            continue
+        row = _SUMMARY_ROW.match(line)
+        if row:
+            states[(fsp, int(row.group(1)))] = {
+                "run_state": row.group(2),
+                "last_up_time": row.group("up"),
+                "last_down_time": row.group("down"),
+                "last_down_cause": (row.group("cause") or "").strip(),
             }
             continue
-        parts = line.split()
-        if len(parts) >= 2 and parts[0].isdigit() and re.fullmatch(r"[0-9A-Fa-f]{16}", parts[1]):
-            description = parts[-1] if len(parts) >= 6 else ""
-            extras[int(parts[0])] = {"sn": parts[1].upper(), "description": description}
+        serial = _SUMMARY_SN_ROW.match(line)
+        if serial:
+            # ID, SN, Type, Distance, Rx/Tx power, then the description (which may hold spaces).
+            rest = serial.group(3).split()
+            extras[(fsp, int(serial.group(1)))] = {
+                "sn": serial.group(2).upper(),
+                "description": " ".join(rest[3:]),
+            }
     return [
-        HuaweiOnt(fsp=fsp, ont_id=ont_id, **states.get(ont_id, {}), **extras.get(ont_id, {}))
-        for ont_id in sorted(set(states) | set(extras))
+        HuaweiOnt(fsp=key[0], ont_id=key[1], **states.get(key, {}), **extras.get(key, {}))
+        for key in sorted(set(states) | set(extras), key=lambda k: (_port_key(k[0]), k[1]))
     ]
+
+
+def _port_key(fsp: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in fsp.split("/")) if fsp else ()
 
 
 # --- ZTE -----------------------------------------------------------------------------
@@ -194,14 +277,17 @@ class ZteOnuState:
     phase_state: str
 
 
+_ZTE_STATE_INDEX = re.compile(r"(?:gpon[-_]onu[-_])?(\d+/\d+/\d+):(\d+)", re.I)
+
+
 def parse_zte_onu_state(text: str) -> list[ZteOnuState]:
-    """Parse `show gpon onu state gpon-olt_R/S/P` (C300/C320 and C600 headers)."""
+    """Parse `show gpon onu state` of a PON: C300/C320 rows (`1/2/1:4`) and C600 rows (`gpon_onu-1/4/1:2`)."""
     found: list[ZteOnuState] = []
     for line in clean_output(text).splitlines():
         parts = line.split()
         if len(parts) < 4:
             continue
-        match = re.fullmatch(r"(?:gpon[-_]onu_)?(\d+/\d+/\d+):(\d+)", parts[0], re.I)
+        match = _ZTE_STATE_INDEX.fullmatch(parts[0])
         if match:
             found.append(ZteOnuState(match.group(1), int(match.group(2)), parts[1], parts[2], parts[3]))
     return found
@@ -225,14 +311,8 @@ class ZteOnuDetail:
 _ZTE_HISTORY_ROW = re.compile(rf"^\s*\d+\s+(?P<up>{_DATE})\s+(?P<down>{_DATE})\s*(?P<cause>\S.*)?$")
 
 
-def _zte_time_key(value: str) -> str:
-    """Sortable form of `YYYY-MM-DD HH:MM:SS` or `DD/MM/YYYY HH:MM:SS`."""
-    match = re.match(r"(\d{2})/(\d{2})/(\d{4})\s+(.*)", value)
-    return f"{match.group(3)}-{match.group(2)}-{match.group(1)} {match.group(4)}" if match else value
-
-
 def parse_zte_onu_detail(text: str) -> ZteOnuDetail | None:
-    """Parse `show gpon onu detail-info gpon-onu_R/S/P:N`; the latest OfflineTime row wins.
+    """Parse `show gpon onu detail-info <ONU>` (either spelling); the latest OfflineTime row wins.
 
     Rows are not always in time order and unused rows read `0000-00-00 00:00:00`.
     """
@@ -242,8 +322,8 @@ def parse_zte_onu_detail(text: str) -> ZteOnuDetail | None:
     for line in clean.splitlines():
         row = _ZTE_HISTORY_ROW.match(line)
         if row:
-            down = row.group("down")
-            if not down.startswith("0000") and _zte_time_key(down) > _zte_time_key(latest.get("down", "")):
+            down = olt_time(row.group("down"))
+            if down and down > latest.get("down", ""):
                 latest = {"down": down, "up": row.group("up"), "cause": (row.group("cause") or "").strip()}
             continue
         key, sep, value = line.partition(":")
@@ -266,5 +346,11 @@ def parse_zte_onu_detail(text: str) -> ZteOnuDetail | None:
 
 
 def parse_zte_search(text: str) -> list[tuple[str, int]]:
-    """Parse `show gpon onu by sn ...` → the ONU indexes it lists."""
+    """Parse `show gpon onu by sn ...` → the ONU indexes it lists (either spelling)."""
     return [(m.group(1), int(m.group(2))) for m in _ZTE_ONU.finditer(clean_output(text))]
+
+
+def parse_zte_model(text: str) -> str:
+    """The chassis model `show version` names (`C320`, `C600`, ...), upper case; "" if none."""
+    match = _ZTE_MODEL.search(clean_output(text))
+    return match.group(1).upper() if match else ""

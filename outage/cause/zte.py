@@ -1,32 +1,68 @@
-"""ZTE C300/C320/C600: phase state per PON, detail-info history per ONU, one session per OLT.
+"""ZTE C300/C320 and C600/C620/C650 (TITAN): phase state per PON, detail-info history per ONU.
 
-The ONU is located from the ERP (`interface_transmissao` = `gpon-onu_1/2/1:4`, or the PON
-`gpon-olt_1/2/1` plus the serial in `onu_mac`) or by serial alone (`show gpon onu by sn`).
-When several sampled ONUs share a PON, one `show gpon onu state` gives their phase state
-(`LOS` / `DyingGasp` vote at once); the others are read with `show gpon onu detail-info`,
-taking the latest row of its history table.
+The two families spell interfaces differently — C300/C320 `gpon-olt_1/2/1` and
+`gpon-onu_1/2/1:4`, TITAN `gpon_olt-1/4/1` and `gpon_onu-1/4/1:2` — and each rejects the
+other's spelling. The family comes from the inventory's `model`; without one it is read
+once from `show version` and remembered for the life of the process.
+
+The ONU is located from the ERP (`interface_transmissao` naming the ONU in either
+spelling, or the PON plus the serial in `onu_mac`) or by serial alone (`show gpon onu by
+sn`). When several sampled ONUs share a PON, one `show gpon onu state` gives their phase
+state (`LOS` / `DyingGasp` vote at once); the others are read with `show gpon onu
+detail-info`, taking the latest row of its history table.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
+from outage.cause.backend import OltResult, Sources, evidence
+from outage.cause.inventory import OltEntry
 from outage.cause.parsers import (
-    classify,
     normalize_fsp,
+    parse_zte_model,
     parse_zte_onu_detail,
     parse_zte_onu_state,
     parse_zte_search,
     serial_forms,
     zte_onu_index,
 )
-from outage.cause.ssh import Cli, CommandRejected, OltResult
+from outage.cause.ssh import Cli, CommandRejected, Dialogue, SshBackend
 from outage.model import Subscriber
 
+log = logging.getLogger(__name__)
+
+MORE = "--More--"
 _DECISIVE_PHASES = {"LOS", "DyingGasp"}
+
+
+@dataclass(frozen=True)
+class Family:
+    """How one ZTE family names a PON and an ONU in commands."""
+
+    name: str
+    olt_prefix: str
+    onu_prefix: str
+
+    def pon(self, pon: str) -> str:
+        return f"{self.olt_prefix}{pon}"
+
+    def onu(self, pon: str, onu_id: int) -> str:
+        return f"{self.onu_prefix}{pon}:{onu_id}"
+
+
+C300 = Family("C300/C320", "gpon-olt_", "gpon-onu_")
+TITAN = Family("C600/C620/C650", "gpon_olt-", "gpon_onu-")
+FAMILIES = {"C3": C300, "C6": TITAN}
+
+
+def family_of(model: str) -> Family | None:
+    """The family of `C320`, `ZXA10 C650`, `c600`...; None for anything else."""
+    return FAMILIES.get(parse_zte_model(model)[:2])
 
 
 @dataclass
@@ -36,18 +72,145 @@ class _Target:
     onu_id: int | None = None
 
 
-def consult(cli: Cli, subscribers: Sequence[Subscriber]) -> OltResult:
-    """Ask one ZTE OLT (already logged in; netmiko sent `terminal length 0`) about `subscribers`."""
-    result = OltResult()
-    located = [t for t in (_target(s) for s in subscribers) if _locate(cli, t, result)]
-    by_pon: dict[str, list[_Target]] = defaultdict(list)
-    for target in located:
-        by_pon[target.pon].append(target)
-    for pon, members in by_pon.items():
-        undecided = _read_states(cli, pon, members, result) if len(members) > 1 else members
-        for target in undecided:
-            _read_detail(cli, target, result)
-    return result
+class ZteBackend(SshBackend):
+    """See the module docstring."""
+
+    device_type: ClassVar[str] = "zte_zxros"
+    dialogue: ClassVar[Dialogue] = Dialogue(more=(MORE,))
+
+    def __init__(self, olt: OltEntry, sources: Sources) -> None:
+        super().__init__(olt, sources)
+        self.learned: Family | None = None
+
+    @classmethod
+    def model_problem(cls, model: str) -> str:
+        if not model or family_of(model):
+            return ""
+        return (
+            f"model {model!r} não é uma OLT ZTE conhecida; use C300, C320, C600, C620 ou C650 "
+            "(ou omita para descobrir por 'show version')."
+        )
+
+    def ask(self, cli: Cli, subscribers: Sequence[Subscriber]) -> OltResult:
+        result = OltResult()
+        family = self._family(cli, result)
+        return _Lookup(cli, family, result).run(subscribers)
+
+    def _family(self, cli: Cli, result: OltResult) -> Family:
+        """The inventory's family, or the one learned from `show version` (asked once per process)."""
+        known = family_of(self.olt.model) or self.learned
+        if known is not None:
+            return known
+        try:
+            model = parse_zte_model(cli.run("show version"))
+        except CommandRejected as exc:
+            model = ""
+            result.erros.append(str(exc))
+        learned = family_of(model)
+        if learned is None:
+            result.erros.append(
+                f"OLT {self.olt.name}: modelo ZTE não identificado em 'show version'; usando a grafia "
+                f'{C300.name} (informe "model" no inventário).'
+            )
+            return C300
+        log.info("OLT %s: ZTE %s (família %s), por 'show version'", self.olt.name, model, learned.name)
+        self.learned = learned
+        return learned
+
+
+class _Lookup:
+    """One analysis' questions to one ZTE OLT (already logged in; netmiko sent `terminal length 0`)."""
+
+    def __init__(self, cli: Cli, family: Family, result: OltResult) -> None:
+        self.cli = cli
+        self.family = family
+        self.result = result
+
+    def run(self, subscribers: Sequence[Subscriber]) -> OltResult:
+        located = [t for t in (_target(s) for s in subscribers) if self._locate(t)]
+        by_pon: dict[str, list[_Target]] = defaultdict(list)
+        for target in located:
+            by_pon[target.pon].append(target)
+        for pon, members in by_pon.items():
+            undecided = self._read_states(pon, members) if len(members) > 1 else members
+            for target in undecided:
+                self._read_detail(target)
+        return self.result
+
+    def _ask(self, command: str) -> str:
+        """The answer; a rejected command becomes an error (with a hint for a wrong spelling)."""
+        try:
+            return self.cli.run(command)
+        except CommandRejected as exc:
+            hint = ""
+            if "Invalid input" in str(exc):
+                hint = f" (confira o modelo no inventário: comandos na grafia {self.family.name})"
+            raise CommandRejected(f"{exc}{hint}") from exc
+
+    def _locate(self, target: _Target) -> bool:
+        if target.onu_id is not None:
+            return True
+        _, vendor_sn = serial_forms(target.subscriber.onu_mac)
+        if vendor_sn:
+            try:
+                found = parse_zte_search(self._ask(f"show gpon onu by sn {vendor_sn}"))
+            except CommandRejected as exc:
+                self.result.erros.append(str(exc))
+                found = []
+            if found:
+                target.pon, target.onu_id = found[0]
+                return True
+        login = target.subscriber.login
+        self.result.erros.append(
+            f"ONU de {login} não localizada na OLT {self.cli.olt.name} (sem índice nem serial)."
+        )
+        return False
+
+    def _read_states(self, pon: str, members: list[_Target]) -> list[_Target]:
+        """Vote from the phase state where it is decisive; return the members still undecided."""
+        command = f"show gpon onu state {self.family.pon(pon)}"
+        try:
+            rows = {(r.pon, r.onu_id): r for r in parse_zte_onu_state(self._ask(command))}
+        except CommandRejected as exc:
+            self.result.erros.append(str(exc))
+            return members
+        undecided = []
+        for target in members:
+            row = rows.get((pon, target.onu_id or -1))
+            if row is not None and row.phase_state in _DECISIVE_PHASES:
+                self._record(target, row.phase_state, "", "show gpon onu state")
+            else:
+                undecided.append(target)
+        return undecided
+
+    def _read_detail(self, target: _Target) -> None:
+        command = f"show gpon onu detail-info {self.family.onu(target.pon, target.onu_id or 0)}"
+        try:
+            detail = parse_zte_onu_detail(self._ask(command))
+        except CommandRejected as exc:
+            self.result.erros.append(str(exc))
+            return
+        if detail is None:
+            self.result.erros.append(f"OLT {self.cli.olt.name}: resposta ilegível a '{command}'.")
+            return
+        cause = detail.last_down_cause
+        if detail.phase_state in _DECISIVE_PHASES and not cause:
+            cause = detail.phase_state
+        self._record(target, cause, detail.last_down_time, "show gpon onu detail-info")
+
+    def _record(self, target: _Target, cause: str, down_time: str, source: str) -> None:
+        self.result.evidencias.append(
+            evidence(
+                self.cli.olt,
+                target.subscriber.login,
+                cause,
+                down_time,
+                source,
+                pon=target.pon,
+                onu_index=self.family.onu(target.pon, target.onu_id or 0),
+                ont_id=target.onu_id,
+            )
+        )
 
 
 def _target(subscriber: Subscriber) -> _Target:
@@ -55,70 +218,3 @@ def _target(subscriber: Subscriber) -> _Target:
     if index:
         return _Target(subscriber, index[0], index[1])
     return _Target(subscriber, normalize_fsp(subscriber.interface_transmissao))
-
-
-def _locate(cli: Cli, target: _Target, result: OltResult) -> bool:
-    if target.onu_id is not None:
-        return True
-    _, vendor_sn = serial_forms(target.subscriber.onu_mac)
-    if vendor_sn:
-        try:
-            found = parse_zte_search(cli.run(f"show gpon onu by sn {vendor_sn}"))
-        except CommandRejected:
-            found = []
-        if found:
-            target.pon, target.onu_id = found[0]
-            return True
-    login = target.subscriber.login
-    result.erros.append(f"ONU de {login} não localizada na OLT {cli.olt.name} (sem índice nem serial).")
-    return False
-
-
-def _read_states(cli: Cli, pon: str, members: list[_Target], result: OltResult) -> list[_Target]:
-    """Vote from the phase state where it is decisive; return the members still undecided."""
-    try:
-        rows = {r.onu_id: r for r in parse_zte_onu_state(cli.run(f"show gpon onu state gpon-olt_{pon}"))}
-    except CommandRejected as exc:
-        result.erros.append(str(exc))
-        return members
-    undecided = []
-    for target in members:
-        row = rows.get(target.onu_id or -1)
-        if row is not None and row.phase_state in _DECISIVE_PHASES:
-            result.evidencias.append(_evidence(cli, target, row.phase_state, "", "show gpon onu state"))
-        else:
-            undecided.append(target)
-    return undecided
-
-
-def _read_detail(cli: Cli, target: _Target, result: OltResult) -> None:
-    command = f"show gpon onu detail-info gpon-onu_{target.pon}:{target.onu_id}"
-    try:
-        detail = parse_zte_onu_detail(cli.run(command))
-    except CommandRejected as exc:
-        result.erros.append(str(exc))
-        return
-    if detail is None:
-        result.erros.append(f"OLT {cli.olt.name}: resposta ilegível a '{command}'.")
-        return
-    cause = detail.last_down_cause
-    if detail.phase_state in _DECISIVE_PHASES and not cause:
-        cause = detail.phase_state
-    result.evidencias.append(
-        _evidence(cli, target, cause, detail.last_down_time, "show gpon onu detail-info")
-    )
-
-
-def _evidence(cli: Cli, target: _Target, cause: str, down_time: str, source: str) -> dict[str, Any]:
-    return {
-        "login": target.subscriber.login,
-        "olt": cli.olt.name,
-        "id_transmissor": cli.olt.id_transmissor,
-        "pon": target.pon,
-        "onu_index": f"gpon-onu_{target.pon}:{target.onu_id}",
-        "ont_id": target.onu_id,
-        "causa_bruta": cause,
-        "caiu_em": down_time,
-        "classificacao": classify(cause),
-        "fonte": source,
-    }

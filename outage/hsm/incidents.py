@@ -111,26 +111,44 @@ def olt_client(settings: Settings) -> OltSystemClient:
 
 
 def incident_from_alert(alert: dict[str, Any]) -> Incident | None:
-    """An incident for an open alert of a type the console handles, else None."""
+    """An incident for an open alert of a type the console handles, else None.
+
+    The place is the alert's own, the narrowest it names: its CTO (`cto_name`, else
+    `cto_id`), else its PON (`slot_pon` or `pon`, whichever spelling the system used) as
+    "PON 0/1/2 da OLT-SUL"; "" when it names neither.
+    """
     alert_type = str(alert.get("alert_type") or "")
     tipo = OLT_ALERT_TYPES.get(alert_type)
     if tipo is None or alert.get("id") in (None, ""):
         return None
     affected = _int(alert.get("total_devices_count"))
-    cto = str(alert.get("cto_name") or alert.get("cto_id") or "")
+    olt = _text(alert.get("olt_name")) or _text(alert.get("olt_id"))
+    pon = _text(alert.get("slot_pon")) or _text(alert.get("pon"))
+    cto = _text(alert.get("cto_name")) or _text(alert.get("cto_id"))
+    if cto:
+        local = f"CTO {cto}"
+    elif pon:
+        local = f"PON {pon} da {olt}" if olt else f"PON {pon}"
+    else:
+        local = ""
     return Incident(
         id=str(alert["id"]),
         fonte="olt",
         tipo=tipo,
-        olt=str(alert.get("olt_name") or alert.get("olt_id") or ""),
-        slot_pon=str(alert.get("slot_pon") or alert.get("pon") or ""),
+        olt=olt,
+        slot_pon=pon,
         afetados=affected,
         inicio=_epoch(alert.get("initial_date")),
         causa_provavel=probable_cause(tipo, affected, alert_type),
-        local=f"CTO {cto}" if cto else "",
+        local=local,
         ativo=not alert.get("end_date"),
         numero=_int(alert["id"]),
     )
+
+
+def _text(value: Any) -> str:
+    """An alert field as text: "" for a missing or null field (never "None")."""
+    return "" if value is None else str(value).strip()
 
 
 def olt_incidents(client: OltSystemClient) -> list[Incident]:
