@@ -39,7 +39,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from outage.alerts.messages import br_time
-from outage.api import current_user, error, get_db, requires, settings
+from outage.api import current_user, error, get_db, int_arg, requires, settings
 from outage.cause.olt_system import OltSystemError
 from outage.hsm import dispatch, history
 from outage.hsm.delivery import deliver_rows
@@ -210,8 +210,7 @@ def _decide(incident: Incident, action: str, comment: str, choice: Any) -> dispa
 @bp.post("/api/painel/incertos/reenviar")
 @requires("operador")
 def resend_uncertain() -> Response | tuple[Response, int]:
-    body = request.get_json(silent=True)
-    body = {} if body is None else body
+    body = request.get_json(silent=True) if request.get_data() else {}  # an unreadable body is no "{}"
     decision = body.get("decisao_id") if isinstance(body, dict) else None
     if not isinstance(body, dict) or (
         decision is not None and (isinstance(decision, bool) or not isinstance(decision, int))
@@ -230,11 +229,9 @@ def resend_uncertain() -> Response | tuple[Response, int]:
 
 @bp.get("/api/historico")
 @requires("leitura")
-def decisions() -> Response | tuple[Response, int]:
-    limit_arg = request.args.get("limite", "200")
-    if not (limit_arg.isdecimal() and limit_arg.isascii()) or not 1 <= int(limit_arg) <= MAX_HISTORY:
-        return error(f"limite inválido: use um número entre 1 e {MAX_HISTORY}", 400)
-    entries = history.history(get_db(), time.time(), int(limit_arg))
+def decisions() -> Response:
+    limit = int_arg(request.args, "limite", 200, 1, MAX_HISTORY)
+    entries = history.history(get_db(), time.time(), limit)
     if request.args.get("formato") == "csv":
         return Response(
             history.to_csv(entries),

@@ -78,9 +78,14 @@ def build_app() -> Flask:
 
 
 def _warn_about(settings: Settings) -> None:
+    log.info(
+        "dados de clientes (/api/*, histórico e CSV, /metrics, /eventos/<id> e os detalhes de /healthz)"
+        " exigem login no painel ou Authorization: Bearer <token>"
+    )
     if not settings.api_token:
         log.warning(
-            "MONITOR_API_TOKEN não definido: as rotas /eventos estão abertas para leitura, como no sistema original"
+            "MONITOR_API_TOKEN não definido: só GET /eventos/ativos e GET /eventos ficam abertos"
+            " para leitura sem login, como no sistema original"
         )
     for note in configuration_notes(settings):
         log.warning("%s", note)

@@ -1,8 +1,12 @@
-"""The REST API: events (the seed's `/eventos/ativos` and more) and `/healthz`.
+"""The REST API: events (the seed's `/eventos/ativos` and more) and `/healthz`, plus the
+web helpers every blueprint shares (database per request, guards, parsing, errors).
 
-Errors are JSON in Portuguese, `{"erro": "..."}`, with a 4xx status; bad input never
-gives a 500. When `API_TOKEN` is set, `/eventos*` needs `Authorization: Bearer <token>`
-(or a logged-in dashboard session, see `outage.auth`).
+Errors are JSON in Portuguese, `{"erro": "..."}`: 4xx for anything the client sent,
+503 when the database cannot take the request (full disk, a lock held too long) — bad
+input never gives a 5xx. Everything that shows a customer needs a dashboard session or
+`Authorization: Bearer <token>`, always; only the seed's read-only lists (`GET
+/eventos/ativos`, `GET /eventos`) stay open while no API token is configured, as the
+original had them (see `outage.auth`).
 """
 
 from __future__ import annotations
@@ -10,39 +14,78 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from outage import store
+from outage import heartbeat, store
+from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
-from outage.db import connect
+from outage.db import connect, describe_failure, storage_problems
 from outage.localtime import LOCAL_TZ
 
+log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_LIMIT = 500
+MAX_BODY_BYTES = 64 * 1024  # the largest legitimate body (a decision with its comment) is ~1 KB
+MAX_JSON_DEPTH = 32
+_ASCII_INT = re.compile(r"[0-9]{1,9}")
+_EPOCH = re.compile(r"[0-9]{1,11}(\.[0-9]{1,9})?")
 _EVENT_COLUMNS = (
     "id, conexao, timestamp, status, logins, motivo, causa_status, local, local_detalhe, evidencias, votos,"
     " resolvido_em, resolvido_por, atualizado_em, escopo, aviso, recorrencia, retardatarios, primeira_queda"
 )
+_HTTP_MESSAGES = {
+    400: "requisição inválida",
+    401: "autenticação necessária",
+    403: "acesso negado",
+    404: "recurso não encontrado",
+    405: "método não permitido",
+    406: "formato de resposta não disponível",
+    408: "tempo esgotado ao receber a requisição",
+    409: "conflito com o estado atual",
+    411: "informe o tamanho do corpo (Content-Length)",
+    412: "pré-condição não atendida",
+    413: "requisição grande demais",
+    414: "endereço grande demais",
+    415: "tipo de conteúdo não suportado",
+    416: "intervalo não disponível",
+    422: "conteúdo inválido",
+    428: "pré-condição necessária",
+    429: "muitas requisições: tente novamente em instantes",
+    431: "cabeçalhos grandes demais",
+}
 
 
-class BadRequest(Exception):
-    """A request we refuse with 400 and a message in Portuguese."""
+class ApiError(Exception):
+    """A request refused with `status` and a message in Portuguese (`{"erro": message}`)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
 
 
 def settings() -> Settings:
     return cast(Settings, current_app.config["SETTINGS"])
+
+
+def clock() -> Clock:
+    """The app's clocks (`app.config["CLOCK"]`; tests inject their own)."""
+    return cast(Clock, current_app.config.get("CLOCK", SYSTEM_CLOCK))
 
 
 def get_db() -> sqlite3.Connection:
@@ -62,27 +105,24 @@ def error(message: str, status: int) -> tuple[Response, int]:
     return jsonify({"erro": message}), status
 
 
-def requires(role: str) -> Callable[[F], F]:
-    """Guard a view: `leitura` < `operador` < `admin`.
+def requires(role: str, *, open_without_token: bool = False) -> Callable[[F], F]:
+    """Guard a view: `leitura` < `operador` < `admin`, by dashboard session or Bearer token.
 
-    When the dashboard's auth is installed (`app.config["AUTH_CHECK"]`, see `outage.auth`)
-    it decides (session or Bearer token). Otherwise a Bearer `API_TOKEN` is required when
-    set, and the routes are open when it is not (as in the seed). `current_user()` then
-    names who acted.
+    `app.config["AUTH_CHECK"]` (installed by `outage.auth`) decides; without it every
+    guarded route is refused. `open_without_token` lets anonymous readers in while no API
+    token is configured — only for the seed's own read-only routes. `current_user()`
+    then names who acted.
     """
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             check = current_app.config.get("AUTH_CHECK")
-            if check is not None:
-                denied = check(role)
-                if denied is not None:
-                    return denied
-            elif settings().api_token:
-                if not bearer_ok():
-                    return error("autenticação necessária: envie Authorization: Bearer <API_TOKEN>", 401)
-                g.user = "api"
+            if check is None:
+                return error("autenticação não configurada", 401)
+            denied = check(role, open_without_token=open_without_token)
+            if denied is not None:
+                return denied
             return view(*args, **kwargs)
 
         return cast(F, wrapper)
@@ -93,16 +133,80 @@ def requires(role: str) -> Callable[[F], F]:
 requires_reader = requires("leitura")
 
 
+def allowed(role: str) -> bool:
+    """Whether this request's session or token has `role` (no refusal is sent)."""
+    check = current_app.config.get("AUTH_CHECK")
+    return check is not None and check(role) is None
+
+
 def current_user() -> str:
     """Who is acting: the dashboard user, `api` for a Bearer token, `anonimo` on open routes."""
     return str(g.get("user", "anonimo"))
+
+
+def same_secret(sent: str, expected: str) -> bool:
+    """Constant-time comparison of two texts of any characters (never raises)."""
+    return hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def bearer_ok() -> bool:
     token = settings().api_token
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), token)
+    return bool(token) and scheme.lower() == "bearer" and same_secret(value.strip(), token)
+
+
+def int_arg(args: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    """The query parameter `name` as an integer in [minimum, maximum]: ASCII digits only
+    (`²` or `١` are not numbers here); `ApiError` 400 otherwise; `default` when absent."""
+    value = args.get(name)
+    if value is None or value == "":
+        return default
+    if not _ASCII_INT.fullmatch(value) or not minimum <= int(value) <= maximum:
+        raise ApiError(f"{name} inválido: use um número inteiro entre {minimum} e {maximum}")
+    return int(value)
+
+
+class LimitedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing bodies larger than `MAX_BODY_BYTES` or nested deeper than
+    `MAX_JSON_DEPTH` as invalid JSON (`ValueError`, so `get_json(silent=True)` gives None)."""
+
+    sort_keys = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        if len(s) > MAX_BODY_BYTES:
+            raise ValueError("JSON grande demais")
+        try:
+            value = json.loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON aninhado demais") from exc
+        if _nested_deeper(value, MAX_JSON_DEPTH):
+            raise ValueError("JSON aninhado demais")
+        return value
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def json_object() -> dict[str, Any]:
+    """The request's JSON object, or `ApiError` 400 for anything else (invalid, too deep,
+    an array, a string...)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError("corpo inválido: envie um objeto JSON")
+    return body
 
 
 class _ActiveEventsCache:
@@ -137,7 +241,7 @@ _active_cache = _ActiveEventsCache()
 
 
 @bp.get("/eventos/ativos")
-@requires_reader
+@requires("leitura", open_without_token=True)
 def active_events() -> Response:
     db = get_db()
     key = tuple(
@@ -162,12 +266,9 @@ def active_events() -> Response:
 
 
 @bp.get("/eventos")
-@requires_reader
-def events() -> Response | tuple[Response, int]:
-    try:
-        where, params, limit, page = _event_filters(request.args)
-    except BadRequest as exc:
-        return error(str(exc), 400)
+@requires("leitura", open_without_token=True)
+def events() -> Response:
+    where, params, limit, page = _event_filters(request.args)
     db = get_db()
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     total = db.execute(f"SELECT COUNT(*) FROM events{clause}", params).fetchone()[0]  # noqa: S608
@@ -296,7 +397,7 @@ def _event_filters(args: Any) -> tuple[list[str], list[Any], int, int]:
     status = args.get("status")
     if status:
         if status not in {"ativo", "resolvido"}:
-            raise BadRequest("status inválido: use ativo ou resolvido")
+            raise ApiError("status inválido: use ativo ou resolvido")
         where.append("status = ?")
         params.append(status)
     conexao = args.get("conexao")
@@ -308,87 +409,114 @@ def _event_filters(args: Any) -> tuple[list[str], list[Any], int, int]:
         if value:
             where.append(f"timestamp {op} ?")
             params.append(_parse_time(name, value, end_of_day=name == "ate"))
-    limit = _positive_int(args, "limite", 50, MAX_LIMIT)
-    page = _positive_int(args, "pagina", 1, 1_000_000)
+    limit = int_arg(args, "limite", 50, 1, MAX_LIMIT)
+    page = int_arg(args, "pagina", 1, 1, 1_000_000)
     return where, params, limit, page
 
 
 def _parse_time(name: str, value: str, *, end_of_day: bool) -> float:
-    """Epoch seconds, or an ISO date/datetime in America/Sao_Paulo."""
-    try:
+    """Epoch seconds (ASCII digits), or an ISO date/datetime in America/Sao_Paulo."""
+    if _EPOCH.fullmatch(value):
         return float(value)
-    except ValueError:
-        pass
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise BadRequest(f"{name} inválido: use AAAA-MM-DD, AAAA-MM-DDTHH:MM ou segundos desde 1970") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=LOCAL_TZ)
-    if end_of_day and len(value) == 10:
-        return parsed.timestamp() + 86_399.999
-    return parsed.timestamp()
-
-
-def _positive_int(args: Any, name: str, default: int, maximum: int) -> int:
-    value = args.get(name)
-    if value is None or value == "":
-        return default
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
-        raise BadRequest(f"{name} inválido: use um número inteiro entre 1 e {maximum}")
-    return int(value)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=LOCAL_TZ)
+        stamp = parsed.timestamp()
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ApiError(f"{name} inválido: use AAAA-MM-DD, AAAA-MM-DDTHH:MM ou segundos desde 1970") from exc
+    return stamp + 86_399.999 if end_of_day and len(value) == 10 else stamp
 
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """200 when the database answers and the last good cycle is recent; else 503 with why."""
+    """200 while the poller's last good cycle ended within 3 x CHECK_INTERVAL, no cycle has
+    run longer than that, and alerts are being delivered; else 503 with `problemas` (and
+    why the database cannot take writes, when that is the reason).
+
+    Ages come from the poller's heartbeat on the monotonic clock, so a wall-clock jump
+    either way neither fakes nor hides a stall. Anyone gets the verdict; the details (last
+    cycle, its error, the alert queue) need a session or the token.
+    """
     s = settings()
-    now = time.time()
-    body: dict[str, Any] = {"status": "ok"}
-    problems: list[str] = []
+    limit = 3.0 * s.check_interval
     try:
         db = get_db()
-        last_ok = db.execute("SELECT MAX(finished_at) FROM cycles WHERE ok = 1").fetchone()[0]
-        last = db.execute(
-            "SELECT started_at, finished_at, ok, erro, duracao, offline FROM cycles ORDER BY id DESC LIMIT 1"
-        ).fetchone()
+        verdict, details = _poller_health(db, limit)
+        outbox_check = current_app.config.get("OUTBOX_HEALTH")
+        if outbox_check is not None:
+            report = outbox_check(db, clock().wall(), s.check_interval)
+            details["alertas"] = report
+            if not report.get("healthy", True):
+                verdict.problems.append("há alertas sem entrega há mais de 3 ciclos")
     except sqlite3.Error as exc:
-        return jsonify({"status": "erro", "problemas": [f"banco de dados indisponível: {exc}"]}), 503
-    limit = 3 * s.check_interval
-    started = float(current_app.config.get("STARTED_AT", now))
-    body["ultimo_ciclo_ok"] = last_ok
-    body["ultimo_ciclo"] = dict(last) if last is not None else None
-    if last_ok is None:
-        if now - started > limit:
-            problems.append(f"nenhum ciclo concluído com sucesso desde o início ({int(now - started)} s)")
-        else:
-            body["status"] = "iniciando"
-    elif now - last_ok > limit:
-        problems.append(f"último ciclo bem-sucedido há {int(now - last_ok)} s (limite {limit} s)")
-    outbox_check = current_app.config.get("OUTBOX_HEALTH")
-    if outbox_check is not None:
-        report = outbox_check(db, now, s.check_interval)
-        body["alertas"] = report
-        if not report.get("healthy", True):
-            problems.append("há alertas sem entrega há mais de 3 ciclos")
+        log.error("healthz: banco de dados indisponível: %s (%s)", describe_failure(exc), exc)
+        problems = [f"banco de dados indisponível: {describe_failure(exc)}"]
+        return jsonify({"status": "erro", "problemas": problems}), 503
+    problems = verdict.problems
     if problems:
-        body["status"] = "erro"
+        problems += storage_problems(s.database_path)
+    body: dict[str, Any] = {"status": "erro" if problems else verdict.status}
+    if problems:
         body["problemas"] = problems
-        return jsonify(body), 503
-    return jsonify(body), 200
+    if allowed("leitura"):
+        body.update(details)
+    return jsonify(body), 503 if problems else 200
 
 
-def json_error_handler(exc: HTTPException) -> Response | tuple[Response, int]:
-    """JSON errors for the API routes (HTML pages keep Flask's default)."""
-    messages = {
-        400: "requisição inválida",
-        401: "autenticação necessária",
-        403: "acesso negado",
-        404: "recurso não encontrado",
-        405: "método não permitido",
-        413: "requisição grande demais",
-        415: "tipo de conteúdo não suportado",
-        429: "muitas requisições: tente novamente em instantes",
+def _poller_health(db: sqlite3.Connection, limit: float) -> tuple[heartbeat.Verdict, dict[str, Any]]:
+    """The heartbeat's verdict and the details shown to logged-in callers."""
+    c = clock()
+    beat = heartbeat.read(db)
+    since_ok = heartbeat.since_last_ok(db, beat, c)
+    running_for = heartbeat.ages(beat, c).running_for
+    uptime = c.monotonic() - float(current_app.config.get("STARTED_MONO", c.monotonic()))
+    last_ok = db.execute("SELECT MAX(finished_at) FROM cycles WHERE ok = 1").fetchone()[0]
+    last = db.execute(
+        "SELECT started_at, finished_at, ok, erro, duracao, offline FROM cycles ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    details: dict[str, Any] = {
+        "ultimo_ciclo_ok": last_ok,
+        "ultimo_ciclo": dict(last) if last is not None else None,
+        "segundos_desde_ultimo_ciclo_ok": None if since_ok is None else round(since_ok, 1),
+        "ciclo_em_andamento_ha": None if running_for is None else round(running_for, 1),
+        "ultimo_erro": beat.last_error if beat is not None else None,
     }
+    return heartbeat.assess(since_ok, running_for, uptime, limit), details
+
+
+def install_error_handlers(app: Flask) -> None:
+    """One JSON shape for every error: client errors 4xx, database trouble 503, bugs 500."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(sqlite3.OperationalError, _database_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _http_error(exc: HTTPException) -> Any:
     code = exc.code or 500
-    return error(messages.get(code, exc.description or "erro"), code)
+    if code < 400:
+        return exc.get_response()  # routing redirects (a missing trailing slash)
+    fallback = "requisição inválida" if code < 500 else "erro no servidor"
+    response, status = error(_HTTP_MESSAGES.get(code, fallback), code)
+    for name, value in exc.get_headers():
+        if name.lower() in ("allow", "retry-after"):
+            response.headers[name] = value
+    return response, status
+
+
+def _api_error(exc: ApiError) -> tuple[Response, int]:
+    return error(exc.message, exc.status)
+
+
+def _database_error(exc: sqlite3.OperationalError) -> tuple[Response, int]:
+    reason = describe_failure(exc)
+    log.error("%s %s: %s (%s)", request.method, request.path, reason, exc)
+    response, status = error(f"{reason}: tente novamente em instantes", 503)
+    response.headers["Retry-After"] = "30"
+    return response, status
+
+
+def _unexpected_error(exc: Exception) -> tuple[Response, int]:
+    log.exception("erro inesperado em %s %s", request.method, request.path)
+    return error("erro interno: o incidente foi registrado no log", 500)

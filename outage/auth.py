@@ -3,21 +3,25 @@
 - Users live in SQLite (`users`), passwords hashed with `werkzeug.security`; roles
   `leitura` < `operador` < `admin`. The first admin comes from `ADMIN_USERNAME` /
   `ADMIN_PASSWORD` at start-up; `flask --app monitor_service usuarios ...` manages the rest.
-- Browser: a signed session cookie (HttpOnly, SameSite=Lax, Secure per
-  `SESSION_COOKIE_SECURE`: `auto` = production outside the demo) holds the user name, a
-  stamp of the password hash (changing a password ends the other sessions) and a CSRF
-  token. Every POST/PUT/PATCH/DELETE from a logged-in browser (and the login form itself)
-  must carry that token in `X-CSRF-Token` or the form field `csrf_token`.
-- API clients send `Authorization: Bearer <API_TOKEN>` (admin-equivalent, no CSRF).
+- Browser sessions live on the server (`sessions`): the signed cookie (HttpOnly,
+  SameSite=Lax, Secure per `SESSION_COOKIE_SECURE`: `auto` = production outside the demo)
+  carries only a random token. Logout, a password change or removing the user deletes the
+  row, so the old cookie stops working at once; a session idle for `SESSION_IDLE_MINUTES`
+  ends too. Each session has its CSRF token: every POST/PUT/PATCH/DELETE from a logged-in
+  browser (and the login form itself, with a token kept in the cookie before login) must
+  carry it in `X-CSRF-Token` or the form field `csrf_token`.
+- API clients send `Authorization: Bearer <token>` (admin-equivalent, no CSRF).
+- Everything that shows a customer needs one of the two, always; only the seed's
+  read-only lists stay open while no API token is configured (`outage.api.requires`).
+- Failed logins are throttled per user and address with growing delays
+  (`outage.login_throttle`), never locking a user out of an address they logged in from.
 - `init_auth(app)` installs all of it and sets `app.config["AUTH_CHECK"]`, the function
   `outage.api.requires(role)` calls.
-- Failed logins are counted in SQLite per user name and per address: after
-  `LOGIN_MAX_FAILURES` (5) in `LOGIN_WINDOW` seconds, login answers 429 until they age out.
 """
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import logging
 import re
 import secrets
@@ -43,7 +47,8 @@ from flask import (
 from flask.cli import AppGroup
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from outage.api import bearer_ok, error, get_db, settings
+from outage import login_throttle
+from outage.api import bearer_ok, clock, error, get_db, same_secret, settings
 from outage.config import Settings
 from outage.db import open_database, transaction
 
@@ -51,8 +56,7 @@ log = logging.getLogger(__name__)
 
 ROLES = ("leitura", "operador", "admin")
 MIN_PASSWORD = 8
-LOGIN_WINDOW = 900.0
-SESSION_LIFETIME = 12 * 3600
+SESSION_TOUCH_EVERY = 60.0  # seconds between writes of a session's last activity
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _USERNAME = re.compile(r"^[a-zA-Z0-9_.@-]{2,64}$")
@@ -76,11 +80,6 @@ class User:
     password_hash: str
     created_at: float
     last_login_at: float | None
-
-    @property
-    def stamp(self) -> str:
-        """Changes when the password changes: sessions made before it stop working."""
-        return self.password_hash[-12:]
 
 
 def role_rank(role: str) -> int:
@@ -132,17 +131,20 @@ def create_user(conn: sqlite3.Connection, username: str, password: str, role: st
 
 
 def set_password(conn: sqlite3.Connection, username: str, password: str) -> None:
+    """Change the password and end every session of the user."""
     _check_password(password)
     with transaction(conn):
         changed = conn.execute(
             "UPDATE users SET password_hash = ? WHERE username = ?",
             (generate_password_hash(password), username),
         ).rowcount
+        conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
     if not changed:
         raise UserError(f"usuário {username} não existe")
 
 
 def remove_user(conn: sqlite3.Connection, username: str) -> None:
+    """Remove the user (its sessions and known addresses go with it)."""
     with transaction(conn):
         if not conn.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount:
             raise UserError(f"usuário {username} não existe")
@@ -169,103 +171,132 @@ def ensure_first_admin(conn: sqlite3.Connection, s: Settings, now: float) -> boo
     return True
 
 
-# --- login rate limiting --------------------------------------------------------------
+# --- server-side sessions -------------------------------------------------------------
 
 
-def _failure_keys(username: str, address: str) -> tuple[str, str]:
-    return f"usuario:{username.lower()}", f"ip:{address}"
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf: str
 
 
-def login_blocked(conn: sqlite3.Connection, username: str, address: str, now: float, limit: int) -> bool:
-    """True while the name or the address has `limit` failures in the last `LOGIN_WINDOW`."""
-    for key in _failure_keys(username, address):
-        count = conn.execute(
-            "SELECT COUNT(*) FROM login_failures WHERE key = ? AND at > ?", (key, now - LOGIN_WINDOW)
-        ).fetchone()[0]
-        if count >= limit:
-            return True
-    return False
+def _session_id(token: str) -> str:
+    """The row id of a cookie token (a database copy never holds a usable cookie)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def record_failure(conn: sqlite3.Connection, username: str, address: str, now: float) -> None:
+def open_session(conn: sqlite3.Connection, username: str, address: str, now: float, idle: float) -> str:
+    """Start a session for `username`; returns the token for the cookie. Sessions idle
+    longer than `idle` seconds are swept on the way."""
+    token = secrets.token_urlsafe(32)
     with transaction(conn):
-        conn.execute("DELETE FROM login_failures WHERE at <= ?", (now - LOGIN_WINDOW,))
-        conn.executemany(
-            "INSERT INTO login_failures (key, at) VALUES (?, ?)",
-            [(key, now) for key in _failure_keys(username, address)],
+        conn.execute("DELETE FROM sessions WHERE last_seen_at < ?", (now - idle,))
+        conn.execute(
+            "INSERT INTO sessions (id, username, csrf, address, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (_session_id(token), username, secrets.token_urlsafe(32), address, now, now),
         )
+    return token
 
 
-def clear_failures(conn: sqlite3.Connection, username: str) -> None:
+def find_session(conn: sqlite3.Connection, token: str, now: float, idle: float) -> Session | None:
+    """The live session of `token`: None when unknown, ended, or idle longer than `idle`
+    seconds (then it is deleted). Its activity is recorded at most every
+    `SESSION_TOUCH_EVERY` seconds."""
+    row = conn.execute(
+        "SELECT u.username, u.role, u.password_hash, u.created_at, u.last_login_at, s.csrf, s.last_seen_at"
+        " FROM sessions s JOIN users u ON u.username = s.username WHERE s.id = ?",
+        (_session_id(token),),
+    ).fetchone()
+    if row is None:
+        return None
+    seen = float(row["last_seen_at"])
+    if now - seen > idle:
+        end_session(conn, token)
+        return None
+    if now - seen > SESSION_TOUCH_EVERY or now < seen:
+        with transaction(conn):
+            conn.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", (now, _session_id(token)))
+    return Session(User(*tuple(row)[:5]), str(row["csrf"]))
+
+
+def end_session(conn: sqlite3.Connection, token: str) -> None:
     with transaction(conn):
-        conn.execute("DELETE FROM login_failures WHERE key = ?", (_failure_keys(username, "")[0],))
+        conn.execute("DELETE FROM sessions WHERE id = ?", (_session_id(token),))
 
 
-# --- the session ----------------------------------------------------------------------
+def _idle_seconds() -> float:
+    return settings().session_idle_minutes * 60.0
+
+
+def current_session() -> Session | None:
+    """This request's live session (looked up once per request)."""
+    if "session_row" not in g:
+        token = session.get("sid")
+        found = None
+        if isinstance(token, str) and token:
+            found = find_session(get_db(), token, clock().wall(), _idle_seconds())
+        g.session_row = found
+    return cast("Session | None", g.session_row)
 
 
 def session_user() -> User | None:
-    """The logged-in user of this request (checked against the database once per request)."""
-    if "session_user" in g:
-        return cast("User | None", g.session_user)
-    user = None
-    name = session.get("user")
-    if name:
-        found = get_user(get_db(), str(name))
-        if found is not None and hmac.compare_digest(found.stamp, str(session.get("stamp", ""))):
-            user = found
-    g.session_user = user
-    return user
+    """The logged-in user of this request, or None."""
+    live = current_session()
+    return live.user if live is not None else None
 
 
 def csrf_token() -> str:
-    """This session's CSRF token (created on first use)."""
+    """The CSRF token of this session; before login, one kept in the cookie for the form."""
+    live = current_session()
+    if live is not None:
+        return live.csrf
     token = session.get("csrf")
-    if not token:
+    if not isinstance(token, str) or not token:
         token = secrets.token_urlsafe(32)
         session["csrf"] = token
-    return str(token)
+    return token
 
 
 def _csrf_ok() -> bool:
     sent = request.headers.get(CSRF_HEADER) or request.form.get("csrf_token", "")
-    expected = session.get("csrf", "")
-    return bool(sent) and bool(expected) and hmac.compare_digest(str(sent), str(expected))
+    live = current_session()
+    expected = live.csrf if live is not None else session.get("csrf", "")
+    return bool(sent) and isinstance(expected, str) and bool(expected) and same_secret(sent, expected)
 
 
 def _has_bearer() -> bool:
     return request.headers.get("Authorization", "").lower().startswith("bearer ")
 
 
-def check(role: str) -> Response | tuple[Response, int] | None:
+def check(role: str, *, open_without_token: bool = False) -> Response | tuple[Response, int] | None:
     """What `outage.api.requires(role)` asks: None to let the request in, else the refusal.
 
-    Bearer `API_TOKEN` → `g.user = "api"`, any role. A logged-in session with at least
-    `role` → `g.user = <name>`; below it → 403. Nobody: `leitura` routes stay open while
-    `API_TOKEN` is empty (as in the seed); everything else → 401.
+    A Bearer token → `g.user = "api"`, any role (a wrong one → 401). A live session with at
+    least `role` → `g.user = <name>`; below it → 403. Nobody → 401, except on the routes
+    marked `open_without_token` while no API token is configured (the seed's lists).
     """
     if _has_bearer():
         if bearer_ok():
             g.user = "api"
             return None
-        return error("token inválido: confira o API_TOKEN enviado em Authorization: Bearer", 401)
+        return error("token inválido: confira o token enviado em Authorization: Bearer", 401)
     user = session_user()
     if user is not None:
         if role_rank(user.role) < role_rank(role):
             return error(f"acesso negado: requer o papel {role} (você é {user.role})", 403)
         g.user = user.username
         return None
-    if role == "leitura" and not settings().api_token:
+    if open_without_token and role == "leitura" and not settings().api_token:
         return None
-    return error("autenticação necessária: entre no painel ou envie Authorization: Bearer <API_TOKEN>", 401)
+    return error("autenticação necessária: entre no painel ou envie Authorization: Bearer <token>", 401)
 
 
 def _protect_csrf() -> Response | tuple[Response, int] | tuple[str, int] | None:
     """Refuse a state-changing browser request without the session's CSRF token."""
     if request.method not in UNSAFE_METHODS or (_has_bearer() and bearer_ok()):
         return None
-    if not session.get("user") and request.endpoint != "auth.login":
-        return None  # no session to abuse: the route's own check answers 401
+    if session_user() is None and request.endpoint != "auth.login":
+        return None  # no live session to abuse: the route's own check answers 401
     if _csrf_ok():
         return None
     if request.endpoint == "auth.login":
@@ -323,34 +354,48 @@ def login() -> Any:
         if session_user() is not None:
             return redirect(_safe_next(request.args.get("proximo")))
         return _login_page()
-    username = request.form.get("usuario", "").strip()
+    username = request.form.get("usuario", "").strip()[: login_throttle.MAX_NAME]
     password = request.form.get("senha", "")
     address = request.remote_addr or "?"
-    conn, now = get_db(), time.time()
-    if login_blocked(conn, username, address, now, settings().login_max_failures):
-        log.warning("login bloqueado temporariamente para %s (endereço %s)", username, address)
-        return _login_page("Muitas tentativas: aguarde alguns minutos e tente de novo.", 429)
+    conn, now, limit = get_db(), clock().wall(), settings().login_max_failures
+    attempt = login_throttle.reserve(conn, username, address, now, limit)
+    if attempt.wait > 0:
+        log.warning(
+            "login de %r a partir de %s adiado por %d s (tentativas demais)", username, address, attempt.wait
+        )
+        return _too_many_attempts(attempt.wait)
     user = authenticate(conn, username, password)
     if user is None:
-        record_failure(conn, username, address, now)
         log.info("falha de login para %r de %s", username, address)
         return _login_page("Usuário ou senha incorretos.", 401)
-    clear_failures(conn, username)
+    login_throttle.succeeded(conn, attempt, user.username, address, now, limit)
     with transaction(conn):
         conn.execute("UPDATE users SET last_login_at = ? WHERE username = ?", (now, user.username))
+    token = open_session(conn, user.username, address, now, _idle_seconds())
     session.clear()
     session.permanent = True
-    session.update(user=user.username, stamp=user.stamp, csrf=secrets.token_urlsafe(32))
-    log.info("usuário %s entrou (%s)", user.username, user.role)
+    session["sid"] = token
+    log.info("usuário %s entrou (%s) de %s", user.username, user.role, address)
     return redirect(_safe_next(request.form.get("proximo")))
+
+
+def _too_many_attempts(wait: float) -> tuple[str, int, dict[str, str]]:
+    seconds = max(1, int(wait + 0.999))
+    when = f"{seconds} s" if seconds < 120 else f"{(seconds + 59) // 60} min"
+    html, status = _login_page(f"Muitas tentativas: aguarde {when} e tente de novo.", 429)
+    return html, status, {"Retry-After": str(seconds)}
 
 
 @bp.post("/sair")
 def logout() -> Any:
-    name = session.get("user")
+    """End the session on the server too: the old cookie stops working at once."""
+    live = current_session()
+    token = session.get("sid")
+    if isinstance(token, str) and token:
+        end_session(get_db(), token)
     session.clear()
-    if name:
-        log.info("usuário %s saiu", name)
+    if live is not None:
+        log.info("usuário %s saiu", live.user.username)
     return redirect(url_for("auth.login"))
 
 
@@ -429,7 +474,7 @@ def init_auth(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=cookie_secure(s),
-        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        PERMANENT_SESSION_LIFETIME=int(s.session_idle_minutes * 60),
         AUTH_CHECK=check,
     )
     conn = open_database(s.database_path)  # the users tables come with migration 0004

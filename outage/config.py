@@ -124,6 +124,7 @@ class Settings:
     admin_password: str = ""
     session_cookie_secure: str = "auto"
     login_max_failures: int = 5
+    session_idle_minutes: int = 60
     # --- demo (issue 7) ---------------------------------------------------------------
     demo: bool = False
     demo_control_url: str = ""
@@ -346,6 +347,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         admin_password=r.text("ADMIN_PASSWORD", ""),
         session_cookie_secure=r.text("SESSION_COOKIE_SECURE", "auto").lower(),
         login_max_failures=num("LOGIN_MAX_FAILURES", 5, minimum=1, maximum=100),
+        session_idle_minutes=num(
+            "SESSION_IDLE_MINUTES",
+            60,
+            minimum=1,
+            maximum=10080,
+            hint="Minutos sem uso até a sessão do painel expirar (ex.: 60).",
+        ),
         demo=demo,
         demo_control_url=r.url("DEMO_CONTROL_URL"),
         notes=tuple(notes + token_note),

@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from outage.alerts import outbox
-from outage.api import error, get_db, requires, settings
+from outage.api import get_db, int_arg, requires, settings
 from outage.auth import session_user
 
 bp = Blueprint("dashboard", __name__)
@@ -97,12 +97,9 @@ def demo_messages() -> str:
 
 @bp.get("/api/ciclos")
 @requires("leitura")
-def cycles() -> Response | tuple[Response, int]:
+def cycles() -> Response:
     """Cycles of the last `horas` (default 24, max 168): started_at, offline, ok, duracao."""
-    raw = request.args.get("horas", "24")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CHART_HOURS:
-        return error(f"horas inválido: use um inteiro entre 1 e {MAX_CHART_HOURS}", 400)
-    hours = int(raw)
+    hours = int_arg(request.args, "horas", 24, 1, MAX_CHART_HOURS)
     rows = (
         get_db()
         .execute(

@@ -7,6 +7,7 @@ a file with the next number, never by editing an applied one.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -15,13 +16,18 @@ from pathlib import Path
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+BUSY_TIMEOUT = 30.0  # seconds a write waits for another one's lock before failing
+LOW_DISK_BYTES = 1_000_000  # below this free space the database's disk counts as full
+PROBE_TIMEOUT = 1.0
 
 
-def connect(path: str, *, timeout: float = 30.0) -> sqlite3.Connection:
+def connect(path: str, *, timeout: float | None = None) -> sqlite3.Connection:
     """Open `path` (creating its folder) in WAL mode with foreign keys on.
 
     `isolation_level=None` leaves transactions to `transaction()`, so each one is explicit.
+    A write waits up to `timeout` (default `BUSY_TIMEOUT`) for another writer's lock.
     """
+    timeout = BUSY_TIMEOUT if timeout is None else timeout
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
@@ -89,3 +95,46 @@ def open_database(path: str) -> sqlite3.Connection:
     conn = connect(path)
     migrate(conn)
     return conn
+
+
+def describe_failure(exc: BaseException) -> str:
+    """Why a database operation failed, in Portuguese, for logs, `/healthz` and API errors."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return "banco de dados bloqueado para escrita por outra operação (tempo de espera esgotado)"
+    if "full" in text:
+        return "disco cheio: o banco de dados não consegue gravar"
+    if "readonly" in text or "read-only" in text:
+        return "banco de dados somente leitura: confira as permissões do arquivo e da pasta"
+    if "i/o" in text:
+        return "erro de leitura/gravação no disco do banco de dados"
+    if "unable to open" in text:
+        return "não foi possível abrir o arquivo do banco de dados"
+    return "falha no banco de dados"
+
+
+def storage_problems(path: str) -> list[str]:
+    """What keeps the database at `path` from taking writes right now (empty: nothing seen).
+
+    Checks the free space of its disk and whether the write lock can be taken within
+    `PROBE_TIMEOUT` (the probe holds it for no time: `BEGIN IMMEDIATE` then `ROLLBACK`).
+    """
+    problems = []
+    folder = Path(path).resolve().parent
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        stats = None
+    if stats is not None and stats.f_bavail * stats.f_frsize < LOW_DISK_BYTES:
+        free = stats.f_bavail * stats.f_frsize
+        problems.append(f"disco cheio: {free:,} bytes livres em {folder}".replace(",", "."))
+    try:
+        probe = sqlite3.connect(path, timeout=PROBE_TIMEOUT, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        finally:
+            probe.close()
+    except sqlite3.Error as exc:
+        problems.append(describe_failure(exc))
+    return problems

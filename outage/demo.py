@@ -18,7 +18,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from outage import http
-from outage.api import error, requires, settings
+from outage.api import error, json_object, requires, settings
 
 bp = Blueprint("demo", __name__)
 
@@ -55,6 +55,6 @@ def incidents() -> ResponseReturnValue:
 @bp.post("/api/demo/incidente")
 @requires("operador")
 def trigger() -> ResponseReturnValue:
-    body = request.get_json(silent=True) or {}
+    body = json_object() if request.is_json else {}
     kind = str(body.get("tipo") or request.form.get("tipo") or "fiber_cut")
     return _control("POST", "/incidente", json={"tipo": kind})

@@ -5,6 +5,10 @@ when it is free or expired, and renews it while alive; when the holder dies, ano
 takes over after at most `ttl` seconds. The cycle's commit re-checks the lease inside its
 transaction (fencing), so a holder that stalled past its expiry cannot commit a cycle
 that a newer holder is also running.
+
+Expiry is judged on the wall clock, shared by every process. When it goes back, a dead
+holder's expiry can lie further ahead than any renewal sets (`now + ttl`); such an expiry
+is counted again from now, so another process still takes over within one term.
 """
 
 from __future__ import annotations
@@ -27,15 +31,17 @@ def new_holder_id() -> str:
 def acquire(conn: sqlite3.Connection, holder: str, now: float, ttl: float, name: str = POLLER) -> bool:
     """Take or renew the lease; True when `holder` holds it until `now + ttl`."""
     with transaction(conn):
-        row = conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
+        row = conn.execute("SELECT holder, expires_at, ttl FROM leases WHERE name = ?", (name,)).fetchone()
         if row is not None and row["holder"] != holder and row["expires_at"] > now:
+            if row["expires_at"] > now + row["ttl"]:
+                conn.execute("UPDATE leases SET expires_at = ? WHERE name = ?", (now + row["ttl"], name))
             return False
         conn.execute(
-            "INSERT INTO leases (name, holder, expires_at, acquired_at) VALUES (?, ?, ?, ?)"
+            "INSERT INTO leases (name, holder, expires_at, acquired_at, ttl) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,"
-            " acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at"
-            " ELSE excluded.acquired_at END",
-            (name, holder, now + ttl, now),
+            " ttl = excluded.ttl, acquired_at = CASE WHEN leases.holder = excluded.holder"
+            " THEN leases.acquired_at ELSE excluded.acquired_at END",
+            (name, holder, now + ttl, now, ttl),
         )
         return True
 

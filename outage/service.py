@@ -2,9 +2,19 @@
 
 Every process (the dev server, each gunicorn worker) may start a `Service`; a lease in
 the database lets exactly one of them poll and send at a time. A heartbeat thread keeps
-the lease; the poller thread runs a cycle every CHECK_INTERVAL (timed from the last
-cycle recorded in the database, so a takeover does not poll early); the sender thread
-delivers the outbox. `stop()` ends all three and releases the lease.
+the lease; the poller thread runs a cycle every CHECK_INTERVAL, scheduled on the
+monotonic clock so a wall-clock jump either way neither stops nor hurries polling; the
+sender thread delivers the outbox. `stop()` ends all three and releases the lease.
+
+A new lease term resumes the schedule from the last cycle recorded, so a takeover does
+not poll early: measured on the monotonic clock when this boot's heartbeat has it, else
+on the wall clock clamped to one interval (a clock that went back never makes it wait
+longer than one interval).
+
+Database trouble — a full disk, a lock held past the busy timeout — fails the cycle
+with its real reason in the log and the heartbeat; a failure that cannot be recorded is
+kept and recorded before the next cycle. A lease that cannot be renewed is kept until it
+would expire, then given up — it is never reported as taken by another process.
 """
 
 from __future__ import annotations
@@ -16,9 +26,10 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from outage import lease
+from outage import heartbeat, lease
+from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
-from outage.db import open_database
+from outage.db import describe_failure, open_database, transaction
 from outage.erp import build_reader
 from outage.monitor import CycleFailed, Monitor
 from outage.store import LeaseLost
@@ -27,6 +38,8 @@ log = logging.getLogger(__name__)
 
 LEASE_TTL = 30.0
 HEARTBEAT_EVERY = 5.0
+REOPEN_EVERY = 5.0
+MAX_PENDING_FAILURES = 100
 
 
 class OutboxSender(Protocol):
@@ -63,9 +76,22 @@ def build_sender(settings: Settings, holder: str) -> OutboxSender:
     return Sender(settings.database_path, settings, worker_id=holder)
 
 
-def last_cycle_start(conn: sqlite3.Connection) -> float | None:
-    value = conn.execute("SELECT MAX(started_at) FROM cycles").fetchone()[0]
-    return None if value is None else float(value)
+def record_failed_cycle(
+    conn: sqlite3.Connection, holder: str, started: float, finished: float, reason: str
+) -> None:
+    """Mark `holder`'s newest cycle failed with `reason` if it never finished, else add a
+    failed cycle (the monitor could not even insert its row)."""
+    with transaction(conn):
+        changed = conn.execute(
+            "UPDATE cycles SET finished_at = ?, ok = 0, erro = ? WHERE finished_at IS NULL"
+            " AND id = (SELECT MAX(id) FROM cycles WHERE holder = ?)",
+            (finished, reason, holder),
+        ).rowcount
+        if not changed:
+            conn.execute(
+                "INSERT INTO cycles (started_at, finished_at, ok, erro, holder, duracao) VALUES (?, ?, 0, ?, ?, ?)",
+                (started, finished, reason, holder, max(0.0, finished - started)),
+            )
 
 
 class Service:
@@ -78,7 +104,7 @@ class Service:
         monitor_factory: Callable[[str], Monitor] | None = None,
         sender_factory: Callable[[str], OutboxSender] | None = None,
         lease_ttl: float = LEASE_TTL,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.settings = settings
         self.holder = lease.new_holder_id()
@@ -89,6 +115,8 @@ class Service:
         self.stop_event = threading.Event()
         self.leader = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._renewed_at: float | None = None  # monotonic time of the last renewal of the lease
+        self._pending_failures: list[tuple[float, float, str]] = []
 
     def start(self) -> None:
         if self._threads:
@@ -113,73 +141,183 @@ class Service:
                 conn = open_database(self.settings.database_path)
                 lease.release(conn, self.holder)
                 conn.close()
-            except sqlite3.Error:
-                log.exception("não foi possível liberar o lease")
+            except sqlite3.Error as exc:
+                log.error("não foi possível liberar o lease: %s (%s)", describe_failure(exc), exc)
             self.leader.clear()
         log.info("serviço parado (processo %s)", self.holder)
 
+    def _open(self) -> sqlite3.Connection | None:
+        """A connection for one thread, retried while the database cannot be opened."""
+        while not self.stop_event.is_set():
+            try:
+                return open_database(self.settings.database_path)
+            except sqlite3.Error as exc:
+                log.error("não foi possível abrir o banco de dados: %s (%s)", describe_failure(exc), exc)
+                self.stop_event.wait(REOPEN_EVERY)
+        return None
+
+    # --- the lease ------------------------------------------------------------------
+
     def _heartbeat(self) -> None:
-        conn = open_database(self.settings.database_path)
+        conn = self._open()
+        if conn is None:
+            return
         try:
             while not self.stop_event.is_set():
-                try:
-                    held = lease.acquire(conn, self.holder, self.clock(), self.lease_ttl)
-                except sqlite3.Error:
-                    log.exception("falha ao renovar o lease")
-                    held = False
-                if held and not self.leader.is_set():
-                    log.info("este processo assumiu o monitoramento (%s)", self.holder)
-                    self.leader.set()
-                elif not held and self.leader.is_set():
-                    log.warning("outro processo assumiu o monitoramento")
-                    self.leader.clear()
+                self._renew(conn)
                 self.stop_event.wait(HEARTBEAT_EVERY)
         finally:
             conn.close()
 
+    def _renew(self, conn: sqlite3.Connection) -> bool:
+        """Take or renew the lease; True while this process holds it."""
+        try:
+            held = lease.acquire(conn, self.holder, self.clock.wall(), self.lease_ttl)
+        except sqlite3.Error as exc:
+            self._renewal_failed(exc)
+            return self.leader.is_set()
+        if held:
+            self._renewed_at = self.clock.monotonic()
+            if not self.leader.is_set():
+                log.info("este processo assumiu o monitoramento (%s)", self.holder)
+                self.leader.set()
+        elif self.leader.is_set():
+            log.warning("outro processo assumiu o monitoramento")
+            self.leader.clear()
+        return held
+
+    def _renewal_failed(self, exc: sqlite3.Error) -> None:
+        """Keep leading while our last renewal still holds (with one beat of margin)."""
+        reason = describe_failure(exc)
+        if not self.leader.is_set():
+            log.warning("não foi possível disputar o lease: %s (%s)", reason, exc)
+            return
+        renewed = self._renewed_at if self._renewed_at is not None else float("-inf")
+        left = renewed + self.lease_ttl - HEARTBEAT_EVERY - self.clock.monotonic()
+        if left > 0:
+            log.warning("não foi possível renovar o lease: %s (%s); válido por mais %d s", reason, exc, left)
+            return
+        log.error(
+            "lease não renovado a tempo: %s (%s); este processo deixa de monitorar até conseguir renová-lo",
+            reason,
+            exc,
+        )
+        self.leader.clear()
+
+    # --- the poller -----------------------------------------------------------------
+
     def _poll(self) -> None:
-        conn = open_database(self.settings.database_path)
+        conn = self._open()
+        if conn is None:
+            return
         monitor: Monitor | None = None
+        due: float | None = None
         try:
             while not self.stop_event.is_set():
                 if not self.leader.wait(timeout=1.0):
-                    monitor = None  # a new lease term starts from the database state
+                    monitor, due = None, None  # a new lease term starts from the database state
                     continue
-                wait = self._seconds_until_due(conn)
+                if due is None:
+                    due = self._resume(conn)
+                wait = due - self.clock.monotonic()
                 if wait > 0:
                     self.stop_event.wait(min(wait, 1.0))
                     continue
-                monitor = monitor or self._monitor_factory(self.holder)
-                self._run_one(conn, monitor)
+                due = self.clock.monotonic() + self.settings.check_interval
+                try:
+                    monitor = monitor or self._monitor_factory(self.holder)
+                except Exception:
+                    log.exception("não foi possível montar o monitor")
+                    continue
+                if self._run_one(conn, monitor):
+                    due = self.clock.monotonic()
         finally:
             conn.close()
 
-    def _seconds_until_due(self, conn: sqlite3.Connection) -> float:
-        last = last_cycle_start(conn)
-        if last is None:
-            return 0.0
-        return last + self.settings.check_interval - self.clock()
-
-    def _run_one(self, conn: sqlite3.Connection, monitor: Monitor) -> None:
+    def _resume(self, conn: sqlite3.Connection) -> float:
+        """When (monotonic) the first cycle of a lease term is due: one interval after the
+        last cycle started, never more than one interval from now."""
+        interval = float(self.settings.check_interval)
         try:
-            monitor.run_cycle(conn)
-            self._settle_notices(conn)
-        except CycleFailed:
-            pass  # recorded and logged by the monitor; the next cycle diffs against the last good state
+            since = heartbeat.since_last_start(conn, heartbeat.read(conn), self.clock)
+        except sqlite3.Error as exc:
+            log.warning("não foi possível ler o último ciclo: %s (%s)", describe_failure(exc), exc)
+            since = None
+        elapsed = interval if since is None else min(since, interval)
+        return self.clock.monotonic() + interval - elapsed
+
+    def _run_one(self, conn: sqlite3.Connection, monitor: Monitor) -> bool:
+        """One cycle with its heartbeat; True when it must be retried at once.
+
+        The lease is renewed first, so a wall clock that jumped ahead since the last
+        heartbeat does not void the cycle's commit."""
+        if not self._renew(conn):
+            return False
+        self._flush_failures(conn)
+        started = self.clock.wall()
+        self._beat(heartbeat.cycle_started, conn, self.holder, self.clock)
+        error: str | None = None
+        ok_cycle: int | None = None
+        try:
+            ok_cycle = monitor.run_cycle(conn).cycle_id
+        except CycleFailed as exc:
+            error = str(
+                exc
+            )  # recorded and logged by the monitor; the next cycle diffs against the last good state
         except LeaseLost:
-            log.warning("ciclo descartado: o lease passou a outro processo")
-            self.leader.clear()
+            self._beat(heartbeat.cycle_finished, conn, self.clock, ok_cycle=None, error="ciclo descartado")
+            return self._lease_lost(conn)
+        except sqlite3.Error as exc:
+            error = describe_failure(exc)
+            log.error("ciclo falhou: %s (%s)", error, exc)
+            self._pending_failures.append((started, self.clock.wall(), error))
+            self._flush_failures(conn)
         except Exception:
             log.exception("erro inesperado no ciclo")
+            error = "erro interno no ciclo (detalhes no log)"
+        self._beat(heartbeat.cycle_finished, conn, self.clock, ok_cycle=ok_cycle, error=error)
+        if error is None:
+            self._settle_notices(conn)
+        return False
+
+    def _lease_lost(self, conn: sqlite3.Connection) -> bool:
+        """The commit found the lease not ours. Still ours once renewed (its expiry passed on
+        a wall clock that jumped ahead): retry at once. Another holder's: stand down."""
+        if self._renew(conn):
+            log.warning("ciclo descartado: o lease venceu antes do commit (relógio ajustado?); repetindo já")
+            return True
+        log.warning("ciclo descartado: o lease passou a outro processo")
+        self.leader.clear()
+        return False
+
+    def _beat(self, record: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        try:
+            record(*args, **kwargs)
+        except sqlite3.Error as exc:
+            log.warning("heartbeat do poller não gravado: %s (%s)", describe_failure(exc), exc)
+
+    def _flush_failures(self, conn: sqlite3.Connection) -> None:
+        """Record the failed cycles that could not be recorded when they failed."""
+        del self._pending_failures[:-MAX_PENDING_FAILURES]
+        while self._pending_failures:
+            started, finished, reason = self._pending_failures[0]
+            try:
+                record_failed_cycle(conn, self.holder, started, finished, reason)
+            except sqlite3.Error as exc:
+                log.warning("falha do ciclo ainda não registrada: %s (%s)", describe_failure(exc), exc)
+                return
+            self._pending_failures.pop(0)
 
     def _settle_notices(self, conn: sqlite3.Connection) -> None:
         """Customers notified of an outage that has ended get the normalization notice."""
         from outage.hsm.dispatch import settle_after_cycle
 
         try:
-            settle_after_cycle(conn, self.settings, self.clock())
+            settle_after_cycle(conn, self.settings, self.clock.wall())
         except Exception:
             log.exception("falha ao verificar normalizações de disparos aprovados")
+
+    # --- the sender -----------------------------------------------------------------
 
     def _send(self) -> None:
         sender: OutboxSender | None = None
@@ -189,6 +327,8 @@ class Service:
             try:
                 sender = sender or self._sender_factory(self.holder)
                 sender.deliver_due(0.0)
+            except sqlite3.Error as exc:
+                log.error("envio de alertas interrompido: %s (%s)", describe_failure(exc), exc)
             except Exception:
                 log.exception("erro no envio de alertas")
             self.stop_event.wait(1.0)

@@ -66,8 +66,11 @@ def login(client: FlaskClient, name: str, password: str) -> Any:
 
 
 def session_csrf(client: FlaskClient) -> str:
-    with client.session_transaction() as sess:
-        return str(sess["csrf"])
+    """The CSRF token a logged-in page carries (in its `csrf-token` meta tag)."""
+    page = client.get("/painel/").get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert match is not None
+    return match.group(1)
 
 
 def test_it_creates_the_first_admin_from_the_environment_once(app: Flask) -> None:

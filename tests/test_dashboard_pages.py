@@ -61,14 +61,15 @@ def test_cycles_of_the_last_hours_come_oldest_first(app: Flask) -> None:
             (now - age, ok, offline),
         )
     conn.commit()
-    body = app.test_client().get("/api/ciclos?horas=24").get_json()
+    client = logged_in(app)
+    body = client.get("/api/ciclos?horas=24").get_json()
     assert [c["offline"] for c in body["ciclos"]] == [50, 70, 40]
     assert [c["ok"] for c in body["ciclos"]] == [True, False, True]
-    assert app.test_client().get("/api/ciclos?horas=0").status_code == 400
+    assert client.get("/api/ciclos?horas=0").status_code == 400
 
 
 def test_health_lists_each_integration_and_the_outbox_per_channel(app: Flask) -> None:
-    body = app.test_client().get("/api/saude").get_json()
+    body = logged_in(app).get("/api/saude").get_json()
     states = {c["nome"]: c["estado"] for c in body["componentes"]}
     assert states == {
         "ERP": "atencao",
