@@ -45,14 +45,18 @@ def load_checked_settings(*, demo: bool = False) -> Settings:
 
 
 def _component_problems(settings: Settings) -> list[str]:
-    """Problems only the components can see (the OLT inventory file, for one)."""
+    """Problems only the components can see: values a channel would refuse on every
+    message, the OLT inventory file."""
     import os
 
+    from outage.channels.registry import settings_problems
+
+    problems = settings_problems(settings)
     try:
         from outage.cause import validate_inventory
     except ImportError:
-        return []
-    return list(validate_inventory(settings, os.environ))
+        return problems
+    return problems + list(validate_inventory(settings, os.environ))
 
 
 def print_problems(problems: Sequence[str], notes: Sequence[str] = ()) -> None:

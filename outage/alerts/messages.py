@@ -16,9 +16,11 @@ crash): the message then starts with the `*_repeticao` template's line.
 
 Telegram messages are HTML (every value escaped by autoescape) and always fit 4,096
 characters: the client list is cut to `max_clients` and then to what fits, followed by
-"… e mais N clientes". WhatsApp texts are one line (template parameters may not hold
-line breaks) and short; `escape_markdown` makes one safe for Telegram's legacy Markdown
-(the original alert service's format).
+"… e mais N clientes". Every text from outside (connection and place names, logins) is
+clipped to `MAX_VALUE` characters with "…" before it is escaped, so no value can push a
+message past its limit and no cut falls inside an HTML entity or tag. WhatsApp texts are
+one line (template parameters may not hold line breaks) and short; `escape_markdown` makes
+one safe for Telegram's legacy Markdown (the original alert service's format).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "alerts"
 TIMEZONE = ZoneInfo("America/Sao_Paulo")
 TELEGRAM_LIMIT = 4096
 WHATSAPP_PARAM_LIMIT = 1000
+MAX_VALUE = 200  # characters of one outside value in a message (a connection name, a login)
 CAUSE_WORDS = {"energia": "Energia", "loss": "Rompimento de fibra (LOS)", "indeterminado": "Indeterminado"}
 # kind -> (payload field with the list to cut to fit, its name in the template)
 _LIST_FIELD = {
@@ -46,6 +49,22 @@ _LIST_FIELD = {
     "resumo": ("eventos", "eventos"),
 }
 _MARKDOWN_SPECIAL = re.compile(r"([_*`\[])")
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending in "…" when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clip_values(value: Any, limit: int = MAX_VALUE) -> Any:
+    """A copy of `value` with every string inside it (through dicts and lists) clipped."""
+    if isinstance(value, str):
+        return clip(value, limit)
+    if isinstance(value, Mapping):
+        return {key: clip_values(item, limit) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [clip_values(item, limit) for item in value]
+    return value
 
 
 def br_number(value: Any) -> str:
@@ -135,11 +154,11 @@ def _items(kind: str, payload: Mapping[str, Any]) -> list[Any]:
 def _render(
     template: jinja2.Template, kind: str, payload: Mapping[str, Any], items: list[Any], shown: int
 ) -> str:
-    context = dict(payload)
+    context = clip_values(dict(payload))
     field = _LIST_FIELD.get(kind)
     if field is not None:
         context.pop(field[0], None)
-        context[field[1]] = items[:shown]
+        context[field[1]] = clip_values(items[:shown])
     context["restantes"] = len(items) - shown
     context["itens_total"] = len(items)
     context["eventos_total"] = len(items)

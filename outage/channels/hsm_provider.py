@@ -10,13 +10,36 @@ their template id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import requests
 
+from outage.alerts.messages import clip
 from outage.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text
+from outage.config import Settings
 from outage.http import TransportError, call, register_secret
+
+MAX_CONTACT_NAME = 100
+_TEMPLATE_ID = re.compile(r"[0-9]{1,12}")
+
+
+def settings_problems(settings: Settings) -> list[str]:
+    """Template ids the provider would refuse on every message, found at start-up."""
+    if not settings.hsm_provider_enabled:
+        return []
+    templates = {
+        "HSM_NOC_TEMPLATE": settings.hsm_noc_template,
+        "HSM_TEMPLATE_LOS": settings.hsm_template_los,
+        "HSM_TEMPLATE_POWER": settings.hsm_template_power,
+        "HSM_TEMPLATE_NORMALIZED": settings.hsm_template_normalized,
+    }
+    return [
+        f"{name}={value!r} inválido: use o id numérico do modelo no provedor HSM (ex.: 114)."
+        for name, value in templates.items()
+        if value and not _TEMPLATE_ID.fullmatch(value)
+    ]
 
 
 class HSMProviderChannel:
@@ -52,9 +75,12 @@ class HSMProviderChannel:
             raise TransportError("HSM_NOC_TEMPLATE não configurado para alertas ao NOC", permanent=True)
         body = {
             "cod_conta": self._account,
-            "hsm": int(template) if template.isdigit() else template,
+            "hsm": int(template) if _TEMPLATE_ID.fullmatch(template) else template,
             "tipo_envio": 2,
-            "contato": {"nome": str(payload.get("nome") or "NOC"), "telefone": target},
+            "contato": {
+                "nome": clip(str(payload.get("nome") or "NOC"), MAX_CONTACT_NAME),
+                "telefone": target,
+            },
         }
         response = call(
             "POST",

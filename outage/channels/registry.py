@@ -12,11 +12,12 @@ and the alert service keeps only its WhatsApp route.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
 
+from outage.channels import hsm_provider, telegram, whatsapp_cloud
 from outage.channels.alert_service import ROUTES, AlertServiceChannel
 from outage.channels.base import Channel
 from outage.channels.hsm_provider import HSMProviderChannel
@@ -26,6 +27,19 @@ from outage.config import Settings
 
 # Providers of customer notices; `HSM_SEND_RATE` (messages per second) overrides their pace.
 CUSTOMER_PROVIDERS = ("hsm", "whatsapp_cloud")
+
+# Each channel checks the settings it will use, so a value it would refuse on every
+# message stops the start-up (and `--check-config`) instead.
+SETTINGS_CHECKS: tuple[Callable[[Settings], list[str]], ...] = (
+    telegram.settings_problems,
+    whatsapp_cloud.settings_problems,
+    hsm_provider.settings_problems,
+)
+
+
+def settings_problems(settings: Settings) -> list[str]:
+    """Every channel's problems with `settings` (empty: all will accept them)."""
+    return [problem for check in SETTINGS_CHECKS for problem in check(settings)]
 
 
 def configured_channels(settings: Settings) -> list[str]:

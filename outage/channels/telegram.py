@@ -14,6 +14,7 @@ is remembered for this process, and a warning asks the operator to update
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -22,11 +23,25 @@ import requests
 
 from outage.alerts.messages import render_telegram
 from outage.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text, unsupported
+from outage.config import Settings
 from outage.http import TransportError, call, register_secret
 
 log = logging.getLogger(__name__)
 
 GLOBAL_PER_SECOND = 30.0
+_THREAD_ID = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def settings_problems(settings: Settings) -> list[str]:
+    """What Telegram would refuse on every message, found at start-up (the chat ids are
+    checked where they are read)."""
+    thread = settings.telegram_thread_id
+    if thread and not _THREAD_ID.fullmatch(thread):
+        return [
+            f"TELEGRAM_THREAD_ID={thread!r} inválido: use o número do tópico do grupo (ex.: 42),"
+            " que aparece no link de uma mensagem do tópico, ou deixe vazio."
+        ]
+    return []
 
 
 class TelegramChannel:

@@ -9,19 +9,54 @@ Accepted is not delivered: delivery comes later by webhook; the `wamid` is store
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import requests
 
-from outage.alerts.messages import render_text
+from outage.alerts.messages import WHATSAPP_PARAM_LIMIT, clip, render_text
 from outage.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text
+from outage.config import Settings
 from outage.http import TransportError, call, register_secret
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_CODES = frozenset({130429, 131056, 80007, 131000, 133004})
 TOKEN_EXPIRED = 190
+_TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
+_NUMBER_ID = re.compile(r"[0-9]{1,20}")
+
+
+def settings_problems(settings: Settings) -> list[str]:
+    """What the Cloud API would refuse on every message, found at start-up: the sender's
+    number id and the template names (lowercase letters, digits and `_`, as Meta names them)."""
+    if not settings.whatsapp_cloud_enabled:
+        return []
+    problems = []
+    if not _NUMBER_ID.fullmatch(settings.whatsapp_phone_number_id):
+        problems.append(
+            f"WHATSAPP_PHONE_NUMBER_ID={settings.whatsapp_phone_number_id!r} inválido: use o id numérico do"
+            " número em Meta Business > WhatsApp > Configuração da API (não o telefone)."
+        )
+    templates = {
+        "WHATSAPP_NOC_TEMPLATE": settings.whatsapp_noc_template,
+        "WHATSAPP_TEMPLATE_LOS": settings.whatsapp_template_los,
+        "WHATSAPP_TEMPLATE_POWER": settings.whatsapp_template_power,
+    }
+    for name, value in templates.items():
+        if not _TEMPLATE_NAME.fullmatch(value):
+            problems.append(
+                f"{name}={value!r} não é um nome de modelo do WhatsApp: use letras minúsculas, dígitos"
+                " e _ (ex.: queda_massiva_los), como aparece no Gerenciador de modelos."
+            )
+    return problems
+
+
+def template_text(value: Any) -> str:
+    """A body parameter as the Cloud API accepts it: one line (no tabs, newlines or runs of
+    spaces) of at most `WHATSAPP_PARAM_LIMIT` characters."""
+    return clip(" ".join(str(value).split()), WHATSAPP_PARAM_LIMIT)
 
 
 class WhatsAppCloudChannel:
@@ -61,7 +96,10 @@ class WhatsAppCloudChannel:
                 "name": template,
                 "language": {"code": str(payload.get("idioma") or self._language)},
                 "components": [
-                    {"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in params]}
+                    {
+                        "type": "body",
+                        "parameters": [{"type": "text", "text": template_text(p)} for p in params],
+                    }
                 ],
             },
         }

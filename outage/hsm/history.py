@@ -135,6 +135,17 @@ def recipients(conn: sqlite3.Connection, decision_id: int) -> list[dict[str, Any
     ]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`...) gets a leading
+    `'`, so it is shown as typed; numbers and other texts pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(entries: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
@@ -149,6 +160,9 @@ def to_csv(entries: list[dict[str, Any]]) -> str:
             "estado": e["status_atual"],
         }
         writer.writerow(
-            [flat.get(column, "") if flat.get(column) is not None else "" for column in CSV_COLUMNS]
+            [
+                safe_cell(flat.get(column, "")) if flat.get(column) is not None else ""
+                for column in CSV_COLUMNS
+            ]
         )
     return out.getvalue()
