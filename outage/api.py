@@ -450,8 +450,12 @@ def healthz() -> tuple[Response, int]:
             if not report.get("healthy", True):
                 verdict.problems.append("há alertas sem entrega há mais de 3 ciclos")
     except sqlite3.Error as exc:
-        log.error("healthz: banco de dados indisponível: %s (%s)", describe_failure(exc), exc)
-        problems = [f"banco de dados indisponível: {describe_failure(exc)}"]
+        log.error(
+            "healthz: banco de dados indisponível: %s (%s)",
+            describe_failure(exc, settings().database_path),
+            exc,
+        )
+        problems = [f"banco de dados indisponível: {describe_failure(exc, settings().database_path)}"]
         return jsonify({"status": "erro", "problemas": problems}), 503
     problems = verdict.problems
     if problems:
@@ -510,7 +514,7 @@ def _api_error(exc: ApiError) -> tuple[Response, int]:
 
 
 def _database_error(exc: sqlite3.OperationalError) -> tuple[Response, int]:
-    reason = describe_failure(exc)
+    reason = describe_failure(exc, settings().database_path)
     log.error("%s %s: %s (%s)", request.method, request.path, reason, exc)
     response, status = error(f"{reason}: tente novamente em instantes", 503)
     response.headers["Retry-After"] = "30"

@@ -97,12 +97,15 @@ def open_database(path: str) -> sqlite3.Connection:
     return conn
 
 
-def describe_failure(exc: BaseException) -> str:
-    """Why a database operation failed, in Portuguese, for logs, `/healthz` and API errors."""
+def describe_failure(exc: BaseException, path: str = "") -> str:
+    """Why a database operation failed, in Portuguese, for logs, `/healthz` and API errors.
+
+    SQLite reports a full disk as "disk I/O error" when the write-ahead log cannot grow:
+    with the database's `path`, such an error on a disk without room says so."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
         return "banco de dados bloqueado para escrita por outra operação (tempo de espera esgotado)"
-    if "full" in text:
+    if "full" in text or ("i/o" in text and path and disk_is_full(path)):
         return "disco cheio: o banco de dados não consegue gravar"
     if "readonly" in text or "read-only" in text:
         return "banco de dados somente leitura: confira as permissões do arquivo e da pasta"
@@ -113,6 +116,20 @@ def describe_failure(exc: BaseException) -> str:
     return "falha no banco de dados"
 
 
+def free_bytes(path: str) -> int | None:
+    """Free bytes on the disk of the database at `path` (None when the system cannot tell)."""
+    try:
+        stats = os.statvfs(Path(path).resolve().parent)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
+def disk_is_full(path: str) -> bool:
+    free = free_bytes(path)
+    return free is not None and free < LOW_DISK_BYTES
+
+
 def storage_problems(path: str) -> list[str]:
     """What keeps the database at `path` from taking writes right now (empty: nothing seen).
 
@@ -120,13 +137,9 @@ def storage_problems(path: str) -> list[str]:
     `PROBE_TIMEOUT` (the probe holds it for no time: `BEGIN IMMEDIATE` then `ROLLBACK`).
     """
     problems = []
-    folder = Path(path).resolve().parent
-    try:
-        stats = os.statvfs(folder)
-    except OSError:
-        stats = None
-    if stats is not None and stats.f_bavail * stats.f_frsize < LOW_DISK_BYTES:
-        free = stats.f_bavail * stats.f_frsize
+    free = free_bytes(path)
+    if free is not None and free < LOW_DISK_BYTES:
+        folder = Path(path).resolve().parent
         problems.append(f"disco cheio: {free:,} bytes livres em {folder}".replace(",", "."))
     try:
         probe = sqlite3.connect(path, timeout=PROBE_TIMEOUT, isolation_level=None)
@@ -136,5 +149,5 @@ def storage_problems(path: str) -> list[str]:
         finally:
             probe.close()
     except sqlite3.Error as exc:
-        problems.append(describe_failure(exc))
+        problems.append(describe_failure(exc, path))
     return problems

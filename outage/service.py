@@ -142,9 +142,12 @@ class Service:
                 lease.release(conn, self.holder)
                 conn.close()
             except sqlite3.Error as exc:
-                log.error("não foi possível liberar o lease: %s (%s)", describe_failure(exc), exc)
+                log.error("não foi possível liberar o lease: %s (%s)", self._why(exc), exc)
             self.leader.clear()
         log.info("serviço parado (processo %s)", self.holder)
+
+    def _why(self, exc: sqlite3.Error) -> str:
+        return describe_failure(exc, self.settings.database_path)
 
     def _open(self) -> sqlite3.Connection | None:
         """A connection for one thread, retried while the database cannot be opened."""
@@ -152,7 +155,7 @@ class Service:
             try:
                 return open_database(self.settings.database_path)
             except sqlite3.Error as exc:
-                log.error("não foi possível abrir o banco de dados: %s (%s)", describe_failure(exc), exc)
+                log.error("não foi possível abrir o banco de dados: %s (%s)", self._why(exc), exc)
                 self.stop_event.wait(REOPEN_EVERY)
         return None
 
@@ -188,7 +191,7 @@ class Service:
 
     def _renewal_failed(self, exc: sqlite3.Error) -> None:
         """Keep leading while our last renewal still holds (with one beat of margin)."""
-        reason = describe_failure(exc)
+        reason = self._why(exc)
         if not self.leader.is_set():
             log.warning("não foi possível disputar o lease: %s (%s)", reason, exc)
             return
@@ -241,7 +244,7 @@ class Service:
         try:
             since = heartbeat.since_last_start(conn, heartbeat.read(conn), self.clock)
         except sqlite3.Error as exc:
-            log.warning("não foi possível ler o último ciclo: %s (%s)", describe_failure(exc), exc)
+            log.warning("não foi possível ler o último ciclo: %s (%s)", self._why(exc), exc)
             since = None
         elapsed = interval if since is None else min(since, interval)
         return self.clock.monotonic() + interval - elapsed
@@ -261,14 +264,14 @@ class Service:
         try:
             ok_cycle = monitor.run_cycle(conn).cycle_id
         except CycleFailed as exc:
-            error = str(
-                exc
-            )  # recorded and logged by the monitor; the next cycle diffs against the last good state
+            # recorded and logged by the monitor; the next cycle diffs against the last good state
+            cause = exc.__cause__
+            error = self._why(cause) if isinstance(cause, sqlite3.Error) else str(exc)
         except LeaseLost:
             self._beat(heartbeat.cycle_finished, conn, self.clock, ok_cycle=None, error="ciclo descartado")
             return self._lease_lost(conn)
         except sqlite3.Error as exc:
-            error = describe_failure(exc)
+            error = self._why(exc)
             log.error("ciclo falhou: %s (%s)", error, exc)
             self._pending_failures.append((started, self.clock.wall(), error))
             self._flush_failures(conn)
@@ -294,7 +297,7 @@ class Service:
         try:
             record(*args, **kwargs)
         except sqlite3.Error as exc:
-            log.warning("heartbeat do poller não gravado: %s (%s)", describe_failure(exc), exc)
+            log.warning("heartbeat do poller não gravado: %s (%s)", self._why(exc), exc)
 
     def _flush_failures(self, conn: sqlite3.Connection) -> None:
         """Record the failed cycles that could not be recorded when they failed."""
@@ -304,7 +307,7 @@ class Service:
             try:
                 record_failed_cycle(conn, self.holder, started, finished, reason)
             except sqlite3.Error as exc:
-                log.warning("falha do ciclo ainda não registrada: %s (%s)", describe_failure(exc), exc)
+                log.warning("falha do ciclo ainda não registrada: %s (%s)", self._why(exc), exc)
                 return
             self._pending_failures.pop(0)
 
@@ -328,7 +331,7 @@ class Service:
                 sender = sender or self._sender_factory(self.holder)
                 sender.deliver_due(0.0)
             except sqlite3.Error as exc:
-                log.error("envio de alertas interrompido: %s (%s)", describe_failure(exc), exc)
+                log.error("envio de alertas interrompido: %s (%s)", self._why(exc), exc)
             except Exception:
                 log.exception("erro no envio de alertas")
             self.stop_event.wait(1.0)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import pytest
 
+import outage.db
 from outage.alerts.sender import Sender
 from outage.app import create_app
 from outage.db import connect
@@ -607,3 +608,22 @@ def test_the_olt_system_fake_leaves_some_power_alerts_without_their_pon(olt):
     ]
     assert [olt.alerts[i]["slot_pon"] for i in ids] == ["0/1/2", "0/1/2", None, "0/1/2"]
     assert all(olt.alerts[i]["olt_name"] == "OLT-SUL" and "cto_name" in olt.alerts[i] for i in ids)
+
+
+def test_an_approval_while_the_database_is_locked_answers_503_and_sends_nothing(
+    client, olt, hsm, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incident = los_alert(olt, ["11987650001"])
+    client.get("/api/incidentes", headers=AUTH)
+    monkeypatch.setattr(outage.db, "BUSY_TIMEOUT", 0.3)
+    locker = sqlite3.connect(settings.database_path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        response = approve(client, incident)
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert response.status_code == 503
+    assert "bloqueado" in response.get_json()["erro"] and response.headers["Retry-After"]
+    assert hsm.messages == []
+    assert approve(client, incident).status_code == 200
