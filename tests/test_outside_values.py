@@ -51,7 +51,9 @@ def test_an_opening_with_a_5000_character_connection_name_is_accepted_by_telegra
     assert "OLT-Centro&lt;&amp;&gt;" in text and "…" in text
 
 
-@pytest.mark.parametrize("kind", ["abertura", "crescimento", "causa", "normalizacao", "resumo"])
+@pytest.mark.parametrize(
+    "kind", ["abertura", "recorrencia", "crescimento", "causa", "normalizacao", "resumo"]
+)
 def test_every_alert_kind_fits_telegram_whatever_the_names(kind: str) -> None:
     payload = {
         **opening(LONG_NAME),
@@ -60,6 +62,11 @@ def test_every_alert_kind_fits_telegram_whatever_the_names(kind: str) -> None:
         "eventos": [{"conexao": LONG_NAME, "total": 9, "motivo": "energia", "local": LONG_NAME}] * 40,
         "total_clientes": 360,
         "duracao": 3600,
+        "vez": 3,
+        "janela": 3600,
+        "local_anterior": LONG_NAME,
+        "retardatarios": opening(LONG_NAME, login="y" * 5000)["logins"],
+        "resolvido_por": LONG_NAME,
         "fim": 1_790_003_600.0,
     }
     text = render_telegram(kind, payload)
