@@ -101,7 +101,8 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralized() -> None:
     entry = {
         "decidido_em": "23/11/2026 10:00",
         "usuario": "@admin",
-        "acao": "aprovar",
+        "decisao": "APROVADO",
+        "status_atual": "ENVIADO",
         "comentario": '=HYPERLINK("http://evil.example","clique")',
         "olt": "+55 OLT",
         "snapshot": {"olt": "-1+1", "slot_pon": "0/1/2", "afetados": 12},
