@@ -6,6 +6,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -147,7 +148,8 @@ def test_an_empty_answer_from_the_ixc_service_fails_the_cycle_instead_of_recover
     with pytest.raises(CycleFailed, match="lista de clientes online vazia"):
         monitor.run_cycle(conn)
     assert [dict(r) for r in conn.execute("SELECT * FROM events")] == before
-    health = create_app(settings).test_client().get("/healthz").get_json()
+    app = create_app(replace(settings, api_token="t"))
+    health = app.test_client().get("/healthz", headers={"Authorization": "Bearer t"}).get_json()
     assert "IXCSoft provavelmente falhou" in health["ultimo_ciclo"]["erro"]
 
 
