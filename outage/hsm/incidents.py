@@ -84,7 +84,7 @@ def probable_cause(tipo: str, affected: int, alert_type: str = "") -> str:
         if alert_type == "cto_loss" or affected <= CTO_SIZE:
             return "Rompimento de fibra: provável problema na CTO (caixa de atendimento)"
         return "Rompimento de fibra: provável corte na fibra tronco/PON"
-    return "Causa indeterminada: escolha o modelo (LOS ou POWER) ou negue o disparo"
+    return "Causa indeterminada: escolha o modelo (rompimento de fibra ou falta de energia) ou negue o disparo"
 
 
 # --- the OLT management system ---------------------------------------------------------

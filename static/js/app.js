@@ -110,6 +110,26 @@ const App = (() => {
     return d ? `há ${fmtDuration((Date.now() - d.getTime()) / 1000)}` : "–";
   }
   const fmtInt = (n) => (n === undefined || n === null ? "–" : Number(n).toLocaleString("pt-BR"));
+  /** A number with `digits` decimals the Brazilian way: 0,0 · 1.234,5. */
+  const fmtDecimal = (n, digits = 1) => Number(n || 0).toLocaleString("pt-BR",
+    { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  /** `n` and the noun in singular or plural: "1 cliente", "2 clientes". */
+  const plural = (n, one, many) => `${fmtInt(n)} ${Number(n) === 1 ? one : many}`;
+
+  /** A Brazilian phone as people write it: (51) 99647-3637, (11) 3456-7890; the country code
+   * 55 is dropped; anything that is not a Brazilian number is shown as it came. */
+  function fmtPhone(value) {
+    const raw = String(value ?? "").trim();
+    let digits = raw.replace(/\D/g, "");
+    if ((digits.length === 12 || digits.length === 13) && digits.startsWith("55")) digits = digits.slice(2);
+    if (digits.length === 11) return `(${digits.slice(0, 2)}) ${digits.slice(2, 7)}-${digits.slice(7)}`;
+    if (digits.length === 10) return `(${digits.slice(0, 2)}) ${digits.slice(2, 6)}-${digits.slice(6)}`;
+    return raw;
+  }
+  function fmtDate(value) {
+    const d = toDate(value);
+    return d ? `${pad(d.getDate())}/${pad(d.getMonth() + 1)}` : "–";
+  }
 
   const BADGES = {
     LOS: ["LOS", "badge-los", "Rompimento de fibra (LOS)"],
@@ -127,17 +147,24 @@ const App = (() => {
   function causeText(kind) {
     return (BADGES[kind] || [null, null, "Causa indeterminada"])[2];
   }
+  /** A customer template the way an operator names it: "modelo de rompimento (114)". */
+  function templateLabel(kind, name) {
+    const what = kind === "POWER" ? "modelo de falta de energia" : "modelo de rompimento";
+    return name ? `${what} (${name})` : what;
+  }
 
   function td(label, ...children) {
     return el("td", { dataset: { label } }, ...children);
   }
 
+  /** Show a message for a few seconds; returns the toast (focusable, so focus can land on it). */
   function toast(message, kind = "ok") {
     const box = document.getElementById("toasts");
-    if (!box) return;
-    const node = el("div", { class: `toast toast-${kind}` }, message);
+    if (!box) return null;
+    const node = el("div", { class: `toast toast-${kind}`, tabindex: "-1" }, message);
     box.append(node);
-    setTimeout(() => node.remove(), 6000);
+    setTimeout(() => node.remove(), kind === "err" ? 12000 : 8000);
+    return node;
   }
 
   function showError(node, err) {
@@ -240,8 +267,8 @@ const App = (() => {
   }
 
   return {
-    el, append, icon, setText, api, fmtTime, fmtDateTime, fmtDuration, fmtAgo, fmtInt, badge, statusBadge,
-    causeText, td, toast, showError, openModal, closeModal, poll, reconcile,
+    el, append, icon, setText, api, fmtTime, fmtDate, fmtDateTime, fmtDuration, fmtAgo, fmtInt, fmtDecimal, fmtPhone,
+    plural, badge, statusBadge, causeText, templateLabel, td, toast, showError, openModal, closeModal, poll, reconcile,
     canDecide: body.dataset.podeDecidir === "sim",
     user: body.dataset.usuario || "",
   };

@@ -64,45 +64,127 @@
     return el("div", { class: "fact" }, el("span", {}, label), el("strong", {}, value));
   }
 
-  function evidenceText(item) {
-    if (item === null || typeof item !== "object") return String(item);
-    return Object.entries(item).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join("\n");
+  const ALERT_KINDS = { abertura: "Abertura", recorrencia: "Recorrência", crescimento: "Ampliação", causa: "Causa",
+    normalizacao: "Normalização", resumo: "Resumo" };
+  const ALERT_STATES = { enviado: ["ENVIADO", "ok"], falhou: ["FALHOU", "err"], pendente: ["NA FILA", "warn"],
+    enviando: ["ENVIANDO", "warn"], incerto: ["INCERTO", "warn"] };
+  const CAUSES = { energia: "Falta de energia", loss: "Perda de sinal (LOS)" };
+
+  /** Every alert of the event: what went out (or is queued), and each one held back with why. */
+  function renderAlerts(ev) {
+    const held = [...(ev.alertas_retidos || [])];
+    if (ev.alerta_suprimido && !held.some((h) => h.motivo === ev.alerta_suprimido)) {
+      held.unshift({ tipo: "abertura", motivo: ev.alerta_suprimido });
+    }
+    const heldList = document.getElementById("evd-retidos");
+    heldList.hidden = held.length === 0;
+    heldList.replaceChildren(...held.map((h) => el("li", {},
+      el("strong", {}, `Alerta retido (${(ALERT_KINDS[h.tipo] || h.tipo).toLowerCase()})`), `: ${h.motivo}`,
+      h.criado_em ? el("span", { class: "cell-sub" }, `decidido às ${App.fmtDateTime(h.criado_em)}`) : null)));
+    const alerts = ev.alertas || [];
+    const none = held.length ? "Nenhum alerta enviado: veja acima por que foi retido." : "Nenhum alerta registrado para este evento.";
+    document.querySelector("#evd-alertas tbody").replaceChildren(...(alerts.length ? alerts.map((a) => {
+      const [label, tone] = ALERT_STATES[a.status] || [String(a.status).toUpperCase(), "off"];
+      return el("tr", {},
+        td("Canal", el("span", { class: "mono wrap-any" }, a.canal)), td("Alerta", ALERT_KINDS[a.tipo] || a.tipo),
+        td("Estado", App.statusBadge(label, tone)), td("Tentativas", App.fmtInt(a.tentativas)),
+        td("Enviado às", App.fmtDateTime(a.enviado_em)), td("Erro", a.erro ? el("span", { class: "wrap-any" }, a.erro) : "–"));
+    }) : [el("tr", {}, el("td", { colspan: "6", class: "muted" }, none))]));
+  }
+
+  /** Where the evidence came from, in words (a vendor's CLI command is not for the operator). */
+  function sourceText(evidence) {
+    const sources = new Set(evidence.map((e) => String(e.fonte || "")).filter(Boolean));
+    const words = [...sources].map((f) => (/^(display|show) /.test(f) ? "linha de comando da OLT (SSH)" : f));
+    return [...new Set(words)].join(", ");
+  }
+
+  function onuOf(e) {
+    if (e.onu_index) return e.onu_index;
+    const pon = e.fsp || e.pon;
+    if (pon && e.ont_id !== undefined && e.ont_id !== null && e.ont_id !== "") return `${pon}:${e.ont_id}`;
+    return e.onu || "–";
+  }
+
+  function dropTime(value) {
+    if (!value) return "–";
+    const normalised = String(value).trim().replace(" ", "T").replace(/([+-]\d\d)(\d\d)$/, "$1:$2");
+    const text = App.fmtDateTime(normalised);
+    return text === "–" ? String(value) : text;
+  }
+
+  /** The OLT's evidence as a table: ONU, client, PON, cause in Portuguese, when it dropped. */
+  function renderEvidence(ev, nameOf) {
+    const evidence = (ev.evidencias || []).filter((e) => e && typeof e === "object");
+    const source = document.getElementById("evd-fonte");
+    const from = sourceText(evidence);
+    source.hidden = !from;
+    setText(source, `Consultado em: ${from}`);
+    const tbody = document.querySelector("#evd-evidencias tbody");
+    tbody.replaceChildren(...(evidence.length ? evidence.map((e) => el("tr", { "data-login": e.login || "" },
+      td("ONU", el("span", { class: "mono" }, onuOf(e))),
+      td("Cliente", el("span", { class: "c-nome" }, nameOf(e.login))),
+      td("PON", el("span", { class: "mono" }, e.pon || e.fsp || "–")),
+      td("Causa", CAUSES[e.classificacao] || "Indeterminada", e.causa_bruta ? el("span", { class: "cell-sub" }, e.causa_bruta) : null),
+      td("Caiu às", dropTime(e.caiu_em || e.ultima_queda)))) : [el("tr", {}, el("td", { colspan: "5", class: "muted" }, "Nenhuma evidência coletada."))]));
+  }
+
+  /** Names of the event's customers from the dispatch enrichment (the ERP or OLT system);
+   * until they arrive, or when they cannot be read, the client number is shown. */
+  async function loadNames(ev) {
+    try {
+      const data = await api("GET", `/api/detalhes/${encodeURIComponent(`ev-${ev.id}`)}`);
+      return new Map((data.clientes || []).filter((c) => c.client_name).map((c) => [String(c.client_id), String(c.client_name)]));
+    } catch (err) {
+      return new Map();
+    }
+  }
+
+  function renderNames(ev, names) {
+    const byLogin = new Map((ev.clientes || []).map((c) => [c.login, c]));
+    const nameOf = (login) => {
+      const c = byLogin.get(login);
+      if (!c) return "–";
+      return names.get(String(c.id_cliente)) || (c.id_cliente ? `cliente nº ${c.id_cliente}` : "–");
+    };
+    document.querySelectorAll("#evento .c-nome").forEach((node) => {
+      const login = node.closest("tr").dataset.login;
+      setText(node, nameOf(login));
+    });
+    return nameOf;
   }
 
   async function openEvent(id) {
     try {
       const ev = await api("GET", `/eventos/${encodeURIComponent(id)}`);
-      setText(document.getElementById("evd-titulo"), ev.conexao);
+      setText(document.getElementById("evd-titulo"), ev.local || ev.conexao);
       document.getElementById("evd-sub").replaceChildren(statusBadge(ev.status), " ", badge(ev.motivo), " ",
-        `início ${App.fmtDateTime(ev.timestamp)} · duração ${App.fmtDuration(ev.duracao)}`);
-      document.getElementById("evd-fatos").replaceChildren(
+        `${ev.conexao} · início ${App.fmtDateTime(ev.timestamp)} · duração ${App.fmtDuration(ev.duracao)}`);
+      const offline = (ev.logins_offline || []).length;
+      document.getElementById("evd-fatos").replaceChildren(...[
         fact("Clientes", App.fmtInt(ev.total_logins)),
-        fact("Ainda offline", App.fmtInt((ev.logins_offline || []).length)),
+        fact(ev.status === "ativo" ? "Ainda offline" : "Não voltaram", App.fmtInt(offline)),
         fact("Causa", App.causeText(ev.motivo)),
-        fact("Local", ev.local || "–"));
-      const evidence = ev.evidencias || [];
-      document.getElementById("evd-evidencias").replaceChildren(...(evidence.length
-        ? evidence.map((e) => el("li", {}, evidenceText(e)))
-        : [el("li", { class: "muted" }, "Nenhuma evidência coletada.")]));
-      const tone = { enviado: "ok", falhou: "err", pendente: "warn", enviando: "warn" };
-      const alerts = ev.alertas || [];
-      document.querySelector("#evd-alertas tbody").replaceChildren(...(alerts.length ? [] : [el("tr", {},
-        el("td", { colspan: "6", class: "muted" }, "Nenhum alerta registrado para este evento."))]), ...alerts.map((a) => el("tr", {},
-        td("Canal", el("span", { class: "mono" }, a.canal)), td("Tipo", a.tipo),
-        td("Estado", App.statusBadge(String(a.status).toUpperCase(), tone[a.status] || "off")),
-        td("Tentativas", App.fmtInt(a.tentativas)), td("Enviado em", App.fmtDateTime(a.enviado_em)),
-        td("Erro", a.erro || "–"))));
-      document.querySelector("#evd-logins tbody").replaceChildren(...(ev.clientes || []).map((c) => el("tr", {},
-        td("Login", el("span", { class: "mono" }, c.login)), td("Cliente", c.id_cliente || "–"),
-        td("Interface", c.interface_transmissao || "–"), td("Caiu em", App.fmtDateTime(c.caiu_em)),
-        td("Voltou em", c.reconectou_em ? App.fmtDateTime(c.reconectou_em) : "–"))));
+        fact("Local", ev.local || "–"),
+        ev.recorrencia > 1 ? fact("Recorrência", `${ev.recorrencia}ª queda no local`) : null].filter(Boolean));
+      renderAlerts(ev);
+      const nameOf = renderNames(ev, new Map());
+      renderEvidence(ev, nameOf);
+      document.querySelector("#evd-logins tbody").replaceChildren(...(ev.clientes || []).map((c) => el("tr", { "data-login": c.login },
+        td("Login", el("span", { class: "mono" }, c.login)), td("Cliente", el("span", { class: "c-nome" }, nameOf(c.login))),
+        td("Interface", c.interface_transmissao || "–"), td("Caiu às", App.fmtDateTime(c.caiu_em)),
+        td("Voltou às", c.reconectou_em ? App.fmtDateTime(c.reconectou_em) : "–"))));
       shownId = ev.id;
       actions.hidden = !(canDecide && ev.status === "ativo");
       if (!dialog.open) App.openModal(dialog);
+      const names = await loadNames(ev);
+      if (shownId === ev.id && names.size) renderNames(ev, names);
     } catch (err) {
       App.toast(`Não foi possível abrir o evento: ${err.message}`, "err");
     }
   }
+
+  if (window.matchMedia("(max-width: 780px)").matches) document.getElementById("filtros-box").open = false;
 
   // Two steps instead of a native confirm(): the first click arms the button for 5 s.
   let armedUntil = 0;

@@ -44,8 +44,25 @@
     }
   });
 
+  /** The PONs of an incident (a whole-OLT outage lists many, comma-separated). */
+  function ponsOf(i) {
+    return String(i.slot_pon || "").split(",").map((p) => p.trim()).filter(Boolean);
+  }
+
+  /** Where the outage is, in words ("OLT-NORTE inteira — 11 PONs", "CTO 12 · OLT-SUL PON 0/1/1"). */
   function place(i) {
-    return [i.olt, i.slot_pon].filter(Boolean).join(" | ") || "–";
+    const pons = ponsOf(i);
+    const where = pons.length > 1 ? `${i.olt} — ${pons.length} PONs` : [i.olt, pons[0] && `PON ${pons[0]}`].filter(Boolean).join(" ");
+    if (i.local && i.local !== i.olt && !i.local.includes(where)) return pons.length > 1 ? i.local : [i.local, where].filter(Boolean).join(" · ");
+    return i.local || where || "–";
+  }
+
+  /** The PON list on demand, for outages of more than one PON. */
+  function ponList(i) {
+    const pons = ponsOf(i);
+    if (pons.length < 2) return null;
+    return el("details", { class: "pon-list" }, el("summary", {}, `ver as ${pons.length} PONs`),
+      el("span", { class: "mono" }, pons.join(", ")));
   }
 
   function actionButtons(incident) {
@@ -69,7 +86,7 @@
       td("Tipo", el("span", { class: "slot-badge" }, badge(i.tipo))),
       td("Início", el("span", { class: "cell-main nowrap c-inicio" }), el("span", { class: "cell-sub c-ha" })),
       td("Impacto", el("span", { class: "num c-afetados" }), el("span", { class: "cell-sub c-clientes" })),
-      td("OLT | Slot/PON", el("span", { class: "cell-main mono nowrap c-lugar" }), el("span", { class: "cell-sub c-local" })),
+      td("Local", el("span", { class: "cell-main c-lugar" }), el("span", { class: "cell-sub c-pons" })),
       td("Causa provável", el("span", { class: "c-causa" })),
       el("td", { class: "col-actions" }, actionButtons(i)));
   }
@@ -85,15 +102,18 @@
     setText(row.querySelector(".c-afetados"), App.fmtInt(i.afetados));
     setText(row.querySelector(".c-clientes"), Number(i.afetados) === 1 ? "cliente" : "clientes");
     setText(row.querySelector(".c-lugar"), place(i));
-    setText(row.querySelector(".c-local"), i.local);
+    if (row.dataset.pons !== i.slot_pon) {
+      row.querySelector(".c-pons").replaceChildren(ponList(i) || "");
+      row.dataset.pons = i.slot_pon || "";
+    }
     setText(row.querySelector(".c-causa"), i.causa_provavel || App.causeText(i.tipo));
   }
 
   function renderCooldown(items) {
     cooldownEmpty.hidden = items.length > 0;
     cooldownList.replaceChildren(...items.map((i) => el("li", {},
-      el("span", {}, badge(i.tipo), " ", el("span", { class: "mono" }, place(i))),
-      el("span", { class: "until" }, "liberado em ", el("strong", {}, App.fmtDateTime(i.liberado_em))))));
+      el("span", {}, badge(i.tipo), " ", place(i)),
+      el("span", { class: "until" }, "Bloqueado até ", el("strong", {}, App.fmtDateTime(i.liberado_em))))));
     setText(document.getElementById("st-cooldown"), App.fmtInt(items.length));
   }
 
@@ -145,7 +165,7 @@
       td("Cliente", el("span", { class: "cell-main c-nome" }, c.client_name || "–")),
       td("Status", c.status ? App.statusBadge(String(c.status), tone) : "–"),
       td("PON", c.slot_pon || "–"),
-      td("Contato", c.contact ? el("span", { class: "mono" }, c.contact) : el("span", { class: "muted" }, "sem telefone")),
+      td("Contato", c.contact ? el("span", { class: "nowrap" }, App.fmtPhone(c.contact)) : el("span", { class: "muted" }, "sem telefone")),
       td("Último aviso", c.ultimo_aviso ? App.fmtDateTime(c.ultimo_aviso) : "–"));
   }
 
@@ -154,8 +174,8 @@
     templateBox.hidden = !unknown;
     templateSelect.replaceChildren(
       el("option", { value: "" }, "Escolha…"),
-      el("option", { value: "LOS" }, `Rompimento (LOS)${templates.los ? ` · ${templates.los}` : ""}`),
-      el("option", { value: "POWER" }, `Energia${templates.power ? ` · ${templates.power}` : ""}`));
+      el("option", { value: "LOS" }, `Rompimento de fibra — ${App.templateLabel("LOS", templates.los)}`),
+      el("option", { value: "POWER" }, `Falta de energia — ${App.templateLabel("POWER", templates.power)}`));
   }
 
   async function openDetails(id, thenApprove) {
@@ -190,15 +210,22 @@
   }
 
   /* ---- decisions ----------------------------------------------------------------- */
+  /** What an approval will do, with counts that add up: every affected client either gets
+   * a notice on their phone, shares a phone with another client (one notice per phone) or
+   * has no phone. */
   function approvalSummary(incident, clientes, choice) {
     const tipo = choice || incident.tipo;
     const name = tipo === "POWER" ? templates.power : templates.los;
-    const label = tipo === "POWER" ? "falta de energia" : "rompimento (LOS)";
-    const phones = new Set(clientes.filter((c) => c.contact).map((c) => c.contact));
-    const noPhone = clientes.filter((c) => !c.contact).length;
-    return `Enviar o modelo «${name || tipo}» (${label}) a ${App.fmtInt(phones.size)} ` +
-      `${phones.size === 1 ? "telefone" : "telefones distintos"} de ${App.fmtInt(clientes.length)} clientes afetados. ` +
-      `${App.fmtInt(noPhone)} ${noPhone === 1 ? "cliente não tem" : "clientes não têm"} telefone e não ${noPhone === 1 ? "receberá" : "receberão"}.`;
+    const withPhone = clientes.filter((c) => c.contact);
+    const phones = new Set(withPhone.map((c) => c.contact)).size;
+    const shared = withPhone.length - phones;
+    const noPhone = clientes.length - withPhone.length;
+    const parts = [`Enviar o ${App.templateLabel(tipo, name)} a ${App.plural(phones, "telefone", "telefones distintos")}` +
+      ` dos ${App.plural(clientes.length, "cliente afetado", "clientes afetados")}.`];
+    if (shared) parts.push(`${App.plural(shared, "cliente divide", "clientes dividem")} telefone com outro e ${shared === 1 ? "recebe" : "recebem"} o mesmo aviso.`);
+    if (noPhone) parts.push(`${App.plural(noPhone, "cliente não tem", "clientes não têm")} telefone e não ${noPhone === 1 ? "receberá" : "receberão"}.`);
+    parts.push("Telefones já avisados nas últimas 24 h não recebem de novo.");
+    return parts.join(" ");
   }
 
   function askApprove() {
@@ -207,7 +234,7 @@
     const unknown = !templateBox.hidden;
     const choice = unknown ? templateSelect.value : "";
     if (unknown && !choice) {
-      App.showError(dError, new Error("Causa indeterminada: escolha o modelo (LOS ou energia) antes de aprovar."));
+      App.showError(dError, new Error("Causa indeterminada: escolha o modelo (rompimento de fibra ou falta de energia) antes de aprovar."));
       templateSelect.focus();
       return;
     }
@@ -245,19 +272,39 @@
     }
   });
 
+  /** The toast after a decision: the server's message once, then what it did not send. */
+  function outcomeText(result, acao) {
+    const parts = [result.msg || "Decisão registrada."];
+    if (acao === "aprovar") {
+      if (result.falhas) parts.push(`${App.plural(result.falhas, "falha", "falhas")} no envio.`);
+      if (result.sem_telefone) parts.push(`${App.plural(result.sem_telefone, "cliente sem telefone", "clientes sem telefone")}.`);
+      if (result.ignorados) parts.push(`${App.plural(result.ignorados, "aviso não repetido", "avisos não repetidos")} (telefone já avisado ou dividido).`);
+    }
+    return parts.join(" ");
+  }
+
+  /** After a decision the row is gone: focus goes to the next pending incident's first
+   * action, or to the toast when none is left — never to <body>. */
+  function focusAfterDecision(nextId, note) {
+    const next = nextId && tbody.querySelector(`tr[data-id="${CSS.escape(nextId)}"] .actions button`);
+    if (next) next.focus();
+    else if (note) note.focus();
+  }
+
   async function decide(incident, acao, comentario, template) {
     const payload = { id: incident.id, acao };
     if (comentario) payload.comentario = comentario;
     if (template) payload.template = template;
+    const ids = [...incidents.keys()];
+    const nextId = ids[ids.indexOf(incident.id) + 1] || ids.filter((id) => id !== incident.id)[0];
     try {
       const result = await api("POST", "/api/acao", payload);
-      const counts = acao === "aprovar"
-        ? ` Enviados: ${result.enviados ?? 0} · falhas: ${result.falhas ?? 0} · sem telefone: ${result.sem_telefone ?? 0} · ignorados: ${result.ignorados ?? 0}.`
-        : "";
-      App.toast(`${result.msg || "Decisão registrada."}${counts}`, result.success === false ? "err" : "ok");
+      App.closeModal(confirmBox);
       App.closeModal(details);
       current = null;
+      const note = App.toast(outcomeText(result, acao), result.success === false ? "err" : "ok");
       await refresh();
+      focusAfterDecision(nextId, note);
     } catch (err) {
       App.toast(`Não foi possível registrar: ${err.message}`, "err");
     }

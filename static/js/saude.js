@@ -15,7 +15,7 @@
     document.getElementById("s-status").replaceChildren(App.statusBadge(status, tone));
     const last = health.ultimo_ciclo;
     setText(document.getElementById("s-ciclo"), last ? `${App.fmtDateTime(last.started_at)} (${App.fmtAgo(last.started_at)})` : "nenhum");
-    setText(document.getElementById("s-duracao"), last && last.duracao != null ? `${Number(last.duracao).toFixed(1)} s` : "–");
+    setText(document.getElementById("s-duracao"), last && last.duracao != null ? `${App.fmtDecimal(last.duracao)} s` : "–");
     setText(document.getElementById("s-offline"), last ? App.fmtInt(last.offline) : "–");
     const problems = [...(health.problemas || []), ...((health.alertas || {}).problems || [])];
     App.showError(document.getElementById("s-problemas"), problems.length ? new Error([...new Set(problems)].join(" · ")) : null);
@@ -31,7 +31,7 @@
       fact("Falhas", App.fmtInt(box.failed ?? 0)),
       fact("Mais antigo", box.oldest_pending_age ? App.fmtDuration(box.oldest_pending_age) : "–"));
     document.querySelector("#canais tbody").replaceChildren(...parts.canais.map((c) => el("tr", {},
-      App.td("Canal", el("span", { class: "mono" }, c.canal)), App.td("Pendentes", App.fmtInt(c.pendentes)),
+      App.td("Canal", el("span", { class: "mono wrap-any" }, c.canal)), App.td("Pendentes", App.fmtInt(c.pendentes)),
       App.td("Enviados", App.fmtInt(c.enviados)), App.td("Falhas", App.fmtInt(c.falhas)))));
     await OfflineChart.load(document.getElementById("grafico"), document.getElementById("grafico-resumo"));
   }
