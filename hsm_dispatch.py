@@ -13,7 +13,9 @@ The seed's routes keep the seed's shapes exactly, our fields beside its own (REF
   `{"success", "msg", "enviados", "falhas", "incertos", "sem_telefone", "ignorados",
   "repetido"}`; refusals carry `success: false`, `msg` and `erro`: 404 unknown id, 400 bad
   body/action, 409 key in cooldown, 502 OLT system unreadable, 503 no WhatsApp provider.
-- `GET /api/historico[?limite=N]` -> a bare array of decisions; `&formato=csv` for CSV.
+- `GET /api/historico[?limite=N]` -> a bare array of decisions; `&formato=csv` for CSV (one
+  line per decision), `&formato=csv-destinatarios` (one line per customer of each approval);
+  see `outage.hsm.history`.
 
 An id may be written as the number (`7`, `-3`) or as our `ev-<event id>`.
 
@@ -233,9 +235,15 @@ def decisions() -> Response:
     limit = int_arg(request.args, "limite", 200, 1, MAX_HISTORY)
     entries = history.history(get_db(), time.time(), limit)
     if request.args.get("formato") == "csv":
-        return Response(
-            history.to_csv(entries),
-            mimetype="text/csv",
-            headers={"Content-Disposition": "attachment; filename=historico_disparos.csv"},
-        )
+        return _csv_file(history.to_csv(entries), "historico_disparos.csv")
+    if request.args.get("formato") == "csv-destinatarios":
+        return _csv_file(history.recipients_csv(get_db(), entries), "destinatarios_disparos.csv")
     return jsonify(entries)
+
+
+def _csv_file(text: str, name: str) -> Response:
+    return Response(
+        text.encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )

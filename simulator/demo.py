@@ -57,6 +57,21 @@ PHONE_NUMBER_ID = "109876543210"
 OLT_USER = "noc"
 OLT_PASSWORD = "noc-demo"  # the fake OLTs' password, only on 127.0.0.1
 CONTROL_FILE = "controle.json"
+# What the customer reads for each template: a real provider holds these texts and the app
+# sends only the template's id or name and the customer's name.
+TEMPLATE_TEXTS = {
+    "114": (
+        "Olá, {nome}! Identificamos um rompimento de fibra que afeta a internet na sua região. "
+        "Nossa equipe técnica já está trabalhando no reparo e avisaremos quando normalizar."
+    ),
+    "116": (
+        "Olá, {nome}! Uma falta de energia na sua região está afetando a internet. "
+        "Assim que a energia voltar, sua conexão deve normalizar sozinha."
+    ),
+    "120": "Olá, {nome}! Sua conexão foi normalizada. Obrigado pela paciência.",
+}
+TEMPLATE_TEXTS["queda_massiva_los"] = TEMPLATE_TEXTS["114"]
+TEMPLATE_TEXTS["queda_massiva_energia"] = TEMPLATE_TEXTS["116"]
 TICK = 1.0
 
 
@@ -290,7 +305,8 @@ class DemoSimulator:
     # --- what was sent ---------------------------------------------------------------
 
     def messages(self) -> dict[str, list[dict[str, Any]]]:
-        """`{"clientes": [{telefone, nome, template, quando}], "noc": [{canal, texto, quando}]}`, newest first."""
+        """`{"clientes": [{telefone, nome, template, canal, texto, quando}], "noc": [{canal, texto,
+        quando}]}`, newest first; `texto` of a customer is what the template reads to them."""
         clients: list[dict[str, Any]] = []
         noc: list[dict[str, Any]] = []
         for body in list(self.hsm.messages):
@@ -301,6 +317,7 @@ class DemoSimulator:
                     "nome": str(contact.get("nome", "")),
                     "template": str(body.get("hsm", "")),
                     "canal": "hsm",
+                    "texto": customer_text(str(body.get("hsm", "")), str(contact.get("nome", ""))),
                     "quando": _stamp(body.get("_recebido_em", 0)),
                 }
             )
@@ -320,6 +337,7 @@ class DemoSimulator:
                         "nome": nome,
                         "template": str(template.get("name", "")),
                         "canal": "whatsapp_cloud",
+                        "texto": customer_text(str(template.get("name", "")), nome),
                         "quando": when,
                     }
                 )
@@ -370,6 +388,14 @@ class DemoSimulator:
             return jsonify(self.messages())
 
         return app
+
+
+def customer_text(template: str, name: str) -> str:
+    """The text a customer reads for `template`, with their first name."""
+    text = TEMPLATE_TEXTS.get(template)
+    if text is None:
+        return f"(modelo {template}: texto não cadastrado no simulador)"
+    return text.format(nome=name.split(" ")[0] if name.strip() else "cliente")
 
 
 def telegram_as_seen(text: str) -> str:

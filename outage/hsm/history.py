@@ -6,6 +6,10 @@ The seed's page reads `id` (the incident's number), `data_acao` (`dd/mm/YYYY HH:
 (the incident's fields as in `/api/detalhes`), `status_atual` (`ATIVO` / `NORMALIZADO`) and
 `liberacao` (`Imediata` after a denial, else `dd/mm HH:MM` while the key is in cooldown,
 then `Disponível`).
+
+The CSV files are for a spreadsheet in Brazilian Portuguese: UTF-8 with a BOM (so Excel
+reads the accents), `;` between fields, dates as `dd/mm/aaaa hh:mm` in São Paulo time and
+phones as people write them, `(51) 99647-3637`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from typing import Any
 from outage.alerts import outbox
 from outage.hsm.dispatch import APPROVE, notice_rows
 from outage.hsm.incidents import console_number
+from outage.hsm.phones import normalize_phone
 from outage.hsm.seed_shape import TIMEZONE, with_seed_fields
+
+BOM = "\ufeff"
 
 CSV_COLUMNS = (
     "decidido_em",
@@ -92,6 +99,7 @@ def _entry(conn: sqlite3.Connection, row: sqlite3.Row, now: float) -> dict[str, 
             "incertos": counts[outbox.UNCERTAIN],
             "sem_telefone": row["sem_telefone"],
             "ignorados": row["ignorados"],
+            **_skipped(conn, row["id"]),
         },
         "normalizado_em": row["normalizado_em"],
         "aviso_normalizacao": row["aviso_normalizacao"],
@@ -113,6 +121,22 @@ def _release(approved: bool, next_allowed: float | None, now: float) -> str:
     if next_allowed is not None and next_allowed > now:
         return datetime.fromtimestamp(next_allowed, TIMEZONE).strftime("%d/%m %H:%M")
     return "Disponível"
+
+
+def _skipped(conn: sqlite3.Connection, decision_id: int) -> dict[str, int]:
+    """Why phones got no notice, apart: already notified in the last 24 h, or the same phone
+    as another client of this dispatch (one notice per phone)."""
+    counts = dict(
+        conn.execute(
+            "SELECT resultado, COUNT(*) FROM hsm_recipients WHERE decision_id = ?"
+            " AND resultado IN ('ignorado_24h', 'duplicado') GROUP BY resultado",
+            (decision_id,),
+        ).fetchall()
+    )
+    return {
+        "ja_avisados_24h": counts.get("ignorado_24h", 0),
+        "telefones_repetidos": counts.get("duplicado", 0),
+    }
 
 
 def recipients(conn: sqlite3.Connection, decision_id: int) -> list[dict[str, Any]]:
@@ -146,10 +170,56 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def to_csv(entries: list[dict[str, Any]]) -> str:
+CSV_DATES = ("decidido_em", "proximo_envio_permitido")
+RECIPIENT_COLUMNS = (
+    "decidido_em",
+    "usuario",
+    "incidente",
+    "olt",
+    "slot_pon",
+    "client_id",
+    "nome",
+    "telefone",
+    "resultado",
+    "envio",
+    "enviado_em",
+    "erro",
+)
+RESULTS = {
+    "enfileirado": "aviso enviado ao provedor",
+    "sem_telefone": "sem telefone válido",
+    "ignorado_24h": "telefone já avisado nas últimas 24 h",
+    "duplicado": "mesmo telefone de outro cliente",
+}
+
+
+def br_datetime(epoch: float | None) -> str:
+    """`23/11/2026 03:10` in São Paulo time; empty for no time."""
+    if epoch is None or epoch == "":
+        return ""
+    return datetime.fromtimestamp(float(epoch), TIMEZONE).strftime("%d/%m/%Y %H:%M")
+
+
+def br_phone(raw: str | None) -> str:
+    """`(51) 99647-3637` / `(51) 3333-4444`; a value that is not a Brazilian phone as it came."""
+    e164 = normalize_phone(raw)
+    if e164 is None:
+        return str(raw or "")
+    national = e164[2:]
+    return f"({national[:2]}) {national[2:-4]}-{national[-4:]}"
+
+
+def _csv(header: tuple[str, ...], rows: list[list[Any]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(CSV_COLUMNS)
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([["" if value is None else safe_cell(value) for value in row] for row in rows])
+    return BOM + out.getvalue()
+
+
+def to_csv(entries: list[dict[str, Any]]) -> str:
+    """One line per decision."""
+    rows = []
     for e in entries:
         snap = e["snapshot"]
         flat = {
@@ -159,10 +229,29 @@ def to_csv(entries: list[dict[str, Any]]) -> str:
             "acao": e["decisao"],
             "estado": e["status_atual"],
         }
-        writer.writerow(
-            [
-                safe_cell(flat.get(column, "")) if flat.get(column) is not None else ""
-                for column in CSV_COLUMNS
-            ]
-        )
-    return out.getvalue()
+        flat.update({column: br_datetime(flat.get(column)) for column in CSV_DATES})
+        rows.append([flat.get(column) for column in CSV_COLUMNS])
+    return _csv(CSV_COLUMNS, rows)
+
+
+def recipients_csv(conn: sqlite3.Connection, entries: list[dict[str, Any]]) -> str:
+    """One line per customer of each approval: who was told, on which phone, and what happened."""
+    rows = []
+    for e in entries:
+        if e["decisao"] != APPROVE:
+            continue
+        snap = e["snapshot"]
+        for r in recipients(conn, e["decisao_id"]):
+            line = {
+                **r,
+                "decidido_em": br_datetime(e["decidido_em"]),
+                "usuario": e["usuario"],
+                "incidente": e["incidente"],
+                "olt": snap.get("olt", ""),
+                "slot_pon": snap.get("slot_pon", ""),
+                "telefone": br_phone(r["telefone"]),
+                "resultado": RESULTS.get(r["resultado"], r["resultado"]),
+                "enviado_em": br_datetime(r["enviado_em"]),
+            }
+            rows.append([line.get(column) for column in RECIPIENT_COLUMNS])
+    return _csv(RECIPIENT_COLUMNS, rows)

@@ -84,7 +84,9 @@ def probable_cause(tipo: str, affected: int, alert_type: str = "") -> str:
         if alert_type == "cto_loss" or affected <= CTO_SIZE:
             return "Rompimento de fibra: provável problema na CTO (caixa de atendimento)"
         return "Rompimento de fibra: provável corte na fibra tronco/PON"
-    return "Causa indeterminada: escolha o modelo (rompimento de fibra ou falta de energia) ou negue o disparo"
+    return (
+        "Causa indeterminada: escolha o modelo (rompimento de fibra ou falta de energia) ou negue o disparo"
+    )
 
 
 # --- the OLT management system ---------------------------------------------------------
@@ -126,7 +128,7 @@ def incident_from_alert(alert: dict[str, Any]) -> Incident | None:
     pon = _text(alert.get("slot_pon")) or _text(alert.get("pon"))
     cto = _text(alert.get("cto_name")) or _text(alert.get("cto_id"))
     if cto:
-        local = f"CTO {cto}"
+        local = cto if cto.upper().startswith("CTO") else f"CTO {cto}"
     elif pon:
         local = f"PON {pon} da {olt}" if olt else f"PON {pon}"
     else:

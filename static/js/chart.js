@@ -1,10 +1,14 @@
-/* Offline clients per cycle over the last 24 h, drawn as inline SVG (no library). */
+/* Offline clients per cycle over up to the last 24 h, drawn as inline SVG (no library).
+ * The time axis spans the history there is (at least an hour), so a short history fills the
+ * chart; the SVG is drawn at the container's pixel width, so its text keeps its size. */
 "use strict";
 
 const OfflineChart = (() => {
   const SVG = "http://www.w3.org/2000/svg";
-  const W = 640;
   const H = 190;
+  const DAY = 24 * 3600;
+  const MIN_SPAN = 3600;
+  const TIME_STEPS = [5, 10, 15, 30, 60, 120, 180, 360].map((m) => m * 60);
   const PAD = { left: 44, right: 10, top: 10, bottom: 24 };
 
   function node(tag, attrs, text) {
@@ -14,33 +18,48 @@ const OfflineChart = (() => {
     return n;
   }
 
-  function niceMax(value) {
-    if (value <= 4) return 4;
-    const magnitude = 10 ** Math.floor(Math.log10(value));
-    for (const step of [1, 2, 2.5, 5, 10]) {
-      if (step * magnitude >= value) return step * magnitude;
-    }
-    return value;
+  /** A round step (1, 2 or 5 × 10^k) giving at most 4 intervals up to `peak`. */
+  function niceStep(peak) {
+    if (peak <= 4) return 1;
+    const magnitude = 10 ** Math.floor(Math.log10(peak / 4));
+    return [1, 2, 5, 10].map((m) => m * magnitude).find((step) => step * 4 >= peak);
+  }
+
+  /** Clock-aligned tick times between x0 and x1, about 4 to 6 of them. */
+  function timeTicks(x0, x1) {
+    const step = TIME_STEPS.find((st) => (x1 - x0) / st <= 6) || TIME_STEPS[TIME_STEPS.length - 1];
+    const offset = new Date().getTimezoneOffset() * 60;
+    const first = Math.ceil((x0 - offset) / step) * step + offset;
+    const ticks = [];
+    for (let t = first; t <= x1; t += step) ticks.push(t);
+    return ticks;
+  }
+
+  function spanWords(seconds) {
+    const hours = Math.round(seconds / 3600);
+    return hours >= 24 ? "últimas 24 h" : hours >= 1 ? `últimas ${hours} h` : "última hora";
   }
 
   function render(container, cycles, summary) {
     container.replaceChildren();
     if (!cycles.length) {
       container.append(Object.assign(document.createElement("div"), {
-        className: "chart-empty", textContent: "Sem ciclos nas últimas 24 h.",
+        className: "chart-empty", textContent: "Nenhum ciclo nas últimas 24 h.",
       }));
       if (summary) summary.textContent = "";
       return;
     }
+    const W = Math.max(280, Math.round(container.clientWidth || 640));
     const now = Date.now() / 1000;
-    const x0 = Math.min(cycles[0].started_at, now - 24 * 3600);
     const x1 = now;
+    const x0 = Math.max(now - DAY, Math.min(cycles[0].started_at, now - MIN_SPAN));
     const peak = Math.max(...cycles.map((c) => c.offline || 0));
-    const yMax = niceMax(peak);
+    const step = niceStep(peak);
+    const yMax = Math.max(step, Math.ceil(peak / step) * step);
     const sx = (t) => PAD.left + ((t - x0) / (x1 - x0 || 1)) * (W - PAD.left - PAD.right);
     const sy = (v) => H - PAD.bottom - (v / yMax) * (H - PAD.top - PAD.bottom);
 
-    const svg = node("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", "aria-hidden": "true" });
+    const svg = node("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, "aria-hidden": "true" });
     const defs = node("defs");
     const grad = node("linearGradient", { id: "chart-fill", x1: 0, y1: 0, x2: 0, y2: 1 });
     grad.append(node("stop", { offset: "0%", "stop-color": "#38bdf8", "stop-opacity": 0.45 }));
@@ -48,18 +67,15 @@ const OfflineChart = (() => {
     defs.append(grad);
     svg.append(defs);
 
-    for (let i = 0; i <= 4; i += 1) {
-      const v = (yMax / 4) * i;
+    for (let v = 0; v <= yMax; v += step) {
       const y = sy(v);
       svg.append(node("line", { class: "grid-line", x1: PAD.left, x2: W - PAD.right, y1: y, y2: y }));
-      svg.append(node("text", { class: "axis", x: PAD.left - 6, y: y + 3.5, "text-anchor": "end" },
-        Math.round(v).toLocaleString("pt-BR")));
+      svg.append(node("text", { class: "axis", x: PAD.left - 6, y: y + 3.5, "text-anchor": "end" }, v.toLocaleString("pt-BR")));
     }
-    for (let h = 0; h <= 24; h += 6) {
-      const t = x1 - (24 - h) * 3600;
-      const d = new Date(t * 1000);
-      const label = `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
-      svg.append(node("text", { class: "axis", x: sx(t), y: H - 6, "text-anchor": h === 0 ? "start" : h === 24 ? "end" : "middle" }, label));
+    for (const t of timeTicks(x0, x1)) {
+      const x = sx(t);
+      const anchor = x - PAD.left < 20 ? "start" : W - PAD.right - x < 20 ? "end" : "middle";
+      svg.append(node("text", { class: "axis", x, y: H - 6, "text-anchor": anchor }, App.fmtTime(t)));
     }
 
     const points = cycles.map((c) => [sx(c.started_at), sy(c.offline || 0)]);
@@ -74,10 +90,10 @@ const OfflineChart = (() => {
 
     const last = cycles[cycles.length - 1];
     const failed = cycles.filter((c) => !c.ok).length;
-    const text = `${cycles.length} ciclos · pico ${peak.toLocaleString("pt-BR")} · agora ${(last.offline || 0).toLocaleString("pt-BR")}` +
-      (failed ? ` · ${failed} com falha (pontos vermelhos)` : "");
+    const text = `${spanWords(x1 - x0)} · ${App.plural(cycles.length, "ciclo", "ciclos")} · pico ${App.fmtInt(peak)} · agora ${App.fmtInt(last.offline || 0)}` +
+      (failed ? ` · ${App.plural(failed, "com falha", "com falha")} (pontos vermelhos)` : "");
     if (summary) summary.textContent = text;
-    container.setAttribute("aria-label", `Clientes offline por ciclo nas últimas 24 horas: ${text}`);
+    container.setAttribute("aria-label", `Clientes offline por ciclo, ${text}`);
   }
 
   async function load(container, summary) {

@@ -16,25 +16,39 @@
     return "–";
   }
 
+  /** What an approval did, in counts that add up to the affected clients. */
+  function sendingDetail(counts) {
+    return [
+      counts.falhas ? App.plural(counts.falhas, "falha", "falhas") : "",
+      counts.incertos ? `${App.plural(counts.incertos, "aviso incerto", "avisos incertos")} (o monitor caiu durante o envio)` : "",
+      counts.sem_telefone ? `${App.fmtInt(counts.sem_telefone)} sem telefone` : "",
+      counts.telefones_repetidos ? `${App.plural(counts.telefones_repetidos, "telefone repetido", "telefones repetidos")} (um aviso por telefone)` : "",
+      counts.ja_avisados_24h ? `${App.fmtInt(counts.ja_avisados_24h)} já ${counts.ja_avisados_24h === 1 ? "avisado" : "avisados"} nas últimas 24 h` : "",
+    ].filter(Boolean).join(" · ");
+  }
+
+  function nextDispatch(h) {
+    if (h.decisao !== "aprovar") return "–";
+    const next = h.proximo_envio_permitido;
+    return next && next * 1000 > Date.now() ? `Bloqueado até ${App.fmtDateTime(next)}` : "Liberado";
+  }
+
   function row(h) {
     const snap = h.snapshot || {};
     const where = [h.olt || snap.olt, h.slot_pon || snap.slot_pon].filter(Boolean).join(" / ") || "–";
     const counts = h.contagens || {};
     const sent = h.decisao === "aprovar" ? `${App.fmtInt(counts.enviados ?? 0)} enviados` : "–";
-    const detail = h.decisao === "aprovar"
-      ? [counts.falhas ? `${App.fmtInt(counts.falhas)} falhas` : "", counts.sem_telefone ? `${App.fmtInt(counts.sem_telefone)} sem telefone` : "",
-        counts.ignorados ? `${App.fmtInt(counts.ignorados)} ignorados (24 h)` : ""].filter(Boolean).join(" · ")
-      : h.comentario || "";
-    const next = h.proximo_envio_permitido;
+    const detail = h.decisao === "aprovar" ? sendingDetail(counts) : "";
     return el("tr", { "data-id": h.incidente },
       td("Data", App.fmtDateTime(h.decidido_em || h.quando)),
-      td("OLT / Slot", el("span", { class: "mono" }, where)),
+      td("OLT / PON", el("span", { class: "mono wrap-any" }, where)),
       td("Tipo", badge(h.tipo || snap.tipo)),
       td("Decisão", decision(h.decisao)),
-      td("Quem", el("span", { class: "cell-main c-usuario" }, h.usuario || "–")),
+      td("Quem", el("span", { class: "cell-main c-usuario" }, h.usuario || "–"),
+        h.comentario ? el("span", { class: "cell-sub c-comentario" }, `“${h.comentario}”`) : null),
       td("Envios", sent, detail ? el("span", { class: "cell-sub" }, detail) : null),
       td("Estado atual", state(h)),
-      td("Próximo disparo", h.decisao !== "aprovar" ? "–" : next && next * 1000 > Date.now() ? App.fmtDateTime(next) : "liberado"));
+      td("Próximo disparo", nextDispatch(h)));
   }
 
   async function load() {

@@ -57,7 +57,7 @@ def test_the_monitor_lists_incidents_with_the_right_badges(page_for: Any, world:
     los = incident_row(page, world.incidents["aprovar"])
     expect(los.locator(".badge")).to_have_text("LOS")
     expect(los.locator(".badge")).to_have_class(re.compile("badge-los"))
-    expect(los).to_contain_text("OLT-SUL | 0/1/1")
+    expect(los.locator(".c-lugar")).to_have_text("CTO-100 · OLT-SUL PON 0/1/1")
     expect(los.locator(".c-afetados")).to_have_text("4")
     power = incident_row(page, world.incidents["negar"])
     expect(power.locator(".badge")).to_have_text("ENERGIA")
@@ -87,13 +87,15 @@ def test_approving_sends_the_messages_and_removes_the_incident(page_for: Any, wo
     dialog = open_details(page, world, "aprovar")
     dialog.get_by_role("button", name="Aprovar e Disparar").click()
     confirm = page.locator("#confirmar")
-    expect(confirm).to_contain_text("a 2 telefones distintos de 4 clientes afetados")
+    expect(confirm).to_contain_text(
+        "Enviar o modelo de rompimento (114) a 2 telefones distintos dos 4 clientes afetados."
+    )
     expect(confirm).to_contain_text("2 clientes não têm telefone")
-    expect(confirm).to_contain_text("«114»")
     shot(page, "04-confirmar-disparo")
     confirm.locator("#conf-ok").click()
     expect(incident_row(page, world.incidents["aprovar"])).to_have_count(0)
-    expect(page.locator(".toast").first).to_contain_text("Enviados")
+    expect(page.locator(".toast").first).to_contain_text("Disparo aprovado: 2 aviso(s) enviados ao provedor.")
+    expect(page.locator(".toast").first).to_contain_text("2 clientes sem telefone.")
     world.deliver()
     phones = sorted(m["contato"]["telefone"] for m in world.hsm.messages)
     assert phones == ["5511987650001", "5511987650002"]
