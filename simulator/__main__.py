@@ -1,11 +1,13 @@
 """Command line of the simulator.
 
-    python -m simulator trigger fiber_cut [--url http://127.0.0.1:PORT]   an incident now in the running demo
-    python -m simulator incidentes                                      the demo's active incidents
-    python -m simulator normalizar                                      recover every incident now
+    python -m simulator trigger fiber_cut [--port 5010]   an incident now in the running demo
+    python -m simulator incidentes                       the demo's active incidents
+    python -m simulator normalizar                       recover every incident now
 
-The running demo is found through `DEMO_CONTROL_URL` or `data/demo/controle.json`
-(written by `python monitor_service.py --demo`).
+The demo is found through `--url` (its control address), `DEMO_CONTROL_URL`, or the demos
+`python monitor_service.py --demo` registers under `data/demo/demos/`: the one served on
+`--port` (the dashboard's port), or the only one running. With several running and no
+`--port`, the command lists them and asks for one.
 """
 
 from __future__ import annotations
@@ -23,9 +25,8 @@ from simulator.scenario import KINDS
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m simulator", description="Controle do ISP simulado")
-    parser.add_argument(
-        "--url", help="endereço de controle da demonstração (padrão: data/demo/controle.json)"
-    )
+    parser.add_argument("--url", help="endereço de controle da demonstração (padrão: a que estiver rodando)")
+    parser.add_argument("--port", type=int, help="porta do painel da demonstração a controlar")
     parser.add_argument("--data-dir", default="data/demo", help="pasta da demonstração")
     commands = parser.add_subparsers(dest="command", required=True)
     trigger = commands.add_parser("trigger", help="provoca um incidente agora")
@@ -34,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("normalizar", help="normaliza todos os incidentes agora")
     args = parser.parse_args(argv)
     try:
-        base = (args.url or read_control_url(args.data_dir)).rstrip("/")
+        base = (args.url or read_control_url(args.data_dir, args.port)).rstrip("/")
     except LookupError as exc:
         print(f"Erro: {exc}", file=sys.stderr)
         return 1

@@ -18,9 +18,10 @@ concentrator's keepalive lag and returns show up as they happen. The dispatch bl
 (`HSM_COOLDOWN_HOURS`) keeps its real default of 24 h.
 
 A small control endpoint (`sim.control_url`) lets other processes drive the simulator:
-`POST /incidente {"tipo": "fiber_cut"}`, `GET /incidentes`, `GET /mensagens`. Its address is
-written to `<data_dir>/controle.json` for `python -m simulator trigger <tipo>`.
-Every server listens on a free port, so two demos never collide.
+`POST /incidente {"tipo": "fiber_cut"}`, `GET /incidentes`, `GET /mensagens`. A running demo
+registers itself (`sim.register(port)`) as `<data_dir>/demos/<port>.json`, so
+`python -m simulator trigger <tipo> [--port N]` finds it (`read_control_url`) while others
+run too. Every server listens on a free port, so two demos never collide.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ NOC_WHATSAPP = "5511900000001"
 PHONE_NUMBER_ID = "109876543210"
 OLT_USER = "noc"
 OLT_PASSWORD = "noc-demo"  # the fake OLTs' password, only on 127.0.0.1
-CONTROL_FILE = "controle.json"
+REGISTRY_DIR = "demos"
 # What the customer reads for each template: a real provider holds these texts and the app
 # sends only the template's id or name and the customer's name.
 TEMPLATE_TEXTS = {
@@ -176,6 +177,7 @@ class DemoSimulator:
         )
         self.control = FakeHTTPServer(self._control_app())
         self._stoppers: list[Callable[[], None]] = []
+        self._registration: Path | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -212,7 +214,6 @@ class DemoSimulator:
             self._stoppers.append(self.scheduler.stop)
             self.scheduler.every(TICK, self.network.advance)
             self.write_inventory()
-            self._write_control_file()
             self.scenario.start()
         except BaseException:
             self.stop()
@@ -228,12 +229,9 @@ class DemoSimulator:
         for thread in threads:
             thread.join(timeout=10)
         self.inventory_path.unlink(missing_ok=True)
-        control = self.data_dir / CONTROL_FILE
-        try:
-            if json.loads(control.read_text()).get("pid") == os.getpid():
-                control.unlink()
-        except (OSError, ValueError):
-            pass
+        if self._registration is not None:
+            self._registration.unlink(missing_ok=True)
+            self._registration = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -356,9 +354,21 @@ class DemoSimulator:
 
     # --- control endpoint ------------------------------------------------------------
 
-    def _write_control_file(self) -> None:
-        state = {"url": self.control.url, "pid": os.getpid(), "iniciado_em": _stamp(time.time())}
-        (self.data_dir / CONTROL_FILE).write_text(json.dumps(state), encoding="utf-8")
+    def register(self, port: int) -> Path:
+        """Record this demo, served on `port`, among the running ones (removed by `stop`)."""
+        entry = {
+            "porta": port,
+            "painel": f"http://127.0.0.1:{port}/",
+            "url": self.control.url,
+            "pid": os.getpid(),
+            "iniciado_em": _stamp(time.time()),
+        }
+        folder = self.data_dir / REGISTRY_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{port}.json"
+        path.write_text(json.dumps(entry), encoding="utf-8")
+        self._registration = path
+        return path
 
     def _control_app(self) -> Flask:
         app = Flask("simulador_controle")
@@ -406,18 +416,58 @@ def telegram_as_seen(text: str) -> str:
 _TAG = re.compile(r"</?(?:b|i|u|s|code|pre|a)(?:\s[^<>]*)?>")
 
 
-def read_control_url(data_dir: str | Path = "data/demo") -> str:
-    """The control URL of the running demo: `DEMO_CONTROL_URL`, else `<data_dir>/controle.json`."""
+def running_demos(data_dir: str | Path = "data/demo") -> list[dict[str, Any]]:
+    """The demos registered under `data_dir` whose process still runs, by port; entries
+    left by a demo that died without stopping are removed."""
+    found = []
+    for path in sorted((Path(data_dir) / REGISTRY_DIR).glob("*.json")):
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            alive = _process_alive(int(entry["pid"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if alive:
+            found.append(entry)
+        else:
+            path.unlink(missing_ok=True)
+    return sorted(found, key=lambda e: int(e["porta"]))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_control_url(data_dir: str | Path = "data/demo", port: int | None = None) -> str:
+    """The control URL of the demo to drive: `DEMO_CONTROL_URL`, else the running demo served
+    on `port`, else the only running one. LookupError (in Portuguese, listing the running
+    demos) when there is none, when `port` is not among them, or when several run and no
+    port was given."""
     url = os.environ.get("DEMO_CONTROL_URL", "").strip()
     if url:
         return url.rstrip("/")
-    try:
-        return str(json.loads((Path(data_dir) / CONTROL_FILE).read_text(encoding="utf-8"))["url"])
-    except (OSError, ValueError, KeyError) as exc:
+    demos = running_demos(data_dir)
+    if not demos:
         raise LookupError(
             "Nenhuma demonstração rodando: inicie com python monitor_service.py --demo "
             "(ou defina DEMO_CONTROL_URL)."
-        ) from exc
+        )
+    listed = "; ".join(
+        f"porta {d['porta']} (painel {d['painel']}, iniciada em {d['iniciado_em']})" for d in demos
+    )
+    if port is not None:
+        chosen = [d for d in demos if int(d["porta"]) == port]
+        if not chosen:
+            raise LookupError(f"Nenhuma demonstração na porta {port}. Rodando: {listed}.")
+        return str(chosen[0]["url"])
+    if len(demos) > 1:
+        raise LookupError(f"Há {len(demos)} demonstrações rodando: {listed}. Escolha uma com --port.")
+    return str(demos[0]["url"])
 
 
 def free_port(preferred: int = 0) -> int:
@@ -514,6 +564,7 @@ def run_demo(
     print(f"Iniciando o ISP simulado ({customers} clientes)...", flush=True)
     with DemoSimulator(data_dir, customers=customers, seed=seed) as sim:
         settings, env = demo_settings(sim, chosen)
+        sim.register(chosen)
         setup_logging(settings.log_dir, settings.log_level)
         logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)  # the OLT emulators' disconnects
         _create_admin(settings)
