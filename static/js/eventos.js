@@ -113,8 +113,10 @@
     return text === "–" ? String(value) : text;
   }
 
-  /** The OLT's evidence as a table: ONU, client, PON, cause in Portuguese, when it dropped. */
+  /** The OLT's evidence as a table: ONU, client, PON, cause in Portuguese, when it dropped
+   * (the OLT's time when it tells one, else when the monitor saw the login drop). */
   function renderEvidence(ev, nameOf) {
+    const dropped = new Map((ev.clientes || []).map((c) => [c.login, c.caiu_em]));
     const evidence = (ev.evidencias || []).filter((e) => e && typeof e === "object");
     const source = document.getElementById("evd-fonte");
     const from = sourceText(evidence);
@@ -126,7 +128,7 @@
       td("Cliente", el("span", { class: "c-nome" }, nameOf(e.login))),
       td("PON", el("span", { class: "mono" }, e.pon || e.fsp || "–")),
       td("Causa", CAUSES[e.classificacao] || "Indeterminada", e.causa_bruta ? el("span", { class: "cell-sub" }, e.causa_bruta) : null),
-      td("Caiu às", dropTime(e.caiu_em || e.ultima_queda)))) : [el("tr", {}, el("td", { colspan: "5", class: "muted" }, "Nenhuma evidência coletada."))]));
+      td("Caiu às", e.caiu_em ? dropTime(e.caiu_em) : App.fmtDateTime(dropped.get(e.login))))) : [el("tr", {}, el("td", { colspan: "5", class: "muted" }, "Nenhuma evidência coletada."))]));
   }
 
   /** Names of the event's customers from the dispatch enrichment (the ERP or OLT system);

@@ -49,11 +49,14 @@
     return String(i.slot_pon || "").split(",").map((p) => p.trim()).filter(Boolean);
   }
 
-  /** Where the outage is, in words ("OLT-NORTE inteira — 11 PONs", "CTO 12 · OLT-SUL PON 0/1/1"). */
+  /** Where the outage is, in words: "CTO-12 · OLT-SUL PON 0/1/1"; an outage of several PONs
+   * by its OLT and how many ("OLT-NORTE — 11 PONs", or the monitor's "OLT-NORTE inteira — 11
+   * PONs"), never the list itself (that is on demand). */
   function place(i) {
     const pons = ponsOf(i);
-    const where = pons.length > 1 ? `${i.olt} — ${pons.length} PONs` : [i.olt, pons[0] && `PON ${pons[0]}`].filter(Boolean).join(" ");
-    if (i.local && i.local !== i.olt && !i.local.includes(where)) return pons.length > 1 ? i.local : [i.local, where].filter(Boolean).join(" · ");
+    if (pons.length > 1) return /inteira/.test(i.local || "") ? i.local : `${i.olt} — ${pons.length} PONs`;
+    const where = [i.olt, pons[0] && `PON ${pons[0]}`].filter(Boolean).join(" ");
+    if (i.local && i.local !== i.olt && !i.local.includes(where)) return [i.local, where].filter(Boolean).join(" · ");
     return i.local || where || "–";
   }
 

@@ -1,13 +1,19 @@
 """A real Chromium against the app served on 127.0.0.1, wired to the fake external systems.
 
 One world per module (fakes, a database, the app on a free port) and one browser; each
-test opens its own browser context (fresh cookies). Screenshots go to `test-artifacts/`.
-Skipped when Debian's Chromium (`/usr/bin/chromium`) is not installed.
+test opens its own browser context (fresh cookies). `outage_world` is an outage as the
+simulator makes it: a whole OLT of 500 clients without power, a fiber cut, a CTO, a power
+cut of a few PONs and a PON that flaps, seen by real monitor cycles through the ERP fake and
+the OLTs' SSH. Screenshots go to `test-artifacts/`, or to `PAINEL_SCREENSHOTS` when set
+(`PAINEL_SCREENSHOTS=docs/screenshots` refreshes the README's). `axe_violations(page)` runs
+axe-core (`AXE_CORE_JS`, default `.ci/axe/node_modules/axe-core/axe.min.js`, installed by
+`.ci/run`). Skipped when Debian's Chromium (`/usr/bin/chromium`) is not installed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -22,13 +28,20 @@ from outage.app import create_app
 from outage.config import Settings, load_settings
 from outage.db import connect
 from outage.model import Subscriber, pack_members
+from simulator.day import SimClock
 from simulator.httpserver import FakeHTTPServer
 from simulator.ixc import FakeIXC
+from simulator.network import Network
+from simulator.olt_cli import OltEmulator
 from simulator.olt_system import OltSystemFake
+from simulator.scenario import Incidents
+from simulator.telegram import FakeTelegram
 from simulator.whatsapp import FakeHSMProvider
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("PAINEL_SCREENSHOTS") or ROOT / "test-artifacts")
+AXE_JS = Path(os.environ.get("AXE_CORE_JS") or ROOT / ".ci/axe/node_modules/axe-core/axe.min.js")
 XSS_NAME = "<img src=x onerror=alert(1)>"
 PASSWORDS = {"admin": "senha-admin-123", "maria": "senha-maria-123", "leitor": "senha-leitor-123"}
 DESKTOP = {"width": 1366, "height": 768}
@@ -206,12 +219,25 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page_for(browser: Browser, world: World) -> Iterator[Any]:
-    """`page_for(user, viewport=DESKTOP)`: a logged-in page in a fresh context; JS dialogs recorded."""
+    """`page_for(user, viewport=DESKTOP)`: a logged-in page in a fresh context; JS dialogs recorded.
+
+    Contexts bypass the CSP only so that axe-core can be injected; the app's header is unchanged.
+    """
+    yield from _pages(browser, world.url)
+
+
+@pytest.fixture
+def outage_page_for(browser: Browser, outage_world: OutageWorld) -> Iterator[Any]:
+    """`outage_page_for(user, viewport=DESKTOP)` on the simulated outage's console."""
+    yield from _pages(browser, outage_world.url)
+
+
+def _pages(browser: Browser, url: str) -> Iterator[Any]:
     contexts = []
 
     def open_page(user: str | None = None, viewport: dict[str, int] = DESKTOP) -> Page:
         context = browser.new_context(
-            viewport=viewport, base_url=world.url, locale="pt-BR", timezone_id="America/Sao_Paulo"
+            viewport=viewport, base_url=url, locale="pt-BR", timezone_id="America/Sao_Paulo", bypass_csp=True
         )
         contexts.append(context)
         page = context.new_page()
@@ -236,5 +262,156 @@ def login(page: Page, user: str) -> None:
 
 
 def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's violations on the page as it is now (open modals included), one line each."""
+    if not AXE_JS.exists():
+        if os.environ.get("CI"):
+            raise AssertionError(f"axe-core ausente em {AXE_JS}: .ci/run deveria tê-lo instalado")
+        pytest.skip(f"axe-core ausente ({AXE_JS}): npm install --prefix .ci/axe axe-core@{AXE_VERSION}")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    found = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`)"""
+    )
+    return [str(line) for line in found]
+
+
+# --- an outage as the simulator makes it ---------------------------------------------
+
+AXE_VERSION = "4.10.2"
+CYCLE = 60.0
+OUTAGE_MINUTES = 54
+
+
+@dataclass
+class OutageWorld:
+    url: str
+    settings: Settings
+    network: Network
+    whole_olt: str  # the name of the OLT that lost power
+    whole_olt_customers: int
+
+
+def _olt_emulators(network: Network) -> dict[str, OltEmulator]:
+    def feed(olt_id: str) -> Any:
+        members = [c for c in network.customers if c.olt.id == olt_id]
+        return lambda: [network.onu_view(c) for c in members]
+
+    return {
+        olt.id: OltEmulator(olt.vendor, feed(olt.id), username="noc", password="noc-teste", hostname=olt.name)
+        for olt in network.olts
+    }
+
+
+def _outage_settings(tmp: Path, network: Network, emulators: dict[str, OltEmulator], **fakes: Any) -> Settings:
+    inventory = tmp / "olts.json"
+    inventory.write_text(
+        json.dumps(
+            [
+                {
+                    "id_transmissor": olt.id,
+                    "name": olt.name,
+                    "vendor": olt.vendor,
+                    "host": "127.0.0.1",
+                    "port": emulators[olt.id].port,
+                    "username": "noc",
+                    "password": "noc-teste",
+                }
+                for olt in network.olts
+            ]
+        ),
+        encoding="utf-8",
+    )
+    olt, hsm, ixc, telegram = fakes["olt"], fakes["hsm"], fakes["ixc"], fakes["telegram"]
+    env = {
+        "DATABASE_PATH": str(tmp / "monitor.db"),
+        "LOG_DIR": str(tmp / "logs"),
+        "SECRET_KEY": "k" * 32,
+        "OLT_INVENTORY": str(inventory),
+        "SESSION_COOKIE_SECURE": "false",
+        "ADMIN_USERNAME": "admin",
+        "ADMIN_PASSWORD": PASSWORDS["admin"],
+        "THRESHOLD_OFFLINE_CLIENTS": "4",
+        "API_BASE_URL": olt.url,
+        "API_AUTH_URL": olt.auth_url,
+        "API_USER": olt.username,
+        "API_PASS": olt.password,
+        "URL_HSM": hsm.send_url,
+        "TOKEN_HSM": hsm.token,
+        "IXC_URL": ixc.url,
+        "IXC_USER": ixc.user,
+        "IXC_TOKEN": ixc.token,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_CHAT_ID": "-1001",
+        "TELEGRAM_API_URL": telegram.url,
+        "TELEGRAM_PER_CHAT_PER_MINUTE": "60",
+    }
+    settings, problems = load_settings(env)
+    assert problems == [], problems
+    return settings
+
+
+def _live_outage(network: Network, incidents: Incidents, clock: SimClock, cycle: Any) -> str:
+    """Drive the network minute by minute, a monitor cycle each: a PON flaps three times in an
+    hour (the third drop's alert is held back), then a whole OLT loses power while a fiber cut, a CTO
+    and a power cut of a few PONs happen elsewhere. Returns the dark OLT's name."""
+    dark, calm = network.olts[0], network.olts[-1]
+    flap_pon = next(key for key, members in network.pons().items() if key[0] == calm.id and len(members) >= 16)
+    flapping: list[str] = []
+
+    def at_minute(minute: int) -> None:
+        if minute in (2, 19, 38):
+            flapping.append(incidents.cut_pon(*flap_pon, kind="flap").id)
+        if minute in (7, 23, 44):
+            incidents.recover(flapping[-1], stragglers=False)
+        if minute == 46:
+            network.power_outage([key for key in network.pons() if key[0] == dark.id], share=1.0)
+            for kind in ("fiber_cut", "cto_failure", "power_outage"):
+                incidents.start(kind)
+
+    for minute in range(1, OUTAGE_MINUTES + 1):
+        clock.now += CYCLE
+        network.advance(clock.now)
+        at_minute(minute)
+        cycle()
+    return dark.name
+
+
+@pytest.fixture(scope="module")
+def outage_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageWorld]:
+    from monitor_service import run_once
+    from outage import auth
+    from outage.alerts.sender import Sender
+
+    tmp = tmp_path_factory.mktemp("apagao")
+    clock = SimClock(time.time() - (OUTAGE_MINUTES + 2) * CYCLE)
+    network = Network(2000, seed=7, clock=clock)
+    emulators = _olt_emulators(network)
+    for emulator in emulators.values():
+        emulator.start()
+    try:
+        with OltSystemFake() as olt, FakeHSMProvider() as hsm, FakeIXC(network) as ixc, FakeTelegram() as telegram:
+            settings = _outage_settings(tmp, network, emulators, olt=olt, hsm=hsm, ixc=ixc, telegram=telegram)
+            incidents = Incidents(network, olt, seed=7, threshold=4)
+            sender = Sender(settings.database_path, settings)
+
+            def cycle() -> None:
+                assert run_once(settings, clock=clock) == 0
+                sender.deliver_due(max_wait=5)
+
+            dark = _live_outage(network, incidents, clock, cycle)
+            app = create_app(settings)
+            conn = connect(settings.database_path)
+            auth.create_user(conn, "maria", PASSWORDS["maria"], "operador", time.time())
+            conn.close()
+            size = sum(1 for c in network.customers if c.olt.name == dark)
+            with FakeHTTPServer(app) as server:
+                yield OutageWorld(server.url, settings, network, dark, size)
+    finally:
+        for emulator in emulators.values():
+            emulator.stop()
