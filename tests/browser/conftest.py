@@ -308,7 +308,9 @@ def _olt_emulators(network: Network) -> dict[str, OltEmulator]:
     }
 
 
-def _outage_settings(tmp: Path, network: Network, emulators: dict[str, OltEmulator], **fakes: Any) -> Settings:
+def _outage_settings(
+    tmp: Path, network: Network, emulators: dict[str, OltEmulator], **fakes: Any
+) -> Settings:
     inventory = tmp / "olts.json"
     inventory.write_text(
         json.dumps(
@@ -361,7 +363,9 @@ def _live_outage(network: Network, incidents: Incidents, clock: SimClock, cycle:
     hour (the third drop's alert is held back), then a whole OLT loses power while a fiber cut, a CTO
     and a power cut of a few PONs happen elsewhere. Returns the dark OLT's name."""
     dark, calm = network.olts[0], network.olts[-1]
-    flap_pon = next(key for key, members in network.pons().items() if key[0] == calm.id and len(members) >= 16)
+    flap_pon = next(
+        key for key, members in network.pons().items() if key[0] == calm.id and len(members) >= 16
+    )
     flapping: list[str] = []
 
     def at_minute(minute: int) -> None:
@@ -395,7 +399,12 @@ def outage_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageWor
     for emulator in emulators.values():
         emulator.start()
     try:
-        with OltSystemFake() as olt, FakeHSMProvider() as hsm, FakeIXC(network) as ixc, FakeTelegram() as telegram:
+        with (
+            OltSystemFake() as olt,
+            FakeHSMProvider() as hsm,
+            FakeIXC(network) as ixc,
+            FakeTelegram() as telegram,
+        ):
             settings = _outage_settings(tmp, network, emulators, olt=olt, hsm=hsm, ixc=ixc, telegram=telegram)
             incidents = Incidents(network, olt, seed=7, threshold=4)
             sender = Sender(settings.database_path, settings)

@@ -4,6 +4,7 @@ evidence in Portuguese with names, and no axe-core violation on any screen or mo
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -55,8 +56,8 @@ def test_every_action_button_of_every_incident_is_on_screen(
             button.scroll_into_view_if_needed()
             box = button.bounding_box()
             assert box is not None
-            assert 0 <= box["x"] and box["x"] + box["width"] <= size["width"], (row.inner_text(), box)
-            assert 0 <= box["y"] and box["y"] + box["height"] <= size["height"], (row.inner_text(), box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"], (row.inner_text(), box)
+            assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"], (row.inner_text(), box)
     no_horizontal_overflow(page)
     shot(page, "02-monitoramento" if size == DESKTOP else "09-celular-monitoramento")
 
@@ -90,11 +91,11 @@ def test_the_event_of_the_dark_olt_shows_the_olts_evidence_in_portuguese_with_na
     expect(evidence.locator("thead")).to_have_text("ONUClientePONCausaCaiu às")
     first = evidence.locator("tbody tr").first
     expect(first.locator("td").nth(3)).to_contain_text("Falta de energia")
-    expect(first.locator("td").nth(4)).to_have_text(__import__("re").compile(r"^\d\d/\d\d \d\d:\d\d$"))
+    expect(first.locator("td").nth(4)).to_have_text(re.compile(r"^\d\d/\d\d \d\d:\d\d$"))
     expect(dialog.locator("#evd-fonte")).to_have_text("Consultado em: linha de comando da OLT (SSH)")
     expect(dialog).not_to_contain_text("classificacao")
     names = dialog.locator("#evd-logins .c-nome")
-    expect(names.first).not_to_have_text(__import__("re").compile(r"^(cliente nº|–)"))
+    expect(names.first).not_to_have_text(re.compile(r"^(cliente nº|–)"))
     expect(dialog.locator("#evd-alertas tbody tr").first).to_contain_text("ENVIADO")
     shot(page, "06-evento")
 
