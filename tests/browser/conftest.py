@@ -147,14 +147,18 @@ def _add_history(db_path: str) -> None:
                 motivo,
                 "concluido",
                 place,
-                json.dumps(
-                    [{"olt": conexao, "onu": "0/5/1:3", "estado": "LOS", "ultima_queda": "dying-gasp não"}]
-                ),
+                json.dumps([_evidence(s.login, conexao) for s in subs[:3]]),
                 end,
                 now,
                 pack_members((s, start) for s in subs),
             ),
         )
+    held = "recorrência: 3ª queda no mesmo local em 1 h; o aviso de recorrência já saiu às 03:10"
+    conn.execute(
+        "INSERT INTO held_alerts (event_id, kind, motivo, created_at) VALUES (?, 'abertura', ?, ?)",
+        (rows[0][0], held, now - 900),
+    )
+    conn.execute("UPDATE events SET aviso = '', recorrencia = 3 WHERE id = ?", (rows[0][0],))
     for k in range(96):
         start = now - (96 - k) * 900 + 840
         offline = 40 + (k % 7) * 3 + (180 if 60 <= k < 70 else 0)
@@ -163,6 +167,23 @@ def _add_history(db_path: str) -> None:
             (start, start + 2.5, 0 if k == 80 else 1, offline, 2.5),
         )
     conn.close()
+
+
+def _evidence(login: str, olt: str) -> dict[str, Any]:
+    """One ONU as the Huawei cause source records it."""
+    return {
+        "login": login,
+        "olt": olt,
+        "id_transmissor": "5",
+        "pon": "0/5/1",
+        "fsp": "0/5/1",
+        "ont_id": 3,
+        "causa_bruta": "LOS",
+        "caiu_em": "2026-11-23 03:07:41",
+        "estado": "offline",
+        "classificacao": "loss",
+        "fonte": "display ont info summary",
+    }
 
 
 def _settings(tmp: Path, olt: OltSystemFake, hsm: FakeHSMProvider, ixc: FakeIXC) -> Settings:

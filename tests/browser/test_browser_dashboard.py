@@ -7,6 +7,9 @@ other incidents itself.
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 import re
 from typing import Any
 
@@ -94,8 +97,14 @@ def test_approving_sends_the_messages_and_removes_the_incident(page_for: Any, wo
     shot(page, "04-confirmar-disparo")
     confirm.locator("#conf-ok").click()
     expect(incident_row(page, world.incidents["aprovar"])).to_have_count(0)
+    expect(page.locator(".toast")).to_have_count(1)
     expect(page.locator(".toast").first).to_contain_text("Disparo aprovado: 2 aviso(s) enviados ao provedor.")
     expect(page.locator(".toast").first).to_contain_text("2 clientes sem telefone.")
+    focused = page.evaluate(
+        "() => [document.activeElement.tagName, document.activeElement.closest('tr')?.dataset.id || '',"
+        " document.activeElement.className]"
+    )
+    assert focused[0] != "BODY" and (focused[1] or "toast" in focused[2]), focused
     world.deliver()
     phones = sorted(m["contato"]["telefone"] for m in world.hsm.messages)
     assert phones == ["5511987650001", "5511987650002"]
@@ -125,8 +134,36 @@ def test_history_shows_both_decisions_with_the_user(page_for: Any, world: World)
     expect(approved).to_contain_text("AINDA ATIVO")
     expect(denied).to_contain_text("NEGADO")
     expect(denied.locator(".c-usuario")).to_have_text("maria")
+    expect(approved.locator(".c-comentario")).to_have_text("“aprovado no teste”")
     expect(rows).to_have_count(4)
     shot(page, "05-historico")
+
+
+def test_the_csv_exports_open_in_a_brazilian_spreadsheet(page_for: Any, world: World) -> None:
+    page = page_for("maria")
+    page.get_by_role("link", name="Histórico").click()
+    expect(page.locator("#historico tbody tr").first).to_be_visible()
+    decisions = _download(page, "Exportar decisões (CSV)")
+    header, *lines = decisions
+    assert header[:3] == ["decidido_em", "usuario", "acao"] and len(lines) == 4
+    assert all(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", line[0]) for line in lines)
+    approved = next(line for line in lines if line[3] == world.incidents["aprovar"])
+    assert approved[1:3] == ["maria", "aprovar"] and approved[6] == "OLT-SUL"
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", approved[header.index("proximo_envio_permitido")])
+    recipients = _download(page, "Exportar destinatários (CSV)")
+    by_name = {line[recipients[0].index("nome")]: line for line in recipients[1:]}
+    assert by_name[XSS_NAME][recipients[0].index("telefone")] == "(11) 98765-0001"
+    assert by_name["Maria da Silva"][recipients[0].index("telefone")] == "(11) 98765-0002"
+    assert by_name["João Souza"][recipients[0].index("resultado")] == "sem telefone válido"
+
+
+def _download(page: Page, link: str) -> list[list[str]]:
+    """The file behind `link`, read as a pt-BR spreadsheet reads it: UTF-8 with BOM, `;`."""
+    with page.expect_download() as info:
+        page.get_by_role("link", name=link).click()
+    raw = open(info.value.path(), "rb").read()  # noqa: SIM115
+    assert raw.startswith(b"\xef\xbb\xbf"), raw[:20]
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
 
 
 def test_a_reader_sees_no_decision_buttons_and_the_api_refuses_them(page_for: Any, world: World) -> None:
@@ -171,11 +208,69 @@ def test_events_health_and_phone_screens_render(page_for: Any, world: World) -> 
     page.get_by_role("link", name="Saúde").click()
     expect(page.locator("#componentes li")).to_have_count(4)
     expect(page.locator("#componentes")).to_contain_text("WhatsApp")
+    expect(page.locator("#s-duracao")).to_have_text("2,5 s")
+    expect(page.locator("#canais tbody tr").first).to_be_visible()
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('.table-wrap')].every((w) => w.scrollWidth <= w.clientWidth)"
+    )
     shot(page, "08-saude")
     phone = page_for("maria", viewport=PHONE)
     expect(phone.locator("#incidentes tbody tr").first).to_be_visible()
     shot(phone, "09-celular-monitoramento")
     assert page.dialogs == [] and phone.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_an_event_whose_alert_was_held_says_why(page_for: Any, world: World) -> None:
+    page = page_for("leitor")
+    page.get_by_role("link", name="Eventos").click()
+    page.locator("#eventos tbody tr", has_text="OLT-CENTRO").click()
+    event = page.locator("#evento")
+    expect(event.locator("#evd-retidos li")).to_contain_text(
+        "Alerta retido (abertura): recorrência: 3ª queda no mesmo local em 1 h;"
+        " o aviso de recorrência já saiu às 03:10"
+    )
+    expect(event.locator("#evd-alertas tbody")).to_have_text(
+        "Nenhum alerta enviado: veja acima por que foi retido."
+    )
+    expect(event.locator("#evd-fatos")).to_contain_text("3ª queda no local")
+    evidence = event.locator("#evd-evidencias tbody tr").first
+    expect(evidence).to_contain_text("0/5/1:3")
+    expect(evidence).to_contain_text("Perda de sinal (LOS)")
+    expect(evidence).to_contain_text("23/11 03:07")
+    expect(event).not_to_contain_text("classificacao")
+
+
+def test_the_phone_header_is_short_and_shows_every_section(page_for: Any, world: World) -> None:
+    page = page_for("maria", viewport=PHONE)
+    page.get_by_role("link", name="Histórico").click()
+    header = page.locator(".sidebar").bounding_box()
+    assert header is not None and header["height"] <= 110, header
+    for link in page.locator(".nav a").all():
+        box = link.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (
+            link.inner_text()
+        )
+    page.get_by_role("link", name="Eventos").click()
+    expect(page.locator("#filtros")).to_be_hidden()
+    first = page.locator("#eventos tbody tr").first
+    expect(first).to_be_visible()
+    box = first.bounding_box()
+    assert box is not None and box["y"] < PHONE["height"], box
+    page.get_by_text("Filtros", exact=True).click()
+    expect(page.get_by_label("Status")).to_be_visible()
+
+
+def test_the_chart_axis_spans_the_history_with_round_ticks(page_for: Any, world: World) -> None:
+    page = page_for("maria")
+    labels = page.locator("#grafico text.axis")
+    expect(labels.first).to_be_visible()
+    texts = labels.evaluate_all("nodes => nodes.map((n) => n.textContent)")
+    values = [int(t.replace(".", "")) for t in texts if ":" not in t]
+    times = [t for t in texts if ":" in t]
+    step = values[1] - values[0]
+    assert values[0] == 0 and all(b - a == step for a, b in itertools.pairwise(values))
+    assert str(step)[0] in "125" and set(str(step)[1:]) <= {"0"}, values
+    assert len(times) == len(set(times)) >= 3, times
 
 
 def test_the_modal_traps_focus_and_closes_on_the_backdrop(page_for: Any, world: World) -> None:
