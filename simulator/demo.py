@@ -348,8 +348,9 @@ class DemoSimulator:
                     "quando": _stamp(message["at"] + offset),
                 }
             )
-        clients.sort(key=lambda m: m["quando"], reverse=True)
-        noc.sort(key=lambda m: m["quando"], reverse=True)
+        for messages in (clients, noc):  # newest first; within one second, the later one first
+            messages.reverse()
+            messages.sort(key=lambda m: m["quando"], reverse=True)
         return {"clientes": clients, "noc": noc}
 
     # --- control endpoint ------------------------------------------------------------

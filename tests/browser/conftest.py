@@ -244,16 +244,17 @@ def page_for(browser: Browser, world: World) -> Iterator[Any]:
 
     Contexts bypass the CSP only so that axe-core can be injected; the app's header is unchanged.
     """
-    yield from _pages(browser, world.url)
+    yield from pages_on(browser, world.url)
 
 
 @pytest.fixture
 def outage_page_for(browser: Browser, outage_world: OutageWorld) -> Iterator[Any]:
     """`outage_page_for(user, viewport=DESKTOP)` on the simulated outage's console."""
-    yield from _pages(browser, outage_world.url)
+    yield from pages_on(browser, outage_world.url)
 
 
-def _pages(browser: Browser, url: str) -> Iterator[Any]:
+def pages_on(browser: Browser, url: str) -> Iterator[Any]:
+    """Yields `open_page(user, viewport)` for the app at `url`; closes its contexts afterwards."""
     contexts = []
 
     def open_page(user: str | None = None, viewport: dict[str, int] = DESKTOP) -> Page:
