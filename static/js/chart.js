@@ -25,9 +25,9 @@ const OfflineChart = (() => {
     return [1, 2, 5, 10].map((m) => m * magnitude).find((step) => step * 4 >= peak);
   }
 
-  /** Clock-aligned tick times between x0 and x1, about 4 to 6 of them. */
-  function timeTicks(x0, x1) {
-    const step = TIME_STEPS.find((st) => (x1 - x0) / st <= 6) || TIME_STEPS[TIME_STEPS.length - 1];
+  /** Clock-aligned tick times between x0 and x1, at most `most` of them. */
+  function timeTicks(x0, x1, most) {
+    const step = TIME_STEPS.find((st) => (x1 - x0) / st <= most) || TIME_STEPS[TIME_STEPS.length - 1];
     const offset = new Date().getTimezoneOffset() * 60;
     const first = Math.ceil((x0 - offset) / step) * step + offset;
     const ticks = [];
@@ -72,10 +72,11 @@ const OfflineChart = (() => {
       svg.append(node("line", { class: "grid-line", x1: PAD.left, x2: W - PAD.right, y1: y, y2: y }));
       svg.append(node("text", { class: "axis", x: PAD.left - 6, y: y + 3.5, "text-anchor": "end" }, v.toLocaleString("pt-BR")));
     }
-    for (const t of timeTicks(x0, x1)) {
+    const most = Math.max(2, Math.min(6, Math.floor((W - PAD.left - PAD.right) / 70)));
+    for (const t of timeTicks(x0, x1, most)) {
       const x = sx(t);
-      const anchor = x - PAD.left < 20 ? "start" : W - PAD.right - x < 20 ? "end" : "middle";
-      svg.append(node("text", { class: "axis", x, y: H - 6, "text-anchor": anchor }, App.fmtTime(t)));
+      if (x - PAD.left < 16 || W - PAD.right - x < 16) continue; // a label half outside the chart
+      svg.append(node("text", { class: "axis", x, y: H - 6, "text-anchor": "middle" }, App.fmtTime(t)));
     }
 
     const points = cycles.map((c) => [sx(c.started_at), sy(c.offline || 0)]);

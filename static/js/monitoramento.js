@@ -56,7 +56,8 @@
     const pons = ponsOf(i);
     if (pons.length > 1) return /inteira/.test(i.local || "") ? i.local : `${i.olt} — ${pons.length} PONs`;
     const where = [i.olt, pons[0] && `PON ${pons[0]}`].filter(Boolean).join(" ");
-    if (i.local && i.local !== i.olt && !i.local.includes(where)) return [i.local, where].filter(Boolean).join(" · ");
+    const named = i.local && i.local.includes(i.olt) && (!pons[0] || i.local.includes(pons[0]));
+    if (i.local && !named) return [i.local, where].filter(Boolean).join(" · ");
     return i.local || where || "–";
   }
 

@@ -69,7 +69,6 @@ def test_the_monitor_lists_incidents_with_the_right_badges(page_for: Any, world:
         "INDETERMINADO"
     )
     expect(page.locator("#grafico svg")).to_be_visible()
-    shot(page, "02-monitoramento")
 
 
 def test_details_show_customers_and_render_a_hostile_name_as_text(page_for: Any, world: World) -> None:
@@ -199,7 +198,6 @@ def test_events_health_and_phone_screens_render(page_for: Any, world: World) -> 
     event = page.locator("#evento")
     expect(event).to_contain_text("CTO-12, Rua das Flores")
     expect(event.locator("#evd-logins tbody tr")).to_have_count(12)
-    shot(page, "06-evento")
     page.keyboard.press("Escape")
     page.get_by_label("Status").select_option("")
     page.get_by_role("button", name="Filtrar").click()
@@ -216,7 +214,6 @@ def test_events_health_and_phone_screens_render(page_for: Any, world: World) -> 
     shot(page, "08-saude")
     phone = page_for("maria", viewport=PHONE)
     expect(phone.locator("#incidentes tbody tr").first).to_be_visible()
-    shot(phone, "09-celular-monitoramento")
     assert page.dialogs == [] and phone.dialogs == []  # type: ignore[attr-defined]
 
 

@@ -59,6 +59,7 @@ def test_every_action_button_of_every_incident_is_on_screen(
             assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"], (row.inner_text(), box)
             assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"], (row.inner_text(), box)
     no_horizontal_overflow(page)
+    page.evaluate("window.scrollTo(0, 0)")
     shot(page, "02-monitoramento" if size == DESKTOP else "09-celular-monitoramento")
 
 
