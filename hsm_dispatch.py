@@ -40,7 +40,6 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from outage.alerts.messages import br_time
 from outage.api import current_user, error, get_db, int_arg, requires, settings
 from outage.cause.olt_system import OltSystemError
 from outage.hsm import dispatch, history
@@ -194,7 +193,7 @@ def _decide(incident: Incident, action: str, comment: str, choice: Any) -> dispa
         raise dispatch.DispatchRefused("incidente já normalizado: nada a enviar", 409)
     until = dispatch.blocked_until(db, dispatch.cooldown_keys(incident, template.tipo), now)
     if until is not None:
-        raise dispatch.DispatchRefused(f"{incident.key} em espera (anti-oscilação) até {br_time(until)}", 409)
+        raise dispatch.DispatchRefused(dispatch.blocked_message(incident, until), 409)
     customers = customers_of(db, settings(), incident)
     outcome = dispatch.approve(db, settings(), incident, customers, template, current_user(), comment, now)
     if outcome.row_ids:

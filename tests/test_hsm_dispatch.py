@@ -202,7 +202,9 @@ def test_a_new_incident_on_the_same_key_waits_out_the_cooldown(client, olt, hsm)
     assert listed["em_cooldown"][0]["liberado_em"] > time.time() + 23 * 3600
     refused = approve(client, second)
     assert refused.status_code == 409 and refused.get_json()["success"] is False
-    assert re.search(r"em espera .* até \d\d/\d\d \d\d:\d\d", refused.get_json()["msg"])  # a time people read
+    assert re.match(
+        r"Bloqueado até \d\d/\d\d \d\d:\d\d: OLT-", refused.get_json()["msg"]
+    )  # a time people read
     assert sent_phones(hsm) == ["5511987650001"]
 
 
@@ -349,8 +351,11 @@ def test_history_exports_csv_and_a_resolved_incident_gets_the_normalization_noti
     assert sorted(m["hsm"] for m in hsm.messages) == [114, 114, 120, 120]
     csv = client.get("/api/historico?formato=csv", headers=AUTH)
     assert csv.mimetype == "text/csv"
-    lines = csv.get_data(as_text=True).splitlines()
+    text = csv.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # Excel in pt-BR reads the accents
+    lines = text[1:].splitlines()
     assert lines[0].startswith("decidido_em;usuario;acao") and ";aprovar;1;olt;LOS;OLT-SUL;" in lines[1]
+    assert re.match(r"\d\d/\d\d/\d{4} \d\d:\d\d;", lines[1])
 
 
 def test_the_poller_sends_the_normalization_notice_without_anyone_opening_the_console(

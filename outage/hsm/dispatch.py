@@ -41,6 +41,14 @@ APPROVE = "aprovar"
 DENY = "negar"
 
 
+def blocked_message(incident: Incident, until: float) -> str:
+    """Why an approval is refused while the place is blocked, the way an operator says it."""
+    where = " ".join(
+        part for part in (incident.olt, f"PON {incident.slot_pon}" if incident.slot_pon else "") if part
+    )
+    return f"Bloqueado até {br_time(until)}: {where} já teve um disparo aprovado há pouco (anti-oscilação)."
+
+
 class DispatchRefused(Exception):
     """The request cannot be honoured as asked (message in Portuguese, HTTP status)."""
 
@@ -222,7 +230,7 @@ def approve(
             return repeated
         until = blocked_until(conn, keys, now)
         if until is not None:
-            raise DispatchRefused(f"{incident.key} em espera (anti-oscilação) até {br_time(until)}", 409)
+            raise DispatchRefused(blocked_message(incident, until), 409)
         decision_id = _insert_decision(conn, incident, APPROVE, user, comment, now, template, customers)
         plan = _plan(conn, customers, now)
         row_ids = _enqueue(conn, incident, template, plan, now)
