@@ -178,8 +178,8 @@
     templateBox.hidden = !unknown;
     templateSelect.replaceChildren(
       el("option", { value: "" }, "Escolha…"),
-      el("option", { value: "LOS" }, `Rompimento de fibra — ${App.templateLabel("LOS", templates.los)}`),
-      el("option", { value: "POWER" }, `Falta de energia — ${App.templateLabel("POWER", templates.power)}`));
+      el("option", { value: "LOS" }, App.templateLabel("LOS", templates.los)),
+      el("option", { value: "POWER" }, App.templateLabel("POWER", templates.power)));
   }
 
   async function openDetails(id, thenApprove) {
