@@ -128,7 +128,7 @@ def incident_from_alert(alert: dict[str, Any]) -> Incident | None:
     pon = _text(alert.get("slot_pon")) or _text(alert.get("pon"))
     cto = _text(alert.get("cto_name")) or _text(alert.get("cto_id"))
     if cto:
-        local = cto if cto.upper().startswith("CTO") else f"CTO {cto}"
+        local = f"CTO {cto}"
     elif pon:
         local = f"PON {pon} da {olt}" if olt else f"PON {pon}"
     else:

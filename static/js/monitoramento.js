@@ -54,11 +54,12 @@
    * PONs"), never the list itself (that is on demand). */
   function place(i) {
     const pons = ponsOf(i);
-    if (pons.length > 1) return /inteira/.test(i.local || "") ? i.local : `${i.olt} — ${pons.length} PONs`;
+    const local = String(i.local || "").replace(/^CTO (?=CTO)/i, ""); // "CTO CTO-7": the name says it
+    if (pons.length > 1) return /inteira/.test(local) ? local : `${i.olt} — ${pons.length} PONs`;
     const where = [i.olt, pons[0] && `PON ${pons[0]}`].filter(Boolean).join(" ");
-    const named = i.local && i.local.includes(i.olt) && (!pons[0] || i.local.includes(pons[0]));
-    if (i.local && !named) return [i.local, where].filter(Boolean).join(" · ");
-    return i.local || where || "–";
+    const named = local && local.includes(i.olt) && (!pons[0] || local.includes(pons[0]));
+    if (local && !named) return [local, where].filter(Boolean).join(" · ");
+    return local || where || "–";
   }
 
   /** The PON list on demand, for outages of more than one PON. */
