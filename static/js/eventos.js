@@ -31,7 +31,7 @@
   function row(ev) {
     const open = () => openEvent(ev.id);
     return el("tr", { "data-id": ev.id, onclick: open },
-      td("Status", statusBadge(ev.status)),
+      td("Status", statusBadge(ev.status), ev.alerta_suprimido ? el("span", { class: "cell-sub" }, "alerta retido") : null),
       td("Conexão", el("span", { class: "cell-main" }, ev.conexao)),
       td("Causa", badge(ev.motivo), ev.causa_status === "pendente" ? el("span", { class: "cell-sub" }, "analisando…") : null),
       td("Local", ev.local || "–"),
@@ -79,7 +79,8 @@
     const heldList = document.getElementById("evd-retidos");
     heldList.hidden = held.length === 0;
     heldList.replaceChildren(...held.map((h) => el("li", {},
-      el("strong", {}, `Alerta retido (${(ALERT_KINDS[h.tipo] || h.tipo).toLowerCase()})`), `: ${h.motivo}`,
+      el("strong", {}, h.tipo === "abertura" ? "Alerta retido" : `Alerta de ${(ALERT_KINDS[h.tipo] || h.tipo).toLowerCase()} retido`),
+      `: ${h.motivo}`,
       h.criado_em ? el("span", { class: "cell-sub" }, `decidido às ${App.fmtDateTime(h.criado_em)}`) : null)));
     const alerts = ev.alertas || [];
     const none = held.length ? "Nenhum alerta enviado: veja acima por que foi retido." : "Nenhum alerta registrado para este evento.";
