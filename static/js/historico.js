@@ -37,7 +37,7 @@
     const snap = h.snapshot || {};
     const where = [h.olt || snap.olt, h.slot_pon || snap.slot_pon].filter(Boolean).join(" / ") || "–";
     const counts = h.contagens || {};
-    const sent = h.decisao === "aprovar" ? `${App.fmtInt(counts.enviados ?? 0)} enviados` : "–";
+    const sent = h.decisao === "aprovar" ? App.plural(counts.enviados ?? 0, "enviado", "enviados") : "–";
     const detail = h.decisao === "aprovar" ? sendingDetail(counts) : "";
     return el("tr", { "data-id": h.incidente },
       td("Data", App.fmtDateTime(h.decidido_em || h.quando)),

@@ -32,7 +32,8 @@
       fact("Mais antigo", box.oldest_pending_age ? App.fmtDuration(box.oldest_pending_age) : "–"));
     document.querySelector("#canais tbody").replaceChildren(...parts.canais.map((c) => el("tr", {},
       App.td("Canal", el("span", { class: "mono wrap-any" }, c.canal)), App.td("Pendentes", App.fmtInt(c.pendentes)),
-      App.td("Enviados", App.fmtInt(c.enviados)), App.td("Falhas", App.fmtInt(c.falhas)))));
+      App.td("Enviados", App.fmtInt(c.enviados)), App.td("Falhas", App.fmtInt(c.falhas)),
+      App.td("Incertos", App.fmtInt(c.incertos ?? 0)))));
     await OfflineChart.load(document.getElementById("grafico"), document.getElementById("grafico-resumo"));
   }
 
