@@ -101,6 +101,20 @@ def test_the_event_of_the_dark_olt_shows_the_olts_evidence_in_portuguese_with_na
     shot(page, "06-evento")
 
 
+def counts_add_up(text: str) -> None:
+    """Every affected client is in exactly one count: a phone of its own, a shared phone, none."""
+    number = r"(\d[\d.]*)"
+    total = re.search(rf"dos? {number} clientes? afetados?", text)
+    assert total is not None, text
+    clients = int(total.group(1).replace(".", ""))
+    phones = re.search(rf"a {number} telefones?", text)
+    shared = re.search(rf"{number} clientes? divid", text)
+    without = re.search(rf"{number} clientes? não t", text)
+    assert phones is not None, text
+    parts = [int(m.group(1).replace(".", "")) for m in (phones, shared, without) if m]
+    assert sum(parts) == clients, text
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_no_screen_or_modal_has_an_axe_violation(
     outage_page_for: Any, outage_world: OutageWorld, size: dict[str, int]
@@ -118,6 +132,7 @@ def test_no_screen_or_modal_has_an_axe_violation(
         page.locator("#det-template").select_option("POWER")
         page.locator("#det-aprovar").click()
     expect(page.locator("#confirmar")).to_be_visible()
+    counts_add_up(page.locator("#conf-texto").inner_text())
     found["confirmar"] = axe_violations(page)
     page.locator("#confirmar").get_by_role("button", name="Cancelar").click()
     page.keyboard.press("Escape")
