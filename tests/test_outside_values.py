@@ -99,7 +99,7 @@ def test_a_customer_parameter_with_line_breaks_and_5000_characters_is_accepted_b
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralized() -> None:
     entry = {
-        "decidido_em": "23/11/2026 10:00",
+        "decidido_em": 1795424400.0,  # epoch seconds, as history() gives it
         "usuario": "@admin",
         "decisao": "APROVADO",
         "status_atual": "ENVIADO",
