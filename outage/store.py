@@ -352,12 +352,18 @@ def save_cause(conn: sqlite3.Connection, event_id: str, report: Any, now: float)
     """Store an analyzer's `CauseReport` on the event (inside the caller's transaction).
 
     The OLTs' answers may place the outage more narrowly than the ERP could (a PON the ERP
-    does not record): their place then replaces the event's. Returns (conexao, local).
+    does not record): their place then replaces the event's — only when the ERP did not
+    break the event's place down itself (no `unidades`): an OLT whose dark PONs the ERP
+    names is not narrowed to the few PONs of the sampled ONUs. Returns (conexao, local).
     """
-    row = conn.execute("SELECT conexao, escopo, local FROM events WHERE id = ?", (event_id,)).fetchone()
+    row = conn.execute(
+        "SELECT conexao, escopo, local, unidades FROM events WHERE id = ?", (event_id,)
+    ).fetchone()
     if row is None:
         return "", ""
-    narrower = _ANALYZER_RANK.get(str(report.local_detalhe.get("nivel")), 9) < RANK.get(row["escopo"], 9)
+    erp_knows = bool(json.loads(row["unidades"] or "[]"))
+    level = _ANALYZER_RANK.get(str(report.local_detalhe.get("nivel")), 9)
+    narrower = not erp_knows and level < RANK.get(row["escopo"], 9)
     local = report.local if narrower and report.local else row["local"]
     conn.execute(
         "UPDATE events SET motivo = ?, causa_status = 'concluido', evidencias = ?, votos = ?, atualizado_em = ?"

@@ -62,3 +62,34 @@ def test_reloading_gives_back_the_state_of_every_cycle(make_settings):
     resolved = conn.execute("SELECT COUNT(*) FROM events WHERE status = 'resolvido'").fetchone()[0]
     assert opened > 3 and resolved > 2  # the walk really went through openings and recoveries
     conn.close()
+
+
+def test_the_olts_place_replaces_the_events_only_where_the_erp_did_not_break_it_down(make_settings):
+    from outage.cause.base import CauseReport
+    from outage.db import transaction
+    from outage.store import save_cause
+
+    settings = make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9")
+    conn = open_database(settings.database_path)
+    with transaction(conn):
+        for event_id, escopo, local, unidades in (
+            ("olt-known", "olt", "OLT 3 — 12 PONs", '["pon:3:0/1/1", "pon:3:0/1/2"]'),
+            ("conexao-only", "conexao", "OLT-SUL", "[]"),
+        ):
+            conn.execute(
+                "INSERT INTO events (id, conexao, timestamp, status, atualizado_em, escopo, local, unidades)"
+                " VALUES (?, 'OLT-SUL', 0, 'ativo', 0, ?, ?, ?)",
+                (event_id, escopo, local, unidades),
+            )
+    sampled = CauseReport(
+        motivo="energia",
+        local="PONs 0/1/1 e 0/1/2 da OLT-SUL",
+        local_detalhe={"nivel": "pons", "olt": "OLT-SUL", "pons": ["0/1/1", "0/1/2"]},
+    )
+    pon = CauseReport(motivo="loss", local="PON 0/1/1 da OLT-SUL", local_detalhe={"nivel": "pon"})
+    with transaction(conn):
+        assert save_cause(conn, "olt-known", sampled, 1.0) == ("OLT-SUL", "OLT 3 — 12 PONs")
+        assert save_cause(conn, "olt-known", pon, 2.0) == ("OLT-SUL", "OLT 3 — 12 PONs")
+        assert save_cause(conn, "conexao-only", pon, 1.0) == ("OLT-SUL", "PON 0/1/1 da OLT-SUL")
+    places = dict(conn.execute("SELECT id, local FROM events").fetchall())
+    assert places == {"olt-known": "OLT 3 — 12 PONs", "conexao-only": "PON 0/1/1 da OLT-SUL"}
