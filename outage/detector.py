@@ -441,7 +441,7 @@ def _open(
     decision: Decision,
 ) -> None:
     size = len(entries)
-    alert, why, recurrence = _opening_alert(state, candidate.place, size, now, rules)
+    alert, why, recurrence = _opening_alert(state, candidate.path, size, now, rules)
     times = [e.dropped_at or now for e in entries]
     incident = Incident(
         id=new_id(),
@@ -470,10 +470,14 @@ def _open(
 
 
 def _opening_alert(
-    state: MonitorState, place: str, size: int, now: float, rules: Rules
+    state: MonitorState, path: Path, size: int, now: float, rules: Rules, besides: str = ""
 ) -> tuple[str, str, int]:
-    """(alert kind or "", why it is held, how many times the place opened within the window)."""
-    recent = [o for o in state.openings.get(place, []) if now - o.at < rules.flap_window]
+    """(alert kind or "", why it is held, how many times the place opened within the window).
+
+    `path` is the opening place and those above it: an outage opening where an earlier one
+    ended up (a PON that flaps, first seen at one of its CTOs) is that place again.
+    """
+    recent = _recent_openings(state, path, now, rules, besides=besides)
     count = len(recent) + 1
     if not recent or size > BIGGER * max(o.size for o in recent):
         return OPENING, "", count
@@ -487,6 +491,36 @@ def _opening_alert(
         f"recorrência: {count}ª queda no mesmo local em {window}; o aviso de recorrência já saiu às {when}",
         count,
     )
+
+
+def _recent_openings(
+    state: MonitorState, path: Path, now: float, rules: Rules, *, besides: str = ""
+) -> list[PastOpening]:
+    """Openings within `FLAP_WINDOW` at any place of `path` (but incident `besides`'s own)."""
+    return [
+        o
+        for key in path
+        for o in state.openings.get(key, ())
+        if now - o.at < rules.flap_window and o.incident_id != besides
+    ]
+
+
+def _move_openings(state: MonitorState, incident_id: str, previous: str, place: str, size: int) -> None:
+    """An incident that widened is remembered at its new place (where it would flap), with its
+    size there (a later fall of that place is compared with it)."""
+    past = state.openings.get(previous, [])
+    moving = [o for o in past if o.incident_id == incident_id]
+    if not moving:
+        return
+    for opening in moving:
+        opening.size = max(opening.size, size)
+    kept = [o for o in past if o.incident_id != incident_id]
+    if kept:
+        state.openings[previous] = kept
+    else:
+        del state.openings[previous]
+    state.openings.setdefault(place, []).extend(moving)
+    state.openings[place].sort(key=attrgetter("at"))
 
 
 def _widen(
@@ -503,14 +537,17 @@ def _widen(
     if place != previous:
         incident.place = place
         incident.path = trim(candidate.path if place in candidate.path else incident.path, place)
+        _move_openings(state, incident.id, previous, place, len(incident.members) + len(entries))
     incident.units |= {u for d in candidate.drops if (u := child_on(d.path, place)) is not None}
     alert = ""
     widened = place != previous and rank_of(place) > incident.announced_rank
     if widened and incident.announced:
-        alert = WIDENING
+        # a recurrence back to where the place flapped before is no news
+        again = incident.recurrence > 1 and _recent_openings(state, (place,), now, rules, besides=incident.id)
+        alert = "" if again else WIDENING
     elif widened:
         alert, why, incident.recurrence = _opening_alert(
-            state, place, len(incident.members) + len(entries), now, rules
+            state, incident.path, len(incident.members) + len(entries), now, rules, incident.id
         )
         if why:
             decision.held.append((incident.id, OPENING, why))

@@ -107,7 +107,7 @@ def load_state(conn: sqlite3.Connection) -> MonitorState:
         state.incidents[incident.id] = incident
     since = state.last_poll - OPENINGS_KEPT
     for row in conn.execute(
-        "SELECT chave_abertura, id, timestamp, tamanho_abertura, aviso FROM events WHERE timestamp >= ?"
+        "SELECT chave_local, id, timestamp, tamanho_abertura, aviso FROM events WHERE timestamp >= ?"
         " ORDER BY timestamp",
         (since,),
     ):
@@ -264,7 +264,9 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
             "UPDATE events SET logins = ?, atualizado_em = ?, clientes = clientes || ? || ?, escopo = ?,"
             " chave_local = ?, caminho = ?, unidades = ?, primeira_queda = ?, ultima_queda = ?,"
             " aviso = CASE WHEN aviso = '' THEN ? ELSE aviso END, alerta_suprimido = ?, nivel_anunciado = ?,"
-            " recorrencia = ? WHERE id = ?",
+            " recorrencia = ?,"
+            " tamanho_abertura = CASE WHEN ? THEN MAX(tamanho_abertura, ?) ELSE tamanho_abertura END"
+            " WHERE id = ?",
             (
                 json.dumps(sorted(incident.members)),
                 now,
@@ -280,6 +282,8 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
                 int(not incident.announced),
                 incident.announced_rank,
                 incident.recurrence,
+                growth.widened_from is not None,  # a widened incident is remembered at its new size
+                len(incident.members),
                 growth.incident_id,
             ),
         )

@@ -425,6 +425,23 @@ def test_a_place_falling_again_within_the_flap_window_is_a_recurrence_told_once(
     assert "3ª queda" in third.held[0][2]
 
 
+def test_a_pon_that_flaps_is_a_recurrence_even_when_each_fall_is_first_seen_at_one_of_its_ctos():
+    monitor = Monitor(Isp())
+    decisions = []
+    for _ in range(3):
+        monitor.drop(cto(1, 0, 0))  # the first poll sees one CTO's sessions end ...
+        opened = monitor.poll(advance=60)
+        monitor.drop(pon(1, 0))  # ... the next the whole PON
+        widened = monitor.poll(advance=60)
+        decisions.append((opened, widened))
+        monitor.poll(online=monitor.back(pon(1, 0)), advance=60)
+        monitor.poll(advance=600)
+    assert [[o.alert for o in opened.opened] for opened, _ in decisions] == [[OPENING], [RECURRENCE], [""]]
+    assert [[g.alert for g in widened.grown] for _, widened in decisions] == [[GROWTH], [""], [""]]
+    assert {i.place for i in monitor.state.incidents.values()} == set()
+    assert list(monitor.state.openings) == ["pon:1:0/1/0"]
+
+
 def test_a_recurrence_never_silences_a_different_place():
     monitor = Monitor(Isp())
     flap(monitor, pon(1, 0))

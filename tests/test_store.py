@@ -93,3 +93,53 @@ def test_the_olts_place_replaces_the_events_only_where_the_erp_did_not_break_it_
         assert save_cause(conn, "conexao-only", pon, 1.0) == ("OLT-SUL", "PON 0/1/1 da OLT-SUL")
     places = dict(conn.execute("SELECT id, local FROM events").fetchall())
     assert places == {"olt-known": "OLT 3 — 12 PONs", "conexao-only": "PON 0/1/1 da OLT-SUL"}
+
+
+class IspReader:
+    """The detector tests' small network, read through `Monitor` (sessions end 30 s before now)."""
+
+    def __init__(self, clock) -> None:
+        from tests.test_detector import Isp
+
+        self.isp = Isp()
+        self.clock = clock
+        self.offline: dict = {}
+        self.online: set[str] = set()
+
+    def drop(self, logins: list[str]) -> None:
+        self.offline.update(self.isp.at(logins, self.clock() - 30))
+
+    def restore(self, logins: list[str]) -> None:
+        for name in logins:
+            self.offline.pop(name, None)
+        self.online |= set(logins)
+
+    def read(self, candidates):
+        from outage.erp.base import Observation
+
+        return Observation(dict(self.offline), frozenset(self.online & set(candidates)))
+
+
+def test_a_widened_incident_reloads_at_its_new_place_and_size(make_settings):
+    from tests.test_detector import cto, pon
+
+    settings = make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9", CHECK_INTERVAL="60")
+    now = [1_800_000_000.0]
+    reader = IspReader(lambda: now[0])
+    monitor = Monitor(settings, reader, None, [], clock=lambda: now[0])
+    conn = open_database(settings.database_path)
+    monitor.run_cycle(conn)
+    for _ in range(2):  # a PON that falls twice, first seen at one of its CTOs
+        for step in (
+            lambda: reader.drop(cto(1, 0, 0)),
+            lambda: reader.drop(pon(1, 0)),
+            lambda: reader.restore(pon(1, 0)),
+        ):
+            step()
+            now[0] += 60
+            monitor.run_cycle(conn)
+            assert snapshot(load_state(conn)) == snapshot(monitor.states.load(conn))
+        now[0] += 600
+    openings = load_state(conn).openings
+    assert list(openings) == ["pon:1:0/1/0"]
+    assert [(o.size, o.message) for o in openings["pon:1:0/1/0"]] == [(32, "abertura"), (32, "recorrencia")]
