@@ -22,6 +22,7 @@ from typing import Any
 
 from outage import notices, store
 from outage.alerts import outbox
+from outage.alerts.messages import br_number
 from outage.alerts.outbox import Alert
 from outage.alerts.storm import is_storm, summarize_if_storm
 from outage.cause.base import CauseAnalyzer, CauseReport
@@ -60,10 +61,11 @@ class CycleResult:
     def summary(self) -> str:
         c = self.counts
         head = "linha de base registrada" if self.baseline else "ciclo concluído"
+        seconds = f"{self.duration:.2f}".replace(".", ",")
         return (
-            f"{head}: {c.offline} offline, {c.novas_quedas} novas quedas, {c.reconectados} reconectados,"
-            f" {c.abertos} eventos abertos, {c.crescidos} ampliados, {c.resolvidos} resolvidos,"
-            f" {self.alerts} alertas na fila, {self.duration:.2f} s"
+            f"{head}: {br_number(c.offline)} offline, {br_number(c.novas_quedas)} novas quedas,"
+            f" {br_number(c.reconectados)} reconectados, {c.abertos} eventos abertos, {c.crescidos} ampliados,"
+            f" {c.resolvidos} resolvidos, {self.alerts} alertas na fila, {seconds} s"
         )
 
 
