@@ -357,25 +357,31 @@ def _find_incidents(
 def _outages(drops: list[_Drop], rates: PlaceRates, now: float, rules: Rules) -> list[_Candidate]:
     """The widest outage on each path among `drops` (see the module docstring)."""
     window = rules.onset_window
-    under: dict[str, list[_Drop]] = defaultdict(list)  # each list in drop time order
-    for drop in sorted(drops, key=attrgetter("at")):
-        for key in drop.path:
-            under[key].append(drop)
+    by_path: dict[Path, list[_Drop]] = defaultdict(list)
+    for drop in drops:
+        by_path[drop.path].append(drop)
+    under: dict[str, list[_Drop]] = defaultdict(list)
     children: dict[str, set[str]] = defaultdict(set)
-    for path in {drop.path for drop in drops}:
+    for path, together in by_path.items():
+        for key in path:
+            under[key].extend(together)
         for below, key in pairwise(path):
             children[key].add(below)
     spans: dict[str, tuple[float, float]] = {}
     outage: dict[str, bool] = {}
     for key in sorted(under, key=rank_of):  # narrowest first: `covered` marks outages below
         members = under[key]
-        start, end, count = _densest([d.at for d in members], window)
+        times = sorted([d.at for d in members])
+        start, end, count = _densest(times, window)
         spans[key] = (start, end)
         if not rates.unlikely(key, count, window, rules.threshold, now):
             outage[key] = False
             continue
         kids = [c for c in children.get(key, ()) if outage.get(c) and _near(spans[c], (start, end), window)]
-        residual = sum(1 for d in members if start <= d.at <= end and not d.covered)
+        if count == len(members):
+            residual = sum(1 for d in members if not d.covered)
+        else:
+            residual = sum(1 for d in members if start <= d.at <= end and not d.covered)
         outage[key] = len(kids) >= 2 or rates.unlikely(key, residual, window, rules.threshold, now)
         if outage[key]:
             for drop in members:
@@ -386,6 +392,8 @@ def _outages(drops: list[_Drop], rates: PlaceRates, now: float, rules: Rules) ->
 
 def _densest(times: list[float], window: float) -> tuple[float, float, int]:
     """(first, last, count) of the most drops within `window` seconds of each other (`times` sorted)."""
+    if times[-1] - times[0] <= window:  # all together: the usual case of a real outage
+        return times[0], times[-1], len(times)
     best = (times[0], times[0], 1)
     left = 0
     for right, at in enumerate(times):
