@@ -232,6 +232,23 @@ def test_the_olt_system_alerts_give_the_cause_and_the_cto(tmp_path):
     assert report.evidencias[0]["tipo_alerta"] == "pon_no_power"
 
 
+def test_with_only_the_dispatch_consoles_token_the_cause_asks_the_olt_system_with_that_bearer(tmp_path):
+    inventory = write_inventory(
+        tmp_path, [{"id_transmissor": "3", "name": "OLT-SUL", "backend": "olt_system"}]
+    )
+    with OltSystemFake() as api:
+        api.add_alert(
+            {"alert_type": "pon_loss", "olt_name": "OLT-SUL", "slot_pon": "0/1/3"},
+            devices("HWTC00000001", "HWTC00000002"),
+        )
+        token = OltSystemClient(api.url, api.auth_url, "api", "api-secret").login()  # what API_TOKEN holds
+        settings = Settings(olt_inventory=inventory, api_base_url=api.url, olt_system_token=token)
+        subs = [sub("a", "3", onu_mac="HWTC00000001"), sub("b", "3", onu_mac="HWTC00000002")]
+        report = build_analyzer(settings, {}).analyze(subs, time.monotonic() + 10)
+        assert api.logins == 1  # ours above: the analyzer never logged in
+    assert report.motivo == "loss" and report.votos["loss"] == 2
+
+
 def test_the_olt_system_client_logs_in_again_after_a_401_and_follows_pages():
     with OltSystemFake(page_size=1) as api:
         for n in range(3):

@@ -33,13 +33,7 @@ def build_analyzer(settings: Settings, env: Mapping[str, str] | None = None) -> 
     environment = os.environ if env is None else env
     client = None
     if settings.olt_system_enabled:
-        client = OltSystemClient(
-            settings.api_base_url,
-            settings.api_auth_url,
-            settings.api_user,
-            settings.api_pass,
-            timeout=min(10.0, settings.olt_timeout),
-        )
+        client = OltSystemClient.for_settings(settings, timeout=min(10.0, settings.olt_timeout))
     return CompositeAnalyzer(
         inventory.load(settings.olt_inventory, environment, BACKENDS),
         sample_size=settings.olt_sample_size,

@@ -42,18 +42,39 @@ class OltSystemClient:
     """A logged-in client of the OLT management system; thread-safe token refresh."""
 
     def __init__(
-        self, base_url: str, auth_url: str, user: str, password: str, *, timeout: float = 10.0
+        self,
+        base_url: str,
+        auth_url: str,
+        user: str,
+        password: str,
+        *,
+        timeout: float = 10.0,
+        initial_token: str = "",
     ) -> None:
+        """`initial_token`: a Bearer to use before any login (the dispatch console's `API_TOKEN`)."""
         self.base_url = base_url.rstrip("/")
         self.auth_url = auth_url
         self.user = user
         self.password = password
         self.timeout = timeout
         self.session = http.new_session()
-        self._token = ""
+        self._token = initial_token
         self._lock = threading.Lock()
         self._login_lock = threading.Lock()
         http.register_secret(password)
+        http.register_secret(initial_token)
+
+    @classmethod
+    def for_settings(cls, settings: Settings, *, timeout: float = 10.0) -> OltSystemClient:
+        """The client the settings describe (login by user and password, or the initial Bearer)."""
+        return cls(
+            settings.api_base_url,
+            settings.api_auth_url,
+            settings.api_user,
+            settings.api_pass,
+            timeout=timeout,
+            initial_token=settings.olt_system_token,
+        )
 
     def login(self) -> str:
         response = self._send("POST", self.auth_url, json={"username": self.user, "password": self.password})

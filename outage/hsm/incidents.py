@@ -32,7 +32,7 @@ from outage.cause.olt_system import OltSystemClient, OltSystemError
 from outage.cause.parsers import normalize_fsp
 from outage.config import Settings
 from outage.db import transaction
-from outage.http import new_session, register_secret
+from outage.http import new_session
 from outage.model import CAUSE_LOS, CAUSE_POWER
 
 LOS = "LOS"
@@ -101,13 +101,8 @@ def olt_client(settings: Settings) -> OltSystemClient:
     with _clients_lock:
         client = _clients.get(ident)
         if client is None or client.password != settings.api_pass:
-            client = OltSystemClient(
-                settings.api_base_url, settings.api_auth_url, settings.api_user, settings.api_pass
-            )
+            client = OltSystemClient.for_settings(settings)
             client.session = new_session(settings.hsm_enrich_concurrency)
-            if settings.olt_system_token:  # the dispatch seed's API_TOKEN: the first Bearer, before any login
-                register_secret(settings.olt_system_token)
-                client._token = settings.olt_system_token
             _clients[ident] = client
         return client
 
