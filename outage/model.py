@@ -99,6 +99,12 @@ def unpack_dropped(blob: str) -> list[tuple[Subscriber, float]]:
     return result
 
 
+def cto_label(name: str) -> str:
+    """A CTO as people read it: "CTO 95" for an id, a name that already says CTO as it is ("CTO-7")."""
+    name = name.strip()
+    return name if name[:3].upper() == "CTO" else f"CTO {name}"
+
+
 def mask_phone(phone: str) -> str:
     """`5511987654321` -> `5511*****4321`: enough to tell numbers apart in a log."""
     if len(phone) <= 8:

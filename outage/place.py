@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from outage.cause.parsers import normalize_fsp
-from outage.model import Subscriber
+from outage.model import Subscriber, cto_label
 
 CTO = "cto"
 PON = "pon"
@@ -141,7 +141,7 @@ def describe(
         pon = pon_name(above.get(PON, ""))
         detail.update(cto=rest, **({"pon": pon} if pon else {}))
         where = f"PON {pon} da {olt_name}" if pon and olt_name else olt_name
-        return (f"CTO {rest}" + (f" ({where})" if where else "")), detail
+        return (cto_label(rest) + (f" ({where})" if where else "")), detail
     if level == PON:
         pon = pon_name(key)
         detail["pon"] = pon

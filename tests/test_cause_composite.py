@@ -228,7 +228,7 @@ def test_the_olt_system_alerts_give_the_cause_and_the_cto(tmp_path):
         subs = [sub("a", "3", onu_mac="4857544300000001"), sub("b", "3", onu_mac="HWTC0000000A")]
         report = build_analyzer(settings, {}).analyze(subs, time.monotonic() + 10)
     assert report.motivo == "energia" and report.votos["energia"] == 2
-    assert report.local == "CTO CTO-88"
+    assert report.local == "CTO-88"
     assert report.evidencias[0]["tipo_alerta"] == "pon_no_power"
 
 

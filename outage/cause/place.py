@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from outage.cause.parsers import normalize_fsp
-from outage.model import CAUSE_LOS, Subscriber
+from outage.model import CAUSE_LOS, Subscriber, cto_label
 
 PROBABLE_CTO_MAX_ONUS = 16
 MAX_PONS_LISTED = 4
@@ -53,7 +53,7 @@ def describe_place(
             detail["olt"] = next(iter(olts))
         if len(pons) == 1 and "" not in pons:
             detail["pon"] = next(iter(pons))
-        return f"CTO {cto}", detail
+        return cto_label(cto), detail
     if len(olts) != 1 or "" in olts:
         named = sorted(o for o in olts if o)
         if len(named) > 1:

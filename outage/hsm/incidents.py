@@ -33,7 +33,7 @@ from outage.cause.parsers import normalize_fsp
 from outage.config import Settings
 from outage.db import transaction
 from outage.http import new_session
-from outage.model import CAUSE_LOS, CAUSE_POWER
+from outage.model import CAUSE_LOS, CAUSE_POWER, cto_label
 
 LOS = "LOS"
 POWER = "POWER"
@@ -123,7 +123,7 @@ def incident_from_alert(alert: dict[str, Any]) -> Incident | None:
     pon = _text(alert.get("slot_pon")) or _text(alert.get("pon"))
     cto = _text(alert.get("cto_name")) or _text(alert.get("cto_id"))
     if cto:
-        local = f"CTO {cto}"
+        local = cto_label(cto)
     elif pon:
         local = f"PON {pon} da {olt}" if olt else f"PON {pon}"
     else:

@@ -54,7 +54,7 @@
    * PONs"), never the list itself (that is on demand). */
   function place(i) {
     const pons = ponsOf(i);
-    const local = String(i.local || "").replace(/^CTO (?=CTO)/i, ""); // "CTO CTO-7": the name says it
+    const local = String(i.local || "");
     if (pons.length > 1) return /inteira/.test(local) ? local : `${i.olt} — ${pons.length} PONs`;
     const where = [i.olt, pons[0] && `PON ${pons[0]}`].filter(Boolean).join(" ");
     const named = local && local.includes(i.olt) && (!pons[0] || local.includes(pons[0]));
