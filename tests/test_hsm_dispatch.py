@@ -590,6 +590,33 @@ def test_notices_a_crash_left_uncertain_are_shown_and_resent_only_when_an_operat
     assert client.get("/api/painel/incidentes", headers=AUTH).get_json()["incertos"]["total"] == 0
 
 
+def test_normalization_notices_a_crash_left_uncertain_are_resent_with_their_decision(
+    client, olt, hsm, settings
+):
+    alert = los_alert(olt, [f"119876{n:05d}" for n in range(3)])
+    approve(client, alert)
+    olt.resolve_alert(int(alert))
+    client.get("/api/painel/incidentes", headers=AUTH)  # the listing settles what normalized
+    Sender(settings.database_path, settings).deliver_due(max_wait=30)
+    assert [m["hsm"] for m in hsm.messages].count(120) == 3
+    conn = connect(settings.database_path)
+    conn.execute(
+        "UPDATE outbox SET status = 'enviando', claimed_by = 'morto', claimed_at = 0"
+        " WHERE event_id LIKE 'hsm-normalizado:%'"
+    )
+    conn.commit()
+    conn.close()
+    Sender(settings.database_path, settings).deliver_due()
+    uncertain = client.get("/api/painel/incidentes", headers=AUTH).get_json()["incertos"]
+    assert uncertain["total"] == 3
+    (decision,) = uncertain["decisoes"]
+    answer = client.post(
+        "/api/painel/incertos/reenviar", json={"decisao_id": decision["decisao_id"]}, headers=AUTH
+    ).get_json()
+    assert (answer["success"], answer["reenviados"]) == (True, 3)
+    assert [m["hsm"] for m in hsm.messages].count(120) == 6
+
+
 def test_an_olt_alert_is_placed_at_its_cto_else_its_pon_in_either_spelling_else_nowhere(client, olt):
     olt.unplaced_every = 0
     olt.add_alert({"alert_type": "cto_loss", "olt_name": "OLT-SUL", "slot_pon": "0/1/1", "cto_name": "CTO-7"})

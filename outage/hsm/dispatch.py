@@ -198,6 +198,20 @@ def notice_rows(conn: sqlite3.Connection, decision_id: int) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
+NORMALIZED_PREFIX = "hsm-normalizado:"  # outbox `event_id` of a decision's normalization notices
+
+
+def normalization_rows(conn: sqlite3.Connection, decision_id: int) -> list[int]:
+    """The outbox rows of a decision's normalization notices (queued when its incident ended)."""
+    row = conn.execute("SELECT incident_id FROM hsm_decisions WHERE id = ?", (decision_id,)).fetchone()
+    if row is None:
+        return []
+    found = conn.execute(
+        "SELECT id FROM outbox WHERE event_id = ? ORDER BY id", (NORMALIZED_PREFIX + row["incident_id"],)
+    )
+    return [int(r[0]) for r in found]
+
+
 def deny(conn: sqlite3.Connection, incident: Incident, user: str, comment: str, now: float) -> Outcome:
     with transaction(conn):
         repeated = existing_decision(conn, incident.id)
@@ -467,7 +481,7 @@ def _queue_normalized(conn: sqlite3.Connection, decision: sqlite3.Row, template:
         Alert(
             CUSTOMER_TEMPLATE,
             notice_payload(r["telefone"], r["nome"], template),
-            f"hsm-normalizado:{decision['incident_id']}",
+            NORMALIZED_PREFIX + decision["incident_id"],
         )
         for r in recipients
         if outcomes.get(r["outbox_id"], {}).get("envio") != outbox.FAILED
@@ -482,8 +496,8 @@ def _queue_normalized(conn: sqlite3.Connection, decision: sqlite3.Row, template:
 
 
 def uncertain_notices(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Per decision with uncertain notices, newest first: `decisao_id`, `incidente`,
-    `snapshot` (the incident as decided) and `incertos` (how many)."""
+    """Per decision with uncertain notices (outage or normalization notices), newest first:
+    `decisao_id`, `incidente`, `snapshot` (the incident as decided) and `incertos` (how many)."""
     counts: dict[int, int] = {}
     ids = outbox.uncertain_ids(conn)
     for i in range(0, len(ids), 500):
@@ -493,6 +507,12 @@ def uncertain_notices(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             f"SELECT decision_id, COUNT(*) FROM hsm_recipients WHERE outbox_id IN ({marks}) GROUP BY decision_id",  # noqa: S608
             chunk,
         ):
+            counts[int(decision_id)] = counts.get(int(decision_id), 0) + int(count)
+        normalizations = (
+            "SELECT d.id, COUNT(*) FROM outbox o JOIN hsm_decisions d ON o.event_id = ? || d.incident_id"  # noqa: S608
+            f" WHERE o.id IN ({marks}) GROUP BY d.id"
+        )
+        for decision_id, count in conn.execute(normalizations, [NORMALIZED_PREFIX, *chunk]):
             counts[int(decision_id)] = counts.get(int(decision_id), 0) + int(count)
     found = []
     for decision_id, count in counts.items():
@@ -516,7 +536,8 @@ def resend_uncertain(conn: sqlite3.Connection, decision_id: int | None, user: st
     an operator's request; returns their rows (due after `HOLD_SECONDS`, for the fast path)."""
     rows = outbox.uncertain_ids(conn)
     if decision_id is not None:
-        rows = sorted(set(rows) & set(notice_rows(conn, decision_id)))
+        mine = notice_rows(conn, decision_id) + normalization_rows(conn, decision_id)
+        rows = sorted(set(rows) & set(mine))
     requeued = outbox.resend_uncertain(conn, rows, now + HOLD_SECONDS)
     if requeued:
         log.warning("%d aviso(s) incerto(s) reenviado(s) a pedido de %s.", len(requeued), user)
