@@ -4,7 +4,7 @@
     python -m bench.bench_core --quick    small sizes, seconds
 
 Each cycle scenario runs in a fresh subprocess so its peak RSS is its own.
-Targets (issue #2): steady state (10,000 offline, 50 changes) <= 100 ms; worst case (all
+Targets: steady state (10,000 offline, 50 changes) <= 100 ms; worst case (all
 200,000 drop at once) <= 3 s; peak RSS <= 300 MB; reading 100 pages answered after 50 ms
 each at least 5x faster than walking them one by one.
 """

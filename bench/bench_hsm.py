@@ -1,4 +1,4 @@
-"""HSM dispatch console benchmarks (issue 5), against the fakes on 127.0.0.1.
+"""HSM dispatch console benchmarks, against the fakes on 127.0.0.1.
 
     python -m bench.bench_hsm            500 customers per details page, 1,000 per approval
     python -m bench.bench_hsm --quick    the same sizes (each scenario takes about a second)

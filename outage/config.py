@@ -57,7 +57,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    # --- monitor core (issue 2) -------------------------------------------------------
+    # --- monitor core -----------------------------------------------------------------
     threshold_offline_clients: int = 4
     max_clients_in_message: int = 50
     check_interval: int = 300
@@ -84,7 +84,7 @@ class Settings:
     api_token: str = ""
     app_env: str = "production"
     cause_timeout: float = 20.0
-    # --- NOC alerts (issue 3) ---------------------------------------------------------
+    # --- NOC alerts -------------------------------------------------------------------
     telegram_bot_token: str = ""
     telegram_chat_ids: tuple[str, ...] = ()
     telegram_thread_id: str = ""
@@ -100,11 +100,11 @@ class Settings:
     hsm_account: int = 1
     hsm_noc_template: str = ""
     storm_threshold: int = 5
-    # --- cause and place (issue 4) ----------------------------------------------------
+    # --- cause and place --------------------------------------------------------------
     olt_inventory: str = "data/olts.json"
     olt_sample_size: int = 5
     olt_timeout: float = 20.0
-    # --- HSM dispatch console (issue 5) -----------------------------------------------
+    # --- HSM dispatch console ---------------------------------------------------------
     api_base_url: str = ""
     api_auth_url: str = ""
     api_user: str = ""
@@ -119,13 +119,13 @@ class Settings:
     hsm_send_rate: float = 0.0
     hsm_cookie: str = ""
     olt_system_token: str = ""
-    # --- dashboard (issue 6) ----------------------------------------------------------
+    # --- dashboard --------------------------------------------------------------------
     admin_username: str = ""
     admin_password: str = ""
     session_cookie_secure: str = "auto"
     login_max_failures: int = 5
     session_idle_minutes: int = 60
-    # --- demo (issue 7) ---------------------------------------------------------------
+    # --- demo -------------------------------------------------------------------------
     demo: bool = False
     demo_control_url: str = ""
     # Values that were set but are not settings (kept for diagnostics).

@@ -1,4 +1,4 @@
-"""The HSM dispatch console (issue 5): incidents, enrichment, approval, flap damping, audit.
+"""The HSM dispatch console: incidents, enrichment, approval, flap damping, audit.
 
 - `incidents`: open incidents from the OLT management system and the monitor's events;
 - `enrich`: each incident's customers with name and phone (bounded pool, batched ERP reads);
