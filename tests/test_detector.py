@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 from outage.alerts.outbox import GROWTH, NORMALIZATION, OPENING, RECURRENCE
 from outage.detector import Decision, MonitorState, Rules, detect
@@ -39,18 +40,7 @@ class Isp:
 
 
 def _ended(sub: Subscriber, ended: float) -> Subscriber:
-    return Subscriber(
-        sub.login,
-        sub.conexao,
-        sub.id,
-        sub.id_cliente,
-        sub.id_contrato,
-        sub.id_transmissor,
-        sub.onu_mac,
-        sub.interface_transmissao,
-        sub.id_caixa_ftth,
-        ended,
-    )
+    return replace(sub, session_end=ended)
 
 
 def cto(olt: int, pon: int, c: int, count: int = 8) -> list[str]:
