@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from outage import heartbeat, store
 from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
-from outage.db import connect, describe_failure, storage_problems
+from outage.db import connect, describe_failure, in_chunks, storage_problems
 from outage.localtime import LOCAL_TZ
 
 log = logging.getLogger(__name__)
@@ -337,8 +337,7 @@ def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[di
     ids = [row["id"] for row in rows]
     back: dict[str, set[str]] = {event_id: set() for event_id in ids}
     held: dict[str, str] = {}
-    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
-        marks = ",".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(ids):
         for event_id, login in db.execute(
             f"SELECT event_id, login FROM event_reconnections WHERE event_id IN ({marks})",  # noqa: S608
             chunk,

@@ -11,10 +11,12 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another one's lock before failing
@@ -71,6 +73,17 @@ def transaction(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+IN_CHUNK = 500  # values per `IN (...)` list: well under SQLite's limit on bound parameters
+
+
+def in_chunks(values: Iterable[T]) -> Iterator[tuple[list[T], str]]:
+    """`values` in slices for `... IN ({marks})` queries: (slice, its `?,?,...` placeholders)."""
+    items = list(values)
+    for start in range(0, len(items), IN_CHUNK):
+        chunk = items[start : start + IN_CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def migrations() -> list[tuple[int, Path]]:

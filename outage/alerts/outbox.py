@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from outage.channels.base import CUSTOMER_TEMPLATE
-from outage.db import transaction
+from outage.db import in_chunks, transaction
 
 # Kinds of NOC alert. The payload of each is described in `outage/alerts/messages.py`.
 OPENING = "abertura"
@@ -52,7 +52,6 @@ UNCERTAIN = "incerto"
 
 STALL_AFTER_ATTEMPTS = 3
 
-_CHUNK = 500  # ids per `IN (...)` list
 _ROW_COLUMNS = "id, channel, kind, event_id, attempts, next_attempt_at, created_at, repete"
 
 
@@ -184,8 +183,7 @@ def next_customer_due(conn: sqlite3.Connection) -> float | None:
 def pending_among(conn: sqlite3.Connection, row_ids: Sequence[int]) -> list[Row]:
     """The rows among `row_ids` still pending, with their payloads, in id order."""
     found: list[Row] = []
-    for chunk in _chunks(list(row_ids)):
-        marks = ",".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(row_ids):
         rows = conn.execute(
             f"SELECT {_ROW_COLUMNS}, payload FROM outbox WHERE id IN ({marks}) AND status = 'pendente'",  # noqa: S608
             chunk,
@@ -197,8 +195,7 @@ def pending_among(conn: sqlite3.Connection, row_ids: Sequence[int]) -> list[Row]
 def payloads_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The decoded payloads of some rows, by id."""
     found: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(list(row_ids)):
-        marks = ",".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(row_ids):
         rows = conn.execute(f"SELECT id, payload FROM outbox WHERE id IN ({marks})", chunk)  # noqa: S608
         found.update({int(row["id"]): dict(json.loads(row["payload"])) for row in rows})
     return found
@@ -323,8 +320,7 @@ def resend_uncertain(conn: sqlite3.Connection, row_ids: Sequence[int], due_at: f
 def status_counts(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[str, int]:
     """How many of `row_ids` are in each status (every status present, zero or not)."""
     counts = dict.fromkeys((PENDING, SENDING, SENT, FAILED, UNCERTAIN), 0)
-    for chunk in _chunks(list(row_ids)):
-        marks = ",".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(row_ids):
         for status, count in conn.execute(
             f"SELECT status, COUNT(*) FROM outbox WHERE id IN ({marks}) GROUP BY status",  # noqa: S608
             chunk,
@@ -336,8 +332,7 @@ def status_counts(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[str,
 def outcomes_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Status, last error and send time of some rows, by id."""
     found: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(list(row_ids)):
-        marks = ",".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(row_ids):
         rows = conn.execute(
             f"SELECT id, status, last_error, sent_at FROM outbox WHERE id IN ({marks})",  # noqa: S608
             chunk,
@@ -406,7 +401,3 @@ def _row(r: sqlite3.Row, payload: dict[str, Any] | None = None) -> Row:
         repeat=bool(r["repete"]),
         payload=payload,
     )
-
-
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    return (ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK))

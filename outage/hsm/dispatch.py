@@ -28,7 +28,7 @@ from outage.alerts.messages import br_time
 from outage.alerts.outbox import Alert, enqueue
 from outage.channels.base import CUSTOMER_TEMPLATE
 from outage.config import Settings
-from outage.db import transaction
+from outage.db import in_chunks, transaction
 from outage.hsm.delivery import HOLD_SECONDS
 from outage.hsm.enrich import Customer
 from outage.hsm.incidents import LOS, POWER, UNKNOWN, Incident, key_of
@@ -143,10 +143,7 @@ def active_cooldowns(conn: sqlite3.Connection, now: float) -> dict[str, float]:
 def decided_ids(conn: sqlite3.Connection, incident_ids: Sequence[str]) -> set[str]:
     """The ids decided already: their own decision, or one on the OLT alert they were twins of."""
     found: set[str] = set()
-    ids = list(incident_ids)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        marks = ",".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(incident_ids):
         rows = conn.execute(
             f"SELECT incident_id FROM hsm_decisions WHERE incident_id IN ({marks})"  # noqa: S608
             f" UNION SELECT t.value FROM hsm_decisions d, json_each(d.snapshot, '$.gemeos') t"
@@ -309,9 +306,7 @@ def _plan(conn: sqlite3.Connection, customers: Sequence[Customer], now: float) -
 
 def _recently_noticed(conn: sqlite3.Connection, phones: list[str], since: float) -> set[str]:
     found: set[str] = set()
-    for i in range(0, len(phones), 500):
-        chunk = phones[i : i + 500]
-        marks = ",".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(phones):
         rows = conn.execute(
             f"SELECT telefone FROM hsm_phone_notices WHERE telefone IN ({marks}) AND ultimo_aviso > ?",  # noqa: S608
             [*chunk, since],
@@ -499,10 +494,7 @@ def uncertain_notices(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Per decision with uncertain notices (outage or normalization notices), newest first:
     `decisao_id`, `incidente`, `snapshot` (the incident as decided) and `incertos` (how many)."""
     counts: dict[int, int] = {}
-    ids = outbox.uncertain_ids(conn)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        marks = ",".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(outbox.uncertain_ids(conn)):
         for decision_id, count in conn.execute(
             f"SELECT decision_id, COUNT(*) FROM hsm_recipients WHERE outbox_id IN ({marks}) GROUP BY decision_id",  # noqa: S608
             chunk,

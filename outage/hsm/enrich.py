@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from outage import store
 from outage.config import Settings
+from outage.db import in_chunks
 from outage.erp.ixc import IxcReader
 from outage.hsm.incidents import Incident, event_id_of, olt_client
 from outage.hsm.phones import first_valid_phone, normalize_phone
@@ -207,9 +208,7 @@ def run_bounded(
 def _fill_last_notice(conn: sqlite3.Connection, customers: list[Customer]) -> None:
     phones = sorted({c.contact for c in customers if c.contact})
     last: dict[str, float] = {}
-    for i in range(0, len(phones), 500):
-        chunk = phones[i : i + 500]
-        marks = ",".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(phones):
         rows = conn.execute(
             f"SELECT telefone, ultimo_aviso FROM hsm_phone_notices WHERE telefone IN ({marks})",  # noqa: S608
             chunk,

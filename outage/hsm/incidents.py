@@ -31,7 +31,7 @@ from typing import Any
 from outage.cause.olt_system import OltSystemClient, OltSystemError
 from outage.cause.parsers import normalize_fsp
 from outage.config import Settings
-from outage.db import transaction
+from outage.db import in_chunks, transaction
 from outage.http import new_session
 from outage.model import CAUSE_LOS, CAUSE_POWER, cto_label
 
@@ -188,9 +188,7 @@ def event_numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, i
 
 def _numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for i in range(0, len(event_ids), 500):
-        chunk = event_ids[i : i + 500]
-        marks = ",".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(event_ids):
         rows = conn.execute(
             f"SELECT event_id, numero FROM incident_numbers WHERE event_id IN ({marks})",  # noqa: S608
             chunk,
