@@ -1,8 +1,9 @@
-"""Shared fixtures: settings over a temporary SQLite file, records in IXC's shape."""
+"""Shared fixtures: settings over a temporary SQLite file, records in IXC's shape, the
+Telegram and HSM provider fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from outage.config import Settings, load_settings
+from simulator.telegram import FakeTelegram
+from simulator.whatsapp import FakeHSMProvider
 
 
 def radusuario(
@@ -74,3 +77,20 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return settings
 
     return build
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def hsm() -> Iterator[FakeHSMProvider]:
+    with FakeHSMProvider() as server:
+        yield server
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    return str(tmp_path / "monitor.db")

@@ -31,17 +31,6 @@ class FakeClock:
         self.now += max(seconds, 0.0)
 
 
-@pytest.fixture
-def telegram():
-    with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def db_path(tmp_path):
-    return str(tmp_path / "monitor.db")
-
-
 def settings_for(telegram, **changes) -> Settings:
     base = Settings(telegram_bot_token=telegram.token, telegram_chat_ids=CHATS, telegram_api_url=telegram.url)
     return dataclasses.replace(base, **changes)

@@ -19,27 +19,9 @@ from outage.config import Settings
 from outage.db import connect, migrations, open_database, transaction
 from outage.hsm.dispatch import notice_payload
 from simulator.telegram import FakeTelegram
-from simulator.whatsapp import FakeHSMProvider
 from tests.test_alerts_sender import FakeClock, opening
 
 CHAT = "-1001"
-
-
-@pytest.fixture
-def telegram():
-    with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def hsm():
-    with FakeHSMProvider() as server:
-        yield server
-
-
-@pytest.fixture
-def db_path(tmp_path):
-    return str(tmp_path / "monitor.db")
 
 
 def one_chat(telegram: FakeTelegram) -> Settings:

@@ -30,12 +30,6 @@ def olt():
 
 
 @pytest.fixture
-def hsm():
-    with FakeHSMProvider() as server:
-        yield server
-
-
-@pytest.fixture
 def ixc():
     with FakeIXC() as server:
         yield server

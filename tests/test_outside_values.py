@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,12 +33,6 @@ def opening(conexao: str, login: str = "cliente1") -> dict[str, object]:
             {"login": f"{login}{i}", "ultima_conexao_final": "2026-11-22 03:10:00"} for i in range(80)
         ],
     }
-
-
-@pytest.fixture
-def telegram() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
 
 
 def test_an_opening_with_a_5000_character_connection_name_is_accepted_by_telegram(

@@ -34,12 +34,6 @@ def ixc() -> Iterator[FakeIXC]:
         yield server
 
 
-@pytest.fixture
-def telegram() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
-
-
 def publish(ixc: FakeIXC, offline: range | list[int]) -> None:
     down = set(offline)
     ixc.set_records(
