@@ -186,7 +186,8 @@ def _evidence(login: str, olt: str) -> dict[str, Any]:
     }
 
 
-def _settings(tmp: Path, olt: OltSystemFake, hsm: FakeHSMProvider, ixc: FakeIXC) -> Settings:
+def _settings(tmp: Path, olt: OltSystemFake, hsm: FakeHSMProvider, ixc: FakeIXC, **extra: str) -> Settings:
+    """The dashboard's settings over the fakes; `extra` adds or overrides variables."""
     env = {
         "DATABASE_PATH": str(tmp / "monitor.db"),
         "LOG_DIR": str(tmp / "logs"),
@@ -204,6 +205,7 @@ def _settings(tmp: Path, olt: OltSystemFake, hsm: FakeHSMProvider, ixc: FakeIXC)
         "IXC_URL": ixc.url,
         "IXC_USER": ixc.user,
         "IXC_TOKEN": ixc.token,
+        **extra,
     }
     settings, problems = load_settings(env)
     assert problems == [], problems
@@ -351,33 +353,19 @@ def _outage_settings(
         ),
         encoding="utf-8",
     )
-    olt, hsm, ixc, telegram = fakes["olt"], fakes["hsm"], fakes["ixc"], fakes["telegram"]
-    env = {
-        "DATABASE_PATH": str(tmp / "monitor.db"),
-        "LOG_DIR": str(tmp / "logs"),
-        "SECRET_KEY": "k" * 32,
-        "OLT_INVENTORY": str(inventory),
-        "SESSION_COOKIE_SECURE": "false",
-        "ADMIN_USERNAME": "admin",
-        "ADMIN_PASSWORD": PASSWORDS["admin"],
-        "THRESHOLD_OFFLINE_CLIENTS": "4",
-        "API_BASE_URL": olt.url,
-        "API_AUTH_URL": olt.auth_url,
-        "API_USER": olt.username,
-        "API_PASS": olt.password,
-        "URL_HSM": hsm.send_url,
-        "TOKEN_HSM": hsm.token,
-        "IXC_URL": ixc.url,
-        "IXC_USER": ixc.user,
-        "IXC_TOKEN": ixc.token,
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_CHAT_ID": "-1001",
-        "TELEGRAM_API_URL": telegram.url,
-        "TELEGRAM_PER_CHAT_PER_MINUTE": "60",
-    }
-    settings, problems = load_settings(env)
-    assert problems == [], problems
-    return settings
+    telegram = fakes["telegram"]
+    return _settings(
+        tmp,
+        fakes["olt"],
+        fakes["hsm"],
+        fakes["ixc"],
+        OLT_INVENTORY=str(inventory),
+        THRESHOLD_OFFLINE_CLIENTS="4",
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_CHAT_ID="-1001",
+        TELEGRAM_API_URL=telegram.url,
+        TELEGRAM_PER_CHAT_PER_MINUTE="60",
+    )
 
 
 def _live_outage(network: Network, incidents: Incidents, clock: SimClock, cycle: Any) -> str:
