@@ -33,6 +33,7 @@ from outage.detector import (
     RECURRENCE,
     WIDENING,
     Decision,
+    Incident,
     MonitorState,
     Rules,
     detect,
@@ -346,17 +347,7 @@ def build_alerts(
     storm = is_storm(len(openings) + len(opened_late), settings.storm_threshold)  # a summary lists no logins
     alerts = []
     for o in openings:
-        incident = incidents[o.incident_id]
-        local, _ = places[o.incident_id]
-        subs = [sub for sub, _ in o.subs]
-        payload = notices.opening(
-            incident.conexao,
-            local,
-            level_of(incident.place),
-            subs,
-            incident.first_drop,
-            with_logins=not storm,
-        )
+        payload = _opening(incidents[o.incident_id], places[o.incident_id][0], o.subs, storm)
         alerts.append(Alert(outbox.OPENING, payload, o.incident_id))
     recurrent = [o.incident_id for o in decision.opened if o.alert == RECURRENCE]
     recurrent += [g.incident_id for g in decision.grown if g.alert == RECURRENCE]
@@ -381,15 +372,7 @@ def build_alerts(
             )
             alerts.append(Alert(outbox.GROWTH, payload, g.incident_id))
         elif g.alert == OPENING:
-            members = [sub for sub, _ in g.subs]
-            payload = notices.opening(
-                incident.conexao,
-                local,
-                level_of(incident.place),
-                members,
-                incident.first_drop,
-                with_logins=not storm,
-            )
+            payload = _opening(incident, local, g.subs, storm)
             payload["total"] = len(incident.members)
             alerts.append(Alert(outbox.OPENING, payload, g.incident_id))
     for r in decision.resolved:
@@ -408,3 +391,17 @@ def build_alerts(
         replace(a, event_id=f"ciclo-{cycle_id}") if a.kind == outbox.SUMMARY else a
         for a in summarize_if_storm(alerts, settings.storm_threshold)
     ]
+
+
+def _opening(
+    incident: Incident, local: str, subs: Sequence[tuple[Subscriber, float]], storm: bool
+) -> dict[str, Any]:
+    """The opening alert's payload: the logins that dropped (none listed in a storm)."""
+    return notices.opening(
+        incident.conexao,
+        local,
+        level_of(incident.place),
+        [sub for sub, _ in subs],
+        incident.first_drop,
+        with_logins=not storm,
+    )
