@@ -236,7 +236,8 @@ def _apply_drops(
     newest = max((offline_now[login].session_end for login in newcomers), default=0.0)
     state.erp_clock.observe(now, newest, rules.check_interval)
     offset = state.erp_clock.offset
-    members = {login: incident for incident in state.incidents.values() for login in incident.members}
+    # the newcomers that were members of an active incident (each intersection walks the smaller side)
+    members = {login: i for i in state.incidents.values() for login in i.members.keys() & newcomers}
     fresh = []
     for login in newcomers:
         sub = offline_now[login]
