@@ -111,6 +111,7 @@ class MonitorState:
     incidents: dict[str, Incident] = field(default_factory=dict)  # active, by id
     openings: dict[str, list[PastOpening]] = field(default_factory=dict)  # by place key
     rates: PlaceRates = field(default_factory=PlaceRates)
+    population: dict[str, int] = field(default_factory=dict)  # place key -> active logins (ERP)
     erp_clock: ErpClock = field(default_factory=ErpClock)
     last_poll: float = 0.0
     baseline_done: bool = False
