@@ -22,22 +22,32 @@ widest outage on each path is an incident candidate; inside an OLT or a connecti
 drops with company in their PON (or CTO) belong to it, so a lone churn drop elsewhere on
 the OLT never joins. Scattered drops — in time or over places — never open an incident.
 
-Growth. An incident takes later drops in its own place (inside an OLT or a connection,
-only in the PONs it already took). While it is young (its last drop within the pool
-horizon) its members take part in the evaluation, so a neighbour under the same parent that
-falls within the onset window widens it to their common place (the NOC is told when the
-level widens). Churn elsewhere never joins; a different outage on the same connection is
-another incident.
+Growth and overlap. An incident's onset lasts from its first drop until `onset_window`
+after the last drop that made or widened it (`Incident.onset_end`). Within its onset it
+takes the later drops in its own place (inside an OLT or a connection, only in the parts it
+already took: the sessions the concentrator ends late, the stragglers of the next poll),
+and its members take part in the evaluation, so a neighbour under the same parent that
+falls within the onset widens it to their common place (the NOC is told when the level
+widens; the new part's cause is found on its own). After its onset nothing joins it but
+its own members dropping again: drops anywhere else — other PONs of its OLT, other OLTs of
+its connection, the rest of a concentrator — are evaluated as a new outage, which opens a
+new incident related to the open one (`Incident.related`: "a OLT já tem um incidente
+aberto"), with its own count, place, cause and notice. Churn elsewhere never joins.
 
 Resolution. An incident is normalized when `quorum` of its logins are confirmed back (all
 of them below `quorum_min_size`); the rest are stragglers, listed on the alert and the
 event, and from then on ordinary offline logins. A member that comes back and drops again
 while the incident is open stays in it.
 
-Flap control per place. An incident opening where another opened within `flap_window` is
-a recurrence: recorded and counted; the NOC gets one short "voltou a cair" message at most
-per window, and nothing is silenced for a different place or a bigger incident. Every
-alert held back says why (`Decision.held`).
+Flap control per place. An incident opening where another opened within `flap_window` —
+its place, or every part it took, inside a part the earlier one took — is a recurrence:
+recorded and counted; the NOC gets one short "voltou a cair" message at most per window,
+and nothing is silenced for a different place (a neighbour's first fall is an opening) or
+a bigger incident. Every alert held back says why (`Decision.held`).
+
+Populations. `MonitorState.population` holds the active logins of every place as the ERP
+counts them; the churn prior of a place comes from its real size, and a place where half
+of its active logins dropped together is an outage at once (see `outage.rates`).
 """
 
 from __future__ import annotations
@@ -93,6 +103,19 @@ class Incident:
     announced: bool
     announced_rank: int
     recurrence: int = 1
+    onset_end: float = 0.0  # after this, drops in places it has not taken are a new outage
+    related: str = ""  # an incident open at the same OLT or connection when this one opened
+    fell: set[str] = field(default_factory=set)  # the narrowest place of each member (`leaves`)
+
+    @property
+    def coverage(self) -> dict[str, Path]:
+        """Where it fell: the narrowest place of each of its logins, with that place's path."""
+        return leaves(self.subs.values())
+
+
+def leaves(subs: Iterable[Subscriber]) -> dict[str, Path]:
+    """The narrowest place of each login (its CTO, else its PON, ...) with that place's path."""
+    return {path[0]: path for path in {path_of(sub) for sub in subs}}
 
 
 @dataclass
@@ -103,6 +126,7 @@ class PastOpening:
     at: float
     size: int
     message: str  # what the NOC was told: OPENING, RECURRENCE or "" (held)
+    covers: frozenset[str] = frozenset()  # where it fell (`Incident.coverage`); empty: its place
 
 
 @dataclass
@@ -145,6 +169,7 @@ class Growth:
     subs: list[tuple[Subscriber, float]]
     widened_from: str | None  # the previous place when the incident widened
     alert: str  # WIDENING, OPENING (a held incident became news) or ""
+    new_units: frozenset[str] = frozenset()  # parts it took this cycle (their cause is found apart)
 
 
 @dataclass
@@ -285,17 +310,18 @@ def _join_incidents(
 
 
 def _accepting(by_place: dict[str, list[Incident]], entry: OfflineEntry, rules: Rules) -> Incident | None:
-    """The incident whose own place takes this drop, if any (`by_place`: active incidents by place)."""
+    """The incident whose own place takes this drop within its onset, if any (`by_place`:
+    active incidents by place)."""
     path = path_of(entry.sub)
     at = entry.dropped_at or 0.0
     for key in path:
         for incident in by_place.get(key, ()):
-            if at < incident.first_drop - rules.onset_window:
+            if not incident.first_drop - rules.onset_window <= at <= incident.onset_end:
                 continue
             if rank_of(key) <= RANK[PON]:
                 return incident
             unit = child_on(path, key)
-            if unit in incident.units or (unit is None and at <= incident.last_drop + rules.onset_window):
+            if unit in incident.units or (unit is None and not incident.units):
                 return incident
     return None
 
@@ -330,35 +356,50 @@ def _find_incidents(
     new_id: Callable[[], str],
     decision: Decision,
 ) -> None:
+    """Open or widen incidents from the pool: first with the members of the incidents whose onset
+    is still running (a neighbour within it widens them), then the drops that came after the
+    onset of the incident they fell beside, on their own (a new outage)."""
     if not pool:
         return
-    drops = [_Drop(e.sub.login, e.dropped_at or now, path_of(e.sub), e, None) for e in pool]
-    young = [i for i in state.incidents.values() if i.last_drop >= now - rules.horizon]
-    for incident in young:  # its members still down take part: a neighbour may widen it
-        for login in incident.offline:
+    fresh_logins = {e.sub.login for e in fresh}
+    drops = [_loose(e, now) for e in pool]
+    for incident in state.incidents.values():
+        if incident.onset_end < now - rules.horizon:
+            continue
+        for login in incident.offline:  # its members still down take part: a neighbour may widen it
             entry = state.offline.get(login)
             if entry is not None:
                 drops.append(_Drop(login, incident.members[login], path_of(entry.sub), None, incident.id))
-    fresh_logins = {e.sub.login for e in fresh}
-    for candidate in _outages(drops, state.rates, now, rules):
-        loose = [d for d in candidate.drops if d.entry is not None]
-        if not loose:
+    late: list[OfflineEntry] = []
+    for candidate in _outages(drops, state, now, rules):
+        entries = [d.entry for d in candidate.drops if d.entry is not None]
+        if not entries:
             continue
         owners = Counter(d.incident_id for d in candidate.drops if d.incident_id is not None)
-        entries = [d.entry for d in loose if d.entry is not None]
-        for entry in entries:
-            if entry.sub.login not in fresh_logins:  # counted as churn when it was new
-                _uncount(state, entry, now, decision)
-        if owners:
-            incident = state.incidents[owners.most_common(1)[0][0]]
-            _widen(state, incident, candidate, entries, now, rules, decision)
-        else:
-            _open(state, candidate, entries, now, rules, new_id, decision)
+        if not owners:
+            _open(state, candidate, entries, now, rules, new_id, fresh_logins, decision)
+            continue
+        incident = state.incidents[owners.most_common(1)[0][0]]
+        within = [e for e in entries if (e.dropped_at or now) <= incident.onset_end]
+        late += [e for e in entries if (e.dropped_at or now) > incident.onset_end]
+        if within:
+            joined = {e.sub.login for e in within}
+            candidate.drops = [d for d in candidate.drops if d.entry is None or d.login in joined]
+            _widen(state, incident, candidate, within, now, rules, fresh_logins, decision)
+    if late:
+        for candidate in _outages([_loose(e, now) for e in late], state, now, rules):
+            entries = [d.entry for d in candidate.drops if d.entry is not None]
+            _open(state, candidate, entries, now, rules, new_id, fresh_logins, decision)
 
 
-def _outages(drops: list[_Drop], rates: PlaceRates, now: float, rules: Rules) -> list[_Candidate]:
+def _loose(entry: OfflineEntry, now: float) -> _Drop:
+    return _Drop(entry.sub.login, entry.dropped_at or now, path_of(entry.sub), entry, None)
+
+
+def _outages(drops: list[_Drop], state: MonitorState, now: float, rules: Rules) -> list[_Candidate]:
     """The widest outage on each path among `drops` (see the module docstring)."""
     window = rules.onset_window
+    rates, population = state.rates, state.population
     by_path: dict[Path, list[_Drop]] = defaultdict(list)
     for drop in drops:
         by_path[drop.path].append(drop)
@@ -373,10 +414,11 @@ def _outages(drops: list[_Drop], rates: PlaceRates, now: float, rules: Rules) ->
     outage: dict[str, bool] = {}
     for key in sorted(under, key=rank_of):  # narrowest first: `covered` marks outages below
         members = under[key]
+        active = population.get(key, 0)
         times = sorted([d.at for d in members])
         start, end, count = _densest(times, window)
         spans[key] = (start, end)
-        if not rates.unlikely(key, count, window, rules.threshold, now):
+        if not rates.unlikely(key, count, window, rules.threshold, now, active):
             outage[key] = False
             continue
         kids = [c for c in children.get(key, ()) if outage.get(c) and _near(spans[c], (start, end), window)]
@@ -384,7 +426,7 @@ def _outages(drops: list[_Drop], rates: PlaceRates, now: float, rules: Rules) ->
             residual = sum(1 for d in members if not d.covered)
         else:
             residual = sum(1 for d in members if start <= d.at <= end and not d.covered)
-        outage[key] = len(kids) >= 2 or rates.unlikely(key, residual, window, rules.threshold, now)
+        outage[key] = len(kids) >= 2 or rates.unlikely(key, residual, window, rules.threshold, now, active)
         if outage[key]:
             for drop in members:
                 drop.covered = True
@@ -448,10 +490,13 @@ def _open(
     now: float,
     rules: Rules,
     new_id: Callable[[], str],
+    fresh_logins: set[str],
     decision: Decision,
 ) -> None:
+    _claim(state, entries, now, fresh_logins, decision)
     size = len(entries)
-    alert, why, recurrence = _opening_alert(state, candidate.path, size, now, rules)
+    covers = leaves(e.sub for e in entries)
+    alert, why, recurrence = _opening_alert(state, candidate.path, covers, size, now, rules)
     times = [e.dropped_at or now for e in entries]
     incident = Incident(
         id=new_id(),
@@ -468,26 +513,60 @@ def _open(
         announced=bool(alert),
         announced_rank=rank_of(candidate.place),
         recurrence=recurrence,
+        onset_end=max(times) + rules.onset_window,
+        related=_related(state, candidate.path),
+        fell=set(covers),
     )
     state.incidents[incident.id] = incident
     for entry in entries:
         entry.incident_id = incident.id
         decision.upserts[entry.sub.login] = entry
-    state.openings.setdefault(candidate.place, []).append(PastOpening(incident.id, now, size, alert))
+    state.openings.setdefault(candidate.place, []).append(
+        PastOpening(incident.id, now, size, alert, frozenset(covers))
+    )
     decision.opened.append(Opening(incident.id, [(e.sub, e.dropped_at or now) for e in entries], alert))
     if why:
         decision.held.append((incident.id, OPENING, why))
 
 
+def _claim(
+    state: MonitorState, entries: list[OfflineEntry], now: float, fresh_logins: set[str], decision: Decision
+) -> None:
+    """Drops that join an incident stop counting as churn (those of earlier polls were counted then)."""
+    for entry in entries:
+        if entry.sub.login not in fresh_logins:
+            _uncount(state, entry, now, decision)
+
+
+def _related(state: MonitorState, path: Path) -> str:
+    """The open incident at the same OLT (or, without one, the same connection) as `path`, widest
+    first; "" when there is none."""
+    olt = next((key for key in path if rank_of(key) == RANK[OLT]), None)
+    shared = olt or path[-1]
+    beside = [i for i in state.incidents.values() if shared in i.path or i.place in path]
+    if not beside:
+        return ""
+    return max(beside, key=lambda i: (rank_of(i.place), len(i.members), i.opened_at)).id
+
+
 def _opening_alert(
-    state: MonitorState, path: Path, size: int, now: float, rules: Rules, besides: str = ""
+    state: MonitorState,
+    path: Path,
+    covers: dict[str, Path],
+    size: int,
+    now: float,
+    rules: Rules,
+    besides: str = "",
 ) -> tuple[str, str, int]:
     """(alert kind or "", why it is held, how many times the place opened within the window).
 
-    `path` is the opening place and those above it: an outage opening where an earlier one
-    ended up (a PON that flaps, first seen at one of its CTOs) is that place again.
+    `path` is the opening place and those above it, `covers` where its logins are (`leaves`):
+    it falls again where an earlier incident fell when each of those places lies within one
+    where the earlier one fell (a PON that flaps is the same PON even when a fall is first
+    seen at one of its CTOs); a neighbour — another PON of the OLT, another CTO of the PON —
+    falls for the first time.
     """
-    recent = _recent_openings(state, path, now, rules, besides=besides)
+    recent = _recent_openings(state, path, covers, now, rules, besides=besides)
     count = len(recent) + 1
     if not recent or size > BIGGER * max(o.size for o in recent):
         return OPENING, "", count
@@ -504,33 +583,50 @@ def _opening_alert(
 
 
 def _recent_openings(
-    state: MonitorState, path: Path, now: float, rules: Rules, *, besides: str = ""
+    state: MonitorState,
+    path: Path,
+    covers: dict[str, Path],
+    now: float,
+    rules: Rules,
+    *,
+    besides: str = "",
 ) -> list[PastOpening]:
-    """Openings within `FLAP_WINDOW` at any place of `path` (but incident `besides`'s own)."""
+    """Openings at a place of `path` within `FLAP_WINDOW` (but incident `besides`'s own) where
+    every place of `covers` fell before."""
     return [
         o
         for key in path
         for o in state.openings.get(key, ())
-        if now - o.at < rules.flap_window and o.incident_id != besides
+        if now - o.at < rules.flap_window and o.incident_id != besides and _inside(covers, o.covers)
     ]
 
 
-def _move_openings(state: MonitorState, incident_id: str, previous: str, place: str, size: int) -> None:
-    """An incident that widened is remembered at its new place (where it would flap), with its
-    size there (a later fall of that place is compared with it)."""
+def _inside(covers: dict[str, Path], fell: frozenset[str]) -> bool:
+    """True when each place of `covers` (with its path) lies within a place of `fell`."""
+    if not fell:
+        return True  # an opening remembered without its places: its own place is on the path
+    return all(any(key in fell for key in path) for path in covers.values())
+
+
+def _move_openings(
+    state: MonitorState, incident: Incident, previous: str, size: int, covers: dict[str, Path]
+) -> None:
+    """An incident that widened is remembered at its new place (where it would flap), with the
+    places it took and its size there (a later fall of that place is compared with it)."""
     past = state.openings.get(previous, [])
-    moving = [o for o in past if o.incident_id == incident_id]
-    if not moving:
-        return
+    moving = [o for o in past if o.incident_id == incident.id]
     for opening in moving:
         opening.size = max(opening.size, size)
-    kept = [o for o in past if o.incident_id != incident_id]
+        opening.covers = frozenset(covers)
+    if incident.place == previous or not moving:
+        return
+    kept = [o for o in past if o.incident_id != incident.id]
     if kept:
         state.openings[previous] = kept
     else:
         del state.openings[previous]
-    state.openings.setdefault(place, []).extend(moving)
-    state.openings[place].sort(key=attrgetter("at"))
+    state.openings.setdefault(incident.place, []).extend(moving)
+    state.openings[incident.place].sort(key=attrgetter("at"))
 
 
 def _widen(
@@ -540,24 +636,51 @@ def _widen(
     entries: list[OfflineEntry],
     now: float,
     rules: Rules,
+    fresh_logins: set[str],
     decision: Decision,
 ) -> None:
+    """A neighbour that fell within the incident's onset joins it: the incident takes its parts
+    and, when the level widens, its place becomes their common place."""
+    _claim(state, entries, now, fresh_logins, decision)
     place = common_place(incident.path, candidate.path) or incident.place
     previous = incident.place
     if place != previous:
         incident.place = place
         incident.path = trim(candidate.path if place in candidate.path else incident.path, place)
-        _move_openings(state, incident.id, previous, place, len(incident.members) + len(entries))
+    before = set(incident.units)
+    if place != previous:
+        # the old place and its parts, seen from the new place (the PON a CTO was, say)
+        incident.units = {
+            u for login in incident.members if (u := child_on(path_of(incident.subs[login]), place))
+        }
     incident.units |= {u for d in candidate.drops if (u := child_on(d.path, place)) is not None}
+    new_units = (
+        frozenset(incident.units - before)
+        if place == previous
+        else frozenset(u for e in entries if (u := child_on(path_of(e.sub), place)) is not None)
+    )
+    incident.onset_end = max(
+        incident.onset_end, max(e.dropped_at or now for e in entries) + rules.onset_window
+    )
+    covers = _joined_coverage(incident, entries)
+    _move_openings(state, incident, previous, len(incident.members) + len(entries), covers)
     alert = ""
     widened = place != previous and rank_of(place) > incident.announced_rank
     if widened and incident.announced:
         # a recurrence back to where the place flapped before is no news
-        again = incident.recurrence > 1 and _recent_openings(state, (place,), now, rules, besides=incident.id)
+        again = incident.recurrence > 1 and _recent_openings(
+            state, incident.path, covers, now, rules, besides=incident.id
+        )
         alert = "" if again else WIDENING
     elif widened:
         alert, why, incident.recurrence = _opening_alert(
-            state, incident.path, len(incident.members) + len(entries), now, rules, incident.id
+            state,
+            incident.path,
+            covers,
+            len(incident.members) + len(entries),
+            now,
+            rules,
+            incident.id,
         )
         if why:
             decision.held.append((incident.id, OPENING, why))
@@ -569,7 +692,11 @@ def _widen(
             incident.announced = True
     if widened:
         incident.announced_rank = rank_of(place)
-    _grow(state, incident, entries, previous if place != previous else None, alert, decision)
+    _grow(state, incident, entries, previous if place != previous else None, alert, decision, new_units)
+
+
+def _joined_coverage(incident: Incident, entries: list[OfflineEntry]) -> dict[str, Path]:
+    return {**incident.coverage, **leaves(e.sub for e in entries)}
 
 
 def _grow(
@@ -579,6 +706,7 @@ def _grow(
     widened_from: str | None,
     alert: str,
     decision: Decision,
+    new_units: frozenset[str] = frozenset(),
 ) -> None:
     for entry in entries:
         at = entry.dropped_at or incident.last_drop
@@ -588,10 +716,15 @@ def _grow(
         incident.offline.add(entry.sub.login)
         incident.first_drop = min(incident.first_drop, at)
         incident.last_drop = max(incident.last_drop, at)
+        incident.fell.add(path_of(entry.sub)[0])
         decision.upserts[entry.sub.login] = entry
     decision.grown.append(
         Growth(
-            incident.id, [(e.sub, e.dropped_at or incident.last_drop) for e in entries], widened_from, alert
+            incident.id,
+            [(e.sub, e.dropped_at or incident.last_drop) for e in entries],
+            widened_from,
+            alert,
+            new_units,
         )
     )
 

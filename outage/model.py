@@ -12,8 +12,18 @@ UNKNOWN_CONNECTION = "Desconhecida"
 # Values of the event cause (`motivo`).
 CAUSE_POWER = "energia"
 CAUSE_LOS = "loss"
+CAUSE_CONCENTRATOR = "concentrador"  # PPPoE sessions fell with the ONUs up: the BNG or the transport
 CAUSE_UNKNOWN = "indeterminado"
-CAUSES = (CAUSE_POWER, CAUSE_LOS, CAUSE_UNKNOWN)
+CAUSE_MIXED = "misto"  # an incident whose parts have different causes (see `events.causas`)
+CAUSES = (CAUSE_POWER, CAUSE_LOS, CAUSE_CONCENTRATOR, CAUSE_UNKNOWN, CAUSE_MIXED)
+# the causes as the NOC reads them in a sentence ("energia em 3 PONs; concentrador no restante")
+CAUSE_NAMES = {
+    CAUSE_POWER: "energia",
+    CAUSE_LOS: "rompimento de fibra (LOS)",
+    CAUSE_CONCENTRATOR: "concentrador/transporte",
+    CAUSE_UNKNOWN: "causa indeterminada",
+    CAUSE_MIXED: "causas mistas",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ last good state.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import sqlite3
 import time
@@ -40,7 +39,7 @@ from outage.detector import (
 )
 from outage.erp.base import ErpReader, ErpReadError, Observation
 from outage.model import CAUSE_UNKNOWN, Subscriber
-from outage.place import describe, level_of
+from outage.place import OLT, RANK, describe, describe_group, level_of, path_of, rank_of
 
 log = logging.getLogger(__name__)
 QUORUM_MIN_SIZE = 10
@@ -142,8 +141,8 @@ class Monitor:
             raise CycleFailed(f"falha ao gravar o ciclo: {exc}") from exc
         self.last_detect_seconds = time.monotonic() - t_detect
         self.states.saved(conn)
-        if decision.opened and self.analyzer is not None:
-            self._find_causes(conn, decision, alerts)
+        if (decision.opened or decision.grown) and self.analyzer is not None:
+            self._find_causes(conn, state, decision, alerts, started)
         duration = time.monotonic() - t0
         conn.execute("UPDATE cycles SET duracao = ? WHERE id = ?", (duration, cycle_id))
         result = CycleResult(
@@ -201,19 +200,20 @@ class Monitor:
         return decision, alerts, counts, t_detect
 
     def places(self, conn: sqlite3.Connection, state: MonitorState, decision: Decision) -> Places:
-        """Where each incident opened, changed or normalized this cycle is, in words and as data.
+        """Where each incident opened, grew or normalized this cycle is, in words and as data: what
+        its members are in now ("OLT-X — 13 PONs"), with the active logins there (`ativos`).
 
         A normalized incident keeps the place stored on its event (the cause step may have
         narrowed it with what the OLTs said).
         """
-        changed = {o.incident_id for o in decision.opened} | {
-            g.incident_id for g in decision.grown if g.widened_from
-        }
+        changed = {o.incident_id for o in decision.opened} | {g.incident_id for g in decision.grown}
         result: Places = {}
         for incident_id in changed:
             incident = state.incidents.get(incident_id)
             if incident is not None:
-                result[incident_id] = describe(incident.place, incident.path, incident.units, self.olt_names)
+                local, detail = describe(incident.place, incident.path, incident.units, self.olt_names)
+                active = active_logins(state, incident)
+                result[incident_id] = (local, {**detail, "ativos": active} if active else detail)
         for resolution in decision.resolved:
             incident = resolution.incident
             result[incident.id] = store.event_place(conn, incident.id) or describe(
@@ -228,29 +228,72 @@ class Monitor:
         store.finish_cycle(conn, cycle_id, started + duration, False, error, None, duration)
         log.error("ciclo %d falhou: %s", cycle_id, error)
 
-    def _find_causes(self, conn: sqlite3.Connection, decision: Decision, alerts: Sequence[Alert]) -> None:
-        """Ask the analyzer for each new event's cause, in parallel, within the deadline."""
+    def _find_causes(
+        self,
+        conn: sqlite3.Connection,
+        state: MonitorState,
+        decision: Decision,
+        alerts: Sequence[Alert],
+        since: float,
+    ) -> None:
+        """Ask the analyzer, in parallel and within the deadline, the cause of each new incident and
+        of each part that joined one (a widening: its cause is its own)."""
         assert self.analyzer is not None
         analyzer = self.analyzer
+        jobs = self._cause_jobs(state, decision, since)
+        if not jobs:
+            return
         deadline = time.monotonic() + self.settings.cause_timeout
         storm = any(a.kind == outbox.SUMMARY for a in alerts)
-        pool = ThreadPoolExecutor(max_workers=min(8, len(decision.opened)), thread_name_prefix="causa")
-        futures = {
-            pool.submit(_safe_analyze, analyzer, [sub for sub, _ in o.subs], deadline): o
-            for o in decision.opened
-        }
+        pool = ThreadPoolExecutor(max_workers=min(8, len(jobs)), thread_name_prefix="causa")
+        futures = {pool.submit(_safe_analyze, analyzer, job.subs, deadline, job.drops): job for job in jobs}
         done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 1.0)
         pool.shutdown(wait=False, cancel_futures=True)
         causes: dict[str, CauseReport] = {}
-        for future, opening in futures.items():
+        for future, job in futures.items():
             report = future.result() if future in done else _late_report(self.settings)
-            causes[opening.incident_id] = report
-            self._save_cause(
-                conn, opening.incident_id, len(opening.subs), report, opening.alert == OPENING, storm
-            )
+            if job.part is None:
+                causes[job.event_id] = report
+            self._save_cause(conn, job, report, storm)
         summary = next((a for a in alerts if a.kind == outbox.SUMMARY), None)
         if summary is not None and summary.event_id:
             self._refresh_summary(conn, decision, summary, causes)
+
+    def _cause_jobs(self, state: MonitorState, decision: Decision, since: float) -> list[_CauseJob]:
+        """The analyses of this cycle; `since`: when it started (its alerts were written after)."""
+        jobs = [
+            _CauseJob(
+                o.incident_id,
+                [sub for sub, _ in o.subs],
+                dict(_logins(o.subs)),
+                o.alert == OPENING,
+                since=since,
+            )
+            for o in decision.opened
+        ]
+        for growth in decision.grown:
+            incident = state.incidents.get(growth.incident_id)
+            if not growth.new_units or incident is None:
+                continue
+            joined = dict(_logins(growth.subs))
+            rest = [incident.subs[login] for login in incident.members if login not in joined]
+            part = (self._group_words([sub for sub, _ in growth.subs]), sorted(joined))
+            jobs.append(
+                _CauseJob(
+                    growth.incident_id,
+                    [sub for sub, _ in growth.subs],
+                    joined,
+                    growth.alert in (WIDENING, OPENING),
+                    part,
+                    self._group_words(rest),
+                    growth.alert,
+                    since,
+                )
+            )
+        return jobs
+
+    def _group_words(self, subs: Sequence[Subscriber]) -> str:
+        return describe_group([path_of(sub) for sub in subs], self.olt_names)[1]
 
     def _refresh_summary(
         self, conn: sqlite3.Connection, decision: Decision, summary: Alert, causes: dict[str, CauseReport]
@@ -267,37 +310,77 @@ class Monitor:
         with transaction(conn):
             outbox.refresh_pending_payload(conn, summary.event_id, outbox.SUMMARY, payload, self.clock())
 
-    def _save_cause(
-        self,
-        conn: sqlite3.Connection,
-        event_id: str,
-        total: int,
-        report: CauseReport,
-        alerted: bool,
-        storm: bool,
-    ) -> None:
+    def _save_cause(self, conn: sqlite3.Connection, job: _CauseJob, report: CauseReport, storm: bool) -> None:
+        """Store the cause; put it in this cycle's alert while it waits, else tell the NOC apart."""
         now = self.clock()
         with transaction(conn):
-            conexao, local = store.save_cause(conn, event_id, report, now)
-            if not alerted or storm:
+            if job.part is None:
+                saved = store.save_cause(conn, job.event_id, report, now)
+            else:
+                saved = store.save_part_cause(conn, job.event_id, report, job.part, job.rest_local, now)
+            if storm:
                 return
-            row = conn.execute(
-                "SELECT payload FROM outbox WHERE event_id = ? AND kind = ? LIMIT 1",
-                (event_id, outbox.OPENING),
-            ).fetchone()
-            if row is None:
-                return
-            payload = json.loads(row["payload"])
-            payload.update(motivo=report.motivo, local=local)
-            already_sent = outbox.refresh_pending_payload(conn, event_id, outbox.OPENING, payload, now)
-            if already_sent and report.motivo != CAUSE_UNKNOWN:
-                follow_up = Alert(
-                    outbox.CAUSE,
-                    {"conexao": conexao, "motivo": report.motivo, "local": local, "total": total},
-                    event_id,
-                )
-                outbox.enqueue(conn, [follow_up], already_sent, now)
-        log.info("causa do incidente %s (%s): %s", event_id, local, report.motivo)
+            already_sent = self._complete_alert(conn, job, report, saved, now)
+            news = report.motivo != CAUSE_UNKNOWN if job.part is None else saved.changed
+            if (already_sent and news) or (not job.alerted and job.part is not None and saved.changed):
+                payload = {
+                    "conexao": saved.conexao,
+                    "motivo": saved.motivo,
+                    "explicacao": saved.explicacao,
+                    "local": saved.local,
+                    "total": len(job.subs) if job.part is None else len(job.drops),
+                }
+                targets = already_sent or self.channels
+                outbox.enqueue(conn, [Alert(outbox.CAUSE, payload, job.event_id)], targets, now)
+        log.info("causa do incidente %s (%s): %s", job.event_id, saved.local, saved.motivo)
+
+    def _complete_alert(
+        self,
+        conn: sqlite3.Connection,
+        job: _CauseJob,
+        report: CauseReport,
+        saved: store.SavedCause,
+        now: float,
+    ) -> list[str]:
+        """Put the cause into the alert of this cycle that waits for it; returns the channels where
+        it had already left (they get the cause apart)."""
+        if not job.alerted:
+            return []
+        kind = outbox.GROWTH if job.alert == WIDENING else outbox.OPENING
+        payload = outbox.latest_payload(conn, job.event_id, kind)
+        if payload is None:
+            return []
+        payload.update(motivo=saved.motivo, explicacao=saved.explicacao)
+        if job.part is None:
+            payload["local"] = saved.local
+        elif job.alert == WIDENING:
+            payload.update(motivo_parte=report.motivo, local_parte=job.part[0])
+        return outbox.refresh_pending_payload(conn, job.event_id, kind, payload, now, since=job.since)
+
+
+@dataclass
+class _CauseJob:
+    """One analysis: a new incident's logins, or a part that joined one."""
+
+    event_id: str
+    subs: list[Subscriber]
+    drops: dict[str, float]  # login -> drop time
+    alerted: bool  # an alert of this cycle waits for this cause
+    part: tuple[str, list[str]] | None = None  # (place in words, logins) of a part that joined
+    rest_local: str = ""  # the place of the logins the incident had before the part
+    alert: str = ""  # the growth's alert kind (WIDENING, OPENING) for a part
+    since: float = 0.0  # when the cycle started: its alerts were written from then on
+
+
+def _logins(subs: Sequence[tuple[Subscriber, float]]) -> list[tuple[str, float]]:
+    return [(sub.login, at) for sub, at in subs]
+
+
+def active_logins(state: MonitorState, incident: Incident) -> int:
+    """The active logins where the incident is: its parts' populations, or its place's (0: unknown)."""
+    places = incident.units if incident.units and rank_of(incident.place) >= RANK[OLT] else {incident.place}
+    counts = [state.population.get(key, 0) for key in places]
+    return sum(counts) if all(counts) else 0
 
 
 @contextmanager
@@ -312,9 +395,11 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _safe_analyze(analyzer: CauseAnalyzer, subs: list[Subscriber], deadline: float) -> CauseReport:
+def _safe_analyze(
+    analyzer: CauseAnalyzer, subs: list[Subscriber], deadline: float, drops: dict[str, float]
+) -> CauseReport:
     try:
-        return analyzer.analyze(subs, deadline)
+        return analyzer.analyze(subs, deadline, drops)
     except Exception as exc:  # the contract says never raise; a bug must not break the cycle
         log.exception("analisador de causa falhou")
         return CauseReport(erros=[f"erro interno do analisador: {type(exc).__name__}"])
@@ -347,7 +432,7 @@ def build_alerts(
     storm = is_storm(len(openings) + len(opened_late), settings.storm_threshold)  # a summary lists no logins
     alerts = []
     for o in openings:
-        payload = _opening(incidents[o.incident_id], places[o.incident_id][0], o.subs, storm)
+        payload = _opening(state, incidents[o.incident_id], places[o.incident_id], o.subs, storm, names)
         alerts.append(Alert(outbox.OPENING, payload, o.incident_id))
     recurrent = [o.incident_id for o in decision.opened if o.alert == RECURRENCE]
     recurrent += [g.incident_id for g in decision.grown if g.alert == RECURRENCE]
@@ -372,7 +457,7 @@ def build_alerts(
             )
             alerts.append(Alert(outbox.GROWTH, payload, g.incident_id))
         elif g.alert == OPENING:
-            payload = _opening(incident, local, g.subs, storm)
+            payload = _opening(state, incident, places.get(g.incident_id, ("", {})), g.subs, storm, names)
             payload["total"] = len(incident.members)
             alerts.append(Alert(outbox.OPENING, payload, g.incident_id))
     for r in decision.resolved:
@@ -394,14 +479,30 @@ def build_alerts(
 
 
 def _opening(
-    incident: Incident, local: str, subs: Sequence[tuple[Subscriber, float]], storm: bool
+    state: MonitorState,
+    incident: Incident,
+    place: tuple[str, dict[str, Any]],
+    subs: Sequence[tuple[Subscriber, float]],
+    storm: bool,
+    names: Mapping[str, str],
 ) -> dict[str, Any]:
-    """The opening alert's payload: the logins that dropped (none listed in a storm)."""
-    return notices.opening(
+    """The opening alert's payload: the logins that dropped (none listed in a storm), the active
+    logins where it is, and the open incident it is related to."""
+    payload = notices.opening(
         incident.conexao,
-        local,
+        place[0],
         level_of(incident.place),
         [sub for sub, _ in subs],
         incident.first_drop,
         with_logins=not storm,
     )
+    payload["ativos"] = int(place[1].get("ativos", 0))
+    related = state.incidents.get(incident.related)
+    if related is not None:
+        payload["relacionado"] = {
+            "local": describe(related.place, related.path, related.units, names)[0],
+            "total": len(related.members),
+            "inicio": related.first_drop,
+            "nivel": "olt" if any(level_of(key) == OLT for key in incident.path) else "conexao",
+        }
+    return payload

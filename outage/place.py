@@ -162,10 +162,12 @@ def describe(
     return f"conexão {rest}", detail
 
 
-def describe_paths(paths: Sequence[Path], names: Mapping[str, str]) -> tuple[str, str]:
-    """(place key, text) of the narrowest place shared by all `paths` (e.g. an old event)."""
+def describe_group(paths: Sequence[Path], names: Mapping[str, str]) -> tuple[str, str]:
+    """(place key, text) of a group of logins: their narrowest common place, with the parts of
+    it they are in ("PONs 0/1/2 e 0/1/3 da OLT-X", "conexão BNG-1 — 2 OLTs")."""
     if not paths:
         return "", ""
     shared = set(paths[0]).intersection(*map(set, paths[1:]))
     key = next((k for k in paths[0] if k in shared), paths[0][-1])
-    return key, describe(key, trim(paths[0], key), [], names)[0]
+    units = {unit for path in paths if (unit := child_on(path, key)) is not None}
+    return key, describe(key, trim(paths[0], key), units, names)[0]

@@ -7,15 +7,18 @@ in five minutes are nothing on a connection of 10,000 logins and an outage on a 
 Counts are the drops that joined no incident, per place at every level of the login's
 path, decayed with a time constant of `DECAY` (a week), against the observed time (the sum
 of intervals between good polls, decayed alike). A place seen little leans on a prior: a
-typical churn per login (REFERENCE §8: ~3 % offline at any moment, mostly short drops —
-about 0.3 drops per login per day) times a typical size of its level, worth `PRIOR_DROPS`
-drops of evidence. Big places learn their rate within minutes; small ones start from the
-prior and become more sensitive as quiet days accumulate.
+typical churn per login (a real ISP has ~3 % offline at any moment, mostly short drops —
+about 0.3 drops per login per day) times the place's size — its active logins as the ERP
+counts them, or a typical size of its level while that count is unknown — worth
+`PRIOR_DROPS` drops of evidence. Big places learn their rate within minutes; small ones
+start from the prior and become more sensitive as quiet days accumulate.
 
 A candidate of `k` drops in one place within the onset window `w` is unlikely to be churn
-when `k` reaches the threshold and a Poisson count with the place's mean `rate * w` reaches
-`k` with probability below `SIGNIFICANCE` (1e-7: with ~20,000 places polled 288 times a
-day, about one false alarm in two years of churn).
+when `k` reaches the threshold and either half of the place's active logins dropped (a
+small connection going dark is an outage from the first cycle, as the original monitor's
+per-connection threshold had it), or a Poisson count with the place's mean `rate * w`
+reaches `k` with probability below `SIGNIFICANCE` (1e-7: with ~20,000 places polled 288
+times a day, about one false alarm in two years of churn).
 """
 
 from __future__ import annotations
@@ -57,16 +60,24 @@ class PlaceRates:
         current = count.decayed(now) if count is not None else 0.0
         self.counts[key] = Count(max(0.0, current + delta), now)
 
-    def rate(self, key: str, now: float) -> float:
-        """Drops per second at `key`, the prior blended in as `PRIOR_DROPS` drops of evidence."""
-        prior = PRIOR_DROPS_PER_LOGIN * PRIOR_SIZE[level_of(key)]
+    def rate(self, key: str, now: float, active: int = 0) -> float:
+        """Drops per second at `key` (with `active` logins, 0 when unknown), the prior blended in
+        as `PRIOR_DROPS` drops of evidence."""
+        prior = PRIOR_DROPS_PER_LOGIN * (active if active > 0 else PRIOR_SIZE[level_of(key)])
         count = self.counts.get(key)
         seen = count.decayed(now) if count is not None else 0.0
         return (seen + PRIOR_DROPS) / (self.exposure.decayed(now) + PRIOR_DROPS / prior)
 
-    def unlikely(self, key: str, drops: int, window: float, threshold: int, now: float) -> bool:
-        """True when `drops` in `window` seconds at `key` are not what its churn explains."""
-        return drops >= threshold and poisson_tail(drops, self.rate(key, now) * window) < SIGNIFICANCE
+    def unlikely(
+        self, key: str, drops: int, window: float, threshold: int, now: float, active: int = 0
+    ) -> bool:
+        """True when `drops` in `window` seconds at `key` (with `active` logins, 0 when unknown)
+        are not what its churn explains (see the module docstring)."""
+        if drops < threshold:
+            return False
+        if active > 0 and 2 * drops >= active:
+            return True
+        return poisson_tail(drops, self.rate(key, now, active) * window) < SIGNIFICANCE
 
 
 def poisson_tail(k: int, mean: float) -> float:

@@ -28,7 +28,16 @@ from outage.detector import (
     PastOpening,
 )
 from outage.droptime import ErpClock
-from outage.model import RECORD_SEPARATOR, Subscriber, pack, pack_members, unpack, unpack_dropped
+from outage.model import (
+    CAUSE_MIXED,
+    CAUSE_NAMES,
+    RECORD_SEPARATOR,
+    Subscriber,
+    pack,
+    pack_members,
+    unpack,
+    unpack_dropped,
+)
 from outage.place import RANK, level_of
 from outage.rates import Count, PlaceRates
 
@@ -107,17 +116,18 @@ def load_state(conn: sqlite3.Connection) -> MonitorState:
         state.incidents[incident.id] = incident
     since = state.last_poll - OPENINGS_KEPT
     for row in conn.execute(
-        "SELECT chave_local, id, timestamp, tamanho_abertura, aviso FROM events WHERE timestamp >= ?"
-        " ORDER BY timestamp",
+        "SELECT chave_local, id, timestamp, tamanho_abertura, aviso, cobertura FROM events"
+        " WHERE timestamp >= ? ORDER BY timestamp",
         (since,),
     ):
-        state.openings.setdefault(row[0], []).append(PastOpening(row[1], row[2], row[3], row[4]))
+        covers = frozenset(json.loads(row[5] or "[]"))
+        state.openings.setdefault(row[0], []).append(PastOpening(row[1], row[2], row[3], row[4], covers))
     return state
 
 
 _INCIDENT_COLUMNS = (
     "id, conexao, timestamp, chave_local, caminho, unidades, primeira_queda, ultima_queda, aviso,"
-    " nivel_anunciado, recorrencia, clientes"
+    " nivel_anunciado, recorrencia, clientes, fim_abertura, relacionado, cobertura"
 )
 
 
@@ -137,6 +147,10 @@ def _incident(row: sqlite3.Row) -> Incident:
         announced=bool(row["aviso"]),
         announced_rank=row["nivel_anunciado"],
         recurrence=row["recorrencia"],
+        # an event written before onsets were stored: its onset is over
+        onset_end=row["fim_abertura"] if row["fim_abertura"] is not None else row["ultima_queda"] or 0.0,
+        related=row["relacionado"],
+        fell=set(json.loads(row["cobertura"] or "[]")),
     )
 
 
@@ -234,8 +248,9 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
         conn.execute(
             "INSERT INTO events (id, conexao, timestamp, status, logins, atualizado_em, anunciados,"
             " alerta_suprimido, clientes, escopo, chave_local, chave_abertura, caminho, unidades,"
-            " primeira_queda, ultima_queda, aviso, nivel_anunciado, recorrencia, tamanho_abertura)"
-            " VALUES (?, ?, ?, 'ativo', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " primeira_queda, ultima_queda, aviso, nivel_anunciado, recorrencia, tamanho_abertura,"
+            " fim_abertura, relacionado, cobertura)"
+            " VALUES (?, ?, ?, 'ativo', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 incident.id,
                 incident.conexao,
@@ -256,6 +271,9 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
                 incident.announced_rank,
                 incident.recurrence,
                 len(opening.subs),
+                incident.onset_end,
+                incident.related,
+                json.dumps(sorted(incident.fell)),
             ),
         )
     for growth in decision.grown:
@@ -264,7 +282,7 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
             "UPDATE events SET logins = ?, atualizado_em = ?, clientes = clientes || ? || ?, escopo = ?,"
             " chave_local = ?, caminho = ?, unidades = ?, primeira_queda = ?, ultima_queda = ?,"
             " aviso = CASE WHEN aviso = '' THEN ? ELSE aviso END, alerta_suprimido = ?, nivel_anunciado = ?,"
-            " recorrencia = ?,"
+            " recorrencia = ?, fim_abertura = ?, cobertura = ?,"
             " tamanho_abertura = CASE WHEN ? THEN MAX(tamanho_abertura, ?) ELSE tamanho_abertura END"
             " WHERE id = ?",
             (
@@ -282,6 +300,8 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
                 int(not incident.announced),
                 incident.announced_rank,
                 incident.recurrence,
+                incident.onset_end,
+                json.dumps(sorted(incident.fell)),
                 growth.widened_from is not None,  # a widened incident is remembered at its new size
                 len(incident.members),
                 growth.incident_id,
@@ -352,30 +372,42 @@ def _save_reconnections(conn: sqlite3.Connection, decision: Decision, now: float
 _ANALYZER_RANK = {"cto": 0, "pon": 1, "pons": 2, "olt": 2, "olts": 3}
 
 
-def save_cause(conn: sqlite3.Connection, event_id: str, report: Any, now: float) -> tuple[str, str]:
+@dataclass(frozen=True)
+class SavedCause:
+    """What an event's cause is after `save_cause` (`changed`: a part moved it off its old cause)."""
+
+    conexao: str
+    local: str
+    motivo: str
+    explicacao: str
+    changed: bool = False
+
+
+def save_cause(conn: sqlite3.Connection, event_id: str, report: Any, now: float) -> SavedCause:
     """Store an analyzer's `CauseReport` on the event (inside the caller's transaction).
 
     The OLTs' answers may place the outage more narrowly than the ERP could (a PON the ERP
     does not record): their place then replaces the event's — only when the ERP did not
     break the event's place down itself (no `unidades`): an OLT whose dark PONs the ERP
-    names is not narrowed to the few PONs of the sampled ONUs. Returns (conexao, local).
+    names is not narrowed to the few PONs of the sampled ONUs.
     """
     row = conn.execute(
         "SELECT conexao, escopo, local, unidades FROM events WHERE id = ?", (event_id,)
     ).fetchone()
     if row is None:
-        return "", ""
+        return SavedCause("", "", report.motivo, report.explicacao)
     erp_knows = bool(json.loads(row["unidades"] or "[]"))
     level = _ANALYZER_RANK.get(str(report.local_detalhe.get("nivel")), 9)
     narrower = not erp_knows and level < RANK.get(row["escopo"], 9)
     local = report.local if narrower and report.local else row["local"]
     conn.execute(
-        "UPDATE events SET motivo = ?, causa_status = 'concluido', evidencias = ?, votos = ?, atualizado_em = ?"
-        " WHERE id = ?",
+        "UPDATE events SET motivo = ?, causa_status = 'concluido', evidencias = ?, votos = ?,"
+        " causa_explicacao = ?, causas = '[]', atualizado_em = ? WHERE id = ?",
         (
             report.motivo,
             json.dumps(report.evidencias, ensure_ascii=False),
             json.dumps(report.votos, ensure_ascii=False),
+            report.explicacao,
             now,
             event_id,
         ),
@@ -385,7 +417,79 @@ def save_cause(conn: sqlite3.Connection, event_id: str, report: Any, now: float)
             "UPDATE events SET local = ?, local_detalhe = ? WHERE id = ?",
             (report.local, json.dumps(report.local_detalhe, ensure_ascii=False), event_id),
         )
-    return row["conexao"], local
+    return SavedCause(row["conexao"], local, report.motivo, report.explicacao)
+
+
+def save_part_cause(
+    conn: sqlite3.Connection,
+    event_id: str,
+    report: Any,
+    part: tuple[str, Sequence[str]],
+    rest_local: str,
+    now: float,
+) -> SavedCause:
+    """Store the cause of a part that joined the event (`part`: its place in words and logins).
+
+    The event keeps one cause while its parts agree; parts with different causes make it
+    `misto`, with each part's cause, place and logins in `causas` and the causes in words
+    in `causa_explicacao` ("energia em PONs 0/1/2 e 0/1/3 da OLT-X; concentrador em ...").
+    `rest_local` names the logins that were in the event before its parts had causes.
+    """
+    row = conn.execute(
+        "SELECT conexao, local, motivo, causas, causa_explicacao, votos, logins, evidencias FROM events"
+        " WHERE id = ?",
+        (event_id,),
+    ).fetchone()
+    if row is None:
+        return SavedCause("", "", report.motivo, report.explicacao)
+    place, logins = part
+    parts = json.loads(row["causas"] or "[]") or [
+        {
+            "motivo": row["motivo"],
+            "local": rest_local,
+            "logins": sorted(set(json.loads(row["logins"])) - set(logins)),
+            "votos": json.loads(row["votos"] or "{}"),
+            "explicacao": row["causa_explicacao"],
+        }
+    ]
+    parts.append(
+        {
+            "motivo": report.motivo,
+            "local": place,
+            "logins": sorted(logins),
+            "votos": report.votos,
+            "explicacao": report.explicacao,
+        }
+    )
+    causes = {p["motivo"] for p in parts}
+    single = len(causes) == 1
+    motivo = causes.pop() if single else CAUSE_MIXED
+    explicacao = row["causa_explicacao"] if single else mixed_words(parts)
+    evidences = json.loads(row["evidencias"] or "[]") + report.evidencias
+    conn.execute(
+        "UPDATE events SET motivo = ?, causas = ?, causa_explicacao = ?, evidencias = ?, atualizado_em = ?"
+        " WHERE id = ?",
+        (
+            motivo,
+            "[]" if single else json.dumps(parts, ensure_ascii=False),
+            explicacao,
+            json.dumps(evidences, ensure_ascii=False),
+            now,
+            event_id,
+        ),
+    )
+    return SavedCause(row["conexao"], row["local"], motivo, explicacao, motivo != row["motivo"])
+
+
+def mixed_words(parts: Sequence[Mapping[str, Any]]) -> str:
+    """ "energia em PONs 0/1/2 e 0/1/3 da OLT-X; concentrador em conexão BNG-1 — 2 OLTs": each cause
+    once, with the places of its parts."""
+    places: dict[str, list[str]] = {}
+    for p in parts:
+        places.setdefault(str(p["motivo"]), []).append(str(p["local"]))
+    return "; ".join(
+        f"{CAUSE_NAMES.get(cause, cause)} em {' e '.join(where)}" for cause, where in places.items()
+    )
 
 
 def start_cycle(conn: sqlite3.Connection, now: float, holder: str) -> int:

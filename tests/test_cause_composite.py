@@ -8,7 +8,7 @@ import time
 from flask import Flask, jsonify, request
 
 from outage.cause import build_analyzer, validate_inventory
-from outage.cause.analyzer import choose_sample, decide
+from outage.cause.analyzer import choose_sample
 from outage.cause.olt_system import OltSystemClient
 from outage.cause.place import describe_place
 from outage.config import Settings
@@ -115,13 +115,6 @@ def test_the_sample_is_spread_across_pons():
     ]
     sample = choose_sample(subs, 5)
     assert [s.login for s in sample] == ["a0", "b0", "a1", "b1", "a2"]
-
-
-def test_a_tie_or_too_few_votes_is_indeterminado():
-    assert decide({"energia": 2, "loss": 2}, 5) == "indeterminado"
-    assert decide({"energia": 1, "loss": 0}, 5) == "indeterminado"
-    assert decide({"energia": 1, "loss": 0}, 1) == "energia"
-    assert decide({"energia": 1, "loss": 3}, 5) == "loss"
 
 
 def test_the_place_is_the_narrowest_common_element():

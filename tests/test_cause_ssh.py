@@ -102,7 +102,7 @@ def test_huawei_power_cut_is_energia_with_evidence_and_one_session(huawei_onus):
     with OltEmulator("huawei", huawei_onus) as olt:
         report = analyze([entry(olt)], subs, sample_size=6)
     assert report.motivo == "energia"
-    assert report.votos == {"energia": 5, "loss": 0, "sem_voto": 1}
+    assert report.votos == {"energia": 5, "loss": 0, "concentrador": 0, "sem_voto": 1}
     assert olt.sessions_opened == 1
     ev = {e["login"]: e for e in report.evidencias}
     assert ev["ana0"]["fsp"] == "0/1/0" and ev["ana0"]["causa_bruta"] == "dying-gasp"
@@ -274,8 +274,8 @@ def test_zte_reads_phase_state_per_pon_and_the_latest_history_row():
     ev = {e["login"]: e for e in report.evidencias}
     assert ev["z4"]["causa_bruta"] == "LOS" and ev["z4"]["onu_index"] == "gpon-onu_1/2/1:4"
     assert ev["z7"]["causa_bruta"] == "DyingGasp"
-    assert report.votos == {"energia": 1, "loss": 2, "sem_voto": 1}
-    assert report.motivo == "loss"
+    assert report.votos == {"energia": 1, "loss": 2, "concentrador": 0, "sem_voto": 1}
+    assert report.motivo == "indeterminado"  # 2 of 4 sampled: no majority
     assert report.local == "PONs 1/2/1 e 1/2/2 da OLT-NORTE"
 
 
@@ -322,3 +322,61 @@ def test_the_zte_emulator_pages_until_terminal_length_0():
         conn.disconnect()
     assert "ONU Number" not in paged
     assert "--More--" not in whole
+
+
+# --- records that belong to the incident -------------------------------------------------
+
+NOW = 1_795_000_000.0  # the incident's drops
+MONTHS_AGO = NOW - 300 * 86400
+
+
+def olt_clock(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S-03:00", time.gmtime(epoch - 3 * 3600))
+
+
+def onu_at(pon: str, ont_id: int, login: str, cause: str, down: float, state: str = "offline") -> dict:
+    return {**onu(pon, ont_id, login, cause, state), "last_down_time": olt_clock(down)}
+
+
+def judged_analysis(vendor: str, onus: list[dict], subs: list[Subscriber], model: str = "") -> object:
+    drops = {s.login: NOW + n for n, s in enumerate(subs)}
+    with OltEmulator(vendor, onus, model=model) as olt:
+        analyzer = CompositeAnalyzer({"1": entry(olt, model=model)}, olt_timeout=15, sample_size=5)
+        return analyzer.analyze(subs, time.monotonic() + 15, drops)
+
+
+def test_a_power_cut_now_is_energia_from_the_records_of_its_own_onset():
+    onus = [onu_at("0/1/0", n, f"p{n}", "dying-gasp", NOW - 70) for n in range(6)]
+    report = judged_analysis("huawei", onus, [sub(f"p{n}", interface="0/1/0") for n in range(6)])
+    assert report.motivo == "energia"
+    assert all(e["conta"] for e in report.evidencias)
+
+
+def test_a_concentrator_failure_with_every_onu_online_is_the_concentrator_whatever_old_records_say():
+    onus = [onu_at("0/1/0", n, f"k{n}", "dying-gasp" if n % 2 else "LOS", MONTHS_AGO, "online") for n in range(6)]
+    report = judged_analysis("huawei", onus, [sub(f"k{n}", interface="0/1/0") for n in range(6)])
+    assert report.motivo == "concentrador"
+    assert report.votos["energia"] == report.votos["loss"] == 0
+    assert {e["motivo_exclusao"] for e in report.evidencias} == {"ONU online agora"}
+
+
+def test_records_months_old_give_indeterminado_with_the_reason():
+    onus = [onu_at("0/1/0", n, f"o{n}", "dying-gasp", MONTHS_AGO) for n in range(6)]
+    report = judged_analysis("huawei", onus, [sub(f"o{n}", interface="0/1/0") for n in range(6)])
+    assert report.motivo == "indeterminado"
+    assert report.explicacao.startswith("sem maioria entre 5 ONUs consultadas: 5 sem registro desta queda")
+    assert all(e["motivo_exclusao"].startswith("registro antigo") for e in report.evidencias)
+
+
+def test_a_zte_fiber_cut_is_loss_from_the_phase_state_now():
+    onus = [onu_at("1/2/1", n, f"z{n}", "LOS", NOW - 20) for n in range(1, 7)]
+    subs = [sub(f"z{n}", interface=f"gpon-onu_1/2/1:{n}") for n in range(1, 7)]
+    report = judged_analysis("zte", onus, subs)
+    assert report.motivo == "loss"
+    assert all(e["conta"] and e.get("atual") for e in report.evidencias)
+
+
+def test_zte_onus_working_now_are_the_concentrator():
+    onus = [onu_at("1/2/1", n, f"w{n}", "DyingGasp", MONTHS_AGO, "online") for n in range(1, 7)]
+    subs = [sub(f"w{n}", interface=f"gpon-onu_1/2/1:{n}") for n in range(1, 7)]
+    assert judged_analysis("zte", onus, subs).motivo == "concentrador"

@@ -59,7 +59,7 @@ def test_a_c600_from_the_inventory_is_asked_in_its_own_spelling():
     with OltEmulator("zte", onus, model="C600") as olt:
         report = analyze(analyzer(entry(olt, "C600")), subs)
     assert report.erros == []
-    assert report.motivo == "loss" and report.votos == {"energia": 1, "loss": 3, "sem_voto": 0}
+    assert report.motivo == "loss" and report.votos == {"energia": 1, "loss": 3, "concentrador": 0, "sem_voto": 0}
     shows = [c for c in olt.commands if c.startswith("show")]
     assert shows == ["show gpon onu state gpon_olt-1/4/1", "show gpon onu detail-info gpon_onu-1/4/2:7"]
     evidence = {e["login"]: e for e in report.evidencias}
@@ -96,7 +96,7 @@ def test_a_c600_paging_in_the_middle_of_a_line_after_terminal_length_0_is_read_w
         report = analyze(CompositeAnalyzer({"2": entry(olt, "C600")}, olt_timeout=15, sample_size=5), subs)
     assert olt.commands[0] == "terminal length 0"
     assert report.erros == []
-    assert report.votos == {"energia": 3, "loss": 2, "sem_voto": 0}
+    assert report.votos == {"energia": 3, "loss": 2, "concentrador": 0, "sem_voto": 0}
     assert {e["onu_index"] for e in report.evidencias} >= {"gpon_onu-1/4/1:37", "gpon_onu-1/4/1:38"}
 
 

@@ -298,7 +298,16 @@ def test_a_power_cut_spreading_over_pons_widens_the_incident_to_the_olt():
     assert [g.widened_from for g in decision.grown] == ["pon:1:0/1/0"]
 
 
-def test_drops_in_its_own_place_later_join_the_incident_without_an_alert():
+def test_late_session_ends_in_its_own_place_within_the_onset_join_without_an_alert():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0, 7), ago=30)
+    first = monitor.poll(advance=60).opened[0].incident_id
+    monitor.drop([login(1, 0, 0, 7)], ago=200)  # the concentrator ended that session last
+    decision = monitor.poll(advance=60)
+    assert [(g.incident_id, len(g.subs), g.alert) for g in decision.grown] == [(first, 1, "")]
+
+
+def test_a_drop_in_its_own_place_after_the_onset_is_ordinary_churn():
     monitor = Monitor(Isp())
     monitor.drop(cto(1, 0, 0, 7))
     first = monitor.poll().opened[0].incident_id
@@ -306,7 +315,9 @@ def test_drops_in_its_own_place_later_join_the_incident_without_an_alert():
         monitor.poll()
     monitor.drop([login(1, 0, 0, 7)])
     decision = monitor.poll()
-    assert [(g.incident_id, len(g.subs), g.alert) for g in decision.grown] == [(first, 1, "")]
+    assert decision.grown == [] and decision.opened == []
+    assert len(monitor.incident(first).members) == 7
+    assert monitor.state.offline[login(1, 0, 0, 7)].incident_id is None
 
 
 def test_churn_elsewhere_on_the_connection_never_joins():
@@ -330,6 +341,108 @@ def test_a_second_outage_on_the_same_connection_is_a_second_incident():
     assert len(decision.opened) == 1 and decision.opened[0].incident_id != first
     assert {i.conexao for i in monitor.state.incidents.values()} == {"BNG-1"}
     assert len(monitor.state.incidents) == 2
+
+
+# --- overlapping outages ---------------------------------------------------------------
+
+
+def test_pons_of_an_olt_falling_after_its_incidents_onset_are_a_new_incident_related_to_it():
+    monitor = Monitor(Isp())
+    monitor.drop(pon(1, 0) + pon(1, 1))
+    first = monitor.poll().opened[0].incident_id
+    for _ in range(3):
+        monitor.poll()
+    monitor.drop(pon(1, 2) + pon(1, 3))  # a quarter of an hour later, the rest of the OLT
+    decision = monitor.poll()
+    assert opened(decision) == [("inc2", 64, OPENING)]
+    assert decision.grown == []
+    second = monitor.incident("inc2")
+    assert (second.place, second.units, second.related) == ("olt:1", {"pon:1:0/1/2", "pon:1:0/1/3"}, first)
+    assert len(monitor.incident(first).members) == 64
+
+
+def test_drops_in_the_parts_an_incident_took_after_its_onset_are_a_new_outage_too():
+    monitor = Monitor(Isp())
+    monitor.drop(cto(1, 0, 0) + cto(1, 0, 1) + cto(1, 1, 0) + cto(1, 1, 1))  # power over half of 2 PONs
+    first = monitor.poll().opened[0].incident_id
+    assert monitor.incident(first).units == {"pon:1:0/1/0", "pon:1:0/1/1"}
+    for _ in range(3):
+        monitor.poll()
+    monitor.drop(cto(1, 0, 2) + cto(1, 0, 3))  # a fiber cut in one of those PONs
+    decision = monitor.poll()
+    assert opened(decision) == [("inc2", 16, OPENING)]
+    assert monitor.incident("inc2").related == first
+
+
+def test_a_concentrator_failure_over_an_open_olt_incident_is_one_connection_incident():
+    monitor = Monitor(Isp())
+    monitor.drop(pon(1, 0) + pon(1, 1))
+    first = monitor.poll().opened[0].incident_id
+    for _ in range(3):
+        monitor.poll()
+    rest = [name for name in monitor.isp.subs if name not in monitor.offline]
+    monitor.drop(rest, ago=20)  # every remaining session of the BNG ends within seconds
+    decision = monitor.poll()
+    assert opened(decision) == [("inc2", len(rest), OPENING)]
+    second = monitor.incident("inc2")
+    assert (second.place, second.related) == ("conexao:BNG-1", first)
+    assert second.units == {"olt:1", "olt:2"}
+
+
+def test_a_neighbours_first_fall_is_an_opening_not_a_recurrence():
+    monitor = Monitor(Isp())
+    flap(monitor, pon(1, 0) + pon(1, 1))
+    decision = flap(monitor, pon(1, 2))
+    assert [o.alert for o in decision.opened] == [OPENING]
+
+
+def test_a_place_inside_one_that_fell_before_falls_again_as_a_recurrence():
+    monitor = Monitor(Isp())
+    flap(monitor, pon(1, 0) + pon(1, 1))
+    decision = flap(monitor, pon(1, 1))
+    assert [o.alert for o in decision.opened] == [RECURRENCE]
+
+
+# --- a network just met -----------------------------------------------------------------
+
+
+def connection_only(sizes: dict[str, int]) -> Isp:
+    """Connections known only by name (the original monitor's middleware gives nothing else)."""
+    isp = Isp(olts=0)
+    for conexao, size in sizes.items():
+        for n in range(size):
+            name = f"{conexao.lower()}-{n}"
+            isp.subs[name] = Subscriber(login=name, conexao=conexao, id=name)
+    return isp
+
+
+def test_half_of_a_small_connection_dropping_after_the_baseline_is_an_incident_at_once():
+    monitor = Monitor(connection_only({"POP-01": 10, "POP-02": 60}))
+    monitor.state.population = {"conexao:POP-01": 10, "conexao:POP-02": 60}
+    monitor.drop([f"pop-01-{n}" for n in range(6)], ago=200)
+    decision = monitor.poll()
+    assert opened(decision) == [("inc1", 6, OPENING)]
+    assert monitor.incident("inc1").place == "conexao:POP-01"
+
+
+def test_a_few_drops_together_on_a_connection_of_known_small_size_are_an_incident():
+    monitor = Monitor(connection_only({"POP-01": 10, "POP-02": 60}))
+    monitor.state.population = {"conexao:POP-01": 10, "conexao:POP-02": 60}
+    monitor.drop([f"pop-02-{n}" for n in range(8)], ago=40)
+    assert opened(monitor.poll()) == [("inc1", 8, OPENING)]
+
+
+def test_without_its_size_a_connection_is_judged_as_a_big_one():
+    monitor = Monitor(connection_only({"POP-02": 60}))
+    monitor.drop([f"pop-02-{n}" for n in range(8)], ago=40)
+    assert monitor.poll().opened == []
+
+
+def test_half_a_place_needs_the_threshold_too():
+    monitor = Monitor(connection_only({"POP-03": 4}))
+    monitor.state.population = {"conexao:POP-03": 4}
+    monitor.drop(["pop-03-0", "pop-03-1", "pop-03-2"], ago=40)
+    assert monitor.poll().opened == []
 
 
 # --- resolution -------------------------------------------------------------------------

@@ -114,7 +114,9 @@ class SenderFirstAnalyzer:
     def __init__(self, db_path: str) -> None:
         self.db_path = db_path
 
-    def analyze(self, subscribers: Sequence[Subscriber], deadline: float) -> CauseReport:
+    def analyze(
+        self, subscribers: Sequence[Subscriber], deadline: float, drops: Mapping[str, float] | None = None
+    ) -> CauseReport:
         other = connect(self.db_path)
         other.execute("UPDATE outbox SET status = 'enviado' WHERE kind = 'abertura'")
         other.close()

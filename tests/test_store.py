@@ -88,9 +88,9 @@ def test_the_olts_place_replaces_the_events_only_where_the_erp_did_not_break_it_
     )
     pon = CauseReport(motivo="loss", local="PON 0/1/1 da OLT-SUL", local_detalhe={"nivel": "pon"})
     with transaction(conn):
-        assert save_cause(conn, "olt-known", sampled, 1.0) == ("OLT-SUL", "OLT 3 — 12 PONs")
-        assert save_cause(conn, "olt-known", pon, 2.0) == ("OLT-SUL", "OLT 3 — 12 PONs")
-        assert save_cause(conn, "conexao-only", pon, 1.0) == ("OLT-SUL", "PON 0/1/1 da OLT-SUL")
+        assert save_cause(conn, "olt-known", sampled, 1.0).local == "OLT 3 — 12 PONs"
+        assert save_cause(conn, "olt-known", pon, 2.0).local == "OLT 3 — 12 PONs"
+        assert save_cause(conn, "conexao-only", pon, 1.0).local == "PON 0/1/1 da OLT-SUL"
     places = dict(conn.execute("SELECT id, local FROM events").fetchall())
     assert places == {"olt-known": "OLT 3 — 12 PONs", "conexao-only": "PON 0/1/1 da OLT-SUL"}
 

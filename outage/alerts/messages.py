@@ -1,11 +1,14 @@
 """NOC alert wording: payloads rendered through the Jinja2 templates in `templates/alerts/`.
 
 Payloads (written by the monitor core, times as epoch floats):
-- `abertura`: conexao, local, escopo, total, motivo, inicio, logins [{login, ultima_conexao_final}]
+- `abertura`: conexao, local, escopo, total, ativos (active logins there, 0 when unknown),
+  motivo, explicacao, inicio, logins [{login, ultima_conexao_final}], relacionado (the open
+  incident at the same OLT or connection: local, total, inicio, nivel `olt`/`conexao`)
 - `recorrencia`: conexao, local, total, vez (the n-th opening at the place), janela (s), inicio
 - `crescimento` (the incident widened): conexao, local, local_anterior, novos, total,
-  logins_novos [{login, ultima_conexao_final}]
-- `causa`: conexao, motivo, local, total
+  logins_novos [{login, ultima_conexao_final}], and once its cause is known motivo_parte,
+  local_parte (the part that joined), motivo and explicacao (the incident's)
+- `causa`: conexao, motivo, explicacao, local, total
 - `normalizacao`: conexao, local, total, de_volta, inicio, fim, duracao (seconds),
   logins [{login}] (back), retardatarios [{login, ultima_conexao_final}] (still offline),
   resolvido_por (closed by hand)
@@ -40,7 +43,13 @@ TIMEZONE = ZoneInfo("America/Sao_Paulo")
 TELEGRAM_LIMIT = 4096
 WHATSAPP_PARAM_LIMIT = 1000
 MAX_VALUE = 200  # characters of one outside value in a message (a connection name, a login)
-CAUSE_WORDS = {"energia": "Energia", "loss": "Rompimento de fibra (LOS)", "indeterminado": "Indeterminado"}
+CAUSE_WORDS = {
+    "energia": "Energia",
+    "loss": "Rompimento de fibra (LOS)",
+    "concentrador": "Concentrador / transporte (ONUs online)",
+    "indeterminado": "Indeterminado",
+    "misto": "Mista",
+}
 # kind -> (payload field with the list to cut to fit, its name in the template)
 _LIST_FIELD = {
     "abertura": ("logins", "logins"),

@@ -124,24 +124,36 @@ def refresh_pending_payload(
     kind: str,
     payload: dict[str, Any],
     release_at: float | None = None,
+    since: float = 0.0,
 ) -> list[str]:
     """Update the payload of not-yet-claimed rows of one alert (e.g. the cause arrived).
 
-    With `release_at`, rows held until later become due then. Returns the channels whose
-    row was already claimed or sent, which therefore need a follow-up alert instead.
-    Compare-and-set on `status = 'pendente'` keeps it race-free.
+    With `release_at`, rows held until later become due then; `since` limits it to the rows
+    written from then on (the alert of this cycle, not an earlier one of the same kind).
+    Returns the channels whose row was already claimed or sent, which therefore need a
+    follow-up alert instead. Compare-and-set on `status = 'pendente'` keeps it race-free.
     """
     body = json.dumps(payload, ensure_ascii=False)
     conn.execute(
         "UPDATE outbox SET payload = ?, next_attempt_at = MIN(next_attempt_at, COALESCE(?, next_attempt_at))"
-        " WHERE event_id = ? AND kind = ? AND status = 'pendente'",
-        (body, release_at, event_id, kind),
+        " WHERE event_id = ? AND kind = ? AND status = 'pendente' AND created_at >= ?",
+        (body, release_at, event_id, kind, since),
     )
     rows = conn.execute(
-        "SELECT DISTINCT channel FROM outbox WHERE event_id = ? AND kind = ? AND status != 'pendente'",
-        (event_id, kind),
+        "SELECT DISTINCT channel FROM outbox WHERE event_id = ? AND kind = ? AND status != 'pendente'"
+        " AND created_at >= ?",
+        (event_id, kind, since),
     ).fetchall()
     return [row["channel"] for row in rows]
+
+
+def latest_payload(conn: sqlite3.Connection, event_id: str, kind: str) -> dict[str, Any] | None:
+    """The payload of the newest alert of `kind` about `event_id` (None when there is none)."""
+    row = conn.execute(
+        "SELECT payload FROM outbox WHERE event_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+        (event_id, kind),
+    ).fetchone()
+    return json.loads(row["payload"]) if row is not None else None
 
 
 # --- what to send next ----------------------------------------------------------------

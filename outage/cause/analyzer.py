@@ -17,18 +17,18 @@ from collections.abc import Callable, Mapping, Sequence
 from itertools import zip_longest
 from typing import Any
 
-from outage.cause.backend import OltBackend, OltResult, Sources, tally
+from outage.cause.backend import OltBackend, OltResult, Sources
 from outage.cause.base import CauseReport
 from outage.cause.inventory import OltEntry
 from outage.cause.olt_system import OltSystemClient
 from outage.cause.parsers import normalize_fsp
 from outage.cause.place import describe_place, olt_label
 from outage.cause.registry import build_backend
-from outage.model import CAUSE_LOS, CAUSE_POWER, CAUSE_UNKNOWN, Subscriber
+from outage.cause.verdict import decide, judge
+from outage.droptime import ErpClock
+from outage.model import Subscriber
 
 log = logging.getLogger(__name__)
-
-MIN_VOTES = 2
 
 Job = Callable[[float], OltResult]
 
@@ -44,14 +44,6 @@ def choose_sample(subscribers: Sequence[Subscriber], size: int) -> list[Subscrib
         members.sort(key=lambda s: not (s.onu_mac or s.interface_transmissao))
     ordered = [s for row in zip_longest(*groups.values()) for s in row if s is not None]
     return ordered[:size]
-
-
-def decide(votes: Mapping[str, int], sampled: int) -> str:
-    """Majority of `energia` vs `loss`; a tie or fewer than MIN_VOTES votes → `indeterminado`."""
-    power, loss = votes.get(CAUSE_POWER, 0), votes.get(CAUSE_LOS, 0)
-    if power + loss < min(MIN_VOTES, max(sampled, 1)) or power == loss:
-        return CAUSE_UNKNOWN
-    return CAUSE_POWER if power > loss else CAUSE_LOS
 
 
 class CompositeAnalyzer:
@@ -73,17 +65,22 @@ class CompositeAnalyzer:
         self.sample_size = sample_size
         self.olt_timeout = olt_timeout
         self.olt_names = {ident: entry.name for ident, entry in inventory.items()}
+        self.clocks: dict[str, ErpClock] = {}  # each OLT's clock offset, learned from its records
         self._lock = threading.Lock()
 
-    def analyze(self, subscribers: Sequence[Subscriber], deadline: float) -> CauseReport:
+    def analyze(
+        self, subscribers: Sequence[Subscriber], deadline: float, drops: Mapping[str, float] | None = None
+    ) -> CauseReport:
         """Cause and place of one event's dropped subscribers, by `deadline`; never raises."""
         try:
-            return self._analyze(list(subscribers), deadline)
+            return self._analyze(list(subscribers), deadline, drops or {})
         except Exception:
             log.exception("falha inesperada na análise de causa")
             return CauseReport(erros=["Falha interna na análise de causa (ver log)."])
 
-    def _analyze(self, subscribers: list[Subscriber], deadline: float) -> CauseReport:
+    def _analyze(
+        self, subscribers: list[Subscriber], deadline: float, drops: Mapping[str, float]
+    ) -> CauseReport:
         sample = choose_sample(subscribers, self.sample_size)
         by_olt: dict[str, list[Subscriber]] = defaultdict(list)
         for subscriber in sample:
@@ -105,7 +102,9 @@ class CompositeAnalyzer:
                 continue
             evidences += result.evidencias
             errors += result.erros
-        return self._report(subscribers, sample, evidences, errors)
+        with self._lock:
+            judged = judge(evidences, drops, self.clocks)
+        return self._report(subscribers, sample, judged, errors)
 
     def _label(self, ident: str) -> str:
         return olt_label(ident, self.olt_names) or "OLT sem id_transmissor"
@@ -134,14 +133,19 @@ class CompositeAnalyzer:
         evidences: list[dict[str, Any]],
         errors: list[str],
     ) -> CauseReport:
-        votes = tally(evidences)
-        motivo = decide(votes, len(sample))
-        local, detail = describe_place(subscribers, evidences, self.olt_names, motivo)
+        verdict = decide(evidences, len(sample))
+        local, detail = describe_place(subscribers, evidences, self.olt_names, verdict.motivo)
         for error in errors:
             log.warning("análise de causa: %s", error)
-        log.info("causa=%s votos=%s local=%s", motivo, votes, local)
+        log.info("causa=%s votos=%s local=%s", verdict.motivo, verdict.votos, local)
         return CauseReport(
-            motivo=motivo, votos=votes, evidencias=evidences, local=local, local_detalhe=detail, erros=errors
+            motivo=verdict.motivo,
+            votos=verdict.votos,
+            evidencias=evidences,
+            local=local,
+            local_detalhe=detail,
+            erros=errors,
+            explicacao=verdict.explicacao,
         )
 
 

@@ -24,6 +24,7 @@ from outage.cause.backend import OltResult, evidence
 from outage.cause.parsers import (
     HuaweiOnt,
     normalize_fsp,
+    onu_state,
     parse_huawei_ont_detail,
     parse_huawei_ont_table,
     parse_huawei_summary,
@@ -202,7 +203,7 @@ class _Lookup:
                 pon=ont.fsp,
                 fsp=ont.fsp,
                 ont_id=ont.ont_id,
-                estado=ont.run_state,
+                estado=onu_state(ont.run_state),
             )
         )
 

@@ -64,7 +64,7 @@ class MiddlewareBackend(OltBackend):
         for position, login in enumerate(logins):
             raw = _raw_cause(details[position] if position < len(details) else None)
             result.evidencias.append(
-                evidence(self.olt, login, raw or verdict, "", SOURCE, classification=vote)
+                evidence(self.olt, login, raw or verdict, "", SOURCE, classification=vote, atual=True)
             )
         return result
 

@@ -44,6 +44,15 @@ def classify(raw_cause: str) -> str:
     return NO_VOTE
 
 
+def onu_state(raw_state: str) -> str:
+    """An ONU's state now: `online` (Huawei run state `online`, ZTE phase `working`), `offline`
+    (`offline`, `LOS`, `DyingGasp`, `OffLine`, ...) or "" when the OLT did not say."""
+    state = raw_state.strip().lower()
+    if not state or state == "-":
+        return ""
+    return "online" if state in ("online", "working") else "offline"
+
+
 def clean_output(text: str) -> str:
     """Drop CR characters and the Huawei busy notice, keep everything else."""
     return _BUSY_NOTICE.sub("", text.replace("\r", ""))

@@ -24,6 +24,7 @@ from outage.cause.backend import OltResult, Sources, evidence
 from outage.cause.inventory import OltEntry
 from outage.cause.parsers import (
     normalize_fsp,
+    onu_state,
     parse_zte_model,
     parse_zte_onu_detail,
     parse_zte_onu_state,
@@ -178,7 +179,9 @@ class _Lookup:
         for target in members:
             row = rows.get((pon, target.onu_id or -1))
             if row is not None and row.phase_state in _DECISIVE_PHASES:
-                self._record(target, row.phase_state, "", "show gpon onu state")
+                self._record(
+                    target, row.phase_state, "", "show gpon onu state", row.phase_state, current=True
+                )
             else:
                 undecided.append(target)
         return undecided
@@ -193,12 +196,16 @@ class _Lookup:
         if detail is None:
             self.result.erros.append(f"OLT {self.cli.olt.name}: resposta ilegível a '{command}'.")
             return
-        cause = detail.last_down_cause
+        cause, down_time, current = detail.last_down_cause, detail.last_down_time, False
         if detail.phase_state in _DECISIVE_PHASES and not cause:
-            cause = detail.phase_state
-        self._record(target, cause, detail.last_down_time, "show gpon onu detail-info")
+            cause, down_time, current = detail.phase_state, "", True
+        self._record(
+            target, cause, down_time, "show gpon onu detail-info", detail.phase_state, current=current
+        )
 
-    def _record(self, target: _Target, cause: str, down_time: str, source: str) -> None:
+    def _record(
+        self, target: _Target, cause: str, down_time: str, source: str, phase: str, *, current: bool = False
+    ) -> None:
         self.result.evidencias.append(
             evidence(
                 self.cli.olt,
@@ -209,6 +216,8 @@ class _Lookup:
                 pon=target.pon,
                 onu_index=self.family.onu(target.pon, target.onu_id or 0),
                 ont_id=target.onu_id,
+                estado=onu_state(phase),
+                atual=current,
             )
         )
 
