@@ -167,8 +167,9 @@
       document.getElementById("evd-fatos").replaceChildren(...[
         fact("Clientes", App.fmtInt(ev.total_logins)),
         fact(ev.status === "ativo" ? "Ainda offline" : "Não voltaram", App.fmtInt(offline)),
-        fact("Causa", App.causeText(ev.motivo)),
+        fact("Causa", ev.causa_explicacao ? `${App.causeText(ev.motivo)} — ${ev.causa_explicacao}` : App.causeText(ev.motivo)),
         fact("Local", ev.local || "–"),
+        ev.relacionado ? fact("Relacionado", "Começou com outro incidente aberto no mesmo local (OLT ou conexão): é uma queda nova, com aviso próprio") : null,
         ev.recorrencia > 1 ? fact("Recorrência", `${ev.recorrencia}ª queda no local`) : null].filter(Boolean));
       renderAlerts(ev);
       const nameOf = renderNames(ev, new Map());
