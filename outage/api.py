@@ -46,7 +46,8 @@ _ASCII_INT = re.compile(r"[0-9]{1,9}")
 _EPOCH = re.compile(r"[0-9]{1,11}(\.[0-9]{1,9})?")
 _EVENT_COLUMNS = (
     "id, conexao, timestamp, status, logins, motivo, causa_status, local, local_detalhe, evidencias, votos,"
-    " resolvido_em, resolvido_por, atualizado_em, escopo, aviso, recorrencia, retardatarios, primeira_queda"
+    " resolvido_em, resolvido_por, atualizado_em, escopo, aviso, recorrencia, retardatarios, primeira_queda,"
+    " causa_explicacao, causas, relacionado"
 )
 _HTTP_MESSAGES = {
     400: "requisição inválida",
