@@ -208,8 +208,9 @@ def apply(
         _save_incidents(conn, state, decision, now)
         _save_places(conn, places or {}, now)
         _save_learning(conn, state, decision)
-        # openings wait (at most `opening_hold`) for the cause, so the NOC gets one complete message
-        held = (outbox.OPENING, outbox.SUMMARY)
+        # openings and widenings wait (at most `opening_hold`) for the cause of what fell, so the
+        # NOC gets one complete message
+        held = (outbox.OPENING, outbox.SUMMARY, outbox.GROWTH)
         outbox.enqueue(conn, [a for a in alerts if a.kind in held], channels, now, now + opening_hold)
         outbox.enqueue(conn, [a for a in alerts if a.kind not in held], channels, now)
         set_meta(conn, "baseline_done", "1")

@@ -151,3 +151,21 @@ def test_a_concentrator_failure_over_an_open_power_outage_is_a_new_incident_with
     assert held > 3 * len(json.loads(power["logins"])) // 2  # the rest of the OLT, not a few
     opening = next(m for m in isp.messages() if "Concentrador" in m and "Queda massiva" in m)
     assert "já tem um incidente aberto" in opening
+
+
+def test_a_neighbour_with_another_cause_widening_an_incident_gives_a_mixed_cause_told_with_the_widening(
+    isp: Isp,
+):
+    olt, pons = isp.busiest_olt()
+    isp.network.power_outage([(olt, pons[0])], share=1.0, at=isp.clock.now + 30)
+    isp.run(5)
+    isp.network.fiber_cut(olt, pons[1], at=isp.clock.now + 20)
+    isp.run(10)
+    event = next(e for e in isp.events() if e["status"] == "ativo" and e["motivo"] != "indeterminado")
+    assert event["motivo"] == "misto"
+    parts = {p["motivo"]: p for p in json.loads(event["causas"])}
+    assert set(parts) == {"energia", "loss"}
+    assert parts["loss"]["local"] == f"PON {pons[1]} da {isp.network.olt(olt).name}"
+    assert event["causa_explicacao"].startswith("energia em PON ")
+    widening = next(m for m in isp.messages() if "Queda se ampliou" in m)
+    assert "Causa da parte nova: Rompimento de fibra (LOS)" in widening
