@@ -6,7 +6,8 @@
 
 Modules: `bench_core` (cycle time at 200k, ERP read), cycle time at 10k/100k (full mode,
 through `bench_core.cycle_scenario` in subprocesses), `bench_day` (a simulated day scored
-against its truth at 3k/30k/200k), `bench_cause`, `bench_alerts`,
+against its truth at 3k/30k/200k), `bench_cause`, `bench_causes` (is each incident's cause
+right on a night of overlapping outages), `bench_alerts`,
 `bench_hsm` (when present), `bench_api`. Each figure is a row `{"nome", "valor", "unidade",
 "meta", "limite", "ok"}`: the target next to the bound physics allows (page latency times
 pages over concurrency, pacing, ...), so the distance to both is visible. A module that
@@ -52,6 +53,12 @@ def _alert_figures(result: dict[str, Any]) -> list[Figure]:
             )
         )
     return rows
+
+
+def _cause_figures(result: dict[str, Any]) -> list[Figure]:
+    from bench.bench_causes import figures
+
+    return figures(result)
 
 
 def _cycle_sizes(quick: bool) -> dict[str, Any]:
@@ -107,6 +114,7 @@ def suites() -> dict[str, Callable[[bool], dict[str, Any]]]:
         "ciclos": _cycle_sizes,
         "dia": _module("bench_day"),
         "causa": _module("bench_cause"),
+        "causas": _module("bench_causes", _cause_figures),
         "alertas": _module("bench_alerts", _alert_figures),
         "hsm": _module("bench_hsm"),
         "api": _module("bench_api"),
