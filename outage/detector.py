@@ -362,7 +362,7 @@ def _find_incidents(
     if not pool:
         return
     fresh_logins = {e.sub.login for e in fresh}
-    drops = [_loose(e, now) for e in pool]
+    drops = _loose(pool, now)
     for incident in state.incidents.values():
         if incident.onset_end < now - rules.horizon:
             continue
@@ -387,13 +387,13 @@ def _find_incidents(
             candidate.drops = [d for d in candidate.drops if d.entry is None or d.login in joined]
             _widen(state, incident, candidate, within, now, rules, fresh_logins, decision)
     if late:
-        for candidate in _outages([_loose(e, now) for e in late], state, now, rules):
+        for candidate in _outages(_loose(late, now), state, now, rules):
             entries = [d.entry for d in candidate.drops if d.entry is not None]
             _open(state, candidate, entries, now, rules, new_id, fresh_logins, decision)
 
 
-def _loose(entry: OfflineEntry, now: float) -> _Drop:
-    return _Drop(entry.sub.login, entry.dropped_at or now, path_of(entry.sub), entry, None)
+def _loose(entries: list[OfflineEntry], now: float) -> list[_Drop]:
+    return [_Drop(e.sub.login, e.dropped_at or now, path_of(e.sub), e, None) for e in entries]
 
 
 def _outages(drops: list[_Drop], state: MonitorState, now: float, rules: Rules) -> list[_Candidate]:
@@ -495,7 +495,7 @@ def _open(
 ) -> None:
     _claim(state, entries, now, fresh_logins, decision)
     size = len(entries)
-    covers = leaves(e.sub for e in entries)
+    covers = {path[0]: path for path in {d.path for d in candidate.drops if d.entry is not None}}
     alert, why, recurrence = _opening_alert(state, candidate.path, covers, size, now, rules)
     times = [e.dropped_at or now for e in entries]
     incident = Incident(
