@@ -60,7 +60,7 @@ from operator import attrgetter
 
 from outage.alerts.outbox import GROWTH as WIDENING
 from outage.alerts.outbox import NORMALIZATION, OPENING, RECURRENCE
-from outage.droptime import SESSION_LAG, ErpClock, drop_time
+from outage.droptime import FUTURE_JITTER, SESSION_LAG, ErpClock, drop_time
 from outage.localtime import local_datetime
 from outage.model import Subscriber
 from outage.place import OLT, PON, RANK, Path, child_on, common_place, path_of, rank_of, trim
@@ -82,6 +82,30 @@ class OfflineEntry:
     sub: Subscriber
     dropped_at: float | None
     incident_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmDrop:
+    """A login the network itself reported down, before any ERP poll: an ONU's dying gasp or
+    loss of signal from its OLT, a session the concentrator ended on a dead line. `sub` is the
+    login's ERP record, `at` when it fell (our clock), `cause` `energia`, `loss` or "" (unknown)."""
+
+    sub: Subscriber
+    at: float
+    cause: str = ""
+
+
+@dataclass(slots=True)
+class Heard:
+    """An alarm's drop that no ERP poll has confirmed yet: when, and the cause it gave."""
+
+    at: float
+    cause: str = ""
+
+
+ERP = "erp"
+ALARM = "alarme"
+NOT_CONFIRMED = "alarme não confirmado"
 
 
 @dataclass
@@ -106,6 +130,7 @@ class Incident:
     onset_end: float = 0.0  # after this, drops in places it has not taken are a new outage
     related: str = ""  # an incident open at the same OLT or connection when this one opened
     fell: set[str] = field(default_factory=set)  # the narrowest place of each member (`leaves`)
+    origin: str = ERP  # how it was learned: an ERP poll, or the network's alarms (`ALARM`)
 
     @property
     def coverage(self) -> dict[str, Path]:
@@ -136,6 +161,7 @@ class MonitorState:
     openings: dict[str, list[PastOpening]] = field(default_factory=dict)  # by place key
     rates: PlaceRates = field(default_factory=PlaceRates)
     population: dict[str, int] = field(default_factory=dict)  # place key -> active logins (ERP)
+    heard: dict[str, Heard] = field(default_factory=dict)  # alarms' drops the ERP has not confirmed
     erp_clock: ErpClock = field(default_factory=ErpClock)
     last_poll: float = 0.0
     baseline_done: bool = False
@@ -179,6 +205,7 @@ class Resolution:
     back: list[str]
     total: int
     alert: bool
+    not_confirmed: bool = False  # opened by alarms the ERP never confirmed: closed as such
 
 
 @dataclass
@@ -196,6 +223,10 @@ class Decision:
     held: list[tuple[str, str, str]] = field(default_factory=list)  # (incident id, alert kind, why)
     rates_touched: set[str] = field(default_factory=set)
     offline_total: int = 0
+    heard: list[str] = field(default_factory=list)  # logins an alarm reported down now
+    confirmed: list[str] = field(default_factory=list)  # alarms' drops the ERP confirmed
+    withdrawn: list[str] = field(default_factory=list)  # alarms' drops the ERP showed online
+    shrunk: set[str] = field(default_factory=set)  # incidents that lost withdrawn members
 
 
 def detect(
@@ -211,6 +242,8 @@ def detect(
     if not state.baseline_done:
         _record_baseline(state, offline_now, now, decision)
         return decision
+    if state.heard:
+        online_now = _check_alarms(state, offline_now, online_now, now, decision)
     _apply_reconnections(state, online_now, decision)
     fresh = _apply_drops(state, offline_now, now, rules, decision)
     pool = _join_incidents(state, fresh, now, rules, decision)
@@ -221,6 +254,100 @@ def detect(
     state.last_poll = now
     _forget_old_openings(state, now, rules)
     return decision
+
+
+def hear(
+    state: MonitorState,
+    downs: list[AlarmDrop],
+    ups: list[str],
+    now: float,
+    rules: Rules,
+    new_id: Callable[[], str],
+) -> Decision:
+    """Apply the network's alarms gathered since the last call (between ERP polls).
+
+    A down alarm is a drop at its exact time, by the same rules as the ERP's; an incident may
+    open from alarms alone (`Incident.origin` `ALARM`). It is remembered in `state.heard`
+    until an ERP poll confirms it (the login listed offline: it counts once) or shows the
+    login online past the concentrator's session lag (the alarm is withdrawn; an incident
+    left with none of its logins closes as `NOT_CONFIRMED`). An up alarm (the ONU's
+    recovery) is a reconnection. Before the baseline nothing is applied.
+    """
+    decision = Decision()
+    if not state.baseline_done:
+        return decision
+    back = frozenset(ups) & state.offline.keys()
+    for login in back:
+        state.heard.pop(login, None)
+    _apply_reconnections(state, back, decision)
+    members = {d.sub.login: i for i in state.incidents.values() for d in downs if d.sub.login in i.members}
+    fresh = []
+    for down in sorted(downs, key=attrgetter("at")):
+        login = down.sub.login
+        if login in state.offline:
+            continue
+        entry = OfflineEntry(down.sub, down.at)
+        state.offline[login] = entry
+        state.heard[login] = Heard(down.at, down.cause)
+        decision.upserts[login] = entry
+        decision.heard.append(login)
+        decision.new_drops += 1
+        incident = members.get(login)
+        if incident is not None:
+            _down_again(incident, entry, decision)
+        else:
+            fresh.append(entry)
+    pool = _join_incidents(state, fresh, now, rules, decision)
+    _find_incidents(state, pool, fresh, now, rules, new_id, decision)
+    for opening in decision.opened:
+        state.incidents[opening.incident_id].origin = ALARM
+    _count_churn(state, fresh, now, decision)
+    _resolve_by_quorum(state, now, rules, decision)
+    return decision
+
+
+def _check_alarms(
+    state: MonitorState,
+    offline_now: dict[str, Subscriber],
+    online_now: frozenset[str],
+    now: float,
+    decision: Decision,
+) -> frozenset[str]:
+    """Settle the alarms' drops with this poll; returns `online_now` without the logins whose
+    session the concentrator may not have ended yet (their alarm is still waiting)."""
+    for login in state.heard.keys() & offline_now.keys():
+        del state.heard[login]
+        decision.confirmed.append(login)
+    waiting = set()
+    for login in state.heard.keys() & online_now:
+        if now - state.heard[login].at <= SESSION_LAG + FUTURE_JITTER:
+            waiting.add(login)
+            continue
+        del state.heard[login]
+        _withdraw(state, login, decision)
+    for incident in [state.incidents[i] for i in decision.shrunk if i in state.incidents]:
+        if not incident.members:
+            del state.incidents[incident.id]
+            decision.resolved.append(Resolution(incident, [], [], 0, incident.announced, not_confirmed=True))
+    return online_now - waiting if waiting else online_now
+
+
+def _withdraw(state: MonitorState, login: str, decision: Decision) -> None:
+    """An alarm's drop the ERP shows online: it never happened."""
+    entry = state.offline.pop(login, None)
+    decision.withdrawn.append(login)
+    decision.deletes.append(login)
+    incident = state.incidents.get(entry.incident_id or "") if entry is not None else None
+    if incident is None:
+        if entry is not None and entry.dropped_at is not None:
+            for key in path_of(entry.sub):  # it was counted as churn when it was heard
+                state.rates.add(key, -1.0, state.last_poll)
+                decision.rates_touched.add(key)
+        return
+    incident.members.pop(login, None)
+    incident.subs.pop(login, None)
+    incident.offline.discard(login)
+    decision.shrunk.add(incident.id)
 
 
 def _record_baseline(
@@ -275,15 +402,21 @@ def _apply_drops(
             continue
         decision.new_drops += 1
         incident = members.get(login)
-        if incident is not None:  # back and down again inside its own incident
-            entry.sub = incident.subs[login]
-            entry.incident_id = incident.id
-            entry.dropped_at = incident.members[login]
-            incident.offline.add(login)
-            decision.offline_again.setdefault(incident.id, []).append(login)
+        if incident is not None:
+            _down_again(incident, entry, decision)
             continue
         fresh.append(entry)
     return fresh
+
+
+def _down_again(incident: Incident, entry: OfflineEntry, decision: Decision) -> None:
+    """A member back and down again inside its own open incident."""
+    login = entry.sub.login
+    entry.sub = incident.subs[login]
+    entry.incident_id = incident.id
+    entry.dropped_at = incident.members[login]
+    incident.offline.add(login)
+    decision.offline_again.setdefault(incident.id, []).append(login)
 
 
 def _join_incidents(

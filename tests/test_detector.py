@@ -6,7 +6,8 @@ import itertools
 from dataclasses import replace
 
 from outage.alerts.outbox import GROWTH, NORMALIZATION, OPENING, RECURRENCE
-from outage.detector import Decision, MonitorState, Rules, detect
+from outage.detector import ALARM, AlarmDrop, Decision, MonitorState, Rules, detect
+from outage.detector import hear as detect_alarms
 from outage.model import Subscriber
 
 RULES = Rules(
@@ -596,3 +597,71 @@ def test_drops_of_an_incident_are_not_learned_as_churn():
     monitor.drop(cto(1, 0, 0)[3:], ago=250)
     monitor.poll()
     assert monitor.state.rates.counts["cto:100"].value == 0.0
+
+
+# --- the network's alarms ---------------------------------------------------------------
+
+
+def alarms(monitor: Monitor, logins: list[str], at: float, cause: str = "loss") -> list[AlarmDrop]:
+    return [AlarmDrop(monitor.isp.subs[name], at, cause) for name in logins]
+
+
+def hear(
+    monitor: Monitor, downs: list[AlarmDrop], ups: list[str] | None = None, after: float = 5.0
+) -> Decision:
+    return detect_alarms(
+        monitor.state, downs, ups or [], max(d.at for d in downs) + after, RULES, lambda: next(monitor.ids)
+    )
+
+
+def test_a_fiber_cut_heard_from_its_olt_opens_an_incident_between_polls():
+    monitor = Monitor(Isp())
+    decision = hear(monitor, alarms(monitor, pon(1, 0), monitor.now + 40))
+    assert opened(decision) == [("inc1", 32, OPENING)]
+    incident = monitor.incident("inc1")
+    assert (incident.place, incident.origin) == ("pon:1:0/1/0", ALARM)
+    assert incident.first_drop == monitor.now + 40
+
+
+def test_the_poll_that_confirms_an_alarms_drops_counts_them_once():
+    monitor = Monitor(Isp())
+    heard_at = monitor.now + 40
+    hear(monitor, alarms(monitor, pon(1, 0), heard_at))
+    monitor.drop(pon(1, 0), ago=200)
+    decision = monitor.poll()
+    assert decision.new_drops == 0 and decision.opened == [] and decision.grown == []
+    assert sorted(decision.confirmed) == sorted(pon(1, 0))
+    assert monitor.state.heard == {}
+    assert monitor.incident("inc1").members[login(1, 0, 0, 0)] == heard_at  # the alarm's exact time
+
+
+def test_before_the_session_lag_a_login_still_online_in_the_erp_is_no_reconnection():
+    monitor = Monitor(Isp())
+    hear(monitor, alarms(monitor, pon(1, 0), monitor.now + 250))
+    decision = monitor.poll(online=set(pon(1, 0)))  # 50 s later: the concentrator has not noticed yet
+    assert decision.reconnected == 0 and decision.withdrawn == []
+    assert len(monitor.incident("inc1").offline) == 32
+
+
+def test_an_alarm_opened_incident_the_erp_never_confirms_closes_as_not_confirmed():
+    monitor = Monitor(Isp())
+    hear(monitor, alarms(monitor, pon(1, 0), monitor.now + 40))
+    decision = monitor.poll(online=set(pon(1, 0)), advance=600)  # 9 min on: the sessions never ended
+    assert sorted(decision.withdrawn) == sorted(pon(1, 0))
+    assert decision.reconnected == 0
+    assert [(r.incident.id, r.not_confirmed) for r in decision.resolved] == [("inc1", True)]
+    assert monitor.state.incidents == {} and monitor.state.offline.keys().isdisjoint(pon(1, 0))
+
+
+def test_a_recovery_alarm_is_a_reconnection():
+    monitor = Monitor(Isp())
+    at = monitor.now + 40
+    hear(monitor, alarms(monitor, cto(1, 0, 0), at))
+    decision = detect_alarms(monitor.state, [], cto(1, 0, 0), at + 600, RULES, lambda: "x")
+    assert decision.reconnected == 8
+    assert [r.incident.id for r in decision.resolved] == ["inc1"]
+
+
+def test_one_churn_alarm_opens_nothing():
+    monitor = Monitor(Isp())
+    assert hear(monitor, alarms(monitor, [login(1, 2, 3, 4)], monitor.now + 40, "energia")).opened == []
