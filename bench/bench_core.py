@@ -65,11 +65,15 @@ class _Reader:
     def __init__(self) -> None:
         self.offline: dict[str, Any] = {}
         self.online: frozenset[str] = frozenset()
+        self.population: dict[str, int] = {}
 
     def read(self, candidates: Any) -> Any:
         from outage.erp.base import Observation
 
         return Observation(self.offline, self.online)
+
+    def read_population(self) -> dict[str, int]:
+        return self.population
 
 
 def cycle_scenario(kind: str, total: int) -> dict[str, Any]:
@@ -81,12 +85,14 @@ def cycle_scenario(kind: str, total: int) -> dict[str, Any]:
     from outage.config import load_settings
     from outage.db import open_database
     from outage.monitor import Monitor
+    from outage.place import count_places
 
     with tempfile.TemporaryDirectory() as tmp:
         settings, _ = load_settings({"DATABASE_PATH": f"{tmp}/bench.db", "IXCSOFT_SERVICE_URL": "http://x"})
         conn = open_database(settings.database_path)
         subs = _subscribers(total)
         reader = _Reader()
+        reader.population = count_places(subs)
         monitor = Monitor(settings, reader, None, ["telegram:-1001"])
         reader.offline = {} if kind == "worst" else {s.login: s for s in subs[: total // 20]}
         monitor.run_cycle(conn)  # baseline

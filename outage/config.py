@@ -63,6 +63,7 @@ class Settings:
     check_interval: int = 300
     onset_window: int = 300
     flap_window: int = 3600
+    population_refresh: int = 3600
     resolve_quorum: float = 0.9
     ixc_timezone: str = "America/Sao_Paulo"
     ixcsoft_service_url: str = ""
@@ -272,6 +273,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
             hint="Segundos em que as quedas de um mesmo local contam como uma só (ex.: 300).",
         ),
         flap_window=num("FLAP_WINDOW", 3600, minimum=0, hint="Segundos (ex.: 3600)."),
+        population_refresh=num("POPULATION_REFRESH", 3600, minimum=60, hint="Segundos (ex.: 3600)."),
         resolve_quorum=num(
             "RESOLVE_QUORUM",
             0.9,

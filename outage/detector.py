@@ -161,6 +161,7 @@ class MonitorState:
     openings: dict[str, list[PastOpening]] = field(default_factory=dict)  # by place key
     rates: PlaceRates = field(default_factory=PlaceRates)
     population: dict[str, int] = field(default_factory=dict)  # place key -> active logins (ERP)
+    population_at: float = 0.0  # when `population` was read (0: never)
     heard: dict[str, Heard] = field(default_factory=dict)  # alarms' drops the ERP has not confirmed
     erp_clock: ErpClock = field(default_factory=ErpClock)
     last_poll: float = 0.0

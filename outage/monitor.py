@@ -43,6 +43,7 @@ from outage.place import OLT, RANK, describe, describe_group, level_of, path_of,
 
 log = logging.getLogger(__name__)
 QUORUM_MIN_SIZE = 10
+MIN_POPULATION_KEPT = 0.5  # a read with fewer active logins than this share of the last one is cut short
 
 
 class CycleFailed(Exception):
@@ -117,6 +118,7 @@ class Monitor:
         cycle_id = store.start_cycle(conn, started, self.holder)
         try:
             state = self.states.load(conn)
+            self._refresh_population(conn, state, started)
             candidates = {login: entry.sub.id for login, entry in state.offline.items()}
             observation = self.reader.read(candidates)
         except ErpReadError as exc:
@@ -155,6 +157,32 @@ class Monitor:
         )
         log.info("%s", result.summary())
         return result
+
+    def _refresh_population(self, conn: sqlite3.Connection, state: MonitorState, now: float) -> None:
+        """Read how many active logins each place has, at the first cycle and every
+        `POPULATION_REFRESH`; a failed read keeps the last good counts (and is tried again next cycle)."""
+        if state.population_at and now - state.population_at < self.settings.population_refresh:
+            return
+        try:
+            counts = self.reader.read_population()
+        except ErpReadError as exc:
+            log.warning("leitura da população dos locais falhou (mantida a anterior): %s", exc)
+            return
+        before, after = _logins_total(state.population), _logins_total(counts)
+        if after < before * MIN_POPULATION_KEPT:
+            log.warning(
+                "leitura da população dos locais descartada: %s logins ativos, eram %s (resposta incompleta?)",
+                br_number(after),
+                br_number(before),
+            )
+            return
+        store.save_population(conn, counts, now)
+        state.population, state.population_at = counts, now
+        log.info(
+            "população lida: %s logins ativos em %s locais",
+            br_number(_logins_total(counts)),
+            br_number(len(counts)),
+        )
 
     def _detect_and_save(
         self,
@@ -370,6 +398,11 @@ class _CauseJob:
     rest_local: str = ""  # the place of the logins the incident had before the part
     alert: str = ""  # the growth's alert kind (WIDENING, OPENING) for a part
     since: float = 0.0  # when the cycle started: its alerts were written from then on
+
+
+def _logins_total(counts: Mapping[str, int]) -> int:
+    """Active logins in all: the sum over the connections (every login is in one)."""
+    return sum(n for key, n in counts.items() if level_of(key) == "conexao")
 
 
 def _logins(subs: Sequence[tuple[Subscriber, float]]) -> list[tuple[str, float]]:

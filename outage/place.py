@@ -59,6 +59,15 @@ def path_of(sub: Subscriber) -> Path:
     return _path(sub.id_caixa_ftth, sub.id_transmissor, sub.interface_transmissao, sub.conexao)
 
 
+def count_places(subs: Iterable[Subscriber], counts: dict[str, int] | None = None) -> dict[str, int]:
+    """Logins per place (every place on each login's path), added to `counts` when given."""
+    counts = {} if counts is None else counts
+    for sub in subs:
+        for key in path_of(sub):
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def level_of(key: str) -> str:
     return key.partition(":")[0]
 

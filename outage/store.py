@@ -95,6 +95,8 @@ def load_state(conn: sqlite3.Connection) -> MonitorState:
         last_poll=float(get_meta(conn, "last_poll", "0")),
         erp_clock=_load_clock(get_meta(conn, "erp_clock", "{}")),
         rates=_load_rates(conn),
+        population=dict(conn.execute("SELECT chave, logins FROM place_population").fetchall()),
+        population_at=float(get_meta(conn, "populacao_lida_em", "0")),
     )
     for login, data, dropped_at in conn.execute("SELECT login, data, dropped_at FROM offline_state"):
         state.offline[login] = OfflineEntry(unpack(data), dropped_at)
@@ -491,6 +493,14 @@ def mixed_words(parts: Sequence[Mapping[str, Any]]) -> str:
     return "; ".join(
         f"{CAUSE_NAMES.get(cause, cause)} em {' e '.join(where)}" for cause, where in places.items()
     )
+
+
+def save_population(conn: sqlite3.Connection, counts: Mapping[str, int], now: float) -> None:
+    """Replace the active logins per place with a new read of the ERP (one transaction)."""
+    with transaction(conn):
+        conn.execute("DELETE FROM place_population")
+        conn.executemany("INSERT INTO place_population (chave, logins) VALUES (?, ?)", sorted(counts.items()))
+        set_meta(conn, "populacao_lida_em", repr(now))
 
 
 def start_cycle(conn: sqlite3.Connection, now: float, holder: str) -> int:

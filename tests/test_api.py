@@ -50,6 +50,9 @@ class StaticReader:
     def read(self, candidates: Mapping[str, str]) -> Observation:
         return Observation(dict(self.offline), frozenset(self.online & set(candidates)))
 
+    def read_population(self) -> dict[str, int]:
+        return {}
+
 
 @pytest.fixture
 def populated(make_settings):

@@ -119,6 +119,9 @@ class IspReader:
 
         return Observation(dict(self.offline), frozenset(self.online & set(candidates)))
 
+    def read_population(self):
+        return {}
+
 
 def test_a_widened_incident_reloads_at_its_new_place_and_size(make_settings):
     from tests.test_detector import cto, pon

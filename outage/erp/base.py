@@ -45,6 +45,11 @@ class ErpReader(Protocol):
         """
         ...
 
+    def read_population(self) -> dict[str, int]:
+        """The active logins (`ativo = S`, whatever their status) of every place: each key of
+        `outage.place.path_of` → how many logins are in it. Raises `ErpReadError` on any failure."""
+        ...
+
 
 def subscriber_from_record(record: Mapping[str, object], tz: tzinfo = LOCAL_TZ) -> Subscriber:
     """Build a Subscriber from an ERP record (strings; missing or None fields become "").

@@ -20,8 +20,8 @@ import json
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from outage.erp.base import ErpReadError, Observation, subscriber_from_record
 from outage.http import TransportError, call, new_session, register_secret
 from outage.localtime import LOCAL_TZ, zone
 from outage.model import Subscriber
+from outage.place import count_places
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,40 @@ class IxcReader:
         notes = (f"{ignored} registros ignorados (fora do filtro)",) if ignored else ()
         return Observation(offline=offline, online=frozenset(online), pages=len(pages), notes=notes)
 
+    def read_population(self) -> dict[str, int]:
+        """Every active login counted per place, page by page (no page is kept once counted),
+        with the same consistency rule as the offline read."""
+        counts: dict[str, int] = {}
+        seen: list[Page] = []  # each page's number and total, without its records
+        empty: list[int] = []
+        received = 0
+
+        def count(page: Page) -> None:
+            nonlocal received
+            seen.append(Page(page.number, page.total, []))
+            if not page.records:
+                empty.append(page.number)
+            received += len(page.records)
+            subs = (subscriber_from_record(record, self.tz) for record in page.records)
+            count_places((sub for sub in subs if sub.login), counts)
+
+        self.each_page("radusuarios", [{"TB": "radusuarios.ativo", "OP": "=", "P": "S"}], count)
+        self._check_consistency(seen, received, empty)
+        return counts
+
+    def each_page(self, table: str, grid: list[dict[str, str]], handle: Callable[[Page], None]) -> None:
+        """Give every page of a listing to `handle` as it arrives (page 1 first, for `total`;
+        the rest concurrently), keeping none."""
+        first = self.fetch_page(table, grid, 1)
+        handle(first)
+        count = max(1, math.ceil(first.total / self.page_size))
+        if count == 1:
+            return
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, count - 1)) as pool:
+            futures = [pool.submit(self.fetch_page, table, grid, n) for n in range(2, count + 1)]
+            for future in as_completed(futures):
+                handle(future.result())
+
     def list_all(self, table: str, grid: list[dict[str, str]], **query: str) -> list[Page]:
         """Every page of a listing: page 1 first (for `total`), the rest concurrently."""
         first = self.fetch_page(table, grid, 1, **query)
@@ -121,7 +156,11 @@ class IxcReader:
             raise ErpReadError(f"IXCSoft inacessível ({table}, página {number}): {exc}") from exc
         return Page(number, *parse_listing(response, f"{table}, página {number}"))
 
-    def _check_consistency(self, pages: Sequence[Page], received: int) -> None:
+    def _check_consistency(
+        self, pages: Sequence[Page], received: int, empty: Sequence[int] | None = None
+    ) -> None:
+        """Raise `ErpReadError` unless the pages add up (see the module docstring); `empty`
+        lists the numbers of pages that came without records when `pages` carry none."""
         smallest_total = min(page.total for page in pages)
         largest_total = max(page.total for page in pages)
         if largest_total - smallest_total > _allowance(largest_total):
@@ -131,7 +170,7 @@ class IxcReader:
             )
         must_hold = math.ceil(smallest_total / self.page_size)
         for page in pages:
-            if page.number <= must_hold and not page.records:
+            if page.number <= must_hold and (not page.records if empty is None else page.number in empty):
                 raise ErpReadError(
                     f"IXCSoft devolveu a página {page.number} vazia com total {smallest_total}: "
                     "leitura incompleta, ciclo descartado"

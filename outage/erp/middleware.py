@@ -31,6 +31,7 @@ from outage.erp.base import ErpReadError, Observation, subscriber_from_record
 from outage.http import TransportError, call, new_session
 from outage.localtime import LOCAL_TZ, zone
 from outage.model import Subscriber
+from outage.place import count_places
 
 BLIND_MIN_PREVIOUS = 10
 BLIND_SHARE = 0.5
@@ -53,6 +54,18 @@ class MiddlewareReader:
         check_not_blind(candidates, offline, online)
         confirmed = frozenset(login for login in candidates if login in online and login not in offline)
         return Observation(offline=offline, online=confirmed, pages=2)
+
+    def read_population(self) -> dict[str, int]:
+        """The logins of both lists counted per place (the service gives only the connection and
+        the OLT); an empty online list is a failure, as in `read`."""
+        online = self._clients("online")
+        check_not_blind({}, {}, {str(r.get("login", "")) for r in online})
+        subs = {}  # by login: one listed in both (its status changed between the calls) counts once
+        for record in [*online, *self._clients("offline")]:
+            sub = subscriber_from_record(record, self.tz)
+            if sub.login:
+                subs[sub.login] = sub
+        return count_places(subs.values())
 
     def _clients(self, which: str) -> list[dict[str, Any]]:
         url = f"{self.base}/clientes/{which}"
