@@ -182,11 +182,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--check-config", action="store_true", help="valida a configuração e sai")
     mode.add_argument("--demo", action="store_true", help="demonstração com um ISP simulado (sem ERP/OLT)")
     parser.add_argument("--port", type=int, default=None, help="porta HTTP da demonstração (padrão: livre)")
+    parser.add_argument(
+        "--sem-incidentes",
+        action="store_true",
+        help="demonstração só com o rompimento inicial e a rotatividade: incidentes só sob comando",
+    )
     args = parser.parse_args(argv)
     if args.demo:
         from simulator.demo import run_demo
 
-        return run_demo(serve, port=args.port)
+        return run_demo(serve, port=args.port, random_incidents=not args.sem_incidentes)
     try:
         settings = load_checked_settings()
     except ConfigError as exc:

@@ -46,7 +46,7 @@ from simulator.middleware import FakeAlertMiddleware, FakeIxcMiddleware, FakeOlt
 from simulator.network import DEFAULT_CHURN, REALISTIC, Network, Timing, format_local
 from simulator.olt_cli import OltEmulator
 from simulator.olt_system import OltSystemFake
-from simulator.scenario import DEFAULT_THRESHOLD, KINDS, Incidents, Scenario, Scheduler
+from simulator.scenario import CALM_GAP, DEFAULT_THRESHOLD, KINDS, Incidents, Scenario, Scheduler
 from simulator.telegram import FakeTelegram
 from simulator.whatsapp import FakeHSMProvider, FakeWhatsAppCloud
 
@@ -122,9 +122,10 @@ class _OnuFeed:
 class DemoSimulator:
     """Every fake of the demo, started and stopped together. See the module docstring.
 
-    `DemoSimulator(data_dir, *, customers=2000, seed=1, scenario=True, churn=True,
-    timing=REALISTIC, threshold=4)`: with `scenario=False` no incident starts by itself (tests
-    trigger them explicitly); `churn` is the network's background churn; `timing` how long
+    `DemoSimulator(data_dir, *, customers=2000, seed=1, scenario=True, random_incidents=True,
+    churn=True, timing=REALISTIC, threshold=4)`: with `scenario=False` no incident starts by
+    itself (tests trigger them explicitly); `random_incidents=False` keeps the scripted fiber
+    cut and drops the random incidents that follow it (a calm one every 8-15 minutes); `churn` is the network's background churn; `timing` how long
     changes take to show (`INSTANT` for tests about formats); `threshold` is the app's
     `THRESHOLD_OFFLINE_CLIENTS` and the smallest place a triggered incident picks.
     """
@@ -136,6 +137,7 @@ class DemoSimulator:
         customers: int = 2000,
         seed: int = 1,
         scenario: bool = True,
+        random_incidents: bool = True,
         churn: bool = True,
         timing: Timing = REALISTIC,
         threshold: int = DEFAULT_THRESHOLD,
@@ -173,7 +175,7 @@ class DemoSimulator:
             self.scheduler,
             seed=seed,
             first_after=20.0 if scenario else None,
-            gap=(90.0, 240.0) if scenario else None,
+            gap=CALM_GAP if scenario and random_incidents else None,
         )
         self.control = FakeHTTPServer(self._control_app())
         self._stoppers: list[Callable[[], None]] = []
@@ -552,6 +554,7 @@ def run_demo(
     customers: int = 2000,
     seed: int = 1,
     data_dir: str | Path = "data/demo",
+    random_incidents: bool = True,
 ) -> int:
     """Start the simulator, build the demo settings, print how to get in, and `serve` until a signal.
 
@@ -563,7 +566,7 @@ def run_demo(
     wanted = port if port is not None else int(os.environ.get("PORT") or 5010)
     chosen = wanted if port else free_port(wanted)  # --port 0: any free port
     print(f"Iniciando o ISP simulado ({customers} clientes)...", flush=True)
-    with DemoSimulator(data_dir, customers=customers, seed=seed) as sim:
+    with DemoSimulator(data_dir, customers=customers, seed=seed, random_incidents=random_incidents) as sim:
         settings, env = demo_settings(sim, chosen)
         sim.register(chosen)
         setup_logging(settings.log_dir, settings.log_level)

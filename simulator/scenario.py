@@ -9,9 +9,11 @@
 - `Scheduler`: one thread running callbacks at given delays (`at(delay, fn)`) or periodically
   (`every(period, fn)`), stoppable.
 - `Scenario(incidents, scheduler, ...)`: the story of a demo: a fiber cut `first_after`
-  seconds after start, then random incidents every `gap` seconds; every incident is repaired
-  after a random time in `recovery` (its customers come back over minutes, a few much later).
-  `trigger(kind)` starts one now. Background churn is the network's own (`Network.advance`).
+  seconds after start, then a random incident every `gap` seconds (8 to 15 minutes), only
+  while nothing else is going on — no incident active and no flap still to come — so what a
+  person triggers is seen as it is; every incident is repaired after a random time in
+  `recovery` (its customers come back over minutes, a few much later). `trigger(kind)` starts
+  one now. Background churn is the network's own (`Network.advance`).
 
 Everything random comes from one seeded `random.Random`, so a run can be reproduced (the
 wall-clock timing of threads aside).
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("fiber_cut", "power_outage", "cto_failure", "concentrator_failure", "churn", "flap")
 RANDOM_WEIGHTS = {"fiber_cut": 4, "power_outage": 3, "cto_failure": 3, "concentrator_failure": 1, "flap": 1}
+CALM_GAP = (480.0, 900.0)  # seconds between the demo's random incidents
 FLAP_TIMES = 3
 FLAP_DOWN = 240.0
 FLAP_UP = 180.0
@@ -288,7 +291,8 @@ class Scenario:
     """The demo's story; `start()` schedules it, `trigger(kind)` adds an incident now.
 
     first_after: seconds until the scripted fiber cut (None: no scripted incident);
-    gap: (min, max) seconds between random incidents (None: no random incidents);
+    gap: (min, max) seconds between random incidents (None: no random incidents); a random
+      incident waits while another incident is active or a flap is still going on;
     recovery: (min, max) seconds until an incident's place is repaired.
     A flap takes its PON down `FLAP_TIMES` times, `FLAP_DOWN` seconds each, `FLAP_UP` apart
     (long enough for the sessions to end: the keepalive lag reaches 3 minutes).
@@ -301,7 +305,7 @@ class Scenario:
         *,
         seed: int = 1,
         first_after: float | None = 20.0,
-        gap: tuple[float, float] | None = (90.0, 240.0),
+        gap: tuple[float, float] | None = CALM_GAP,
         recovery: tuple[float, float] = (240.0, 480.0),
     ) -> None:
         self.incidents = incidents
@@ -310,6 +314,7 @@ class Scenario:
         self.first_after = first_after
         self.gap = gap
         self.recovery = recovery
+        self.flapping = 0  # flaps with falls still to come
 
     def start(self) -> Scenario:
         if self.first_after is not None:
@@ -335,6 +340,7 @@ class Scenario:
 
     def _flap(self, times: int) -> dict[str, Any]:
         olt_id, port = self.incidents.pick_pon()
+        self.flapping += 1
         incident = self.incidents.cut_pon(olt_id, port, "flap")
         self.scheduler.at(FLAP_DOWN, lambda: self._flap_back(incident.id, olt_id, port, times - 1))
         return {**incident.as_dict(), "normaliza_em_s": round(FLAP_DOWN)}
@@ -343,6 +349,8 @@ class Scenario:
         self.incidents.recover(incident_id, stragglers=False)
         if times_left > 0:
             self.scheduler.at(FLAP_UP, lambda: self._flap_again(olt_id, port, times_left))
+        else:
+            self.flapping -= 1
 
     def _flap_again(self, olt_id: str, port: str, times_left: int) -> None:
         incident = self.incidents.cut_pon(olt_id, port, "flap")
@@ -352,7 +360,8 @@ class Scenario:
         kinds = list(RANDOM_WEIGHTS)
         kind = self.rng.choices(kinds, weights=[RANDOM_WEIGHTS[k] for k in kinds])[0]
         try:
-            self.trigger(kind)
+            if not self.incidents.active and not self.flapping:
+                self.trigger(kind)
         finally:
             if self.gap is not None:
                 self.scheduler.at(self.rng.uniform(*self.gap), self._random_incident)

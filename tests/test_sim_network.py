@@ -24,7 +24,7 @@ from simulator.network import (
     Customer,
     Network,
 )
-from simulator.scenario import FLAP_DOWN, FLAP_UP, Incidents, Scenario
+from simulator.scenario import FLAP_DOWN, FLAP_TIMES, FLAP_UP, Incidents, Scenario
 
 NOW = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC = 2025-12-31 21:00:00 in São Paulo
 LOCAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -651,3 +651,24 @@ def test_a_triggered_flap_takes_its_pon_down_three_times_and_back_without_stragg
     assert drops.count(3) > len(drops) / 4
     third_cut = NOW + 2 * (FLAP_DOWN + FLAP_UP)
     assert all(c.down_time >= third_cut for c, n in zip(customers, drops, strict=True) if n == 3)
+
+
+def test_the_demos_random_incidents_wait_while_a_triggered_flap_goes_on(clock):
+    network = Network(customers=3000, seed=9, clock=clock, churn=None)
+    scheduler = ManualScheduler(network, clock)
+    incidents = Incidents(network, None, seed=1)
+    scenario = Scenario(incidents, scheduler, first_after=None, gap=(60.0, 120.0))  # type: ignore[arg-type]
+    scenario.start()
+    scenario.trigger("flap")
+    first_seen: dict[str, tuple[str, float]] = {}
+    flap_ends = NOW + FLAP_TIMES * FLAP_DOWN + (FLAP_TIMES - 1) * FLAP_UP
+    while scheduler.queue and clock.now <= flap_ends + 600:
+        when, _, action = heapq.heappop(scheduler.queue)
+        run(network, clock, when - clock.now)
+        action()
+        for incident in incidents.active.values():
+            first_seen.setdefault(incident.id, (incident.kind, clock.now))
+    during = [kind for kind, at in first_seen.values() if at <= flap_ends]
+    after = [kind for kind, at in first_seen.values() if at > flap_ends]
+    assert during == ["flap"] * FLAP_TIMES  # every random incident waited
+    assert after  # and came once the flap was over
