@@ -16,9 +16,22 @@ compares it with the day's truth:
 - **normalization lag**: cycles between the first cycle at which a quorum of the event's
   logins was back (their truth return times) and the cycle that normalized it;
 - **churn inside**: logins of a matched event that no episode of that outage took down;
-- **missing**: logins of the episode that some cycle saw offline but no matching event holds;
+- **missing**: logins of the episode that some cycle saw offline but no matching event holds
+  (a CTO's customers whose ERP row names no CTO cannot be placed in it: counted apart as
+  **unplaced**);
 - **NOC messages** per incident: alerts queued for the NOC about the event (opening,
-  recurrence, growth, cause, normalization); storm summaries are counted apart.
+  recurrence, cause, normalization; each announced widening is one more, counted apart);
+  storm summaries are counted apart;
+- **told**: the first NOC message about the episode — an opening or a widening whose listed
+  logins are mostly the episode's, or a recurrence of an event matched to it — in cycles after
+  the first cycle that could see it, and whether **its count** agrees with what the ERP showed
+  of the episode by then (within max(3, 10 %): churn and the concentrator's lag); an episode
+  of a flapping place whose recurrence message was held (one per flap window, the hold
+  recorded with its reason) is **held**, not silent; an episode never told otherwise is
+  **silent**;
+- **false "voltou a cair"**: a recurrence message for an event whose logins did not mostly
+  fall in an earlier episode within the flap window;
+- **messages per outage**: NOC messages about the events matched to each scripted outage.
 """
 
 from __future__ import annotations
@@ -61,13 +74,24 @@ class EpisodeScore:
     logins: int
     events: list[str] = field(default_factory=list)
     late_cycles: int | None = None  # None: never detected
+    told_cycles: int | None = None  # None: no NOC message about it (silent)
+    told_count: int | None = None  # the count that message gave
+    held: bool = False  # a recurrence held on purpose (already told within the flap window)
+    seen_count: int = 0  # the episode's logins the ERP showed offline by that message
     normalization_lag: int | None = None  # None: no quorum within the day
     churn_inside: int = 0
     missing: int = 0  # logins a cycle saw offline that no matching event holds
+    unplaced: int = 0  # of a CTO outage, logins whose ERP row names no CTO (outside its event)
 
     @property
     def detected(self) -> bool:
         return bool(self.events)
+
+    @property
+    def count_ok(self) -> bool:
+        if self.told_count is None:
+            return False
+        return abs(self.told_count - self.seen_count) <= max(3, 0.1 * self.seen_count)
 
 
 @dataclass
@@ -76,8 +100,24 @@ class DayScore:
 
     episodes: list[EpisodeScore]
     false_events: list[dict[str, Any]]
-    messages_per_event: dict[str, int]
+    messages_per_event: dict[str, int]  # NOC messages per event, its widening messages aside
     summaries: int
+    false_recurrences: list[dict[str, Any]] = field(default_factory=list)
+    messages_per_outage: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def told_in_one_cycle_with_count(self) -> int:
+        return sum(
+            1 for e in self.episodes if e.told_cycles is not None and e.told_cycles <= 1 and e.count_ok
+        )
+
+    @property
+    def silent(self) -> list[str]:
+        return [f"{e.outage}#{e.number}" for e in self.episodes if e.told_cycles is None and not e.held]
+
+    @property
+    def held(self) -> list[str]:
+        return [f"{e.outage}#{e.number}" for e in self.episodes if e.held]
 
     @property
     def detected_in_one_cycle(self) -> int:
@@ -109,10 +149,18 @@ class DayScore:
                     "ciclos_ate_normalizar": e.normalization_lag,
                     "churn_dentro": e.churn_inside,
                     "fora_do_evento": e.missing,
+                    "sem_cto_no_erp": e.unplaced,
+                    "ciclos_ate_avisar": e.told_cycles,
+                    "contagem_avisada": e.told_count,
+                    "contagem_vista": e.seen_count,
                 }
                 for e in self.episodes
             ],
             "falsos": self.false_events,
+            "falsos_voltou_a_cair": self.false_recurrences,
+            "silenciosos": self.silent,
+            "retidos_por_recorrencia": self.held,
+            "mensagens_noc_por_queda": self.messages_per_outage,
             "mensagens_noc_por_evento": self.messages_per_event,
             "resumos": self.summaries,
         }
@@ -133,12 +181,115 @@ def score_day(
             false_events.append({k: event[k] for k in ("id", "conexao", "local", "escopo", "tamanho")})
         else:
             matched[best].append(event)
+    no_cto = {c.login for c in day.network.customers if c.id_caixa_ftth in ("", "0")}
     scores = [
-        _score_episode(outage, n, episode, matched[i], cycles, threshold, quorum)
+        _score_episode(outage, n, episode, matched[i], cycles, threshold, quorum, no_cto)
         for i, (outage, n, episode) in enumerate(episodes)
     ]
     per_event, summaries = _noc_messages(conn)
-    return DayScore(scores, false_events, {e["id"]: per_event.get(e["id"], 0) for e in events}, summaries)
+    widenings, _ = _noc_messages(conn, ("crescimento",))
+    owner = {e["id"]: episodes[i][0].name for i, found in matched.items() for e in found}
+    first_told = _told(
+        conn, events, episodes, owner_episode={e["id"]: i for i, f in matched.items() for e in f}
+    )
+    for i, score in enumerate(scores):
+        told = first_told.get(i)
+        score.held = told is None and any(_held_recurrence(conn, e["id"]) for e in matched[i])
+        visible = _visible_cycle(episodes[i][2], cycles, threshold)
+        if told is not None and visible is not None:
+            at, count = told
+            score.told_cycles = _cycle_index(cycles, at) - visible
+            score.told_count = count
+            score.seen_count = sum(1 for t in episodes[i][2].erp_offline.values() if t <= at)
+    per_outage: Counter[str] = Counter()
+    for event_id, name in owner.items():
+        per_outage[name] += per_event.get(event_id, 0)
+    return DayScore(
+        scores,
+        false_events,
+        {e["id"]: per_event.get(e["id"], 0) - widenings.get(e["id"], 0) for e in events},
+        summaries,
+        _false_recurrences(
+            conn, events, episodes, owner_episode={e["id"]: i for i, f in matched.items() for e in f}
+        ),
+        dict(per_outage),
+    )
+
+
+def _held_recurrence(conn: sqlite3.Connection, event_id: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM held_alerts WHERE event_id = ? AND kind = 'abertura' AND motivo LIKE 'recorrência%'",
+        (event_id,),
+    ).fetchone()
+    return row is not None
+
+
+def _visible_cycle(episode: Episode, cycles: Sequence[float], threshold: int) -> int | None:
+    """The first cycle at which the ERP showed `threshold` of the episode's logins offline."""
+    shown = sorted(episode.erp_offline.values())
+    if not shown:
+        return None
+    return _cycle_index(cycles, shown[min(threshold, len(shown)) - 1])
+
+
+def _told(
+    conn: sqlite3.Connection,
+    events: Sequence[dict[str, Any]],
+    episodes: Sequence[tuple[Outage, int, Episode]],
+    owner_episode: dict[str, int],
+) -> dict[int, tuple[float, int]]:
+    """Episode index -> (time, count) of the first NOC message about it (see the module)."""
+    first: dict[int, tuple[float, int]] = {}
+    for kind, event_id, payload, at in _noc_rows(conn, ("abertura", "recorrencia", "crescimento")):
+        listed = payload.get("logins_novos") if kind == "crescimento" else payload.get("logins")
+        logins = {str(item.get("login")) for item in listed or []}
+        if logins:
+            episode = _best_episode({"logins": logins, "opened": at}, episodes)
+        else:
+            episode = owner_episode.get(event_id)
+        if episode is not None and episode not in first:
+            count = payload.get("novos") if kind == "crescimento" else payload.get("total")
+            first[episode] = (at, int(count or 0))
+    return first
+
+
+def _false_recurrences(
+    conn: sqlite3.Connection,
+    events: Sequence[dict[str, Any]],
+    episodes: Sequence[tuple[Outage, int, Episode]],
+    owner_episode: dict[str, int],
+    flap_window: float = 3600.0,
+) -> list[dict[str, Any]]:
+    """Recurrence messages for a place that did not fall in an earlier episode within the window."""
+    by_id = {e["id"]: e for e in events}
+    found = []
+    for _, event_id, _, at in _noc_rows(conn, ("recorrencia",)):
+        event = by_id.get(event_id)
+        index = owner_episode.get(event_id)
+        if event is None:
+            continue
+        onset = episodes[index][2].onset if index is not None else event["opened"]
+        earlier = [
+            episode
+            for _, _, episode in episodes
+            if onset - flap_window <= episode.onset < onset
+            and 2 * len(episode.logins & event["logins"]) >= len(event["logins"])
+        ]
+        if not earlier:
+            found.append({"id": event_id, "local": event["local"], "em": at})
+    return found
+
+
+def _noc_rows(conn: sqlite3.Connection, kinds: Sequence[str]) -> list[tuple[str, str, dict[str, Any], float]]:
+    """(kind, event id, payload, queued at) of one channel's NOC alerts of `kinds`, in order."""
+    channel = conn.execute("SELECT MIN(channel) FROM outbox WHERE kind = 'abertura'").fetchone()[0]
+    marks = ",".join("?" * len(kinds))
+    rows = conn.execute(
+        f"SELECT kind, event_id, payload, created_at FROM outbox WHERE channel = ? AND kind IN ({marks})"  # noqa: S608
+        " ORDER BY id",
+        (channel, *kinds),
+    )
+    return [(r["kind"], r["event_id"] or "", json.loads(r["payload"]), r["created_at"]) for r in rows]
 
 
 def _event(row: sqlite3.Row) -> dict[str, Any]:
@@ -177,6 +328,7 @@ def _score_episode(
     cycles: Sequence[float],
     threshold: int,
     quorum: float,
+    no_cto: set[str],
 ) -> EpisodeScore:
     result = EpisodeScore(outage.name, outage.kind, number, len(episode.logins), [e["id"] for e in events])
     held = set().union(*(e["logins"] for e in events)) if events else set()
@@ -185,7 +337,9 @@ def _score_episode(
         for login, at in episode.erp_offline.items()
         if _seen_offline(cycles, at, episode.returns.get(login))
     }
-    result.missing = len(seen - held)
+    unplaced = (seen - held) & no_cto if outage.place.scope == "cto" else set()
+    result.unplaced = len(unplaced)
+    result.missing = len(seen - held - unplaced)
     if not events:
         return result
     first = events[0]
@@ -214,13 +368,13 @@ def _cycle_index(cycles: Sequence[float], at: float) -> int:
     return bisect.bisect_left(cycles, at)
 
 
-def _noc_messages(conn: sqlite3.Connection) -> tuple[Counter[str], int]:
-    """NOC alerts queued per event (one channel's worth), and storm summaries."""
+def _noc_messages(conn: sqlite3.Connection, kinds: Sequence[str] = NOC_KINDS) -> tuple[Counter[str], int]:
+    """NOC alerts of `kinds` queued per event (one channel's worth), and storm summaries."""
     channel = conn.execute("SELECT MIN(channel) FROM outbox WHERE kind = 'abertura'").fetchone()[0]
     per_event: Counter[str] = Counter()
     summaries = 0
     for row in conn.execute("SELECT kind, event_id FROM outbox WHERE channel = ?", (channel,)):
-        if row["kind"] in NOC_KINDS and row["event_id"]:
+        if row["kind"] in kinds and row["event_id"]:
             per_event[row["event_id"]] += 1
         elif row["kind"] == "resumo":
             summaries += 1

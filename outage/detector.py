@@ -249,6 +249,7 @@ def detect(
     fresh = _apply_drops(state, offline_now, now, rules, decision)
     pool = _join_incidents(state, fresh, now, rules, decision)
     _find_incidents(state, pool, fresh, now, rules, new_id, decision)
+    _join_leftovers(state, pool, fresh, now, rules, decision)
     _count_churn(state, fresh, now, decision)
     _resolve_by_quorum(state, now, rules, decision)
     state.rates.observe(now - state.last_poll, now)
@@ -300,6 +301,7 @@ def hear(
             fresh.append(entry)
     pool = _join_incidents(state, fresh, now, rules, decision)
     _find_incidents(state, pool, fresh, now, rules, new_id, decision)
+    _join_leftovers(state, pool, fresh, now, rules, decision)
     for opening in decision.opened:
         state.incidents[opening.incident_id].origin = ALARM
     _count_churn(state, fresh, now, decision)
@@ -424,23 +426,49 @@ def _join_incidents(
     state: MonitorState, fresh: list[OfflineEntry], now: float, rules: Rules, decision: Decision
 ) -> list[OfflineEntry]:
     """Give active incidents the new drops in their own place; returns the pool of candidates."""
+    _join(state, fresh, rules, decision)
     horizon = now - rules.horizon
-    by_place: dict[str, list[Incident]] = defaultdict(list)
-    for incident in state.incidents.values():
-        by_place[incident.place].append(incident)
-    joined: dict[str, list[OfflineEntry]] = defaultdict(list)
-    if by_place:
-        for entry in fresh:
-            taker = _accepting(by_place, entry, rules)
-            if taker is not None:
-                joined[taker.id].append(entry)
-    for incident_id, entries in joined.items():
-        _grow(state, state.incidents[incident_id], entries, None, "", decision)
     return [
         e
         for e in state.offline.values()
         if e.incident_id is None and e.dropped_at is not None and e.dropped_at >= horizon
     ]
+
+
+def _join(
+    state: MonitorState, entries: list[OfflineEntry], rules: Rules, decision: Decision
+) -> list[OfflineEntry]:
+    """Give each of `entries` to the incident whose own place takes it (`_accepting`); returns those taken."""
+    by_place: dict[str, list[Incident]] = defaultdict(list)
+    for incident in state.incidents.values():
+        by_place[incident.place].append(incident)
+    if not by_place:
+        return []
+    joined: dict[str, list[OfflineEntry]] = defaultdict(list)
+    for entry in entries:
+        taker = _accepting(by_place, entry, rules)
+        if taker is not None:
+            joined[taker.id].append(entry)
+    for incident_id, taken in joined.items():
+        _grow(state, state.incidents[incident_id], taken, None, "", decision)
+    return [entry for taken in joined.values() for entry in taken]
+
+
+def _join_leftovers(
+    state: MonitorState,
+    pool: list[OfflineEntry],
+    fresh: list[OfflineEntry],
+    now: float,
+    rules: Rules,
+    decision: Decision,
+) -> None:
+    """After incidents opened or took new parts this cycle, the pool's drops that fall within
+    one of them now join it (a PON's first drop seen before the PON joined a power cut, say)."""
+    if not decision.opened and not any(g.new_units for g in decision.grown):
+        return
+    fresh_logins = {e.sub.login for e in fresh}
+    taken = _join(state, [e for e in pool if e.incident_id is None], rules, decision)
+    _claim(state, taken, now, fresh_logins, decision)
 
 
 def _accepting(by_place: dict[str, list[Incident]], entry: OfflineEntry, rules: Rules) -> Incident | None:

@@ -23,10 +23,12 @@ scripted onset and repair whose time is at or before `now`, then sets `day.clock
 5-minute cycles or second by second gives the same network at the same time; the same
 (customers, seed, start) give the same day. `day.end` is `start` + 24 h.
 
-Script. `day.outages` (fixed at construction) are six outages at times fixed relative to
-`start`, each delayed by a seeded 0-10 minutes (so onsets never line up with poll
-boundaries), on places picked with the seed, none sharing a PON:
+Script. `day.outages` (fixed at construction) are twelve outages at times fixed relative to
+`start`, most delayed by a seeded 0-10 minutes (so onsets never line up with poll
+boundaries), on places picked with the seed:
 
+0. `fresh` — `fiber_cut` of a PON 7 minutes after the start: an install that has just
+   recorded its baseline, repaired 50 minutes later;
 1. `cto` — `cto_failure` (LOS) of a CTO of at least 8 customers, ~01:20, repaired 1 h 45 later;
 2. `fiber` — `fiber_cut` (LOS) of a PON of at least 16 customers, ~04:10, repaired 2 h 20 later;
 3. `power` — `power_outage` (dying-gasp on about 90 %: the rest have a UPS) over three
@@ -40,7 +42,17 @@ boundaries), on places picked with the seed, none sharing a PON:
 6. `flap` — `flap` of a PON of at least 16 customers from ~17:15: down 5 min, up 12, down 4,
    up 15, down 6 (three episodes within an hour).
 
-Nothing scripted happens after ~18:00: the rest of the day is churn only.
+Then a bad night, from ~19:00 (N), outages on top of each other:
+
+7. `night_power` — a power cut over three neighbouring PONs of an OLT at N, back at N+2 h;
+8. `night_fiber` — a fiber cut on a fourth PON of that OLT at N+25 min, while the power is out,
+   repaired at N+85 min;
+9. `night_concentrator` — the concentrator of that OLT's connection fails at N+55 min, over the
+   open power cut, back at N+75 min;
+10. `wide_concentrator` — the concentrator of the connection with the most OLTs (a BNG that
+    serves several) fails at N+150 min, back 15 minutes later;
+11. `cto_after_stragglers` — a CTO on the PON of `fiber` (whose repair left stragglers) fails at
+    N+210 min, repaired 50 minutes later.
 
 How it shows (the network's `Timing`): ONUs go down within 2 s of the onset (the power cut PON
 by PON within 5 minutes); the ERP shows each login `N` 10-180 s later (about 8 % never: the
@@ -78,6 +90,7 @@ DAY = 86400.0
 MIN_PON_CUSTOMERS = 16
 MIN_CTO_CUSTOMERS = 8
 JITTER = 600.0
+FRESH_AFTER = 420.0  # the first outage: 7 minutes after the day starts, right after the baseline
 POWER_PONS = 3
 
 
@@ -245,14 +258,22 @@ def _episode(network: Network, incident: Incident) -> Episode:
 
 
 def _script(network: Network, rng: random.Random, start: float) -> tuple[Planned, ...]:
-    """The six outages of the module docstring, on distinct PONs picked with `rng`."""
+    """The outages of the module docstring, on distinct PONs picked with `rng`."""
     picker = _Picker(network, rng)
     power_olt, concentrator_olt, *others = picker.olts_for_day()
+    fresh_pon = picker.pon(picker.pick(others or [power_olt]))
     power_pons = picker.neighbour_pons(power_olt, POWER_PONS)
     second_pon = picker.pon(power_olt)
     fiber_pon = picker.pon(picker.pick(others or [power_olt]))
     flap_pon = picker.pon(picker.pick(others or [power_olt]))
     cto = picker.cto(picker.pick(others or [power_olt]))
+    wide = picker.widest_connection()
+    night_olt = picker.olt_with_pons(
+        POWER_PONS + 1, prefer=[o for o in network.olts if o.conexao != wide.conexao]
+    )
+    night_pons = picker.neighbour_pons(night_olt, POWER_PONS)
+    night_fiber = picker.pon(night_olt)
+    after_stragglers = picker.cto_on(fiber_pon)
 
     def at(hhmm: str, *minutes: tuple[int, int]) -> tuple[tuple[float, float], ...]:
         """Episodes (down, up), in minutes after `start` + `hhmm` + the seeded jitter."""
@@ -260,14 +281,27 @@ def _script(network: Network, rng: random.Random, start: float) -> tuple[Planned
         base = start + int(hours) * 3600 + int(mins) * 60 + rng.random() * JITTER
         return tuple((base + down * 60, base + up * 60) for down, up in minutes)
 
+    night = at("19:00", (0, 120))[0][0]  # the bad night: one base, outages at fixed minutes after it
+
+    def then(down: int, up: int) -> tuple[tuple[float, float]]:
+        return ((night + down * 60, night + up * 60),)
+
+    fresh_onset = start + FRESH_AFTER
     concentrator = Place("conexao", concentrator_olt.conexao, concentrator_olt.id)
+    night_place = _pon_place(network, night_pons)
     return (
+        Planned("fresh", "fiber_cut", _pon_place(network, [fresh_pon]), ((fresh_onset, fresh_onset + 3000),), (fresh_pon,)),
         Planned("cto", "cto_failure", _cto_place(network, cto), at("01:20", (0, 105))),
         Planned("fiber", "fiber_cut", _pon_place(network, [fiber_pon]), at("04:10", (0, 140)), (fiber_pon,)),
         Planned("power", "power_outage", _pon_place(network, power_pons), at("07:30", (0, 90)), tuple(power_pons)),
         Planned("second", "fiber_cut", _pon_place(network, [second_pon]), at("08:05", (0, 70)), (second_pon,)),
         Planned("concentrator", "concentrator_failure", concentrator, at("12:40", (0, 25))),
         Planned("flap", "flap", _pon_place(network, [flap_pon]), at("17:15", (0, 5), (17, 21), (36, 42)), (flap_pon,)),
+        Planned("night_power", "power_outage", night_place, then(0, 120), tuple(night_pons)),
+        Planned("night_fiber", "fiber_cut", _pon_place(network, [night_fiber]), then(25, 85), (night_fiber,)),
+        Planned("night_concentrator", "concentrator_failure", Place("conexao", night_olt.conexao, night_olt.id), then(55, 75)),
+        Planned("wide_concentrator", "concentrator_failure", wide, then(150, 165)),
+        Planned("cto_after_stragglers", "cto_failure", _cto_place(network, after_stragglers), then(210, 260)),
     )  # fmt: skip
 
 
@@ -294,6 +328,33 @@ class _Picker:
             raise ValueError(f"nenhuma OLT com {POWER_PONS + 1} PONs de {MIN_PON_CUSTOMERS}+ clientes")
         olts.remove(power)
         return [power, *olts]
+
+    def olt_with_pons(self, count: int, prefer: Sequence[Olt]) -> Olt:
+        """An OLT with `count` unused big PONs, one of `prefer` when there is one."""
+        for olts in (list(prefer), list(self.network.olts)):
+            fit = [olt for olt in olts if len(self._big_pons(olt, strict=False)) >= count]
+            if fit:
+                return self.pick(fit)
+        raise ValueError(f"nenhuma OLT com {count} PONs livres de {MIN_PON_CUSTOMERS}+ clientes")
+
+    def widest_connection(self) -> Place:
+        """The connection with the most OLTs (a BNG that serves several)."""
+        olts: dict[str, list[Olt]] = {}
+        for olt in self.network.olts:
+            olts.setdefault(olt.conexao, []).append(olt)
+        conexao = max(olts, key=lambda name: len(olts[name]))
+        return Place("conexao", conexao, olts[conexao][0].id if len(olts[conexao]) == 1 else "")
+
+    def cto_on(self, pon: tuple[str, str]) -> Cto:
+        """A CTO of `MIN_CTO_CUSTOMERS`+ customers on `pon` (a PON used earlier in the day)."""
+        ctos = [
+            cto
+            for cto in self.network.ctos.values()
+            if (cto.olt.id, cto.port) == pon and len(cto.customers) >= MIN_CTO_CUSTOMERS
+        ]
+        if not ctos:
+            raise ValueError(f"nenhuma CTO com {MIN_CTO_CUSTOMERS}+ clientes na PON {pon[1]}")
+        return self.rng.choice(ctos)
 
     def neighbour_pons(self, olt: Olt, count: int) -> list[tuple[str, str]]:
         """`count` PONs built one after the other on `olt` (one neighbourhood), all big."""

@@ -294,7 +294,8 @@ _Event = tuple[float, int, int, int, str, str | None]
 
 @dataclass(slots=True)
 class Olt:
-    """One OLT; `conexao` is the ERP connection name of its customers (one per OLT)."""
+    """One OLT; `conexao` is the ERP connection name of its customers: the OLT's own name at
+    half of the POPs, the BNG's (`BNG-<pop>`, shared by the POP's OLTs) at the others."""
 
     id: str
     name: str
@@ -642,7 +643,8 @@ class Network:
                     else ZTE_MODELS[zte_so_far % len(ZTE_MODELS)]
                 )
                 host = f"10.{200 + pop_number // 250}.{pop_number % 250}.{n + 1}"
-                self.olts.append(Olt(olt_id, name, vendor, pop, name, bng, host, model))
+                conexao = f"BNG-{pop}" if pop_number % 2 else name  # odd POPs: one connection per BNG
+                self.olts.append(Olt(olt_id, name, vendor, pop, conexao, bng, host, model))
             pop_number += 1
 
     def _fill_olt(self, olt: Olt, count: int, rng: random.Random, now: int) -> None:

@@ -1,5 +1,6 @@
-"""A day at an ISP of 3,000 logins with real churn and six scripted outages, through the real
-ERP fake and `--once` cycles on the simulated clock, scored against the day's truth."""
+"""A day at an ISP of 3,000 logins with real churn and twelve scripted outages — one right after
+the install's baseline, a bad night of outages on top of each other — through the real ERP fake
+and `--once` cycles on the simulated clock, scored against the day's truth."""
 
 from __future__ import annotations
 
@@ -66,16 +67,21 @@ def test_every_outage_is_detected_in_the_first_cycle_that_can_see_it(monitored_d
 def test_incidents_hold_only_their_own_logins_and_close_in_the_cycle_their_quorum_is_back(monitored_day):
     day, cycles, conn, _ = monitored_day
     score = score_day(conn, day, cycles, threshold=THRESHOLD, quorum=0.9)
-    assert {(e.outage, e.number): e.churn_inside for e in score.episodes if e.churn_inside} == {}
+    # churn dropping in the same seconds as a concentrator's 1,400 sessions cannot be told apart:
+    # at most 0.5 % of an incident's logins
+    too_much = {
+        (e.outage, e.number): e.churn_inside for e in score.episodes if e.churn_inside > 0.005 * e.logins
+    }
+    assert too_much == {}
     assert {(e.outage, e.number): e.missing for e in score.episodes if e.missing} == {}
     assert score.worst_normalization_lag <= 1
     assert conn.execute("SELECT COUNT(*) FROM events WHERE status = 'ativo'").fetchone()[0] == 0
 
 
-def test_the_noc_hears_of_each_incident_at_most_three_times_and_every_message_arrives(monitored_day):
+def test_the_noc_hears_of_each_incident_twice_besides_its_widenings_and_every_message_arrives(monitored_day):
     day, cycles, conn, delivered = monitored_day
     score = score_day(conn, day, cycles, threshold=THRESHOLD, quorum=0.9)
-    assert score.most_messages <= 3
+    assert score.most_messages <= 2
     sent = conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'enviado'").fetchone()[0]
     queued = conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
     assert len(delivered) == sent == queued
@@ -99,3 +105,35 @@ def test_a_flapping_pon_is_told_once_as_a_recurrence_and_the_held_alert_says_why
     ).fetchall()
     assert [r["kind"] for r in held] == ["abertura", "normalizacao"]
     assert held[0]["motivo"].startswith("recorrência: 3ª queda no mesmo local em 1 h")
+
+
+def test_every_outage_of_the_bad_night_is_told_within_one_cycle_with_its_count(monitored_day):
+    day, cycles, conn, _ = monitored_day
+    score = score_day(conn, day, cycles, threshold=THRESHOLD, quorum=0.9)
+    late_or_wrong = {
+        f"{e.outage}#{e.number}": (e.told_cycles, e.told_count, e.seen_count)
+        for e in score.episodes
+        if not e.held and (e.told_cycles is None or e.told_cycles > 1 or not e.count_ok)
+    }
+    assert late_or_wrong == {}
+    assert score.held == ["flap#3"]  # the one recurrence held on purpose, with its reason
+
+
+def test_no_outage_is_silent_and_no_first_fall_is_told_as_a_flap(monitored_day):
+    day, cycles, conn, _ = monitored_day
+    score = score_day(conn, day, cycles, threshold=THRESHOLD, quorum=0.9)
+    assert score.silent == []
+    assert score.false_recurrences == []
+
+
+def test_overlapping_outages_are_incidents_of_their_own_related_to_the_open_one(monitored_day):
+    day, cycles, conn, _ = monitored_day
+    score = score_day(conn, day, cycles, threshold=THRESHOLD, quorum=0.9)
+    by_outage = {e.outage: e.events for e in score.episodes}
+    assert len(set(by_outage["night_fiber"]) | set(by_outage["night_power"])) == 2
+    related = dict(conn.execute("SELECT id, relacionado FROM events").fetchall())
+    assert related[by_outage["night_fiber"][0]] == by_outage["night_power"][0]
+    assert related[by_outage["night_concentrator"][0]] in (
+        by_outage["night_power"][0],
+        by_outage["night_fiber"][0],
+    )

@@ -1,4 +1,5 @@
-"""A scripted day of churn and six real outages, with the truth a detector is scored against."""
+"""A scripted day of churn and twelve real outages (a bad night of overlapping ones among them),
+with the truth a detector is scored against."""
 
 from __future__ import annotations
 
@@ -42,18 +43,24 @@ def day() -> ScriptedDay:
     return whole_day(ScriptedDay(customers=3000, seed=1, start=START))
 
 
-def test_the_day_scripts_the_six_outages_on_their_own_places(day):
+def test_the_day_scripts_its_outages_on_their_own_places(day):
     kinds = {o.name: (o.kind, o.place.scope) for o in day.truth()}
     assert kinds == {
+        "fresh": ("fiber_cut", "pon"),
         "cto": ("cto_failure", "cto"),
         "fiber": ("fiber_cut", "pon"),
         "power": ("power_outage", "olt"),
         "second": ("fiber_cut", "pon"),
         "concentrator": ("concentrator_failure", "conexao"),
         "flap": ("flap", "pon"),
+        "night_power": ("power_outage", "olt"),
+        "night_fiber": ("fiber_cut", "pon"),
+        "night_concentrator": ("concentrator_failure", "conexao"),
+        "wide_concentrator": ("concentrator_failure", "conexao"),
+        "cto_after_stragglers": ("cto_failure", "cto"),
     }
     keys = [key for p in day.outages for key in p.pon_keys]
-    assert len(keys) == len(set(keys)) == 6  # fiber, flap, second and the power cut's three
+    assert len(keys) == len(set(keys)) == 11  # fresh, fiber, flap, second, night fiber, two power cuts' three
     cto = day.network.ctos[outage(day, "cto").place.cto or ""]
     assert len(cto.customers) >= 8 and (cto.olt.id, cto.port) not in keys
     assert all(len(day.network.pons()[key]) >= 16 for key in keys)
@@ -74,13 +81,26 @@ def test_the_concentrator_failure_is_on_another_connection(day):
     assert conexao == {concentrator.place.conexao}
 
 
-def test_outages_start_at_jittered_times_through_the_day_and_the_evening_is_churn_only(day):
+def test_outages_start_at_jittered_times_through_the_day(day):
     onsets = {o.name: o.onset - START for o in day.truth()}
     expected = {"cto": 80, "fiber": 250, "power": 450, "second": 485, "concentrator": 760, "flap": 1035}
     for name, minutes in expected.items():
         assert minutes * 60 <= onsets[name] <= minutes * 60 + 600
+    assert onsets["fresh"] == 420  # right after the install's baseline
     assert len({int(t) % int(CYCLE) for t in onsets.values()}) > 1  # not on poll boundaries
-    assert max(o.repair or 0 for o in day.truth()) < START + 19 * 3600
+    assert max(o.repair or 0 for o in day.truth()) < START + 24 * 3600
+
+
+def test_the_bad_night_puts_outages_on_top_of_each_other(day):
+    power, fiber = outage(day, "night_power"), outage(day, "night_fiber")
+    concentrator, wide = outage(day, "night_concentrator"), outage(day, "wide_concentrator")
+    assert power.onset < fiber.onset < concentrator.onset < (power.repair or 0)
+    assert fiber.place.id_transmissor == power.place.id_transmissor  # the same OLT
+    assert concentrator.place.conexao == power.place.conexao
+    olts_of_wide = {day.network.by_login[login].id_transmissor for login in wide.logins}
+    assert len(olts_of_wide) >= 2  # a BNG that serves several OLTs
+    later = outage(day, "cto_after_stragglers")
+    assert later.place.pons == outage(day, "fiber").place.pons and outage(day, "fiber").stragglers
 
 
 def test_a_fiber_cut_takes_every_online_onu_of_its_pon_within_two_seconds():
@@ -91,7 +111,7 @@ def test_a_fiber_cut_takes_every_online_onu_of_its_pon_within_two_seconds():
     day.advance(onset + 2)
     taken = {day.network.by_login[login].index for login in outage(day, "fiber").logins}
     assert taken == up
-    assert all(onset <= day.network.customers[i].down_time <= onset + 2 for i in taken)
+    assert all(int(onset) <= day.network.customers[i].down_time <= onset + 2 for i in taken)  # whole seconds
     assert all(day.network.customers[i].online != "N" for i in taken)  # the BNG has not noticed yet
 
 
@@ -227,7 +247,7 @@ def test_a_200k_day_starts_in_the_steady_state_and_runs_through_with_its_truth()
     assert 0.027 < offline_share(day) < 0.033
     whole_day(day)
     truth = {o.name: o for o in day.truth()}
-    assert set(truth) == {"cto", "fiber", "power", "second", "concentrator", "flap"}
+    assert set(truth) == {o.name for o in day.outages} and len(truth) == 12
     assert len(truth["concentrator"].logins) > 2000
     assert 0.027 < offline_share(day) < 0.033
     assert day.network.churn_drops > 40_000

@@ -132,10 +132,15 @@ def test_zte_olts_come_in_both_families(clock: Clock):
     assert models & {"C300", "C320"} and models & {"C600", "C650"}
 
 
-def test_connections_are_one_per_olt_with_several_olts_per_pop(network):
-    assert len({olt.conexao for olt in network.olts}) == len(network.olts)
+def test_connections_are_one_per_olt_at_some_pops_and_one_per_bng_at_others(network):
     per_pop = Counter(olt.pop for olt in network.olts)
     assert max(per_pop.values()) >= 2
+    shared = [olt for olt in network.olts if olt.conexao.startswith("BNG-")]
+    own = [olt for olt in network.olts if olt.conexao == olt.name]
+    assert shared and own and len(shared) + len(own) == len(network.olts)
+    for olt in shared:  # a BNG's connection holds every OLT of its POP
+        assert olt.conexao == f"BNG-{olt.pop}"
+        assert {o.concentrador for o in shared if o.pop == olt.pop} == {olt.concentrador}
 
 
 def test_ctos_hold_at_most_16_customers_and_some_customers_have_no_cto_data(network):
