@@ -41,7 +41,8 @@ def _known(value: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _path(cto: str, olt: str, interface: str, conexao: str) -> Path:
+def place_path(cto: str, olt: str, interface: str, conexao: str) -> Path:
+    """The places of a login in that CTO (`id_caixa_ftth`), OLT, interface and connection."""
     keys = []
     if _known(cto):
         keys.append(f"{CTO}:{_known(cto)}")
@@ -56,14 +57,14 @@ def _path(cto: str, olt: str, interface: str, conexao: str) -> Path:
 
 def path_of(sub: Subscriber) -> Path:
     """The login's places, narrowest first, always ending with its `conexao`."""
-    return _path(sub.id_caixa_ftth, sub.id_transmissor, sub.interface_transmissao, sub.conexao)
+    return place_path(sub.id_caixa_ftth, sub.id_transmissor, sub.interface_transmissao, sub.conexao)
 
 
-def count_places(subs: Iterable[Subscriber], counts: dict[str, int] | None = None) -> dict[str, int]:
-    """Logins per place (every place on each login's path), added to `counts` when given."""
+def count_places(paths: Iterable[Path], counts: dict[str, int] | None = None) -> dict[str, int]:
+    """Logins per place, from each login's path, added to `counts` when given."""
     counts = {} if counts is None else counts
-    for sub in subs:
-        for key in path_of(sub):
+    for path in paths:
+        for key in path:
             counts[key] = counts.get(key, 0) + 1
     return counts
 

@@ -21,18 +21,17 @@ import logging
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from outage.config import Settings
-from outage.erp.base import ErpReadError, Observation, subscriber_from_record
+from outage.erp.base import ErpReadError, Observation, count_records, subscriber_from_record
 from outage.http import TransportError, call, new_session, register_secret
 from outage.localtime import LOCAL_TZ, zone
 from outage.model import Subscriber
-from outage.place import count_places
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +96,7 @@ class IxcReader:
             if not page.records:
                 empty.append(page.number)
             received += len(page.records)
-            subs = (subscriber_from_record(record, self.tz) for record in page.records)
-            count_places((sub for sub in subs if sub.login), counts)
+            count_records(page.records, counts)
 
         self.each_page("radusuarios", [{"TB": "radusuarios.ativo", "OP": "=", "P": "S"}], count)
         self._check_consistency(seen, received, empty)
@@ -113,9 +111,11 @@ class IxcReader:
         if count == 1:
             return
         with ThreadPoolExecutor(max_workers=min(self.concurrency, count - 1)) as pool:
-            futures = [pool.submit(self.fetch_page, table, grid, n) for n in range(2, count + 1)]
-            for future in as_completed(futures):
-                handle(future.result())
+            pending = {pool.submit(self.fetch_page, table, grid, n) for n in range(2, count + 1)}
+            while pending:  # each page is let go once handled (nothing else keeps its future)
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    handle(future.result())
 
     def list_all(self, table: str, grid: list[dict[str, str]], **query: str) -> list[Page]:
         """Every page of a listing: page 1 first (for `total`), the rest concurrently."""

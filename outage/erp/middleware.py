@@ -31,7 +31,7 @@ from outage.erp.base import ErpReadError, Observation, subscriber_from_record
 from outage.http import TransportError, call, new_session
 from outage.localtime import LOCAL_TZ, zone
 from outage.model import Subscriber
-from outage.place import count_places
+from outage.place import count_places, path_of
 
 BLIND_MIN_PREVIOUS = 10
 BLIND_SHARE = 0.5
@@ -65,7 +65,7 @@ class MiddlewareReader:
             sub = subscriber_from_record(record, self.tz)
             if sub.login:
                 subs[sub.login] = sub
-        return count_places(subs.values())
+        return count_places(path_of(sub) for sub in subs.values())
 
     def _clients(self, which: str) -> list[dict[str, Any]]:
         url = f"{self.base}/clientes/{which}"
