@@ -47,7 +47,7 @@ _EPOCH = re.compile(r"[0-9]{1,11}(\.[0-9]{1,9})?")
 _EVENT_COLUMNS = (
     "id, conexao, timestamp, status, logins, motivo, causa_status, local, local_detalhe, evidencias, votos,"
     " resolvido_em, resolvido_por, atualizado_em, escopo, aviso, recorrencia, retardatarios, primeira_queda,"
-    " causa_explicacao, causas, relacionado"
+    " causa_explicacao, causas, relacionado, origem"
 )
 _HTTP_MESSAGES = {
     400: "requisição inválida",
@@ -368,6 +368,10 @@ def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[di
                 "causa_explicacao": row["causa_explicacao"],
                 "causas": json.loads(row["causas"] or "[]"),
                 "relacionado": row["relacionado"] or None,
+                "origem": row["origem"],
+                "percebido_em_s": round(row["timestamp"] - row["primeira_queda"], 1)
+                if row["primeira_queda"] is not None
+                else None,
                 "causa_status": row["causa_status"],
                 "local": row["local"],
                 "local_detalhe": json.loads(row["local_detalhe"]),

@@ -25,17 +25,20 @@ from outage.alerts.messages import br_number
 from outage.alerts.outbox import Alert
 from outage.alerts.storm import is_storm, summarize_if_storm
 from outage.cause.base import CauseAnalyzer, CauseReport
+from outage.cause.verdict import from_alarms
 from outage.config import Settings
 from outage.db import transaction
 from outage.detector import (
     OPENING,
     RECURRENCE,
     WIDENING,
+    AlarmDrop,
     Decision,
     Incident,
     MonitorState,
     Rules,
     detect,
+    hear,
 )
 from outage.erp.base import ErpReader, ErpReadError, Observation
 from outage.model import CAUSE_UNKNOWN, Subscriber
@@ -125,16 +128,13 @@ class Monitor:
             self._record_failure(conn, cycle_id, started, t0, str(exc))
             raise CycleFailed(str(exc)) from exc
         try:
+            poll = _poll(observation, rules_for(self.settings))
             try:
-                decision, alerts, counts, t_detect = self._detect_and_save(
-                    conn, state, observation, cycle_id, t0
-                )
+                decision, alerts, counts, t_detect = self._detect_and_save(conn, state, poll, cycle_id, t0)
             except store.StateChanged:
                 # an operator changed the state meanwhile: the observation still holds, retry on fresh state
                 state = self.states.load(conn)
-                decision, alerts, counts, t_detect = self._detect_and_save(
-                    conn, state, observation, cycle_id, t0
-                )
+                decision, alerts, counts, t_detect = self._detect_and_save(conn, state, poll, cycle_id, t0)
         except store.LeaseLost as exc:
             self._record_failure(conn, cycle_id, started, t0, f"ciclo descartado: {exc}")
             raise
@@ -143,7 +143,7 @@ class Monitor:
             raise CycleFailed(f"falha ao gravar o ciclo: {exc}") from exc
         self.last_detect_seconds = time.monotonic() - t_detect
         self.states.saved(conn)
-        if (decision.opened or decision.grown) and self.analyzer is not None:
+        if decision.opened or decision.grown:
             self._find_causes(conn, state, decision, alerts, started)
         duration = time.monotonic() - t0
         conn.execute("UPDATE cycles SET duracao = ? WHERE id = ?", (duration, cycle_id))
@@ -184,30 +184,54 @@ class Monitor:
             br_number(len(counts)),
         )
 
+    def hear(self, conn: sqlite3.Connection, downs: Sequence[AlarmDrop], ups: Sequence[str]) -> Decision:
+        """Apply a batch of the network's alarms between polls (see `outage.detector.hear`): the
+        drops, the incidents they open or grow, their alerts and their causes — from the alarms
+        themselves when they say why, else from the OLTs."""
+        t0 = time.monotonic()
+        rules = rules_for(self.settings)
+
+        def alarms(state: MonitorState, now: float) -> Decision:
+            return hear(state, list(downs), list(ups), now, rules, _new_id)
+
+        started = self.clock()
+        state = self.states.load(conn)
+        try:
+            decision, alerts, _, _ = self._detect_and_save(conn, state, alarms, None, t0)
+        except store.StateChanged:
+            state = self.states.load(conn)
+            decision, alerts, _, _ = self._detect_and_save(conn, state, alarms, None, t0)
+        self.states.saved(conn)
+        if decision.opened or decision.grown:
+            self._find_causes(conn, state, decision, alerts, started)
+        if decision.opened or decision.resolved:
+            log.info(
+                "alarmes: %d quedas, %d incidentes abertos, %d normalizados",
+                len(decision.heard),
+                len(decision.opened),
+                len(decision.resolved),
+            )
+        return decision
+
     def _detect_and_save(
         self,
         conn: sqlite3.Connection,
         state: MonitorState,
-        observation: Observation,
-        cycle_id: int,
+        decide: Callable[[MonitorState, float], Decision],
+        cycle_id: int | None,
         t0: float,
     ) -> tuple[Decision, list[Alert], store.CycleCounts, float]:
-        """Detect on `state` and commit the result; the state is dropped from the cache on failure."""
+        """Decide on `state` (an ERP poll, or a batch of alarms when `cycle_id` is None) and commit
+        the result; the state is dropped from the cache on failure."""
         now = self.clock()
         t_detect = time.monotonic()
         version = self.states.version
+        batch = f"ciclo-{cycle_id}" if cycle_id is not None else f"alarmes-{now:.0f}"
         try:
             with gc_paused():  # a mass drop allocates 100k+ objects: no collection mid-way
-                decision = detect(
-                    state,
-                    observation.offline,
-                    observation.online,
-                    now,
-                    rules_for(self.settings),
-                    _new_id,
-                )
+                decision = decide(state, now)
                 places = self.places(conn, state, decision)
-                alerts = build_alerts(state, decision, places, self.olt_names, self.settings, now, cycle_id)
+                alerts = build_alerts(state, decision, places, self.olt_names, self.settings, now, batch)
                 counts = store.apply(
                     conn,
                     state,
@@ -264,25 +288,34 @@ class Monitor:
         alerts: Sequence[Alert],
         since: float,
     ) -> None:
-        """Ask the analyzer, in parallel and within the deadline, the cause of each new incident and
-        of each part that joined one (a widening: its cause is its own)."""
-        assert self.analyzer is not None
-        analyzer = self.analyzer
+        """The cause of each new incident and of each part that joined one (a widening: its cause is
+        its own): from the network's alarms when they say why its logins fell, else asked of the
+        OLTs by the analyzer, in parallel and within the deadline."""
         jobs = self._cause_jobs(state, decision, since)
-        if not jobs:
-            return
-        deadline = time.monotonic() + self.settings.cause_timeout
         storm = any(a.kind == outbox.SUMMARY for a in alerts)
-        pool = ThreadPoolExecutor(max_workers=min(8, len(jobs)), thread_name_prefix="causa")
-        futures = {pool.submit(_safe_analyze, analyzer, job.subs, deadline, job.drops): job for job in jobs}
-        done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 1.0)
-        pool.shutdown(wait=False, cancel_futures=True)
         causes: dict[str, CauseReport] = {}
-        for future, job in futures.items():
-            report = future.result() if future in done else _late_report(self.settings)
-            if job.part is None:
-                causes[job.event_id] = report
-            self._save_cause(conn, job, report, storm)
+        asked = []
+        for job in jobs:
+            heard = from_alarms(job.subs, state.heard)
+            if heard is not None:
+                causes[job.event_id] = heard
+                self._save_cause(conn, job, heard, storm)
+            else:
+                asked.append(job)
+        if asked and self.analyzer is not None:
+            analyzer = self.analyzer
+            deadline = time.monotonic() + self.settings.cause_timeout
+            pool = ThreadPoolExecutor(max_workers=min(8, len(asked)), thread_name_prefix="causa")
+            futures = {
+                pool.submit(_safe_analyze, analyzer, job.subs, deadline, job.drops): job for job in asked
+            }
+            done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 1.0)
+            pool.shutdown(wait=False, cancel_futures=True)
+            for future, job in futures.items():
+                report = future.result() if future in done else _late_report(self.settings)
+                if job.part is None:
+                    causes[job.event_id] = report
+                self._save_cause(conn, job, report, storm)
         summary = next((a for a in alerts if a.kind == outbox.SUMMARY), None)
         if summary is not None and summary.event_id:
             self._refresh_summary(conn, decision, summary, causes)
@@ -442,6 +475,13 @@ def _late_report(settings: Settings) -> CauseReport:
     return CauseReport(erros=[f"análise de causa excedeu {settings.cause_timeout:g} s"])
 
 
+def _poll(observation: Observation, rules: Rules) -> Callable[[MonitorState, float], Decision]:
+    def decide(state: MonitorState, now: float) -> Decision:
+        return detect(state, observation.offline, observation.online, now, rules, _new_id)
+
+    return decide
+
+
 def _new_id() -> str:
     return str(uuid.uuid4())
 
@@ -453,7 +493,7 @@ def build_alerts(
     names: Mapping[str, str],
     settings: Settings,
     now: float,
-    cycle_id: int,
+    batch: str,
 ) -> list[Alert]:
     """The NOC alerts of one decision; more than STORM_THRESHOLD openings become one summary.
 
@@ -506,7 +546,7 @@ def build_alerts(
             )
             alerts.append(Alert(outbox.NORMALIZATION, payload, r.incident.id))
     return [
-        replace(a, event_id=f"ciclo-{cycle_id}") if a.kind == outbox.SUMMARY else a
+        replace(a, event_id=batch) if a.kind == outbox.SUMMARY else a
         for a in summarize_if_storm(alerts, settings.storm_threshold)
     ]
 

@@ -17,11 +17,11 @@ skipped, so a login without a CTO starts at its PON.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from outage.cause.parsers import normalize_fsp
 from outage.model import Subscriber, cto_label
 
 CTO = "cto"
@@ -33,6 +33,17 @@ RANK = {level: rank for rank, level in enumerate(LEVELS)}
 MAX_PONS_LISTED = 4
 
 Path = tuple[str, ...]
+
+
+_FSP = re.compile(r"(\d+)\s*/\s*(\d+)\s*/\s*(\d+)")
+
+
+def normalize_fsp(text: str) -> str:
+    """`0/ 1/0`, `GPON 0/1/0`, `gpon-olt_1/2/1`, `gpon_olt-1/4/1` or an ONU index → `0/1/0` / `1/2/1`."""
+    match = _FSP.search(text or "")
+    if not match:
+        return ""
+    return "/".join(str(int(part)) for part in match.groups())
 
 
 def _known(value: str) -> str:

@@ -19,9 +19,11 @@ from outage.alerts import outbox
 from outage.db import transaction
 from outage.detector import (
     NOT_ANNOUNCED,
+    NOT_CONFIRMED,
     OPENINGS_KEPT,
     WIDENING,
     Decision,
+    Heard,
     Incident,
     MonitorState,
     OfflineEntry,
@@ -97,6 +99,10 @@ def load_state(conn: sqlite3.Connection) -> MonitorState:
         rates=_load_rates(conn),
         population=dict(conn.execute("SELECT chave, logins FROM place_population").fetchall()),
         population_at=float(get_meta(conn, "populacao_lida_em", "0")),
+        heard={
+            login: Heard(at, cause)
+            for login, at, cause in conn.execute("SELECT login, caiu_em, causa FROM alarm_drops")
+        },
     )
     for login, data, dropped_at in conn.execute("SELECT login, data, dropped_at FROM offline_state"):
         state.offline[login] = OfflineEntry(unpack(data), dropped_at)
@@ -129,7 +135,7 @@ def load_state(conn: sqlite3.Connection) -> MonitorState:
 
 _INCIDENT_COLUMNS = (
     "id, conexao, timestamp, chave_local, caminho, unidades, primeira_queda, ultima_queda, aviso,"
-    " nivel_anunciado, recorrencia, clientes, fim_abertura, relacionado, cobertura"
+    " nivel_anunciado, recorrencia, clientes, fim_abertura, relacionado, cobertura, origem"
 )
 
 
@@ -153,6 +159,7 @@ def _incident(row: sqlite3.Row) -> Incident:
         onset_end=row["fim_abertura"] if row["fim_abertura"] is not None else row["ultima_queda"] or 0.0,
         related=row["relacionado"],
         fell=set(json.loads(row["cobertura"] or "[]")),
+        origin=row["origem"],
     )
 
 
@@ -180,14 +187,15 @@ def apply(
     now: float,
     alerts: Sequence[outbox.Alert],
     channels: Sequence[str],
-    cycle_id: int,
+    cycle_id: int | None,
     duration: float,
     holder: str | None = None,
     expected_version: int | None = None,
     opening_hold: float = 0.0,
     places: Mapping[str, tuple[str, dict[str, Any]]] | None = None,
 ) -> CycleCounts:
-    """Persist one good cycle atomically.
+    """Persist one good cycle atomically (`cycle_id` None: a batch of the network's alarms
+    between polls, recorded as no cycle).
 
     Raises `LeaseLost` if `holder` lost the lease, and `StateChanged` if the state is no
     longer at `expected_version` (someone else wrote it since it was loaded): nothing is
@@ -207,6 +215,7 @@ def apply(
         if expected_version is not None and int(get_meta(conn, "state_version", "0")) != expected_version:
             raise StateChanged("o estado foi alterado por outro processo durante o ciclo")
         _save_offline(conn, decision)
+        _save_alarms(conn, state, decision)
         _save_incidents(conn, state, decision, now)
         _save_places(conn, places or {}, now)
         _save_learning(conn, state, decision)
@@ -215,10 +224,25 @@ def apply(
         held = (outbox.OPENING, outbox.SUMMARY, outbox.GROWTH)
         outbox.enqueue(conn, [a for a in alerts if a.kind in held], channels, now, now + opening_hold)
         outbox.enqueue(conn, [a for a in alerts if a.kind not in held], channels, now)
-        set_meta(conn, "baseline_done", "1")
         bump_state_version(conn)
-        finish_cycle(conn, cycle_id, now + duration, True, None, counts, duration)
+        if cycle_id is not None:
+            set_meta(conn, "baseline_done", "1")
+            finish_cycle(conn, cycle_id, now + duration, True, None, counts, duration)
     return counts
+
+
+def _save_alarms(conn: sqlite3.Connection, state: MonitorState, decision: Decision) -> None:
+    """The alarms' drops waiting for an ERP poll: new ones kept, settled ones let go."""
+    settled = [(login,) for login in (*decision.confirmed, *decision.withdrawn, *decision.deletes)]
+    if settled:
+        conn.executemany("DELETE FROM alarm_drops WHERE login = ?", settled)
+    heard = [
+        (login, state.heard[login].at, state.heard[login].cause)
+        for login in decision.heard
+        if login in state.heard
+    ]
+    if heard:
+        conn.executemany("INSERT OR REPLACE INTO alarm_drops (login, caiu_em, causa) VALUES (?, ?, ?)", heard)
 
 
 def _check_lease(conn: sqlite3.Connection, holder: str, now: float) -> None:
@@ -252,8 +276,8 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
             "INSERT INTO events (id, conexao, timestamp, status, logins, atualizado_em, anunciados,"
             " alerta_suprimido, clientes, escopo, chave_local, chave_abertura, caminho, unidades,"
             " primeira_queda, ultima_queda, aviso, nivel_anunciado, recorrencia, tamanho_abertura,"
-            " fim_abertura, relacionado, cobertura)"
-            " VALUES (?, ?, ?, 'ativo', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " fim_abertura, relacionado, cobertura, origem)"
+            " VALUES (?, ?, ?, 'ativo', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 incident.id,
                 incident.conexao,
@@ -277,6 +301,7 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
                 incident.onset_end,
                 incident.related,
                 json.dumps(sorted(incident.fell)),
+                incident.origin,
             ),
         )
     for growth in decision.grown:
@@ -311,11 +336,31 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
             ),
         )
     _save_reconnections(conn, decision, now)
+    closed = {r.incident.id: r.incident for r in decision.resolved}
+    for incident_id in decision.shrunk:  # members the ERP showed online: their alarm never happened
+        shrunk = state.incidents.get(incident_id) or closed.get(incident_id)
+        if shrunk is not None:
+            conn.execute(
+                "UPDATE events SET logins = ?, clientes = ?, atualizado_em = ? WHERE id = ?",
+                (
+                    json.dumps(sorted(shrunk.members)),
+                    pack_members((shrunk.subs[login], at) for login, at in shrunk.members.items()),
+                    now,
+                    incident_id,
+                ),
+            )
     for resolution in decision.resolved:
         conn.execute(
-            "UPDATE events SET status = 'resolvido', resolvido_em = ?, atualizado_em = ?, retardatarios = ?"
-            " WHERE id = ?",
-            (now, now, json.dumps([s.login for s in resolution.stragglers]), resolution.incident.id),
+            "UPDATE events SET status = 'resolvido', resolvido_em = ?, atualizado_em = ?, retardatarios = ?,"
+            " resolvido_por = CASE WHEN ? THEN ? ELSE resolvido_por END WHERE id = ?",
+            (
+                now,
+                now,
+                json.dumps([s.login for s in resolution.stragglers]),
+                resolution.not_confirmed,
+                NOT_CONFIRMED,
+                resolution.incident.id,
+            ),
         )
     if decision.held:
         conn.executemany(

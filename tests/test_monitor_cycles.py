@@ -10,8 +10,11 @@ import pytest
 
 from outage.config import Settings
 from outage.db import open_database
+from outage.detector import AlarmDrop
+from outage.erp.base import subscriber_from_record
 from outage.erp.ixc import IxcReader
 from outage.monitor import CycleFailed, Monitor
+from outage.store import load_state
 from simulator.ixc import FakeIXC
 from tests.conftest import radusuario
 
@@ -240,3 +243,84 @@ def test_logins_whose_session_ended_hours_ago_are_not_a_new_outage(isp: Isp, mon
     assert (result.counts.novas_quedas, result.counts.abertos) == (0, 0)
     isp.set(range(1, 6), "N")  # sessions that just ended
     assert monitor.run_cycle(conn).counts.abertos == 1
+
+
+# --- the network's alarms between polls -----------------------------------------------------
+
+
+def watcher(settings, at: list[float]) -> Monitor:
+    return Monitor(settings, IxcReader(settings), None, ["telegram:-1"], clock=lambda: at[0])
+
+
+def downs(isp: Isp, numbers: range, at: float, cause: str = "energia") -> list[AlarmDrop]:
+    return [AlarmDrop(subscriber_from_record(isp.records[n]), at, cause) for n in numbers]
+
+
+def test_dying_gasps_open_an_incident_between_polls_with_their_cause(isp, settings, conn):
+    now = [1_795_000_000.0]
+    monitor = watcher(settings, now)
+    monitor.run_cycle(conn)
+    now[0] += 6
+    monitor.hear(conn, downs(isp, range(1, 9), now[0] - 5), [])
+    [event] = active(conn)
+    assert (event["origem"], event["motivo"], event["escopo"]) == ("alarme", "energia", "cto")
+    assert event["timestamp"] - event["primeira_queda"] == 5  # told 5 s after the fall
+    assert "ONUs com alarme da OLT" in event["causa_explicacao"]
+    opening = json.loads(conn.execute("SELECT payload FROM outbox WHERE kind = 'abertura'").fetchone()[0])
+    assert opening["total"] == 8 and opening["motivo"] == "energia"
+    assert conn.execute("SELECT COUNT(*) FROM alarm_drops").fetchone()[0] == 8
+
+
+def test_the_next_poll_confirms_the_alarms_drops_once(isp, settings, conn):
+    now = [1_795_000_000.0]
+    monitor = watcher(settings, now)
+    monitor.run_cycle(conn)
+    now[0] += 6
+    monitor.hear(conn, downs(isp, range(1, 9), now[0] - 5), [])
+    isp.set(range(1, 9), "N")
+    now[0] += 300
+    result = monitor.run_cycle(conn)
+    assert result.counts.novas_quedas == 0 and result.counts.abertos == 0
+    assert conn.execute("SELECT COUNT(*) FROM alarm_drops").fetchone()[0] == 0
+    assert [e["origem"] for e in active(conn)] == ["alarme"]
+    assert load_state(conn).heard == {}
+
+
+def test_an_incident_the_erp_never_confirms_closes_as_an_alarm_not_confirmed(isp, settings, conn):
+    now = [1_795_000_000.0]
+    monitor = watcher(settings, now)
+    monitor.run_cycle(conn)
+    now[0] += 6
+    monitor.hear(conn, downs(isp, range(1, 9), now[0] - 5, "loss"), [])
+    now[0] += 200
+    monitor.run_cycle(conn)  # the concentrator may not have ended the sessions yet: waiting
+    assert len(active(conn)) == 1
+    now[0] += 300
+    monitor.run_cycle(conn)  # over eight minutes on, the ERP still shows them online
+    assert active(conn) == []
+    row = conn.execute("SELECT resolvido_por, logins FROM events").fetchone()
+    assert (row["resolvido_por"], json.loads(row["logins"])) == ("alarme não confirmado", [])
+    assert conn.execute("SELECT COUNT(*) FROM alarm_drops").fetchone()[0] == 0
+
+
+def test_alarms_heard_survive_a_restart(isp, settings, conn: sqlite3.Connection):
+    now = [1_795_000_000.0]
+    watcher(settings, now).run_cycle(conn)
+    now[0] += 6
+    watcher(settings, now).hear(conn, downs(isp, range(1, 9), now[0] - 5), [])
+    state = load_state(conn)
+    assert len(state.heard) == 8 and {i.origin for i in state.incidents.values()} == {"alarme"}
+
+
+def test_without_a_cause_in_the_alarms_the_cause_waits_for_the_olts(isp, settings, conn):
+    now = [1_795_000_000.0]
+    monitor = watcher(settings, now)
+    monitor.run_cycle(conn)
+    now[0] += 6
+    monitor.hear(conn, downs(isp, range(1, 9), now[0] - 5, ""), [])  # the concentrator's stops say no why
+    [event] = active(conn)
+    assert (event["origem"], event["motivo"], event["causa_status"]) == (
+        "alarme",
+        "indeterminado",
+        "pendente",
+    )

@@ -21,12 +21,12 @@ from outage.cause.backend import OltBackend, OltResult, Sources
 from outage.cause.base import CauseReport
 from outage.cause.inventory import OltEntry
 from outage.cause.olt_system import OltSystemClient
-from outage.cause.parsers import normalize_fsp
 from outage.cause.place import describe_place, olt_label
 from outage.cause.registry import build_backend
 from outage.cause.verdict import decide, judge
 from outage.droptime import ErpClock
 from outage.model import Subscriber
+from outage.place import normalize_fsp
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,6 @@ from netmiko.huawei.huawei_smartax import HuaweiSmartAXSSH
 from outage.cause.backend import OltResult, evidence
 from outage.cause.parsers import (
     HuaweiOnt,
-    normalize_fsp,
     onu_state,
     parse_huawei_ont_detail,
     parse_huawei_ont_table,
@@ -32,6 +31,7 @@ from outage.cause.parsers import (
 )
 from outage.cause.ssh import Cli, CommandRejected, Dialogue, SshBackend
 from outage.model import Subscriber
+from outage.place import normalize_fsp
 
 MORE = "---- More ( Press 'Q' to break ) ----"
 SMART_QUESTION = r"\{\s*<cr>[^{}\n]*\}:\s*$"

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from outage.model import CAUSE_LOS, CAUSE_POWER
+from outage.place import normalize_fsp
 
 NO_VOTE = "sem_voto"
 
@@ -24,7 +25,6 @@ CLI_ERROR = re.compile(
     re.M,
 )
 _BUSY_NOTICE = re.compile(r"Command is being executed\. Please wait\.*", re.I)
-_FSP = re.compile(r"(\d+)\s*/\s*(\d+)\s*/\s*(\d+)")
 # C300/C320 spell `gpon-onu_1/2/1:4`, C600/C620/C650 (TITAN) `gpon_onu-1/4/1:2`.
 _ZTE_ONU = re.compile(r"gpon[-_]onu[-_](\d+/\d+/\d+):(\d+)", re.I)
 _ZTE_MODEL = re.compile(r"\b(C[36]\d{2})\b", re.I)
@@ -120,14 +120,6 @@ def olt_time(value: str) -> str:
         return ""
     stamp = f"{int(year):04d}-{int(month):02d}-{int(day):02d} {int(hour):02d}:{minute}:{second}"
     return stamp + rest.strip()
-
-
-def normalize_fsp(text: str) -> str:
-    """`0/ 1/0`, `GPON 0/1/0`, `gpon-olt_1/2/1`, `gpon_olt-1/4/1` or an ONU index → `0/1/0` / `1/2/1`."""
-    match = _FSP.search(text or "")
-    if not match:
-        return ""
-    return "/".join(str(int(part)) for part in match.groups())
 
 
 def zte_onu_index(text: str) -> tuple[str, int] | None:

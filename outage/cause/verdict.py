@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from outage.cause.base import CauseReport
 from outage.cause.parsers import NO_VOTE
+from outage.detector import Heard
 from outage.droptime import FUTURE_JITTER, SESSION_LAG, ErpClock
-from outage.localtime import LOCAL_TZ, local_datetime
-from outage.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_POWER, CAUSE_UNKNOWN
+from outage.localtime import LOCAL_TZ, erp_text, local_datetime
+from outage.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_POWER, CAUSE_UNKNOWN, Subscriber
 
 ONLINE = "online"
 OFFLINE = "offline"
@@ -125,6 +127,41 @@ def _exclusion(evidence: Mapping[str, Any], start: float, end: float, offset: fl
     if down > end:
         return f"registro posterior: caiu em {local_datetime(down).strftime('%d/%m/%Y %H:%M')}, depois desta queda"
     return ""
+
+
+ALARM_SOURCE = "alarme da rede"
+_ALARM_WORDS = {CAUSE_POWER: "dying gasp (alarme)", CAUSE_LOS: "LOS (alarme)"}
+
+
+def from_alarms(subs: Sequence[Subscriber], heard: Mapping[str, Heard]) -> CauseReport | None:
+    """The cause the network's own alarms give for these logins (each ONU's dying gasp or LOS,
+    as it fell: a record of this very incident), or None when a majority of them was not
+    heard with a cause — the OLTs are asked then."""
+    evidences = [
+        {
+            "login": sub.login,
+            "id_transmissor": sub.id_transmissor,
+            "causa_bruta": _ALARM_WORDS[heard[sub.login].cause],
+            "caiu_em": erp_text(heard[sub.login].at),
+            "classificacao": heard[sub.login].cause,
+            "estado": OFFLINE,
+            "atual": True,
+            "fonte": ALARM_SOURCE,
+            "conta": True,
+            "motivo_exclusao": "",
+        }
+        for sub in subs
+        if sub.login in heard and heard[sub.login].cause in _ALARM_WORDS
+    ]
+    if 2 * len(evidences) <= len(subs):
+        return None
+    verdict = decide(evidences, len(evidences))
+    return CauseReport(
+        motivo=verdict.motivo,
+        votos=verdict.votos,
+        evidencias=evidences,
+        explicacao=verdict.explicacao.replace("ONUs consultadas", "ONUs com alarme da OLT"),
+    )
 
 
 def decide(evidences: Sequence[Mapping[str, Any]], sampled: int) -> Verdict:

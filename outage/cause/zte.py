@@ -23,7 +23,6 @@ from typing import ClassVar
 from outage.cause.backend import OltResult, Sources, evidence
 from outage.cause.inventory import OltEntry
 from outage.cause.parsers import (
-    normalize_fsp,
     onu_state,
     parse_zte_model,
     parse_zte_onu_detail,
@@ -34,6 +33,7 @@ from outage.cause.parsers import (
 )
 from outage.cause.ssh import Cli, CommandRejected, Dialogue, SshBackend
 from outage.model import Subscriber
+from outage.place import normalize_fsp
 
 log = logging.getLogger(__name__)
 

@@ -29,11 +29,11 @@ from datetime import datetime
 from typing import Any
 
 from outage.cause.olt_system import OltSystemClient, OltSystemError
-from outage.cause.parsers import normalize_fsp
 from outage.config import Settings
 from outage.db import in_chunks, transaction
 from outage.http import new_session
 from outage.model import CAUSE_LOS, CAUSE_POWER, cto_label
+from outage.place import normalize_fsp
 
 LOS = "LOS"
 POWER = "POWER"

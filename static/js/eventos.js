@@ -169,6 +169,9 @@
         fact(ev.status === "ativo" ? "Ainda offline" : "Não voltaram", App.fmtInt(offline)),
         fact("Causa", ev.causa_explicacao ? `${App.causeText(ev.motivo)} — ${ev.causa_explicacao}` : App.causeText(ev.motivo)),
         fact("Local", ev.local || "–"),
+        fact("Como soube", ev.origem === "alarme"
+          ? `alarme da rede em ${App.fmtDuration(ev.percebido_em_s)}`
+          : `consulta ao ERP${ev.percebido_em_s != null ? `, ${App.fmtDuration(ev.percebido_em_s)} depois da queda` : ""}`),
         ev.relacionado ? fact("Relacionado", "Começou com outro incidente aberto no mesmo local (OLT ou conexão): é uma queda nova, com aviso próprio") : null,
         ev.recorrencia > 1 ? fact("Recorrência", `${ev.recorrencia}ª queda no local`) : null].filter(Boolean));
       renderAlerts(ev);
