@@ -11,7 +11,7 @@ next to its lower bound, the commands the analyzer sent times that latency. Meas
   `show gpon onu state gpon_olt-…` per PON (paged: a C600 ignores `terminal length 0`);
 - ZTE C600, `c600_serial`: the ERP gives the PON and the serial: one `show gpon onu by sn`
   per sampled ONU, then the state per PON (target ≤ 3 s);
-- `seed`: the seed's approach on the Huawei emulator: per login, a new netmiko session, then
+- `seed`: the original monitor's approach on the Huawei emulator: per login, a new netmiko session, then
   `enable`, `config`, `display ont info by-desc`, `display ont info F S P ID`, each followed
   by a fixed 2 s sleep, for its 3 sample logins in sequence. The quick run measures one
   login and multiplies by 3 (said in the result); the full run measures all three.
@@ -96,7 +96,7 @@ def ours(olt: OltEmulator, subscribers: list[Subscriber]) -> dict[str, Any]:
 
 
 def seed_one_login(olt: OltEmulator, login: str) -> str:
-    """What the seed's middleware did for one login: its own session and fixed sleeps."""
+    """What the original monitor's middleware did for one login: its own session and fixed sleeps."""
     conn = ConnectHandler(
         device_type="huawei_smartax",
         host=olt.host,
@@ -159,7 +159,7 @@ OURS = {
 
 
 def figures(results: dict[str, Any], speedup: float) -> list[dict[str, Any]]:
-    """The table rows: each of ours next to commands × latency, then the seed's approach."""
+    """The table rows: each of ours next to commands × latency, then the original monitor's approach."""
     rows = []
     for key, label in OURS.items():
         part = results[key]

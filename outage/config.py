@@ -136,7 +136,7 @@ class Settings:
 
     @property
     def erp_mode(self) -> str:
-        """`direct` (IXC webservice), `middleware` (the seed's service) or `none`."""
+        """`direct` (IXC webservice), `middleware` (the original monitor's service) or `none`."""
         if self.ixc_url:
             return "direct"
         if self.ixcsoft_service_url:

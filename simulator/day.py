@@ -25,7 +25,7 @@ scripted onset and repair whose time is at or before `now`, then sets `day.clock
 
 Script. `day.outages` (fixed at construction) are twelve outages at times fixed relative to
 `start`, most delayed by a seeded 0-10 minutes (so onsets never line up with poll
-boundaries), on places picked with the seed:
+boundaries), on places picked with the seeded random generator:
 
 0. `fresh` — `fiber_cut` of a PON 7 minutes after the start: an install that has just
    recorded its baseline, repaired 50 minutes later;

@@ -9,7 +9,7 @@
 One `Network` is the truth for every fake: `FakeIXC` serves its ERP side, one `OltEmulator`
 per OLT (Huawei or ZTE, SSH on 127.0.0.1) serves its ONU side live, the OLT management system
 fake gets an alert per incident (`simulator.scenario.Incidents`). Telegram, WhatsApp Cloud and
-the HSM provider are sinks that record what they accept; the seed's three middleware
+the HSM provider are sinks that record what they accept; the original monitor's three middleware
 services run too (their URLs in `sim.urls`, not used by the app's env).
 
 The network lives on wall time: the scheduler thread calls `network.advance()` every `TICK`

@@ -1,4 +1,4 @@
-"""A fake IXCSoft webservice (`POST /webservice/v1/<table>`), faithful to REFERENCE.md §1.
+"""A fake IXCSoft webservice (`POST /webservice/v1/<table>`), faithful to the real one.
 
 Serves `radusuarios` and `cliente` from a `Network` (live: incidents show up on the next
 request) or from static records given with `set_records`. Speaks IXC's quirks: Basic auth
@@ -219,7 +219,7 @@ def _compare(op: str, left: str, right: str) -> bool:
 
 
 def make_predicate(flt: Filter) -> Callable[[str], bool]:
-    """A test on a field's string value for one filter (operators of REFERENCE.md §1)."""
+    """A test on a field's string value for one filter (IXC's operators)."""
     if flt.op == "IN":
         allowed = {part.strip() for part in flt.value.split(",")}
         return lambda value: value in allowed

@@ -1,4 +1,4 @@
-"""Fakes of the original monitor's three services (REFERENCE.md §2, compatibility mode), as
+"""Fakes of the original monitor's three services (compatibility mode), as
 their code behaves -- not as their READMEs say.
 
 - `FakeIxcMiddleware(network)`: `GET /clientes/offline` and `GET /clientes/online`, seven
@@ -279,7 +279,7 @@ def majority(causes: list[str]) -> str:
 
 
 class FakeOltMiddleware(_FaultyServer):
-    """The seed's OLT service: asks the network's ONUs and decides by majority.
+    """The original monitor's OLT service: asks the network's ONUs and decides by majority.
 
     `detalhes` has one entry per login: `login`, `id_transmissor`, `olt`, `status`
     (`online`/`offline`/`nao_encontrado`), `causa_olt` (the raw last down cause) and `motivo`.

@@ -2,7 +2,7 @@
 
 The network is the single source of truth shared by every fake: the IXC webservice reads the
 ERP side (`radusuarios_records`, `cliente_records`), the OLT emulators read the ONU side
-(`onu_view`). Both sides change as they do at a real ISP (REFERENCE.md §8):
+(`onu_view`). Both sides change as they do at a real ISP:
 
 - The OLT side changes at the real instant: an ONU goes down (with its cause) when the fiber
   breaks, the power fails or the router reboots.
@@ -174,7 +174,7 @@ DROP_LENGTHS = (
 
 @dataclass(frozen=True, slots=True)
 class Churn:
-    """Background churn as one production base shows it (REFERENCE.md §8).
+    """Background churn as one production base shows it.
 
     Offline durations are a mixture of exponentials (`DROP_LENGTHS`), which spans minutes to
     days the way the real data does and keeps the steady state exact (each kind is
@@ -235,7 +235,7 @@ class Churn:
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """How long each change takes to show, in seconds, as at a real ISP (REFERENCE.md §8).
+    """How long each change takes to show, in seconds, as at a real ISP.
 
     keepalive_lag: (min, max) from an ONU going down to the BNG ending its PPPoE session
       (uniform: keepalive intervals and retries differ, and each session's echo phase too);

@@ -1,6 +1,6 @@
 """A real SSH server on 127.0.0.1 that emulates the Huawei SmartAX and ZTE ZXAN OLT CLIs.
 
-Built on paramiko's server side, it speaks the output shapes of REFERENCE.md §3–4 so the
+Built on paramiko's server side, it speaks the output shapes of real Huawei and ZTE OLTs so the
 production code can drive it with netmiko (`huawei_smartax`, `zte_zxros`) unchanged:
 
     with OltEmulator("zte", onus=network_view, model="C600", command_delay=0.2) as olt:

@@ -1,4 +1,4 @@
-"""A fake of the OLT management system API (REFERENCE.md §5) as a real local HTTP server.
+"""A fake of the OLT management system API as a real local HTTP server.
 
 - `POST /oauth/login` `{"username", "password"}` → `{"access": <JWT-like token>}` (401 if wrong);
 - every other route needs `Authorization: Bearer <token>`; an expired or unknown token → 401;

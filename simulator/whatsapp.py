@@ -3,7 +3,7 @@
 - `FakeWhatsAppCloud`: Meta Cloud API `POST /v21.0/<phone_number_id>/messages` (use
   `fake.api_url` as `WHATSAPP_API_URL`); answers `{"messages": [{"id": "wamid..."}]}` or
   Meta's error shape. `fail_next("130429", "131026", "190", "500", "slow:2")`.
-- `FakeHSMProvider`: the seed's HSM provider, `POST /send` with `Authorization: <token>`
+- `FakeHSMProvider`: the original console's HSM provider, `POST /send` with `Authorization: <token>`
   (and `Cookie: <cookie>` when it was given one); `fail_next("429", "500", "400", "slow:2",
   "accept_then_hang:30")` -- the last records the message, then answers only after 30 s
   (an acceptance whose answer a crashing client never sees).

@@ -1,4 +1,4 @@
-"""The REST API: the seed's `/eventos/ativos` shape, history filters, auth, health."""
+"""The REST API: the original's `/eventos/ativos` shape, history filters, auth, health."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Huawei / ZTE parsers and the classification rule, on REFERENCE.md's output shapes."""
+"""The Huawei / ZTE parsers and the classification rule, on real devices' output shapes."""
 
 from __future__ import annotations
 
@@ -204,7 +204,7 @@ def test_it_finds_onu_indexes_in_a_zte_search():
     assert p.parse_zte_search("SearchResult\n-----------------\ngpon-onu_1/2/1:4\nZXAN#") == [("1/2/1", 4)]
 
 
-# --- outputs as real devices print them (REFERENCE.md §3–4) ------------------------------
+# --- outputs as real devices print them ---------------------------------------------------
 
 HUAWEI_BY_SN = """display ont info by-sn 48575443A1B2C3D4
 { <cr>||<K> }:

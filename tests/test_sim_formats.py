@@ -1,4 +1,4 @@
-"""The simulator speaks the formats of REFERENCE.md: one test per external system, over the
+"""The simulator speaks the real systems' formats: one test per external system, over the
 real servers of the demo wiring (a fiber cut on a Huawei PON and one on a ZTE PON)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The fake IXCSoft webservice answers like the real one (REFERENCE.md §1), faults included."""
+"""The fake IXCSoft webservice answers like the real one, faults included."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The seed middleware fakes answer in the shapes of REFERENCE.md §2."""
+"""The original monitor's middleware fakes answer in the shapes the real services use."""
 
 from __future__ import annotations
 

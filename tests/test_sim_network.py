@@ -1,5 +1,5 @@
-"""The synthetic ISP: shapes as in REFERENCE.md §1; churn, session ends and incidents timed as
-at a real ISP (REFERENCE.md §8); seeded."""
+"""The synthetic ISP: shapes as IXC sends them; churn, session ends and incidents timed as
+at a real ISP; seeded."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The SSH emulator speaks each real variant of REFERENCE.md §3–4, read through a plain
+"""The SSH emulator speaks each real Huawei and ZTE variant, read through a plain
 terminal session (netmiko's `terminal_server`: no vendor logic of ours in between)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The composite analyzer the poller calls: sample, route per OLT, ask in parallel, vote, place.
 
 Each OLT of the sample is asked by its backend (`registry.BACKENDS`: Huawei / ZTE over
-SSH, the OLT management system, or the seed middleware — also for ids missing from the
+SSH, the OLT management system, or the original monitor's middleware — also for ids missing from the
 inventory) in its own worker thread; `analyze` waits for them only until `deadline`, so a
 hung OLT costs its votes, never the monitor's cycle. Nothing here raises out of `analyze`.
 Backends are built once, so what one learns about its OLT is kept between events.

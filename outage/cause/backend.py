@@ -1,7 +1,7 @@
 """The contract every OLT backend follows, and the evidence shape they all produce.
 
 A backend answers for one OLT of the inventory (SSH to a Huawei or ZTE, the OLT
-management system, the seed's OLT middleware): `consult(subscribers, deadline)` gets the
+management system, the original monitor's OLT service): `consult(subscribers, deadline)` gets the
 sampled subscribers of that OLT and returns an `OltResult` by `deadline` (a
 `time.monotonic()` value) — one evidence dict per ONU it could read, and in `erros` the
 reason (Portuguese, no secrets) for each ONU or step it could not. It never raises.

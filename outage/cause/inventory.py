@@ -6,7 +6,7 @@ A JSON list in the file named by `OLT_INVENTORY` (default `data/olts.json`):
 `"password_env": "VAR"` may replace `password`; `model` is optional (a ZTE's family is
 learned from `show version` when it is missing). Optional: `"backend": "ssh"` (default)
 or another source of the registry (`olt_system`: ask the OLT management system;
-`middleware`: ask the seed's OLT service) — then host and credentials are not needed.
+`middleware`: ask the original monitor's OLT service) — then host and credentials are not needed.
 A missing file is an empty inventory.
 
 Which vendors and sources exist is the registry's business (`registry.BACKENDS`): the

@@ -1,4 +1,4 @@
-"""The seed's OLT middleware (`OLT_SERVICE_URL`, `POST /consulta/olt`) as an OLT backend.
+"""The original monitor's OLT service (`OLT_SERVICE_URL`, `POST /consulta/olt`) as an OLT backend.
 
 It receives up to 3 sample logins and the `id_transmissor` and answers
 `{"motivo_final": "energia" | "loss" | "indeterminado", "detalhes": [...]}`, having decided

@@ -1,4 +1,4 @@
-"""The OLT management system API (REFERENCE.md §5): open alerts matched to the event's ONUs.
+"""The OLT management system API: open alerts matched to the event's ONUs.
 
 `OltSystemClient` logs in (`POST API_AUTH_URL` → `{"access": jwt}`), sends
 `Authorization: Bearer`, logs in again once on a 401, follows `next` pages of the alert

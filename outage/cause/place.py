@@ -3,7 +3,7 @@
 Levels, narrowest first: one CTO (`id_caixa_ftth`), one PON, several PONs of one OLT,
 a whole OLT, several OLTs. The PON comes from the ERP (`interface_transmissao`) or, for
 sampled ONUs, from what the OLT said. Fallback when the ERP lacks CTO data (the dispatch
-seed's rule): a loss on one PON with at most 16 ONUs is probably one CTO.
+original dispatch console's rule): a loss on one PON with at most 16 ONUs is probably one CTO.
 """
 
 from __future__ import annotations
@@ -97,6 +97,6 @@ def _within_olt(
 
 
 def _probably_one_cto(total: int, evidences: Sequence[Mapping[str, Any]]) -> bool:
-    """The dispatch seed's rule, on the OLT system's alert size when known, else the event's."""
+    """The original dispatch console's rule, on the OLT system's alert size when known, else the event's."""
     sizes = [int(e["onus_no_alerta"]) for e in evidences if isinstance(e.get("onus_no_alerta"), int)]
     return (max(sizes) if sizes else total) <= PROBABLE_CTO_MAX_ONUS

@@ -1,6 +1,6 @@
 """The original monitor's alert service (`ALERT_SERVICE_URL`), for users migrating from it.
 
-It gets exactly what the original monitor sent (REFERENCE.md §2):
+It gets exactly what the original monitor sent:
 
 - `telegram` -> `POST /alerta/telegram` `{"clientes": [{"login", "ultima_conexao_final"}, ...],
   "status": "offline" | "online", "conexao", "mensagem_personalizada"}`. The service writes

@@ -1,7 +1,7 @@
-"""The seed's HSM provider (a Brazilian chatbot platform): `POST URL_HSM`.
+"""The original console's HSM provider (a Brazilian chatbot platform): `POST URL_HSM`.
 
 Headers `Authorization: <TOKEN_HSM>` and, when `HSM_COOKIE` is set, `Cookie: <HSM_COOKIE>`
-(the dispatch seed sent both with every request); JSON `{"cod_conta", "hsm": <template id>,
+(the original dispatch console sent both with every request); JSON `{"cod_conta", "hsm": <template id>,
 "tipo_envio": 2, "contato": {"nome", "telefone"}}`; 200/201 = accepted. The provider's
 templates take no parameters, so NOC alerts use the generic template `HSM_NOC_TEMPLATE`
 ("new outage alert, see Telegram/dashboard"); customer notices (`hsm_cliente` rows) name

@@ -1,4 +1,4 @@
-"""Readers of PPPoE state from the ERP: IXCSoft directly, or the seed's middleware."""
+"""Readers of PPPoE state from the ERP: IXCSoft directly, or the original monitor's middleware."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
--- Monitor core: events (the seed's columns kept exactly), per-login rows, the persisted
+-- Monitor core: events (the original monitor's columns kept exactly), per-login rows, the persisted
 -- offline state, cycles, the poller lease and small key/value metadata.
 CREATE TABLE events (
     id TEXT PRIMARY KEY,

@@ -38,7 +38,7 @@ CREATE INDEX outbox_event ON outbox (event_id, kind);
 CREATE INDEX outbox_live ON outbox (channel, id) WHERE status IN ('pendente', 'enviando');
 
 -- The number of each monitor event in the HSM console, where ids are numbers as in the
--- dispatch seed. OLT management system alerts keep their own positive ids; a monitor
+-- original dispatch console. OLT management system alerts keep their own positive ids; a monitor
 -- event is shown as the negative of its number here, so the two never collide. Numbers
 -- are given once (on first sight) and never reused.
 CREATE TABLE incident_numbers (
