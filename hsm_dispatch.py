@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -44,7 +45,7 @@ from outage.api import current_user, error, get_db, int_arg, requires, settings
 from outage.cause.olt_system import OltSystemError
 from outage.hsm import dispatch, history
 from outage.hsm.delivery import deliver_rows
-from outage.hsm.enrich import customers_of
+from outage.hsm.enrich import customers_of, member_key, members_of
 from outage.hsm.incidents import Incident, console_number, find_incident, open_incidents
 from outage.hsm.seed_shape import seed_incident, with_seed_fields
 
@@ -66,29 +67,59 @@ def incidents() -> Response:
 @bp.get("/api/painel/incidentes")
 @requires("leitura")
 def console_incidents() -> Response:
-    pending, blocked, warnings = _listing()
+    affected: set[str] = set()
+    pending, blocked, warnings = _listing(affected)
     uncertain = _uncertain()
-    return jsonify({"incidentes": pending, "em_cooldown": blocked, "avisos": warnings, "incertos": uncertain})
+    blocks = [
+        {"chave": key, "local": dispatch.block_words(key), "liberado_em": until}
+        for key, until in sorted(
+            dispatch.active_cooldowns(get_db(), time.time()).items(), key=lambda kv: kv[1]
+        )
+    ]
+    return jsonify(
+        {
+            "incidentes": pending,
+            "em_cooldown": blocked,
+            "bloqueios": blocks,
+            "clientes_afetados": len(affected),
+            "avisos": warnings,
+            "incertos": uncertain,
+        }
+    )
 
 
-def _listing() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-    """(pending, in cooldown, warnings): the open incidents not yet decided."""
+def _listing(
+    affected: set[str] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """(pending, in cooldown, warnings): the open incidents not yet decided — neither themselves
+    nor any of their twins — by start, each counted as its detail lists it (`members_of`);
+    `affected` gathers the distinct customers of the pending ones."""
     db = get_db()
     now = time.time()
     listing = open_incidents(db, settings())
     open_olt = {i.id for i in listing.incidents if i.fonte == "olt"} if listing.olt_read else None
     dispatch.settle_normalized(db, settings(), open_olt, now)
-    decided = dispatch.decided_ids(db, [i.id for i in listing.incidents])
+    decided = dispatch.decided_ids(
+        db, [i for incident in listing.incidents for i in (incident.id, *incident.gemeos)]
+    )
     cooling = dispatch.active_cooldowns(db, now)
     pending: list[dict[str, Any]] = []
     blocked: list[dict[str, Any]] = []
     for incident in listing.incidents:
-        if incident.id in decided:
+        if decided & {incident.id, *incident.gemeos}:
             continue
+        try:
+            members = members_of(db, settings(), incident)
+        except OltSystemError:
+            members = []
+        if members:
+            incident = replace(incident, afetados=len(members))
         until = cooling.get(incident.key)
         shown = with_seed_fields(incident.as_json())
         if until is None:
             pending.append({**shown, "em_cooldown": False})
+            if affected is not None:
+                affected.update(member_key(m) for m in members)
         else:
             blocked.append({**shown, "em_cooldown": True, "liberado_em": until})
     return pending, blocked, listing.warnings
@@ -191,7 +222,7 @@ def _decide(incident: Incident, action: str, comment: str, choice: Any) -> dispa
     template = dispatch.choose_template(settings(), incident, None if choice is None else str(choice))
     if not incident.ativo:
         raise dispatch.DispatchRefused("incidente já normalizado: nada a enviar", 409)
-    until = dispatch.blocked_until(db, dispatch.cooldown_keys(incident, template.tipo), now)
+    until = dispatch.blocked_until(db, dispatch.cooldown_keys(incident, template), now)
     if until is not None:
         raise dispatch.DispatchRefused(dispatch.blocked_message(incident, until), 409)
     customers = customers_of(db, settings(), incident)

@@ -112,9 +112,11 @@ class Settings:
     api_pass: str = ""
     hsm_template_los: str = "114"
     hsm_template_power: str = "116"
+    hsm_template_concentrator: str = ""
     hsm_template_normalized: str = ""
     whatsapp_template_los: str = "queda_massiva_los"
     whatsapp_template_power: str = "queda_massiva_energia"
+    whatsapp_template_concentrator: str = ""
     hsm_cooldown_hours: float = 24.0
     hsm_enrich_concurrency: int = 32
     hsm_send_rate: float = 0.0
@@ -330,9 +332,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         api_pass=r.text("API_PASS", ""),
         hsm_template_los=r.text("HSM_TEMPLATE_LOS", "114"),
         hsm_template_power=r.text("HSM_TEMPLATE_POWER", "116"),
+        hsm_template_concentrator=r.text("HSM_TEMPLATE_CONCENTRATOR", ""),
         hsm_template_normalized=r.text("HSM_TEMPLATE_NORMALIZED", ""),
         whatsapp_template_los=r.text("WHATSAPP_TEMPLATE_LOS", "queda_massiva_los"),
         whatsapp_template_power=r.text("WHATSAPP_TEMPLATE_POWER", "queda_massiva_energia"),
+        whatsapp_template_concentrator=r.text("WHATSAPP_TEMPLATE_CONCENTRATOR", ""),
         hsm_cooldown_hours=num("HSM_COOLDOWN_HOURS", 24.0, minimum=0, integer=False),
         hsm_enrich_concurrency=num("HSM_ENRICH_CONCURRENCY", 32, minimum=1, maximum=256),
         hsm_send_rate=num(

@@ -54,8 +54,16 @@ def _template_names() -> dict[str, str]:
     """The customer templates an approval would use, for the confirmation text."""
     s = settings()
     if s.hsm_provider_enabled or not s.whatsapp_cloud_enabled:
-        return {"modelo_los": s.hsm_template_los, "modelo_power": s.hsm_template_power}
-    return {"modelo_los": s.whatsapp_template_los, "modelo_power": s.whatsapp_template_power}
+        return {
+            "modelo_los": s.hsm_template_los,
+            "modelo_power": s.hsm_template_power,
+            "modelo_concentrador": s.hsm_template_concentrator,
+        }
+    return {
+        "modelo_los": s.whatsapp_template_los,
+        "modelo_power": s.whatsapp_template_power,
+        "modelo_concentrador": s.whatsapp_template_concentrator,
+    }
 
 
 @bp.get("/")

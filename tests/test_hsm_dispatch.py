@@ -126,6 +126,8 @@ def test_it_shows_details_after_the_token_expired_with_one_shared_login(client, 
         "contact": "5511987600000",
         "ultimo_aviso": None,
         "erro": None,
+        "login": "",
+        "fonte": "olt",
     }
     assert clientes[-1]["contact"] is None
 
@@ -424,7 +426,9 @@ def test_an_outage_seen_by_the_olt_system_and_the_monitor_is_one_row_with_one_co
     by_id = {i["incidente"]: i for i in body["incidentes"]}
     assert set(by_id) == {alert, f"ev-{other_pon}", f"ev-{power}"}
     assert by_id[alert]["gemeos"] == [f"ev-{twin}"]
-    assert by_id[alert]["afetados"] == 5  # one count: the larger of 3 ONUs and 5 logins
+    details = client.get(f"/api/detalhes/{alert}", headers=AUTH).get_json()["clientes"]
+    assert by_id[alert]["afetados"] == len(details) == 3 + 5  # the row counts what the detail lists
+    assert body["clientes_afetados"] == 8 + 3 + 1  # every pending row's customers, each once
     assert by_id[alert]["local"] == "CTO-7"
     seed = client.get("/api/incidentes", headers=AUTH).get_json()
     assert len(seed) == 3
@@ -493,7 +497,8 @@ def test_the_original_incident_list_is_a_bare_array_with_numeric_ids_that_never_
     assert by_source["olt"]["id"] == 1 and by_source["olt"]["alert_type"] == "pon_loss"
     assert by_source["monitor"]["id"] < 0 and by_source["monitor"]["alert_type"] == "pon_no_power"
     assert by_source["monitor"]["incidente"] == f"ev-{event_id}"
-    assert client.get("/api/incidentes", headers=AUTH).get_json()[1]["id"] == by_source["monitor"]["id"]
+    again = client.get("/api/incidentes", headers=AUTH).get_json()
+    assert [i["id"] for i in again] == [i["id"] for i in listed]  # the same numbers, the same order
 
 
 def test_the_original_details_answer_info_and_clients_under_any_spelling_of_the_id(client, olt, settings):

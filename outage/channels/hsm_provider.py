@@ -33,6 +33,7 @@ def settings_problems(settings: Settings) -> list[str]:
         "HSM_NOC_TEMPLATE": settings.hsm_noc_template,
         "HSM_TEMPLATE_LOS": settings.hsm_template_los,
         "HSM_TEMPLATE_POWER": settings.hsm_template_power,
+        "HSM_TEMPLATE_CONCENTRATOR": settings.hsm_template_concentrator,
         "HSM_TEMPLATE_NORMALIZED": settings.hsm_template_normalized,
     }
     return [

@@ -43,9 +43,10 @@ def settings_problems(settings: Settings) -> list[str]:
         "WHATSAPP_NOC_TEMPLATE": settings.whatsapp_noc_template,
         "WHATSAPP_TEMPLATE_LOS": settings.whatsapp_template_los,
         "WHATSAPP_TEMPLATE_POWER": settings.whatsapp_template_power,
+        "WHATSAPP_TEMPLATE_CONCENTRATOR": settings.whatsapp_template_concentrator,
     }
     for name, value in templates.items():
-        if not _TEMPLATE_NAME.fullmatch(value):
+        if value and not _TEMPLATE_NAME.fullmatch(value):
             problems.append(
                 f"{name}={value!r} não é um nome de modelo do WhatsApp: use letras minúsculas, dígitos"
                 " e _ (ex.: queda_massiva_los), como aparece no Gerenciador de modelos."

@@ -31,7 +31,7 @@ from outage.config import Settings
 from outage.db import in_chunks, transaction
 from outage.hsm.delivery import HOLD_SECONDS
 from outage.hsm.enrich import Customer
-from outage.hsm.incidents import LOS, POWER, UNKNOWN, Incident, key_of
+from outage.hsm.incidents import CONCENTRATOR, LOS, MIXED, POWER, UNKNOWN, Incident, key_of
 from outage.hsm.phones import mask_phone
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,32 @@ def blocked_message(incident: Incident, until: float) -> str:
         part for part in (incident.olt, f"PON {incident.slot_pon}" if incident.slot_pon else "") if part
     )
     return f"Bloqueado até {br_time(until)}: {where} já teve um disparo aprovado há pouco (anti-oscilação)."
+
+
+TYPE_WORDS = {
+    LOS: "rompimento de fibra",
+    POWER: "falta de energia",
+    CONCENTRATOR: "concentrador/transporte",
+    MIXED: "causas mistas",
+    UNKNOWN: "causa indeterminada",
+}
+
+
+def block_words(key: str) -> str:
+    """A cooldown key (`OLT|PON|type`) the way an operator reads it: "OLT-SUL PON 0/1/1
+    (rompimento de fibra)"."""
+    olt, _, rest = key.partition("|")
+    pons, _, tipo = rest.partition("|")
+    where = " ".join(
+        part
+        for part in (
+            olt,
+            f"PON {pons}" if pons and "," not in pons else "",
+            f"PONs {pons.replace(',', ', ')}" if "," in pons else "",
+        )
+        if part
+    )
+    return f"{where or 'local desconhecido'} ({TYPE_WORDS.get(tipo, tipo.lower())})"
 
 
 class DispatchRefused(Exception):
@@ -87,40 +113,107 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Template:
+    """What an approval sends: `name` to every customer, but those of a mixed incident's parts,
+    who get their part's template (`by_login`)."""
+
     channel: str  # outbox channel: "hsm" | "whatsapp_cloud"
-    name: str  # template id (seed provider) or name (Meta Cloud API)
-    tipo: str  # LOS | POWER
+    name: str  # template id (the HSM provider's) or name (Meta Cloud API)
+    tipo: str  # LOS | POWER | CONCENTRADOR | MISTO
+    by_login: dict[str, str] = field(default_factory=dict)
+    tipos: tuple[str, ...] = ()  # every type it sends (its parts' for MISTO)
+
+    def for_customer(self, customer: Customer) -> str:
+        return self.by_login.get(customer.login, self.name)
 
 
 def choose_template(settings: Settings, incident: Incident, choice: str | None) -> Template:
-    """The template for the incident's type, or for the operator's `choice` (LOS / POWER or
-    a configured template id or name; required when the type is INDETERMINADO)."""
-    if settings.hsm_provider_enabled:
-        channel, names = "hsm", {LOS: settings.hsm_template_los, POWER: settings.hsm_template_power}
-    elif settings.whatsapp_cloud_enabled:
-        channel = "whatsapp_cloud"
-        names = {LOS: settings.whatsapp_template_los, POWER: settings.whatsapp_template_power}
-    else:
+    """The template for the incident's type, or for the operator's `choice` (LOS / POWER /
+    CONCENTRADOR or a configured template id or name), required when the cause is unknown.
+
+    A concentrator failure (ONUs online) never gets a template about power or fiber: without
+    the concentrator's template configured it cannot be approved. A mixed incident sends each
+    part's customers the template of their part's cause; the `choice` stands for the parts
+    whose cause is unknown.
+    """
+    channel, names = _templates(settings)
+    picked = _picked(names, choice) if choice else None
+    if incident.tipo == MIXED and incident.partes:
+        return _mixed(channel, names, incident, picked)
+    tipo = incident.tipo if incident.tipo not in (UNKNOWN, MIXED) else picked
+    if incident.tipo == CONCENTRATOR and picked not in (None, CONCENTRATOR):
         raise DispatchRefused(
-            "Nenhum provedor de WhatsApp configurado: defina URL_HSM e TOKEN_HSM ou "
-            "WHATSAPP_TOKEN e WHATSAPP_PHONE_NUMBER_ID.",
-            503,
+            "queda do concentrador/transporte: as ONUs seguem online, então não use o modelo de energia nem o de fibra",
+            400,
         )
-    tipo = incident.tipo
-    if choice:
-        picked = choice.strip().upper() if choice.strip().upper() in names else None
-        picked = picked or next((t for t, name in names.items() if name == choice.strip()), None)
-        if picked is None:
-            raise DispatchRefused(f"modelo inválido: {choice!r}; use LOS ou POWER", 400)
-        tipo = picked
-    if tipo == UNKNOWN:
+    if tipo is None:
         raise DispatchRefused("causa indeterminada: escolha o modelo (template LOS ou POWER) ou negue", 400)
-    return Template(channel, names[tipo], tipo)
+    return Template(channel, _configured(names, tipo), tipo, tipos=(tipo,))
 
 
-def cooldown_keys(incident: Incident, tipo: str) -> list[str]:
-    """The keys an approval blocks: its own, and the chosen type's when they differ."""
-    return list(dict.fromkeys([incident.key, key_of(incident.olt, incident.slot_pon, tipo)]))
+def _templates(settings: Settings) -> tuple[str, dict[str, str]]:
+    if settings.hsm_provider_enabled:
+        return "hsm", {
+            LOS: settings.hsm_template_los,
+            POWER: settings.hsm_template_power,
+            CONCENTRATOR: settings.hsm_template_concentrator,
+        }
+    if settings.whatsapp_cloud_enabled:
+        return "whatsapp_cloud", {
+            LOS: settings.whatsapp_template_los,
+            POWER: settings.whatsapp_template_power,
+            CONCENTRATOR: settings.whatsapp_template_concentrator,
+        }
+    raise DispatchRefused(
+        "Nenhum provedor de WhatsApp configurado: defina URL_HSM e TOKEN_HSM ou "
+        "WHATSAPP_TOKEN e WHATSAPP_PHONE_NUMBER_ID.",
+        503,
+    )
+
+
+def _picked(names: dict[str, str], choice: str) -> str:
+    wanted = choice.strip()
+    picked = wanted.upper() if wanted.upper() in names else None
+    picked = picked or next((t for t, name in names.items() if name and name == wanted), None)
+    if picked is None:
+        raise DispatchRefused(f"modelo inválido: {choice!r}; use LOS, POWER ou CONCENTRADOR", 400)
+    return picked
+
+
+def _configured(names: dict[str, str], tipo: str) -> str:
+    if not names.get(tipo):
+        setting = "HSM_TEMPLATE_CONCENTRATOR ou WHATSAPP_TEMPLATE_CONCENTRATOR"
+        raise DispatchRefused(
+            f"nenhum modelo configurado para {TYPE_WORDS.get(tipo, tipo)}: defina {setting} (ou negue o disparo)",
+            400,
+        )
+    return names[tipo]
+
+
+def _mixed(channel: str, names: dict[str, str], incident: Incident, picked: str | None) -> Template:
+    """Each part's template by its cause (the operator's `picked` for parts of unknown cause)."""
+    by_login: dict[str, str] = {}
+    tipos: list[str] = []
+    for part in incident.partes:
+        tipo = part["tipo"] if part["tipo"] not in (UNKNOWN, MIXED) else picked
+        if tipo is None:
+            raise DispatchRefused(
+                f"a parte {part['local']} tem causa indeterminada: escolha o modelo para ela ou negue", 400
+            )
+        if part["tipo"] == CONCENTRATOR and tipo != CONCENTRATOR:
+            raise DispatchRefused(
+                "a parte do concentrador/transporte não pode receber o modelo de energia nem o de fibra", 400
+            )
+        name = _configured(names, tipo)
+        by_login.update(dict.fromkeys(part["logins"], name))
+        tipos.append(tipo)
+    ordered = tuple(dict.fromkeys(tipos))
+    return Template(channel, by_login[next(iter(by_login))] if by_login else "", MIXED, by_login, ordered)
+
+
+def cooldown_keys(incident: Incident, template: Template) -> list[str]:
+    """The keys an approval blocks: its own, and each type it sends when they differ."""
+    chosen = [key_of(incident.olt, incident.slot_pon, tipo) for tipo in template.tipos or (template.tipo,)]
+    return list(dict.fromkeys([incident.key, *chosen]))
 
 
 def blocked_until(conn: sqlite3.Connection, keys: Sequence[str], now: float) -> float | None:
@@ -234,7 +327,7 @@ def approve(
     Returns the repeated decision's answer when the incident was already decided; raises
     `DispatchRefused` (409) when its key is in cooldown.
     """
-    keys = cooldown_keys(incident, template.tipo)
+    keys = cooldown_keys(incident, template)
     with transaction(conn):
         repeated = existing_decision(conn, incident.id)
         if repeated is not None:
@@ -323,7 +416,7 @@ def _enqueue(
     alerts = [
         Alert(
             CUSTOMER_TEMPLATE,
-            notice_payload(p.phone, p.customer.client_name, template.name),
+            notice_payload(p.phone, p.customer.client_name, template.for_customer(p.customer)),
             f"hsm:{incident.id}",
         )
         for p in queued

@@ -25,7 +25,7 @@ from outage import store
 from outage.config import Settings
 from outage.db import in_chunks
 from outage.erp.ixc import IxcReader
-from outage.hsm.incidents import Incident, event_id_of, olt_client
+from outage.hsm.incidents import Incident, alert_detail, event_id_of, olt_client
 from outage.hsm.phones import first_valid_phone, normalize_phone
 
 log = logging.getLogger(__name__)
@@ -47,21 +47,45 @@ class Customer:
     contact: str | None = None
     ultimo_aviso: float | None = None
     erro: str | None = None
+    login: str = ""  # the ERP login, for the monitor's customers
+    fonte: str = "monitor"  # which source listed it: "monitor" | "olt"
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def customers_of(conn: sqlite3.Connection, settings: Settings, incident: Incident) -> list[Customer]:
-    """The incident's customers, enriched, with the last notice each phone got."""
-    if incident.fonte == "olt":
-        customers = olt_customers(settings, incident)
-        for twin in incident.gemeos:
-            customers = union(customers, monitor_customers(conn, settings, replace(incident, id=twin)))
-    else:
-        customers = monitor_customers(conn, settings, incident)
+    """The incident's customers (`members_of`), enriched with name and phone, with the last
+    notice each phone got."""
+    customers = members_of(conn, settings, incident)
+    olt_side = [c for c in customers if c.fonte == "olt"]
+    monitor_side = [c for c in customers if c.fonte == "monitor"]
+    if olt_side:
+        _enrich_from_olt_system(settings, olt_side)
+    if monitor_side:
+        _enrich_from_erp(settings, monitor_side)
     _fill_last_notice(conn, customers)
     return customers
+
+
+def members_of(conn: sqlite3.Connection, settings: Settings, incident: Incident) -> list[Customer]:
+    """Who the incident holds, before any lookup: an OLT alert's affected ONUs, then its twin
+    events' logins whose ONU is not among them — the one count of the row, the detail and the
+    approval."""
+    if incident.fonte != "olt":
+        return monitor_members(conn, incident)
+    customers = olt_members(settings, incident)
+    for twin in incident.gemeos:
+        customers = union(customers, monitor_members(conn, replace(incident, id=twin)))
+    return customers
+
+
+def member_key(customer: Customer) -> str:
+    """What makes two rows the same customer: the ONU's serial, else the ERP login or client."""
+    return (
+        _serial(customer)
+        or f"{customer.fonte}:{customer.login or customer.client_id or customer.client_name}"
+    )
 
 
 def union(first: list[Customer], second: list[Customer]) -> list[Customer]:
@@ -78,10 +102,13 @@ def _serial(customer: Customer) -> str:
 # --- OLT management system ----------------------------------------------------------------
 
 
-def olt_customers(settings: Settings, incident: Incident) -> list[Customer]:
+def olt_members(settings: Settings, incident: Incident) -> list[Customer]:
+    alert = alert_detail(settings, incident.id)
+    return [_device_customer(device, incident) for device in alert.get("affected_devices") or []]
+
+
+def _enrich_from_olt_system(settings: Settings, customers: list[Customer]) -> None:
     client = olt_client(settings)
-    alert = client.alert_detail(incident.id)
-    customers = [_device_customer(device, incident) for device in alert.get("affected_devices") or []]
     ids = sorted({c.client_id for c in customers if c.client_id})
     found, failed = run_bounded(ids, client.client, settings.hsm_enrich_concurrency)
     for customer in customers:
@@ -93,7 +120,6 @@ def olt_customers(settings: Settings, incident: Incident) -> list[Customer]:
         customer.contact = normalize_phone(record.get("contact") or record.get("phone_number"))
         if not record:
             customer.erro = "cliente não encontrado no sistema de gerência de OLT"
-    return customers
 
 
 def _device_customer(device: Any, incident: Incident) -> Customer:
@@ -107,13 +133,14 @@ def _device_customer(device: Any, incident: Incident) -> Customer:
         client_name=str(onu.get("client_name") or ""),
         status=str(onu.get("status") or ""),
         slot_pon=incident.slot_pon,
+        fonte="olt",
     )
 
 
 # --- the monitor's events and the ERP -----------------------------------------------------
 
 
-def monitor_customers(conn: sqlite3.Connection, settings: Settings, incident: Incident) -> list[Customer]:
+def monitor_members(conn: sqlite3.Connection, incident: Incident) -> list[Customer]:
     event_id = event_id_of(incident)
     back = {
         row[0]
@@ -130,9 +157,9 @@ def monitor_customers(conn: sqlite3.Connection, settings: Settings, incident: In
                 status="online" if sub.login in back else "offline",
                 slot_pon=sub.interface_transmissao or incident.slot_pon,
                 erro=None if client_id else "login sem cliente vinculado no ERP",
+                login=sub.login,
             )
         )
-    _enrich_from_erp(settings, customers)
     return customers
 
 

@@ -3,7 +3,10 @@
 - the OLT management system (REFERENCE.md §5): open alerts of type `pon_loss` / `cto_loss`
   (LOS) and `pon_no_power` / `no_power` (POWER); id = the system's numeric id as a string;
 - the monitor's own active events: id `ev-<event id>`; cause `energia` -> POWER,
-  `loss` -> LOS, `indeterminado` -> INDETERMINADO (the operator picks the template).
+  `loss` -> LOS, `concentrador` -> CONCENTRADOR (sessions fell with fiber and power fine:
+  never a template about power or fiber), `misto` -> MISTO (a widened incident whose parts
+  have different causes: each customer gets its part's template), `indeterminado` ->
+  INDETERMINADO (the operator picks the template). `inicio` is the outage's first drop.
 
 Every incident also has a number (`Incident.numero`), the id the dispatch seed's page
 needs: an OLT alert keeps its own positive id; a monitor event is −N, N its number in
@@ -13,10 +16,12 @@ needs: an OLT alert keeps its own positive id; a monitor event is −N, N its nu
 The flap-damping key of an incident is `OLT|PON|type` (`Incident.key`).
 
 One row per outage: an OLT alert and the monitor events of the same outage (same OLT,
-overlapping PONs, a compatible type, started within `TWIN_WINDOW` of each other) are one
-incident — the alert, with the events' ids in `gemeos`, the events' place when the alert
-has none, and one customer count (the larger; the detail and the approval take the union
-of both sources' customers, each once). A decision on it covers its twins.
+overlapping PONs, a compatible type, onsets within the onset window plus the concentrator's
+session lag) are one incident — the alert, with the events' ids in `gemeos` and the events'
+place only when the alert names none. Each event goes to the alert whose onset is closest
+to its own (then the lowest id), so a row never jumps between alerts from one poll to the
+next. A decision on it covers its twins. Its count is the customers the detail lists and the
+approval covers (`outage.hsm.enrich.members_of`: both sources' customers, each ONU once).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -31,18 +37,22 @@ from typing import Any
 from outage.cause.olt_system import OltSystemClient, OltSystemError
 from outage.config import Settings
 from outage.db import in_chunks, transaction
+from outage.droptime import SESSION_LAG
 from outage.http import new_session
-from outage.model import CAUSE_LOS, CAUSE_POWER, cto_label
+from outage.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_MIXED, CAUSE_POWER, cto_label
 from outage.place import normalize_fsp
 
 LOS = "LOS"
 POWER = "POWER"
+CONCENTRATOR = "CONCENTRADOR"
+MIXED = "MISTO"
 UNKNOWN = "INDETERMINADO"
-TYPES = (LOS, POWER, UNKNOWN)
+TYPES = (LOS, POWER, CONCENTRATOR, MIXED, UNKNOWN)
+EVENT_TYPES = {CAUSE_POWER: POWER, CAUSE_LOS: LOS, CAUSE_CONCENTRATOR: CONCENTRATOR, CAUSE_MIXED: MIXED}
 OLT_ALERT_TYPES = {"pon_loss": LOS, "cto_loss": LOS, "pon_no_power": POWER, "no_power": POWER}
 MONITOR_PREFIX = "ev-"
-CTO_SIZE = 16  # the seed's heuristic: a LOS on up to 16 ONUs is probably one CTO
-TWIN_WINDOW = 1800.0  # seconds between the starts of an OLT alert and a monitor event of one outage
+CTO_SIZE = 16  # the original console's heuristic: a LOS on up to 16 ONUs is probably one CTO
+NORMALIZING_SHARE = 0.5  # an incident with this share of its customers back is normalizing
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,7 @@ class Incident:
 
     id: str
     fonte: str  # "olt" | "monitor"
-    tipo: str  # LOS | POWER | INDETERMINADO
+    tipo: str  # LOS | POWER | CONCENTRADOR | MISTO | INDETERMINADO
     olt: str
     slot_pon: str
     afetados: int
@@ -61,6 +71,10 @@ class Incident:
     ativo: bool = True
     numero: int = 0  # the console's numeric id (see the module docstring)
     gemeos: tuple[str, ...] = ()  # monitor events of the same outage merged into this alert
+    partes: tuple[dict[str, Any], ...] = ()  # MISTO: {"tipo", "local", "logins"} per part
+    relacionado: int = 0  # the console number of the incident open at the same OLT when it began
+    ativos: int = 0  # active logins where it is (0: unknown)
+    normalizando: bool = False  # most of its customers are back
 
     @property
     def key(self) -> str:
@@ -69,6 +83,9 @@ class Incident:
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["chave"] = self.key
+        data["partes"] = [
+            {"tipo": p["tipo"], "local": p["local"], "clientes": len(p["logins"])} for p in self.partes
+        ]
         return data
 
 
@@ -76,8 +93,12 @@ def key_of(olt: str, slot_pon: str, tipo: str) -> str:
     return f"{olt}|{slot_pon}|{tipo}"
 
 
-def probable_cause(tipo: str, affected: int, alert_type: str = "") -> str:
-    """The seed's reading of an incident, in Portuguese."""
+def probable_cause(tipo: str, affected: int, alert_type: str = "", parts: str = "") -> str:
+    """The reading of an incident, in Portuguese (the original console's for LOS and POWER)."""
+    if tipo == CONCENTRATOR:
+        return "Concentrador ou transporte: as ONUs seguem online, as sessões PPPoE caíram (fibra e energia normais)"
+    if tipo == MIXED:
+        return f"Causas mistas: {parts}" if parts else "Causas mistas: cada parte com o seu modelo"
     if tipo == POWER:
         return "Falta de energia: ONUs desligadas (queda de energia na região)"
     if tipo == LOS:
@@ -105,6 +126,27 @@ def olt_client(settings: Settings) -> OltSystemClient:
             client.session = new_session(settings.hsm_enrich_concurrency)
             _clients[ident] = client
         return client
+
+
+ALERT_DETAIL_TTL = 15.0  # seconds an alert's affected devices are reused (the list polls every 10 s)
+_details: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+
+
+def alert_detail(settings: Settings, alert_id: str) -> dict[str, Any]:
+    """An OLT-system alert with its affected devices, read at most every `ALERT_DETAIL_TTL`
+    seconds (raises `OltSystemError`)."""
+    key = (settings.api_base_url, alert_id)
+    now = time.monotonic()
+    with _clients_lock:
+        cached = _details.get(key)
+    if cached is not None and now - cached[0] < ALERT_DETAIL_TTL:
+        return cached[1]
+    detail = olt_client(settings).alert_detail(alert_id)
+    with _clients_lock:
+        _details[key] = (now, detail)
+        for stale in [k for k, (at, _) in _details.items() if now - at >= ALERT_DETAIL_TTL]:
+            del _details[stale]
+    return detail
 
 
 def incident_from_alert(alert: dict[str, Any]) -> Incident | None:
@@ -156,21 +198,31 @@ def olt_incidents(client: OltSystemClient) -> list[Incident]:
 
 # --- the monitor's events --------------------------------------------------------------
 
-_EVENT_COLUMNS = "id, conexao, timestamp, status, logins, motivo, local, local_detalhe"
+_EVENT_COLUMNS = (
+    "id, conexao, timestamp, status, logins, motivo, local, local_detalhe, primeira_queda, causas,"
+    " causa_explicacao, relacionado,"
+    " (SELECT COUNT(*) FROM event_reconnections r WHERE r.event_id = events.id) AS de_volta"
+)
 
 
 def monitor_incidents(conn: sqlite3.Connection) -> list[Incident]:
     rows = conn.execute(
         f"SELECT {_EVENT_COLUMNS} FROM events WHERE status = 'ativo' ORDER BY timestamp"  # noqa: S608
     ).fetchall()
-    numbers = event_numbers(conn, [row["id"] for row in rows])
-    return [incident_from_event(row, numbers[row["id"]]) for row in rows]
+    numbers = event_numbers(
+        conn, [row["id"] for row in rows] + [row["relacionado"] for row in rows if row["relacionado"]]
+    )
+    return [incident_from_event(row, numbers) for row in rows]
 
 
 def monitor_incident(conn: sqlite3.Connection, incident_id: str) -> Incident | None:
     event_id = incident_id.removeprefix(MONITOR_PREFIX)
     row = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()  # noqa: S608
-    return None if row is None else incident_from_event(row, event_numbers(conn, [event_id])[event_id])
+    if row is None:
+        return None
+    return incident_from_event(
+        row, event_numbers(conn, [event_id] + ([row["relacionado"]] if row["relacionado"] else []))
+    )
 
 
 def event_numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
@@ -197,11 +249,21 @@ def _numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
     return found
 
 
-def incident_from_event(row: sqlite3.Row, numero: int) -> Incident:
-    tipo = {CAUSE_POWER: POWER, CAUSE_LOS: LOS}.get(row["motivo"], UNKNOWN)
+def incident_from_event(row: sqlite3.Row, numbers: dict[str, int]) -> Incident:
+    """The console's view of an event (`numbers`: console numbers by event id)."""
+    tipo = EVENT_TYPES.get(row["motivo"], UNKNOWN)
     detail = _json_object(row["local_detalhe"])
     affected = len(json.loads(row["logins"] or "[]"))
     pons = detail.get("pon") or ",".join(str(p) for p in detail.get("pons") or [])
+    parts = tuple(
+        {
+            "tipo": EVENT_TYPES.get(str(p.get("motivo")), UNKNOWN),
+            "local": str(p.get("local") or ""),
+            "logins": list(p.get("logins") or []),
+        }
+        for p in json.loads(row["causas"] or "[]")
+        if isinstance(p, dict)
+    )
     return Incident(
         id=MONITOR_PREFIX + row["id"],
         fonte="monitor",
@@ -209,11 +271,15 @@ def incident_from_event(row: sqlite3.Row, numero: int) -> Incident:
         olt=str(detail.get("olt") or row["conexao"]),
         slot_pon=str(pons or ""),
         afetados=affected,
-        inicio=float(row["timestamp"]),
-        causa_provavel=probable_cause(tipo, affected),
+        inicio=float(row["primeira_queda"] if row["primeira_queda"] is not None else row["timestamp"]),
+        causa_provavel=probable_cause(tipo, affected, parts=str(row["causa_explicacao"] or "")),
         local=str(row["local"] or row["conexao"]),
         ativo=row["status"] == "ativo",
-        numero=numero,
+        numero=numbers[row["id"]],
+        partes=parts if tipo == MIXED else (),
+        relacionado=numbers.get(row["relacionado"], 0) if row["relacionado"] else 0,
+        ativos=int(detail.get("ativos") or 0),
+        normalizando=affected > 0 and row["de_volta"] >= NORMALIZING_SHARE * affected,
     )
 
 
@@ -232,35 +298,45 @@ class Listing:
 
 
 def open_incidents(conn: sqlite3.Connection, settings: Settings) -> Listing:
-    """Every open incident; a source that fails becomes a warning, never an error."""
+    """Every open incident, by start; a source that fails becomes a warning, never an error."""
     incidents = monitor_incidents(conn)
     warnings: list[str] = []
     olt_read = True
     if settings.olt_system_enabled:
         try:
-            incidents = merge_twins(olt_incidents(olt_client(settings)), incidents)
+            incidents = merge_twins(olt_incidents(olt_client(settings)), incidents, twin_window(settings))
         except OltSystemError as exc:
             warnings.append(str(exc))
             olt_read = False
-    return Listing(incidents, warnings, olt_read)
+    return Listing(sorted(incidents, key=lambda i: (i.inicio, i.numero)), warnings, olt_read)
 
 
-def merge_twins(from_olt: list[Incident], from_monitor: list[Incident]) -> list[Incident]:
-    """One entry per outage (see the module docstring): each OLT alert takes the monitor events
-    that are its twins; the other events are listed as they are."""
-    taken: set[str] = set()
-    merged = []
-    for alert in from_olt:
-        twins = [m for m in from_monitor if m.id not in taken and is_twin(alert, m)]
-        taken.update(m.id for m in twins)
-        merged.append(with_twins(alert, twins))
-    return merged + [m for m in from_monitor if m.id not in taken]
+def twin_window(settings: Settings) -> float:
+    """How far apart the onsets of one outage's OLT alert and monitor event may be: the onset
+    window plus the concentrator's session lag (the monitor sees a drop when the session ends)."""
+    return float(settings.onset_window) + SESSION_LAG
 
 
-def is_twin(alert: Incident, event: Incident) -> bool:
-    """Whether a monitor event is the same outage as an OLT alert."""
-    same_type = event.tipo in (alert.tipo, UNKNOWN)
-    close = abs(event.inicio - alert.inicio) <= TWIN_WINDOW
+def merge_twins(from_olt: list[Incident], from_monitor: list[Incident], window: float) -> list[Incident]:
+    """One entry per outage (see the module docstring): each monitor event joins the OLT alert
+    that is its twin with the closest onset (then the lowest id); the others stay as they are."""
+    twins: dict[str, list[Incident]] = {alert.id: [] for alert in from_olt}
+    alone = []
+    for event in from_monitor:
+        candidates = [alert for alert in from_olt if is_twin(alert, event, window)]
+        if not candidates:
+            alone.append(event)
+            continue
+        best = min(candidates, key=lambda a: (abs(a.inicio - event.inicio), a.numero))
+        twins[best.id].append(event)
+    return [with_twins(alert, twins[alert.id]) for alert in from_olt] + alone
+
+
+def is_twin(alert: Incident, event: Incident, window: float) -> bool:
+    """Whether a monitor event is the same outage as an OLT alert: a compatible cause, onsets
+    within `window` and overlapping places."""
+    same_type = event.tipo in (alert.tipo, UNKNOWN, MIXED)
+    close = abs(event.inicio - alert.inicio) <= window
     return (
         same_type
         and close
@@ -270,13 +346,14 @@ def is_twin(alert: Incident, event: Incident) -> bool:
 
 
 def with_twins(alert: Incident, twins: list[Incident]) -> Incident:
+    """The alert with its twins: their ids, and their place only when the alert names none."""
     if not twins:
         return alert
     return replace(
         alert,
-        local=alert.local or next((t.local for t in twins if t.local), ""),
-        afetados=max([alert.afetados, *(t.afetados for t in twins)]),
+        local=alert.local or twins[0].local,
         gemeos=tuple(t.id for t in twins),
+        normalizando=alert.normalizando or all(t.normalizando for t in twins),
     )
 
 
@@ -309,10 +386,10 @@ def find_incident(conn: sqlite3.Connection, settings: Settings, incident_id: str
         ).fetchone()
         return None if row is None else _with_twins(conn, settings, monitor_incident(conn, row[0]))
     if incident_id.isdecimal() and incident_id.isascii() and settings.olt_system_enabled:
-        alert = next((i for i in olt_incidents(olt_client(settings)) if i.id == incident_id), None)
-        if alert is None:
-            return None
-        return with_twins(alert, [m for m in monitor_incidents(conn) if is_twin(alert, m)])
+        listed = merge_twins(
+            olt_incidents(olt_client(settings)), monitor_incidents(conn), twin_window(settings)
+        )
+        return next((i for i in listed if i.id == incident_id), None)
     return None
 
 
@@ -320,7 +397,7 @@ def _with_twins(conn: sqlite3.Connection, settings: Settings, event: Incident | 
     """The open OLT alert a monitor event is a twin of, merged; else the event itself."""
     if event is None or not event.ativo or not settings.olt_system_enabled:
         return event
-    listed = merge_twins(olt_incidents(olt_client(settings)), monitor_incidents(conn))
+    listed = merge_twins(olt_incidents(olt_client(settings)), monitor_incidents(conn), twin_window(settings))
     return next((i for i in listed if event.id in i.gemeos), event)
 
 

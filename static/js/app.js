@@ -91,10 +91,14 @@ const App = (() => {
     const d = toDate(value);
     return d ? `${pad(d.getHours())}:${pad(d.getMinutes())}` : "–";
   }
+  /** "hoje 03:10" today; "20/01/2026 03:10" any other day, with the year, so an old record
+   * never looks current. */
   function fmtDateTime(value) {
     const d = toDate(value);
     if (!d) return "–";
-    return `${pad(d.getDate())}/${pad(d.getMonth() + 1)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    if (d.toDateString() === new Date().toDateString()) return `hoje ${time}`;
+    return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()} ${time}`;
   }
   function fmtDuration(seconds) {
     const s = Math.max(0, Math.round(Number(seconds) || 0));
@@ -136,6 +140,10 @@ const App = (() => {
     loss: ["LOS", "badge-los", "Rompimento de fibra (LOS)"],
     POWER: ["ENERGIA", "badge-power", "Falta de energia"],
     energia: ["ENERGIA", "badge-power", "Falta de energia"],
+    CONCENTRADOR: ["CONCENTRADOR", "badge-indeterminado", "Concentrador / transporte (ONUs online)"],
+    concentrador: ["CONCENTRADOR", "badge-indeterminado", "Concentrador / transporte (ONUs online)"],
+    MISTO: ["MISTA", "badge-indeterminado", "Causas mistas"],
+    misto: ["MISTA", "badge-indeterminado", "Causas mistas"],
   };
   function badge(kind) {
     const [label, cls, title] = BADGES[kind] || ["INDETERMINADO", "badge-indeterminado", "Causa indeterminada"];
@@ -149,7 +157,8 @@ const App = (() => {
   }
   /** A customer template the way an operator names it: "modelo de rompimento (114)". */
   function templateLabel(kind, name) {
-    const what = kind === "POWER" ? "modelo de falta de energia" : "modelo de rompimento";
+    const what = { POWER: "modelo de falta de energia", CONCENTRADOR: "modelo de concentrador/transporte" }[kind]
+      || "modelo de rompimento";
     return name ? `${what} (${name})` : what;
   }
 

@@ -128,7 +128,8 @@
       td("ONU", el("span", { class: "mono" }, onuOf(e))),
       td("Cliente", el("span", { class: "c-nome" }, nameOf(e.login))),
       td("PON", el("span", { class: "mono" }, e.pon || e.fsp || "–")),
-      td("Causa", CAUSES[e.classificacao] || "Indeterminada", e.causa_bruta ? el("span", { class: "cell-sub" }, e.causa_bruta) : null),
+      td("Causa", CAUSES[e.classificacao] || "Indeterminada", e.causa_bruta ? el("span", { class: "cell-sub" }, e.causa_bruta) : null,
+        e.conta === false ? el("span", { class: "cell-sub evidence-excluded" }, `não conta: ${e.motivo_exclusao || "sem registro desta queda"}`) : null),
       td("Caiu às", e.caiu_em ? dropTime(e.caiu_em) : App.fmtDateTime(dropped.get(e.login))))) : [el("tr", {}, el("td", { colspan: "5", class: "muted" }, "Nenhuma evidência coletada."))]));
   }
 

@@ -19,7 +19,7 @@
   /* Our own route: `incidente` is the console's id for our calls (`id` is the seed's number). */
   function split(data) {
     const ours = (i) => ({ ...i, id: String(i.incidente ?? i.id) });
-    return { pending: (data.incidentes || []).map(ours), cooling: (data.em_cooldown || []).map(ours) };
+    return { pending: (data.incidentes || []).map(ours), blocks: data.bloqueios || [] };
   }
 
   const uncertainBox = document.getElementById("incertos");
@@ -92,7 +92,7 @@
       td("Início", el("span", { class: "cell-main nowrap c-inicio" }), el("span", { class: "cell-sub c-ha" })),
       td("Impacto", el("span", { class: "num c-afetados" }), el("span", { class: "cell-sub c-clientes" })),
       td("Local", el("span", { class: "cell-main c-lugar" }), el("span", { class: "cell-sub c-pons" })),
-      td("Causa provável", el("span", { class: "c-causa" })),
+      td("Causa provável", el("span", { class: "c-causa" }), el("span", { class: "cell-sub c-nota" })),
       el("td", { class: "col-actions" }, actionButtons(i)));
   }
 
@@ -105,21 +105,38 @@
     setText(row.querySelector(".c-inicio"), App.fmtDateTime(i.inicio));
     setText(row.querySelector(".c-ha"), App.fmtAgo(i.inicio));
     setText(row.querySelector(".c-afetados"), App.fmtInt(i.afetados));
-    setText(row.querySelector(".c-clientes"), Number(i.afetados) === 1 ? "cliente" : "clientes");
+    setText(row.querySelector(".c-clientes"), share(i));
     setText(row.querySelector(".c-lugar"), place(i));
     if (row.dataset.pons !== i.slot_pon) {
       row.querySelector(".c-pons").replaceChildren(ponList(i) || "");
       row.dataset.pons = i.slot_pon || "";
     }
     setText(row.querySelector(".c-causa"), i.causa_provavel || App.causeText(i.tipo));
+    setText(row.querySelector(".c-nota"), note(i));
   }
 
-  function renderCooldown(items) {
-    cooldownEmpty.hidden = items.length > 0;
-    cooldownList.replaceChildren(...items.map((i) => el("li", {},
-      el("span", {}, badge(i.tipo), " ", place(i)),
-      el("span", { class: "until" }, "Bloqueado até ", el("strong", {}, App.fmtDateTime(i.liberado_em))))));
-    setText(document.getElementById("st-cooldown"), App.fmtInt(items.length));
+  /** "clientes", or "de 48 no local" when the place's active logins are known. */
+  function share(i) {
+    const n = Number(i.afetados) || 0;
+    if (Number(i.ativos) > 0) return `de ${App.fmtInt(i.ativos)} no local`;
+    return n === 1 ? "cliente" : "clientes";
+  }
+
+  /** What else the operator should know about the row: normalizing, related to another. */
+  function note(i) {
+    const parts = [];
+    if (i.normalizando) parts.push("normalizando: a maioria já voltou");
+    if (Number(i.relacionado)) parts.push(`a OLT já tinha um incidente aberto (nº ${i.relacionado}): esta é outra queda`);
+    return parts.join(" · ");
+  }
+
+  /** The places blocked now (an approval blocks its place for 24 h), the one just approved too. */
+  function renderCooldown(blocks) {
+    cooldownEmpty.hidden = blocks.length > 0;
+    cooldownList.replaceChildren(...blocks.map((b) => el("li", {},
+      el("span", {}, b.local),
+      el("span", { class: "until" }, "Bloqueado até ", el("strong", {}, App.fmtDateTime(b.liberado_em))))));
+    setText(document.getElementById("st-cooldown"), App.fmtInt(blocks.length));
   }
 
   async function refresh() {
@@ -132,15 +149,15 @@
       App.showError(errorBox, err);
       throw err;
     }
-    const { pending, cooling } = split(data);
+    const { pending, blocks } = split(data);
     incidents = new Map(pending.map((i) => [i.id, i]));
     const list = [...incidents.values()];
     App.reconcile(tbody, list, (i) => i.id, (i) => { const row = buildRow(i); updateRow(row, i); return row; }, updateRow);
     table.hidden = list.length === 0;
     empty.hidden = list.length > 0;
     setText(document.getElementById("st-pendentes"), App.fmtInt(list.length));
-    setText(document.getElementById("st-afetados"), App.fmtInt(list.reduce((n, i) => n + (Number(i.afetados) || 0), 0)));
-    renderCooldown(cooling);
+    setText(document.getElementById("st-afetados"), App.fmtInt(data.clientes_afetados ?? 0));
+    renderCooldown(blocks);
     renderUncertain(data.incertos);
   }
 
@@ -174,14 +191,21 @@
       td("Último aviso", c.ultimo_aviso ? App.fmtDateTime(c.ultimo_aviso) : "–"));
   }
 
+  /** The template choice, only where the cause does not decide it: an unknown cause (or a
+   * mixed incident's part of unknown cause) picks fiber, power or the concentrator's; a
+   * concentrator failure is never offered the power or fiber template. */
   function fillTemplates(incident) {
-    const unknown = incident.tipo !== "LOS" && incident.tipo !== "POWER";
+    const parts = incident.partes || [];
+    const unknown = incident.tipo === "INDETERMINADO" || parts.some((p) => p.tipo === "INDETERMINADO");
     templateBox.hidden = !unknown;
-    templateSelect.replaceChildren(
-      el("option", { value: "" }, "Escolha…"),
+    const options = [el("option", { value: "" }, "Escolha…"),
       el("option", { value: "LOS" }, App.templateLabel("LOS", templates.los)),
-      el("option", { value: "POWER" }, App.templateLabel("POWER", templates.power)));
+      el("option", { value: "POWER" }, App.templateLabel("POWER", templates.power))];
+    if (templates.concentrador) options.push(el("option", { value: "CONCENTRADOR" }, App.templateLabel("CONCENTRADOR", templates.concentrador)));
+    templateSelect.replaceChildren(...options);
   }
+
+  const TEMPLATE_OF = { LOS: () => templates.los, POWER: () => templates.power, CONCENTRADOR: () => templates.concentrador };
 
   async function openDetails(id, thenApprove) {
     const incident = incidents.get(String(id));
@@ -191,7 +215,7 @@
     document.getElementById("det-sub").replaceChildren(badge(incident.tipo), " ",
       `início ${App.fmtDateTime(incident.inicio)} · ${incident.fonte === "monitor" ? "monitor" : "sistema da OLT"}`);
     setText(document.getElementById("det-afetados"), App.fmtInt(incident.afetados));
-    setText(document.getElementById("det-diagnostico"), incident.causa_provavel || App.causeText(incident.tipo));
+    setText(document.getElementById("det-diagnostico"), [incident.causa_provavel || App.causeText(incident.tipo), note(incident)].filter(Boolean).join(" · "));
     setText(document.getElementById("det-local"), incident.local || place(incident));
     dTbody.replaceChildren();
     dLoading.hidden = false;
@@ -203,6 +227,7 @@
       const data = await api("GET", `/api/detalhes/${encodeURIComponent(incident.id)}`);
       if (!current || current.incident !== incident) return;
       current.clientes = data.clientes || [];
+      setText(document.getElementById("det-afetados"), App.fmtInt(current.clientes.length));
       dTbody.replaceChildren(...current.clientes.map(clientRow));
       if (data.info && data.info.local) setText(document.getElementById("det-local"), data.info.local);
       approveBtn.disabled = false;
@@ -219,18 +244,30 @@
    * a notice on their phone, shares a phone with another client (one notice per phone) or
    * has no phone. */
   function approvalSummary(incident, clientes, choice) {
-    const tipo = choice || incident.tipo;
-    const name = tipo === "POWER" ? templates.power : templates.los;
     const withPhone = clientes.filter((c) => c.contact);
     const phones = new Set(withPhone.map((c) => c.contact)).size;
     const shared = withPhone.length - phones;
     const noPhone = clientes.length - withPhone.length;
-    const parts = [`Enviar o ${App.templateLabel(tipo, name)} a ${App.plural(phones, "telefone", "telefones distintos")}` +
-      ` dos ${App.plural(clientes.length, "cliente afetado", "clientes afetados")}.`];
+    const whom = `${App.plural(phones, "telefone", "telefones distintos")} dos ${App.plural(clientes.length, "cliente afetado", "clientes afetados")}`;
+    const mixed = incident.tipo === "MISTO" && (incident.partes || []).length;
+    const parts = [mixed ? `Enviar a ${whom}: ${templatesText(incident, choice)}.` : `Enviar ${templatesText(incident, choice)} a ${whom}.`];
     if (shared) parts.push(`${App.plural(shared, "cliente divide", "clientes dividem")} telefone com outro e ${shared === 1 ? "recebe" : "recebem"} o mesmo aviso.`);
     if (noPhone) parts.push(`${App.plural(noPhone, "cliente não tem", "clientes não têm")} telefone e não ${noPhone === 1 ? "receberá" : "receberão"}.`);
     parts.push("Telefones já avisados nas últimas 24 h não recebem de novo.");
     return parts.join(" ");
+  }
+
+  /** Which template each customer gets: one for the whole incident, or one per part of a mixed one. */
+  function templatesText(incident, choice) {
+    const parts = incident.partes || [];
+    if (incident.tipo !== "MISTO" || !parts.length) {
+      const tipo = choice || incident.tipo;
+      return `o ${App.templateLabel(tipo, (TEMPLATE_OF[tipo] || (() => ""))())}`;
+    }
+    return parts.map((p) => {
+      const tipo = p.tipo === "INDETERMINADO" ? choice : p.tipo;
+      return `${App.templateLabel(tipo, (TEMPLATE_OF[tipo] || (() => ""))())} a ${App.plural(p.clientes, "cliente", "clientes")} de ${p.local}`;
+    }).join("; ");
   }
 
   function askApprove() {
@@ -239,7 +276,7 @@
     const unknown = !templateBox.hidden;
     const choice = unknown ? templateSelect.value : "";
     if (unknown && !choice) {
-      App.showError(dError, new Error("Causa indeterminada: escolha o modelo (rompimento de fibra ou falta de energia) antes de aprovar."));
+      App.showError(dError, new Error("Causa indeterminada: escolha o modelo antes de aprovar."));
       templateSelect.focus();
       return;
     }

@@ -233,7 +233,7 @@ def test_an_event_whose_alert_was_held_says_why(page_for: Any, world: World) -> 
     evidence = event.locator("#evd-evidencias tbody tr").first
     expect(evidence).to_contain_text("0/5/1:3")
     expect(evidence).to_contain_text("Perda de sinal (LOS)")
-    expect(evidence).to_contain_text("23/11 03:07")
+    expect(evidence).to_contain_text("23/11/2026 03:07")  # another day: with the year
     expect(event).not_to_contain_text("classificacao")
 
 

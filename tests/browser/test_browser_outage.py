@@ -92,7 +92,7 @@ def test_the_event_of_the_dark_olt_shows_the_olts_evidence_in_portuguese_with_na
     expect(evidence.locator("thead")).to_have_text("ONUClientePONCausaCaiu às")
     first = evidence.locator("tbody tr").first
     expect(first.locator("td").nth(3)).to_contain_text("Falta de energia")
-    expect(first.locator("td").nth(4)).to_have_text(re.compile(r"^\d\d/\d\d \d\d:\d\d$"))
+    expect(first.locator("td").nth(4)).to_have_text(re.compile(r"^(hoje|\d\d/\d\d/\d{4}) \d\d:\d\d$"))
     expect(dialog.locator("#evd-fonte")).to_have_text("Consultado em: linha de comando da OLT (SSH)")
     expect(dialog).not_to_contain_text("classificacao")
     names = dialog.locator("#evd-logins .c-nome")
