@@ -217,8 +217,11 @@ def _decide(incident: Incident, action: str, comment: str, choice: Any) -> dispa
     if action == dispatch.DENY:
         return dispatch.deny(db, incident, current_user(), comment, now)
     repeated = dispatch.existing_decision(db, incident.id)
-    if repeated is not None:
-        return repeated  # checked again inside the approval's transaction
+    if repeated is not None:  # checked again inside the approval's transaction
+        if repeated.row_ids:  # notices still queued (a crash stopped the first click's sending): now
+            deliver_rows(settings().database_path, settings(), repeated.row_ids, max_wait=DISPATCH_WAIT)
+            repeated = dispatch.existing_decision(db, incident.id) or repeated
+        return repeated
     template = dispatch.choose_template(settings(), incident, None if choice is None else str(choice))
     if not incident.ativo:
         raise dispatch.DispatchRefused("incidente já normalizado: nada a enviar", 409)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -284,12 +284,22 @@ def release(conn: sqlite3.Connection, row_ids: Sequence[int], worker: str) -> No
         )
 
 
-def recover_stale(conn: sqlite3.Connection, now: float, lease: float) -> tuple[int, int]:
-    """Recover claims older than `lease` (their process died mid-send): NOC alerts go back
-    to the queue marked as possible repeats, customer notices become `incerto`.
+def recover_stale(
+    conn: sqlite3.Connection, now: float, lease: float, dead: Callable[[str], bool] = lambda _: False
+) -> tuple[int, int]:
+    """Recover claims older than `lease`, or held by a worker `dead` says is gone (a process of
+    this host that died mid-send: no need to wait): NOC alerts go back to the queue marked as
+    possible repeats, customer notices become `incerto`.
     Returns (alerts requeued, notices now uncertain)."""
     stale = now - lease
+    holders = [
+        row[0] for row in conn.execute("SELECT DISTINCT claimed_by FROM outbox WHERE status = 'enviando'")
+    ]
+    gone = [(holder,) for holder in holders if holder and dead(holder)]
     with transaction(conn):
+        conn.executemany(  # a dead holder's claims are stale now, whatever their age
+            "UPDATE outbox SET claimed_at = 0 WHERE status = 'enviando' AND claimed_by = ?", gone
+        )
         requeued = conn.execute(
             "UPDATE outbox SET status = 'pendente', claimed_by = NULL, next_attempt_at = ?, repete = 1,"
             " last_error = 'retomado: o processo que enviava parou antes de registrar o resultado'"

@@ -29,12 +29,9 @@ a destination twice. Nothing is ever lost: rows are never deleted.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import sqlite3
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -47,6 +44,7 @@ from outage.channels.registry import build_channels, split_channel
 from outage.config import Settings
 from outage.db import open_database
 from outage.http import TransportError, new_session
+from outage.lease import is_dead_here, new_holder_id
 from outage.model import shown_target
 
 log = logging.getLogger(__name__)
@@ -217,7 +215,7 @@ class Sender:
         self._conn = open_database(db_path)
         self._clock = clock
         self._sleep = sleep
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id or new_holder_id()
         session = new_session(concurrency)
         self._channels = dict(channels) if channels is not None else build_channels(settings, session)
         self._concurrency = concurrency
@@ -273,7 +271,7 @@ class Sender:
         return stats
 
     def _recover(self, stats: DeliveryStats) -> None:
-        requeued, uncertain = outbox.recover_stale(self._conn, self._clock(), LEASE_SECONDS)
+        requeued, uncertain = outbox.recover_stale(self._conn, self._clock(), LEASE_SECONDS, is_dead_here)
         stats.recovered = requeued + uncertain
         if requeued:
             log.warning(

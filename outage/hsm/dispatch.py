@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from outage.alerts import outbox
-from outage.alerts.messages import br_time
+from outage.alerts.messages import br_number, br_time
 from outage.alerts.outbox import Alert, enqueue
 from outage.channels.base import CUSTOMER_TEMPLATE
 from outage.config import Settings
@@ -92,6 +92,7 @@ class Outcome:
     enviados: int = 0
     falhas: int = 0
     incertos: int = 0
+    na_fila: int = 0
     sem_telefone: int = 0
     ignorados: int = 0
     repetido: bool = False
@@ -105,6 +106,7 @@ class Outcome:
             "enviados": self.enviados,
             "falhas": self.falhas,
             "incertos": self.incertos,
+            "na_fila": self.na_fila,
             "sem_telefone": self.sem_telefone,
             "ignorados": self.ignorados,
             "repetido": self.repetido,
@@ -258,18 +260,45 @@ def existing_decision(conn: sqlite3.Connection, incident_id: str) -> Outcome | N
     ).fetchone()
     if row is None:
         return None
-    sent, failed = outbox_counts(conn, row["id"])
+    counts = outbox.status_counts(conn, notice_rows(conn, row["id"]))
+    queued = counts[outbox.PENDING] + counts[outbox.SENDING]
     verb = "aprovado" if row["acao"] == APPROVE else "negado"
+    msg = f"Incidente já {verb} por {row['usuario']} em {br_time(row['decidido_em'])}: nenhum cliente recebe duas vezes."
+    if row["acao"] == APPROVE:
+        msg += f" {where_notices_stand(counts)}"
     return Outcome(
         success=True,
-        msg=f"Incidente já {verb} por {row['usuario']}: nada foi enviado de novo.",
-        enviados=sent,
-        falhas=failed,
+        msg=msg,
+        enviados=counts[outbox.SENT],
+        falhas=counts[outbox.FAILED],
+        incertos=counts[outbox.UNCERTAIN],
+        na_fila=queued,
         sem_telefone=row["sem_telefone"],
         ignorados=row["ignorados"],
         repetido=True,
         decision_id=row["id"],
+        row_ids=notice_rows(conn, row["id"]) if queued else [],
     )
+
+
+def where_notices_stand(counts: dict[str, int]) -> str:
+    """ "120 enviados, 150 na fila, 30 incertos (podem ter saído: reenviar só esses?)"."""
+    queued = counts[outbox.PENDING] + counts[outbox.SENDING]
+    parts = [plural(counts[outbox.SENT], "aviso enviado", "avisos enviados")]
+    if queued:
+        parts.append(f"{br_number(queued)} na fila")
+    if counts[outbox.FAILED]:
+        parts.append(plural(counts[outbox.FAILED], "falhou", "falharam"))
+    if counts[outbox.UNCERTAIN]:
+        parts.append(
+            plural(counts[outbox.UNCERTAIN], "incerto", "incertos")
+            + " (podem ter saído: reenvie só esses, se quiser)"
+        )
+    return ", ".join(parts) + "."
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{br_number(count)} {one if count == 1 else many}"
 
 
 def outbox_counts(conn: sqlite3.Connection, decision_id: int) -> tuple[int, int]:
@@ -355,7 +384,7 @@ def approve(
     )
     return Outcome(
         success=True,
-        msg=f"Disparo aprovado: {counts[QUEUED]} aviso(s) enviados ao provedor.",
+        msg=f"Disparo aprovado: {plural(counts[QUEUED], 'aviso enviado', 'avisos enviados')} ao provedor.",
         enviados=counts[QUEUED],
         sem_telefone=counts[NO_PHONE],
         ignorados=counts[SKIPPED_24H] + counts[DUPLICATE],

@@ -97,7 +97,7 @@ def test_approving_sends_the_messages_and_removes_the_incident(page_for: Any, wo
     confirm.locator("#conf-ok").click()
     expect(incident_row(page, world.incidents["aprovar"])).to_have_count(0)
     expect(page.locator(".toast")).to_have_count(1)
-    expect(page.locator(".toast").first).to_contain_text("Disparo aprovado: 2 aviso(s) enviados ao provedor.")
+    expect(page.locator(".toast").first).to_contain_text("Disparo aprovado: 2 avisos enviados ao provedor.")
     expect(page.locator(".toast").first).to_contain_text("2 clientes sem telefone.")
     focused = page.evaluate(
         "() => [document.activeElement.tagName, document.activeElement.closest('tr')?.dataset.id || '',"
