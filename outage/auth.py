@@ -49,6 +49,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from outage import login_throttle
 from outage.api import bearer_ok, clock, error, get_db, same_secret, settings
+from outage.clock import Clock
 from outage.config import Settings
 from outage.db import open_database, transaction
 
@@ -185,6 +186,9 @@ def _session_id(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+COOKIE_SLACK = 12 * 3600.0  # a wall clock that jumps ahead must not expire the cookie of a live session
+
+
 def open_session(conn: sqlite3.Connection, username: str, address: str, now: float, idle: float) -> str:
     """Start a session for `username`; returns the token for the cookie. Sessions idle
     longer than `idle` seconds are swept on the way."""
@@ -198,24 +202,33 @@ def open_session(conn: sqlite3.Connection, username: str, address: str, now: flo
     return token
 
 
-def find_session(conn: sqlite3.Connection, token: str, now: float, idle: float) -> Session | None:
+def find_session(
+    conn: sqlite3.Connection, token: str, now: float, idle: float, watch: Clock | None = None
+) -> Session | None:
     """The live session of `token`: None when unknown, ended, or idle longer than `idle`
     seconds (then it is deleted). Its activity is recorded at most every
-    `SESSION_TOUCH_EVERY` seconds."""
+    `SESSION_TOUCH_EVERY` seconds. With `watch`, idle time is measured on the monotonic clock
+    of the boot the session was last seen in (a wall clock jump neither ends nor extends it);
+    across a reboot, on the wall clock."""
     row = conn.execute(
-        "SELECT u.username, u.role, u.password_hash, u.created_at, u.last_login_at, s.csrf, s.last_seen_at"
-        " FROM sessions s JOIN users u ON u.username = s.username WHERE s.id = ?",
+        "SELECT u.username, u.role, u.password_hash, u.created_at, u.last_login_at, s.csrf, s.last_seen_at,"
+        " s.visto_mono, s.boot FROM sessions s JOIN users u ON u.username = s.username WHERE s.id = ?",
         (_session_id(token),),
     ).fetchone()
     if row is None:
         return None
-    seen = float(row["last_seen_at"])
-    if now - seen > idle:
+    mono = watch.monotonic() if watch is not None else None
+    same_boot = watch is not None and row["visto_mono"] is not None and watch.same_boot(row["boot"])
+    idle_for = (mono or 0.0) - float(row["visto_mono"]) if same_boot else now - float(row["last_seen_at"])
+    if idle_for > idle:
         end_session(conn, token)
         return None
-    if now - seen > SESSION_TOUCH_EVERY or now < seen:
+    if idle_for > SESSION_TOUCH_EVERY or idle_for < 0 or (watch is not None and not same_boot):
         with transaction(conn):
-            conn.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", (now, _session_id(token)))
+            conn.execute(
+                "UPDATE sessions SET last_seen_at = ?, visto_mono = ?, boot = ? WHERE id = ?",
+                (now, mono, watch.boot_id if watch is not None else "", _session_id(token)),
+            )
     return Session(User(*tuple(row)[:5]), str(row["csrf"]))
 
 
@@ -234,7 +247,7 @@ def current_session() -> Session | None:
         token = session.get("sid")
         found = None
         if isinstance(token, str) and token:
-            found = find_session(get_db(), token, clock().wall(), _idle_seconds())
+            found = find_session(get_db(), token, clock().wall(), _idle_seconds(), clock())
         g.session_row = found
     return cast("Session | None", g.session_row)
 
@@ -474,7 +487,9 @@ def init_auth(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=cookie_secure(s),
-        PERMANENT_SESSION_LIFETIME=int(s.session_idle_minutes * 60),
+        # the server-side session decides idleness (on the monotonic clock); the cookie's own
+        # age, checked on the wall clock, only bounds how long a stolen cookie could be tried
+        PERMANENT_SESSION_LIFETIME=int(s.session_idle_minutes * 60 + COOKIE_SLACK),
         AUTH_CHECK=check,
     )
     conn = open_database(s.database_path)  # the users tables come with migration 0004

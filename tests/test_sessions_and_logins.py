@@ -122,6 +122,19 @@ def test_a_session_survives_a_wall_clock_jump_back(app: Flask, hand: HandClock) 
     assert client.get("/api/saude").status_code == 200
 
 
+def test_a_wall_clock_jump_ahead_keeps_the_session_and_its_real_idle_time(app: Flask, hand: HandClock) -> None:
+    client = app.test_client()
+    login(client, "chefe", ADMIN_PASSWORD)
+    assert client.get("/api/saude").status_code == 200
+    hand.jump(3600)  # an hour ahead on the wall clock, a second of real time
+    assert client.get("/api/saude").status_code == 200
+    hand.advance(20 * 60)
+    assert client.get("/api/saude").status_code == 200  # 20 real minutes idle: under the 30 allowed
+    hand.jump(-3600)
+    hand.advance(31 * 60)
+    assert client.get("/api/saude").status_code == 401  # 31 real minutes idle, whatever the wall says
+
+
 def test_failures_elsewhere_never_delay_the_right_password_from_a_known_address(app: Flask) -> None:
     noc = client_at(app, NOC)
     assert login(noc, "chefe", ADMIN_PASSWORD).status_code == 302

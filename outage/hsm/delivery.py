@@ -21,7 +21,9 @@ from outage.alerts.sender import DeliveryStats, Sender
 from outage.channels.base import Channel
 from outage.config import Settings
 
-CONCURRENCY = 32  # in flight at once: what a crash can leave uncertain, and 1,000 notices in ~1,6 s at 50 ms each
+CONCURRENCY = (
+    32  # in flight at once: what a crash can leave uncertain, and 1,000 notices in ~1,6 s at 50 ms each
+)
 HOLD_SECONDS = 30.0
 
 
