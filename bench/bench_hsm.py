@@ -91,7 +91,9 @@ def details_from_erp(total: int = 500) -> float:
         client = create_app(settings).test_client()
         incident = _add_event(settings.database_path, total)
         started = time.perf_counter()
-        body = json.loads(client.get(f"/api/detalhes/{incident}", headers=AUTH).data)  # the app's loader caps requests
+        body = json.loads(
+            client.get(f"/api/detalhes/{incident}", headers=AUTH).data
+        )  # the app's loader caps requests
         elapsed = time.perf_counter() - started
     assert sum(1 for c in body["clientes"] if c["contact"]) == total, "contatos faltando"
     return elapsed

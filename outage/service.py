@@ -70,10 +70,12 @@ def build_monitor(
     )
 
 
-def build_sender(settings: Settings, holder: str) -> OutboxSender:
+def build_sender(settings: Settings, holder: str, clock: Clock = SYSTEM_CLOCK) -> OutboxSender:
     from outage.alerts.sender import Sender
 
-    return Sender(settings.database_path, settings, worker_id=holder)
+    return Sender(
+        settings.database_path, settings, worker_id=holder, clock=clock.wall, monotonic=clock.monotonic
+    )
 
 
 def record_failed_cycle(
@@ -109,7 +111,7 @@ class Service:
         self.settings = settings
         self.holder = lease.new_holder_id()
         self._monitor_factory = monitor_factory or (lambda h: build_monitor(settings, h, fenced=True))
-        self._sender_factory = sender_factory or (lambda h: build_sender(settings, h))
+        self._sender_factory = sender_factory or (lambda h: build_sender(settings, h, clock))
         self.lease_ttl = lease_ttl
         self.clock = clock
         self.stop_event = threading.Event()

@@ -319,3 +319,37 @@ def test_run_delivers_in_the_background_until_stopped(telegram, db_path):
     stop.set()
     thread.join()
     assert len(telegram.texts()) == 1
+
+
+def test_alerts_keep_flowing_after_the_wall_clock_goes_back_an_hour(telegram, db_path):
+    from tests.clocks import HandClock
+
+    hand = HandClock()
+    settings = settings_for(telegram)
+    conn = open_database(db_path)
+    with transaction(conn):  # an opening held 25 s for its cause
+        enqueue(conn, [opening("OLT-A")], configured_channels(settings), hand.wall(), hand.wall() + 25)
+    conn.close()
+    engine = Sender(db_path, settings, clock=hand.wall, sleep=hand.advance, monotonic=hand.monotonic)
+    assert engine.deliver_due(0.0).sent == 0  # not due yet
+    hand.jump(-3600)
+    hand.advance(26)
+    assert engine.deliver_due(5.0).sent == len(CHATS)  # 26 s later it went, whatever the wall says
+    assert len(telegram.messages) == len(CHATS)
+
+
+def test_a_jump_ahead_does_not_rush_what_waits_for_a_retry(telegram, db_path):
+    from tests.clocks import HandClock
+
+    hand = HandClock()
+    settings = settings_for(telegram)
+    conn = open_database(db_path)
+    with transaction(conn):
+        enqueue(conn, [opening("OLT-B")], configured_channels(settings), hand.wall(), hand.wall() + 25)
+    conn.close()
+    engine = Sender(db_path, settings, clock=hand.wall, sleep=hand.advance, monotonic=hand.monotonic)
+    engine.deliver_due(0.0)
+    hand.jump(3600)
+    assert engine.deliver_due(0.0).sent == 0  # still 25 real seconds to go
+    hand.advance(26)
+    assert engine.deliver_due(5.0).sent == len(CHATS)

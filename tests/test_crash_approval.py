@@ -82,7 +82,12 @@ def logins(ixc: FakeIXC, online: str) -> None:
 def server(env: dict[str, str]) -> subprocess.Popen[str]:
     log = open(Path(env["HOME"]) / "server.out", "a")  # noqa: SIM115 - the child writes it until it dies
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "monitor_service.py")], cwd=ROOT, env=env, stdout=log, stderr=log, text=True
+        [sys.executable, str(ROOT / "monitor_service.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+        text=True,
     )
 
 
@@ -149,7 +154,10 @@ def test_a_crash_in_the_middle_of_an_approval_never_sends_a_notice_twice(
         provider.kill_after, provider.victim = kill_after, first.pid
         with pytest.raises(requests.RequestException):
             requests.post(
-                f"{base}/api/acao", json={"id": incident["id"], "acao": "aprovar", "template": "LOS"}, headers=AUTH, timeout=30
+                f"{base}/api/acao",
+                json={"id": incident["id"], "acao": "aprovar", "template": "LOS"},
+                headers=AUTH,
+                timeout=30,
             )
         first.wait(timeout=10)
     finally:
@@ -160,7 +168,10 @@ def test_a_crash_in_the_middle_of_an_approval_never_sends_a_notice_twice(
     try:
         wait_until(lambda: requests.get(f"{base}/healthz", timeout=2))
         again = requests.post(
-            f"{base}/api/acao", json={"id": incident["id"], "acao": "aprovar", "template": "LOS"}, headers=AUTH, timeout=30
+            f"{base}/api/acao",
+            json={"id": incident["id"], "acao": "aprovar", "template": "LOS"},
+            headers=AUTH,
+            timeout=30,
         ).json()
         wait_until(
             lambda: (

@@ -122,7 +122,9 @@ def test_a_session_survives_a_wall_clock_jump_back(app: Flask, hand: HandClock) 
     assert client.get("/api/saude").status_code == 200
 
 
-def test_a_wall_clock_jump_ahead_keeps_the_session_and_its_real_idle_time(app: Flask, hand: HandClock) -> None:
+def test_a_wall_clock_jump_ahead_keeps_the_session_and_its_real_idle_time(
+    app: Flask, hand: HandClock
+) -> None:
     client = app.test_client()
     login(client, "chefe", ADMIN_PASSWORD)
     assert client.get("/api/saude").status_code == 200

@@ -315,6 +315,17 @@ def recover_stale(
     return requeued, uncertain
 
 
+def shift_schedule(conn: sqlite3.Connection, seconds: float) -> int:
+    """Move every pending row's due time and every claim's time by `seconds`: the wall clock
+    jumped that much, and what was due in 30 s is still due in 30 s. Returns the rows moved."""
+    with transaction(conn):
+        moved = conn.execute(
+            "UPDATE outbox SET next_attempt_at = next_attempt_at + ? WHERE status = 'pendente'", (seconds,)
+        ).rowcount
+        conn.execute("UPDATE outbox SET claimed_at = claimed_at + ? WHERE status = 'enviando'", (seconds,))
+    return int(moved)
+
+
 def uncertain_ids(conn: sqlite3.Connection) -> list[int]:
     """Every row in `incerto`, oldest first."""
     return [int(row[0]) for row in conn.execute("SELECT id FROM outbox WHERE status = 'incerto' ORDER BY id")]

@@ -56,6 +56,7 @@ MAX_AGE_SECONDS = 24 * 3600.0  # a transient failure older than this ends the ro
 POOL_SIZE = 8
 CUSTOMER_BATCH = 500  # due customer notices looked at per pass
 PROVIDER_BURST = 0.05  # seconds of provider pacing a late loop may catch up at once
+JUMP_TOLERANCE = 5.0  # a wall clock moving this much more (or less) than the monotonic one jumped
 _IDLE_TICK = 0.05
 _NEVER_SENT = ("NewConnectionError", "Connection refused")  # the request never left this host
 
@@ -102,6 +103,10 @@ class Pacer:
         free_at = self._free_at.get(key, 0.0)
         start = free_at if 0.0 <= now - free_at < max(interval, burst) else max(free_at, now)
         self._free_at[key] = start + interval
+
+    def shift(self, seconds: float) -> None:
+        """The wall clock jumped by `seconds`: every slot moves with it."""
+        self._free_at = {key: at + seconds for key, at in self._free_at.items()}
 
     def hold(self, key: Key, until: float) -> None:
         """The destination asked us to wait (a rate limit's `retry_after`): nothing goes to
@@ -211,10 +216,13 @@ class Sender:
         worker_id: str | None = None,
         channels: Mapping[str, Channel] | None = None,
         concurrency: int = POOL_SIZE,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         self._conn = open_database(db_path)
         self._clock = clock
         self._sleep = sleep
+        self._monotonic = monotonic  # given to the background delivery: it follows wall clock jumps
+        self._last_reading: tuple[float, float] | None = None
         self.worker_id = worker_id or new_holder_id()
         session = new_session(concurrency)
         self._channels = dict(channels) if channels is not None else build_channels(settings, session)
@@ -253,9 +261,11 @@ class Sender:
 
     def _deliver(self, source: _Source, deadline: float, stop: threading.Event | None) -> DeliveryStats:
         stats = DeliveryStats()
+        self._follow_jump()  # one since the last call: `deadline` was read after it
         self._recover(stats)
         while True:
             self._collect(stats)
+            deadline += self._follow_jump()  # one during this call moves the deadline too
             now = self._clock()
             starting = (source.due_only or now < deadline) and not (stop is not None and stop.is_set())
             wake = self._start_ready(source, now, stats) if starting else None
@@ -269,6 +279,27 @@ class Sender:
                 self._sleep(min(wake - now, deadline - now))
         stats.left = source.left()
         return stats
+
+    def _follow_jump(self) -> float:
+        """When the wall clock jumped since the last reading (it moved more or less than the
+        monotonic clock, beyond `JUMP_TOLERANCE`), move the outbox's due times and the pacing by
+        as much, so a jump back never holds the alerts and a jump ahead never rushes them.
+        Returns the jump (0 when none)."""
+        if self._monotonic is None:
+            return 0.0
+        wall, mono = self._clock(), self._monotonic()
+        last, self._last_reading = self._last_reading, (wall, mono)
+        if last is None:
+            return 0.0
+        jump = (wall - last[0]) - (mono - last[1])
+        if abs(jump) <= JUMP_TOLERANCE:
+            return 0.0
+        moved = outbox.shift_schedule(self._conn, jump)
+        self._pacer.shift(jump)
+        log.warning(
+            "o relógio do sistema saltou %+.0f s: %d mensagens na fila reprogramadas com ele", jump, moved
+        )
+        return jump
 
     def _recover(self, stats: DeliveryStats) -> None:
         requeued, uncertain = outbox.recover_stale(self._conn, self._clock(), LEASE_SECONDS, is_dead_here)
