@@ -390,7 +390,9 @@ def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[di
                 "recorrencia": row["recorrencia"],
                 "resolvido_em": row["resolvido_em"],
                 "resolvido_por": row["resolvido_por"],
-                "duracao": round(end - row["timestamp"], 1),
+                "duracao": round(
+                    max(0.0, end - row["timestamp"]), 1
+                ),  # never negative, whatever the clock did
                 "atualizado_em": row["atualizado_em"],
                 "alerta_suprimido": held.get(row["id"]) if not row["aviso"] else None,
             }

@@ -46,6 +46,7 @@ from outage.place import OLT, RANK, describe, describe_group, level_of, path_of,
 
 log = logging.getLogger(__name__)
 QUORUM_MIN_SIZE = 10
+CLOCK_JUMP = 30.0  # seconds the wall clock must move apart from the monotonic one to count as a jump
 MIN_POPULATION_KEPT = 0.5  # a read with fewer active logins than this share of the last one is cut short
 
 
@@ -102,6 +103,7 @@ class Monitor:
         holder: str = "local",
         fenced: bool = False,
         olt_names: Mapping[str, str] | None = None,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.settings = settings
         self.olt_names = dict(olt_names or {})
@@ -112,6 +114,9 @@ class Monitor:
         self.holder = holder
         self.fenced = fenced
         self.states = store.StateStore()
+        self.monotonic = monotonic  # given to the poller: it keeps detecting through wall clock jumps
+        self.skew = 0.0  # how far the wall clock jumped since detection last matched it
+        self._reading: tuple[float, float] | None = None
         self.last_detect_seconds = 0.0  # detection + persistence of the last cycle (for benchmarks)
 
     def run_cycle(self, conn: sqlite3.Connection) -> CycleResult:
@@ -157,6 +162,27 @@ class Monitor:
         )
         log.info("%s", result.summary())
         return result
+
+    def _steady_now(self, state: MonitorState) -> float:
+        """The detector's time: the wall clock less the jumps it made since the detection last
+        matched it, so an outage whose drops straddle a jump is still one outage, and a drop is
+        never dated before the poll that missed it. While nothing is unfolding (no incident, no
+        recent drop), detection takes the wall clock back, jumps and all."""
+        wall = self.clock()
+        if self.monotonic is None:
+            return wall
+        mono = self.monotonic()
+        last, self._reading = self._reading, (wall, mono)
+        if last is not None:
+            jump = (wall - last[0]) - (mono - last[1])
+            if abs(jump) > CLOCK_JUMP:
+                self.skew += jump
+                log.warning("o relógio do sistema saltou %+.0f s: a detecção segue no tempo contínuo", jump)
+        if self.skew and _quiet(state, wall - self.skew, rules_for(self.settings).horizon):
+            state.last_poll += self.skew
+            log.info("detecção voltou ao relógio do sistema (%+.0f s), sem queda em andamento", self.skew)
+            self.skew = 0.0
+        return wall - self.skew
 
     def _refresh_population(self, conn: sqlite3.Connection, state: MonitorState, now: float) -> None:
         """Read how many active logins each place has, at the first cycle and every
@@ -223,7 +249,7 @@ class Monitor:
     ) -> tuple[Decision, list[Alert], store.CycleCounts, float]:
         """Decide on `state` (an ERP poll, or a batch of alarms when `cycle_id` is None) and commit
         the result; the state is dropped from the cache on failure."""
-        now = self.clock()
+        now = self._steady_now(state)
         t_detect = time.monotonic()
         version = self.states.version
         batch = f"ciclo-{cycle_id}" if cycle_id is not None else f"alarmes-{now:.0f}"
@@ -431,6 +457,13 @@ class _CauseJob:
     rest_local: str = ""  # the place of the logins the incident had before the part
     alert: str = ""  # the growth's alert kind (WIDENING, OPENING) for a part
     since: float = 0.0  # when the cycle started: its alerts were written from then on
+
+
+def _quiet(state: MonitorState, now: float, horizon: float) -> bool:
+    """No incident open and no drop recent enough to join one."""
+    if state.incidents:
+        return False
+    return not any(e.dropped_at is not None and e.dropped_at >= now - horizon for e in state.offline.values())
 
 
 def _logins_total(counts: Mapping[str, int]) -> int:

@@ -53,7 +53,12 @@ def configured_channels(settings: Settings) -> list[str]:
 
 
 def build_monitor(
-    settings: Settings, holder: str, *, fenced: bool, clock: Callable[[], float] = time.time
+    settings: Settings,
+    holder: str,
+    *,
+    fenced: bool,
+    clock: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] | None = None,
 ) -> Monitor:
     """The monitor wired to the configured ERP, cause analyzer and alert channels."""
     from outage.cause import build_analyzer, olt_names
@@ -67,6 +72,7 @@ def build_monitor(
         holder=holder,
         fenced=fenced,
         olt_names=olt_names(settings),
+        monotonic=monotonic,
     )
 
 
@@ -110,7 +116,9 @@ class Service:
     ) -> None:
         self.settings = settings
         self.holder = lease.new_holder_id()
-        self._monitor_factory = monitor_factory or (lambda h: build_monitor(settings, h, fenced=True))
+        self._monitor_factory = monitor_factory or (
+            lambda h: build_monitor(settings, h, fenced=True, clock=clock.wall, monotonic=clock.monotonic)
+        )
         self._sender_factory = sender_factory or (lambda h: build_sender(settings, h, clock))
         self.lease_ttl = lease_ttl
         self.clock = clock

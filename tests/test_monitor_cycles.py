@@ -324,3 +324,32 @@ def test_without_a_cause_in_the_alarms_the_cause_waits_for_the_olts(isp, setting
         "indeterminado",
         "pendente",
     )
+
+
+# --- a wall clock that jumps -----------------------------------------------------------------
+
+
+def test_an_outage_whose_drops_straddle_a_clock_jump_is_one_incident(isp, settings, conn):
+    from outage.localtime import erp_text
+    from tests.clocks import HandClock
+
+    hand = HandClock()
+    monitor = Monitor(
+        settings, IxcReader(settings), None, ["telegram"], clock=hand.wall, monotonic=hand.monotonic
+    )
+    monitor.run_cycle(conn)  # the baseline
+    true_time = hand.wall()
+    for n in (1, 2, 3):  # the ERP's clock is right: session ends in true time
+        isp.records[n].update(online="N", ultima_conexao_final=erp_text(true_time + 280))
+    isp.publish()
+    hand.advance(300)
+    monitor.run_cycle(conn)  # 3 of the CTO's 8: not yet an outage
+    hand.jump(3600)  # someone sets the server's date an hour ahead
+    for n in (4, 5, 6, 7, 8):
+        isp.records[n].update(online="N", ultima_conexao_final=erp_text(true_time + 420))
+    isp.publish()
+    hand.advance(300)
+    monitor.run_cycle(conn)
+    [event] = active(conn)
+    assert len(json.loads(event["logins"])) == 8
+    assert event["primeira_queda"] == true_time + 280  # the detector's time did not jump
