@@ -43,6 +43,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from outage.api import current_user, error, get_db, int_arg, requires, settings
 from outage.cause.olt_system import OltSystemError
+from outage.db import MAX_INTEGER
 from outage.hsm import dispatch, history
 from outage.hsm.delivery import deliver_rows
 from outage.hsm.enrich import customers_of, member_key, members_of
@@ -248,7 +249,8 @@ def resend_uncertain() -> Response | tuple[Response, int]:
     body = request.get_json(silent=True) if request.get_data() else {}  # an unreadable body is no "{}"
     decision = body.get("decisao_id") if isinstance(body, dict) else None
     if not isinstance(body, dict) or (
-        decision is not None and (isinstance(decision, bool) or not isinstance(decision, int))
+        decision is not None
+        and (isinstance(decision, bool) or not isinstance(decision, int) or not 0 < decision <= MAX_INTEGER)
     ):
         return _refuse('corpo inválido: envie JSON {} ou {"decisao_id": <número>}', 400)
     db = get_db()

@@ -343,8 +343,16 @@ def cookie_secure(s: Settings) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never redirect a login to another host."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
+    """Only same-site paths of printable characters: never redirect a login to another host,
+    nor put a line break or a control character into a header."""
+    printable = bool(target) and all(" " < ch != "\x7f" for ch in target or "") and "\\" not in (target or "")
+    if (
+        target
+        and printable
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlparse(target).netloc
+    ):
         return target
     return url_for("dashboard.index")
 

@@ -86,6 +86,9 @@ def in_chunks(values: Iterable[T]) -> Iterator[tuple[list[T], str]]:
         yield chunk, ",".join("?" * len(chunk))
 
 
+MAX_INTEGER = 2**63 - 1  # the largest integer a database column holds
+
+
 def migrations() -> list[tuple[int, Path]]:
     """The migration files in order, checked for gaps."""
     found = []

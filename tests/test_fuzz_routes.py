@@ -44,7 +44,26 @@ QUERY_KEYS = (
     "tipo",
     "id",
 )
-HOSTILE = ("²", "١٢", "-1", "0", "99999999999999999999", "1e9", " 7", "=1+1", "\x00", "𝟗", "NaN", "9" * 400)
+HOSTILE = (
+    "²",
+    "١٢",
+    "-1",
+    "0",
+    "99999999999999999999",
+    "-9999999999999999999",
+    str(2**63),
+    str(-(2**63) - 1),
+    "1e9",
+    " 7",
+    "=1+1",
+    "\x00",
+    "/x\r\ny",
+    "/x%0d%0ay",
+    "/\x07a",
+    "𝟗",
+    "NaN",
+    "9" * 400,
+)
 
 
 def simulator_control() -> Flask:
@@ -111,8 +130,9 @@ def deep_json(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
+huge_integers = st.sampled_from((2**63, 2**63 - 1, -(2**63) - 1, 10**30, -(10**30)))
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | huge_integers | st.floats() | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
@@ -121,7 +141,9 @@ bodies = st.one_of(
     st.none(),
     json_values.map(lambda v: ("json", json.dumps(v))),
     st.dictionaries(
-        st.sampled_from(("id", "acao", "template", "comentario", "tipo")), json_values, max_size=4
+        st.sampled_from(("id", "acao", "template", "comentario", "tipo", "decisao_id")),
+        json_values,
+        max_size=4,
     ).map(lambda v: ("json", json.dumps(v))),
     st.integers(min_value=30, max_value=50_000).map(lambda depth: ("json", deep_json(depth))),
     st.binary(max_size=200).map(lambda raw: ("json", raw)),
@@ -262,3 +284,33 @@ def test_a_demo_route_refuses_json_that_is_not_an_object(app: Flask) -> None:
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
     assert response.status_code == 400 and "objeto JSON" in response.get_json()["erro"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/detalhes/-9999999999999999999", None),
+        ("GET", f"/api/detalhes/{2**64}", None),
+        ("POST", "/api/acao", {"id": "-99999999999999999999", "acao": "negar"}),
+        ("POST", "/api/acao", {"id": 2**64, "acao": "aprovar"}),
+        ("POST", "/api/painel/incertos/reenviar", {"decisao_id": 2**63}),
+        ("POST", "/api/painel/incertos/reenviar", {"decisao_id": -(2**63) - 1}),
+    ],
+)
+def test_ids_out_of_range_are_a_4xx_in_portuguese(app: Flask, method: str, path: str, body: Any) -> None:
+    answer = app.test_client().open(
+        path, method=method, json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert 400 <= answer.status_code < 500
+    assert answer.get_json()["erro"]
+
+
+def test_control_characters_in_the_login_redirect_stay_out_of_the_headers(app: Flask) -> None:
+    client = app.test_client()
+    page = client.get("/entrar?proximo=/x%0d%0ay")
+    assert page.status_code == 200 and "/x\r\ny" not in page.get_data(as_text=True)
+    cookie, _ = admin_cookie(app)
+    client.set_cookie("painel_sessao", cookie)
+    answer = client.get("/entrar?proximo=/x%0d%0aSet-Cookie:%20a=b")
+    assert answer.status_code in (302, 303) and "\n" not in answer.headers["Location"]
+    assert "Set-Cookie" not in answer.headers["Location"]

@@ -36,7 +36,7 @@ from typing import Any
 
 from outage.cause.olt_system import OltSystemClient, OltSystemError
 from outage.config import Settings
-from outage.db import in_chunks, transaction
+from outage.db import MAX_INTEGER, in_chunks, transaction
 from outage.droptime import SESSION_LAG
 from outage.http import new_session
 from outage.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_MIXED, CAUSE_POWER, cto_label
@@ -381,6 +381,8 @@ def find_incident(conn: sqlite3.Connection, settings: Settings, incident_id: str
     if incident_id.startswith(MONITOR_PREFIX):
         return _with_twins(conn, settings, monitor_incident(conn, incident_id))
     if incident_id.startswith("-") and incident_id[1:].isdecimal() and incident_id[1:].isascii():
+        if int(incident_id[1:]) > MAX_INTEGER:
+            return None  # no event ever had that number
         row = conn.execute(
             "SELECT event_id FROM incident_numbers WHERE numero = ?", (int(incident_id[1:]),)
         ).fetchone()
