@@ -170,9 +170,8 @@ def storage_problems(path: str) -> list[str]:
     """
     problems = []
     free = free_bytes(path)
-    if free is not None and free < LOW_DISK_BYTES:
-        folder = Path(path).resolve().parent
-        problems.append(f"disco cheio: {free:,} bytes livres em {folder}".replace(",", "."))
+    if free is not None and free < LOW_DISK_BYTES:  # no path: anyone may read the health verdict
+        problems.append(f"disco cheio: {free:,} bytes livres no disco do banco de dados".replace(",", "."))
     try:
         probe = sqlite3.connect(path, timeout=PROBE_TIMEOUT, isolation_level=None)
         try:

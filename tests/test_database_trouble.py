@@ -135,6 +135,8 @@ def test_a_cycle_on_a_full_disk_is_logged_recorded_and_reported_then_polling_res
         health = app.test_client().get("/healthz", headers={"Authorization": "Bearer t"})
         assert health.status_code == 503
         assert any("disco cheio" in p for p in health.get_json()["problemas"])
+        anonymous = app.test_client().get("/healthz").get_data(as_text=True)
+        assert "disco cheio" in anonymous and str(small_disk) not in anonymous  # no path to anyone
         filler.unlink()
         hand.advance(INTERVAL)
         assert wait_for(lambda: [ok for _, ok in cycles(settings)] == [1, 0, 1])
