@@ -7,6 +7,7 @@ a file with the next number, never by editing an applied one.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
@@ -15,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -40,6 +43,7 @@ def connect(path: str, *, timeout: float | None = None) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: a mass drop writes 100k+ rows at once
     conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")  # a checkpoint truncates the WAL to this
     conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
     return conn
 
@@ -57,6 +61,16 @@ def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
             if "locked" not in str(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.05)
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the write-ahead log into the database and shrink it (the WAL otherwise keeps the
+    size of the largest burst, which may fill a small disk). Readers in the way make it a partial
+    checkpoint, tried again next time; never raises."""
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error as exc:
+        log.warning("checkpoint do WAL adiado: %s", exc)
 
 
 @contextmanager
@@ -86,6 +100,7 @@ def in_chunks(values: Iterable[T]) -> Iterator[tuple[list[T], str]]:
         yield chunk, ",".join("?" * len(chunk))
 
 
+WAL_LIMIT = 8 * 1024 * 1024  # bytes the write-ahead log keeps after a checkpoint
 MAX_INTEGER = 2**63 - 1  # the largest integer a database column holds
 
 

@@ -38,10 +38,18 @@ class DatabaseCollector(Collector):
             "outage_last_cycle_duration_seconds", "Duração do último ciclo bem-sucedido", last and last[1]
         )
         yield _gauge("outage_offline_logins", "Logins offline no último ciclo bem-sucedido", last and last[2])
-        failed = db.execute(
-            "SELECT COUNT(*) FROM cycles WHERE ok = 0 AND started_at > ?", (time.time() - 86400,)
+        since = time.time() - 86400
+        failed, interrupted = db.execute(
+            "SELECT COALESCE(SUM(erro NOT LIKE 'interrompido:%'), 0), COALESCE(SUM(erro LIKE 'interrompido:%'), 0)"
+            " FROM cycles WHERE ok = 0 AND finished_at IS NOT NULL AND started_at > ?",
+            (since,),
+        ).fetchone()
+        yield _gauge("outage_failed_cycles_24h", "Ciclos com falha nas últimas 24 h", failed)
+        yield _gauge(
+            "outage_interrupted_cycles_24h",
+            "Ciclos interrompidos por uma parada do processo nas últimas 24 h",
+            interrupted,
         )
-        yield _gauge("outage_failed_cycles_24h", "Ciclos com falha nas últimas 24 h", failed.fetchone()[0])
         events = GaugeMetricFamily("outage_events", "Eventos por status", labels=["status"])
         for status, count in db.execute("SELECT status, COUNT(*) FROM events GROUP BY status"):
             events.add_metric([status], count)

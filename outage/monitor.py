@@ -27,7 +27,7 @@ from outage.alerts.storm import is_storm, summarize_if_storm
 from outage.cause.base import CauseAnalyzer, CauseReport
 from outage.cause.verdict import from_alarms
 from outage.config import Settings
-from outage.db import transaction
+from outage.db import checkpoint, transaction
 from outage.detector import (
     OPENING,
     RECURRENCE,
@@ -41,11 +41,13 @@ from outage.detector import (
     hear,
 )
 from outage.erp.base import ErpReader, ErpReadError, Observation
+from outage.lease import is_dead_here
 from outage.model import CAUSE_UNKNOWN, Subscriber
 from outage.place import OLT, RANK, describe, describe_group, level_of, path_of, rank_of
 
 log = logging.getLogger(__name__)
 QUORUM_MIN_SIZE = 10
+CAUSE_GRACE = 60.0  # seconds past the cause deadline after which a pending cause was abandoned
 CLOCK_JUMP = 30.0  # seconds the wall clock must move apart from the monotonic one to count as a jump
 MIN_POPULATION_KEPT = 0.5  # a read with fewer active logins than this share of the last one is cut short
 
@@ -117,10 +119,17 @@ class Monitor:
         self.monotonic = monotonic  # given to the poller: it keeps detecting through wall clock jumps
         self.skew = 0.0  # how far the wall clock jumped since detection last matched it
         self._reading: tuple[float, float] | None = None
+        self._recovered = False  # `recover` runs before the first cycle
         self.last_detect_seconds = 0.0  # detection + persistence of the last cycle (for benchmarks)
 
     def run_cycle(self, conn: sqlite3.Connection) -> CycleResult:
         """Run one cycle; raises `CycleFailed` (after recording it) when it cannot complete."""
+        if not self._recovered:
+            self._recovered = True
+            try:
+                self.recover(conn)
+            except Exception:  # what a dead process left must never stop monitoring
+                log.exception("falha ao recuperar o que uma parada do processo deixou pela metade")
         started = self.clock()
         t0 = time.monotonic()
         cycle_id = store.start_cycle(conn, started, self.holder)
@@ -152,6 +161,7 @@ class Monitor:
             self._find_causes(conn, state, decision, alerts, started)
         duration = time.monotonic() - t0
         conn.execute("UPDATE cycles SET duracao = ? WHERE id = ?", (duration, cycle_id))
+        checkpoint(conn)
         result = CycleResult(
             cycle_id,
             counts,
@@ -328,23 +338,54 @@ class Monitor:
                 self._save_cause(conn, job, heard, storm)
             else:
                 asked.append(job)
-        if asked and self.analyzer is not None:
-            analyzer = self.analyzer
-            deadline = time.monotonic() + self.settings.cause_timeout
-            pool = ThreadPoolExecutor(max_workers=min(8, len(asked)), thread_name_prefix="causa")
-            futures = {
-                pool.submit(_safe_analyze, analyzer, job.subs, deadline, job.drops): job for job in asked
-            }
-            done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 1.0)
-            pool.shutdown(wait=False, cancel_futures=True)
-            for future, job in futures.items():
-                report = future.result() if future in done else _late_report(self.settings)
-                if job.part is None:
-                    causes[job.event_id] = report
-                self._save_cause(conn, job, report, storm)
+        for job, report in self._analyze(asked):
+            if job.part is None:
+                causes[job.event_id] = report
+            self._save_cause(conn, job, report, storm)
         summary = next((a for a in alerts if a.kind == outbox.SUMMARY), None)
         if summary is not None and summary.event_id:
             self._refresh_summary(conn, decision, summary, causes)
+
+    def _analyze(self, jobs: Sequence[_CauseJob]) -> list[tuple[_CauseJob, CauseReport]]:
+        """Each job's cause from the OLTs, in parallel, by the deadline (a late one says so)."""
+        if not jobs or self.analyzer is None:
+            return []
+        analyzer = self.analyzer
+        deadline = time.monotonic() + self.settings.cause_timeout
+        pool = ThreadPoolExecutor(max_workers=min(8, len(jobs)), thread_name_prefix="causa")
+        futures = {pool.submit(_safe_analyze, analyzer, job.subs, deadline, job.drops): job for job in jobs}
+        done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()) + 1.0)
+        pool.shutdown(wait=False, cancel_futures=True)
+        return [
+            (job, future.result() if future in done else _late_report(self.settings))
+            for future, job in futures.items()
+        ]
+
+    def recover(self, conn: sqlite3.Connection) -> None:
+        """What a process that died left half done, once, before this monitor's first cycle: cycles
+        it never finished are closed with the reason, and causes it never stored are asked again
+        (or, with no one to ask, set to indeterminado with the reason)."""
+        now = self.clock()
+        closed = store.close_interrupted_cycles(conn, self.holder, now, is_dead_here)
+        if closed:
+            log.warning(
+                "%d ciclo(s) interrompido(s) por uma parada do processo fechado(s) com o motivo", closed
+            )
+        pending = store.pending_causes(conn, now - self.settings.cause_timeout - CAUSE_GRACE)
+        if not pending:
+            return
+        jobs = [
+            _CauseJob(event_id, [sub for sub, _ in members], dict(_logins(members)), alerted=False)
+            for event_id, members in pending
+        ]
+        if self.analyzer is None:
+            with transaction(conn):
+                for job in jobs:
+                    store.save_cause(conn, job.event_id, _interrupted_report(), now)
+            return
+        log.warning("refazendo a análise de causa de %d incidente(s) interrompida por uma parada", len(jobs))
+        for job, report in self._analyze(jobs):
+            self._save_cause(conn, job, report, storm=True)
 
     def _cause_jobs(self, state: MonitorState, decision: Decision, since: float) -> list[_CauseJob]:
         """The analyses of this cycle; `since`: when it started (its alerts were written after)."""
@@ -502,6 +543,11 @@ def _safe_analyze(
     except Exception as exc:  # the contract says never raise; a bug must not break the cycle
         log.exception("analisador de causa falhou")
         return CauseReport(erros=[f"erro interno do analisador: {type(exc).__name__}"])
+
+
+def _interrupted_report() -> CauseReport:
+    reason = "a análise de causa foi interrompida por uma parada do monitor e não há OLT a consultar de novo"
+    return CauseReport(erros=[reason], explicacao=reason)
 
 
 def _late_report(settings: Settings) -> CauseReport:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,8 @@ from outage.model import (
 )
 from outage.place import RANK, level_of
 from outage.rates import Count, PlaceRates
+
+INTERRUPTED = "interrompido: o processo que fazia este ciclo parou antes de terminá-lo"
 
 
 class LeaseLost(Exception):
@@ -546,6 +548,37 @@ def save_population(conn: sqlite3.Connection, counts: Mapping[str, int], now: fl
         conn.execute("DELETE FROM place_population")
         conn.executemany("INSERT INTO place_population (chave, logins) VALUES (?, ?)", sorted(counts.items()))
         set_meta(conn, "populacao_lida_em", repr(now))
+
+
+def close_interrupted_cycles(
+    conn: sqlite3.Connection, holder: str, now: float, dead: Callable[[str], bool]
+) -> int:
+    """Close, with the reason, the cycles another holder started and never finished because its
+    process died (`dead`, or started over an hour ago); returns how many."""
+    rows = conn.execute("SELECT id, holder, started_at FROM cycles WHERE finished_at IS NULL").fetchall()
+    gone = [
+        r["id"] for r in rows if r["holder"] != holder and (dead(r["holder"]) or r["started_at"] < now - 3600)
+    ]
+    with transaction(conn):
+        conn.executemany(
+            "UPDATE cycles SET finished_at = started_at, ok = 0, erro = ? WHERE id = ? AND finished_at IS NULL",
+            [(INTERRUPTED, cycle_id) for cycle_id in gone],
+        )
+    return len(gone)
+
+
+def pending_causes(
+    conn: sqlite3.Connection, before: float
+) -> list[tuple[str, list[tuple[Subscriber, float]]]]:
+    """The events opened before `before` whose cause was never stored, with their members."""
+    ids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM events WHERE causa_status = 'pendente' AND timestamp < ? ORDER BY timestamp",
+            (before,),
+        )
+    ]
+    return [(event_id, event_subscribers(conn, event_id)) for event_id in ids]
 
 
 def start_cycle(conn: sqlite3.Connection, now: float, holder: str) -> int:

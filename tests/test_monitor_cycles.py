@@ -353,3 +353,39 @@ def test_an_outage_whose_drops_straddle_a_clock_jump_is_one_incident(isp, settin
     [event] = active(conn)
     assert len(json.loads(event["logins"])) == 8
     assert event["primeira_queda"] == true_time + 280  # the detector's time did not jump
+
+
+# --- what a dead process left half done -----------------------------------------------------
+
+
+def test_a_cycle_a_dead_process_never_finished_is_closed_with_the_reason(isp, settings, conn):
+    import socket
+
+    dead = f"{socket.gethostname()}:999999:abcd1234"  # no such process
+    conn.execute("INSERT INTO cycles (started_at, holder) VALUES (?, ?)", (1_795_000_000.0, dead))
+    Monitor(settings, IxcReader(settings), None, ["telegram"]).run_cycle(conn)
+    row = conn.execute("SELECT ok, erro, finished_at FROM cycles WHERE holder = ?", (dead,)).fetchone()
+    assert row["ok"] == 0 and row["erro"].startswith("interrompido:") and row["finished_at"] is not None
+
+
+def test_a_cause_a_crash_left_pending_is_asked_again_at_the_next_start(isp, settings, conn):
+    from outage.cause.base import CauseReport
+
+    class Asked:
+        def __init__(self) -> None:
+            self.logins: list[str] = []
+
+        def analyze(self, subscribers, deadline, drops=None) -> CauseReport:
+            self.logins += [s.login for s in subscribers]
+            return CauseReport(motivo="energia", explicacao="5 de 5 ONUs consultadas com queda de energia")
+
+    first = Monitor(settings, IxcReader(settings), None, ["telegram"])
+    first.run_cycle(conn)
+    isp.set(range(1, 9), "N")
+    first.run_cycle(conn)  # no analyzer: the cause stays pending, as when the process died mid-analysis
+    conn.execute("UPDATE events SET causa_status = 'pendente', timestamp = timestamp - 3600")
+    analyzer = Asked()
+    Monitor(settings, IxcReader(settings), analyzer, ["telegram"]).run_cycle(conn)
+    [event] = active(conn)
+    assert (event["motivo"], event["causa_status"]) == ("energia", "concluido")
+    assert sorted(analyzer.logins) == sorted(f"cliente{n}" for n in range(1, 9))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from outage.db import open_database
 from outage.detector import MonitorState
+from outage.model import Subscriber
 from outage.monitor import Monitor
 from outage.store import load_state
 from tests.test_api import StaticReader
@@ -146,3 +148,33 @@ def test_a_widened_incident_reloads_at_its_new_place_and_size(make_settings):
     openings = load_state(conn).openings
     assert list(openings) == ["pon:1:0/1/0"]
     assert [(o.size, o.message) for o in openings["pon:1:0/1/0"]] == [(32, "abertura"), (32, "recorrencia")]
+
+
+def test_the_write_ahead_log_shrinks_after_a_cycle_that_filled_it(make_settings):
+    from pathlib import Path
+
+    from outage.erp.base import Observation
+    from outage.monitor import Monitor
+
+    class Reader:
+        def __init__(self) -> None:
+            self.offline: dict[str, Subscriber] = {}
+
+        def read(self, candidates: Any) -> Observation:
+            return Observation(self.offline, frozenset())
+
+        def read_population(self) -> dict[str, int]:
+            return {}
+
+    settings = make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9")
+    conn = open_database(settings.database_path)
+    reader = Reader()
+    monitor = Monitor(settings, reader, None, [])
+    monitor.run_cycle(conn)
+    reader.offline = {
+        f"c{n}": Subscriber(login=f"c{n}", conexao=f"OLT-{n % 7}", id=str(n), session_end=0.0)
+        for n in range(30_000)
+    }
+    monitor.run_cycle(conn)  # a mass drop: megabytes through the log
+    wal = Path(settings.database_path + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
