@@ -209,14 +209,17 @@ def write_access_problem(path: str) -> str | None:
 
 
 def _write_refusal(folder: Path, path: str, exc: OSError) -> str:
+    head = f"O banco de dados {path} não pode ser gravado"
     if exc.errno == errno.EROFS:
-        why = f"{folder} está num sistema de arquivos somente leitura (volume montado com :ro?)"
-        fix = "monte a pasta com escrita"
-    else:
+        return (
+            f"{head}: a pasta {folder} está num sistema de arquivos somente leitura (no Docker, um volume "
+            "montado com :ro). Monte a pasta com permissão de escrita."
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
         uid, gid = os.getuid(), os.getgid()
-        why = f"o usuário de uid {uid} não pode gravar em {folder} ({exc.strerror or exc})"
-        fix = f"dê a posse da pasta a esse usuário (ex.: sudo chown -R {uid}:{gid} {folder})"
-    return (
-        f"O banco de dados {path} não pode ser gravado: {why}. Corrija e tente de novo: {fix}. "
-        "No Docker, o entrypoint da imagem faz isso sozinho quando o contêiner começa como root."
-    )
+        return (
+            f"{head}: o usuário de uid {uid} não tem permissão de escrita em {folder}. Dê a posse da pasta a "
+            f"esse usuário: sudo chown -R {uid}:{gid} {folder} (no Docker, o entrypoint da imagem faz isso "
+            "sozinho quando o contêiner começa como root)."
+        )
+    return f"{head}: erro ao gravar em {folder} (errno {exc.errno}: {exc.strerror or exc})."
