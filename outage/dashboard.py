@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from outage.alerts import outbox
+from outage.alerts.messages import plural
 from outage.api import get_db, int_arg, requires, settings
 from outage.auth import session_user
 
@@ -170,7 +171,9 @@ def _component_states(last: Any, failing: list[str]) -> list[dict[str, str]]:
         bad = [c for c in failing if c.startswith(prefixes)]
         return ("erro", "alertas falhando: " + ", ".join(bad)) if bad else ("ok", label)
 
-    telegram = channel_state(("telegram",), s.telegram_enabled, f"{len(s.telegram_chat_ids)} grupo(s) do NOC")
+    telegram = channel_state(
+        ("telegram",), s.telegram_enabled, plural(len(s.telegram_chat_ids), "grupo do NOC", "grupos do NOC")
+    )
     whatsapp = channel_state(
         ("whatsapp", "hsm"),
         s.whatsapp_cloud_enabled or s.hsm_provider_enabled,

@@ -97,7 +97,7 @@ def test_approving_sends_the_messages_and_removes_the_incident(page_for: Any, wo
     confirm.locator("#conf-ok").click()
     expect(incident_row(page, world.incidents["aprovar"])).to_have_count(0)
     expect(page.locator(".toast")).to_have_count(1)
-    expect(page.locator(".toast").first).to_contain_text("Disparo aprovado: 2 aviso(s) enviados ao provedor.")
+    expect(page.locator(".toast").first).to_contain_text("Disparo aprovado: 2 avisos enviados ao provedor.")
     expect(page.locator(".toast").first).to_contain_text("2 clientes sem telefone.")
     focused = page.evaluate(
         "() => [document.activeElement.tagName, document.activeElement.closest('tr')?.dataset.id || '',"
@@ -144,16 +144,20 @@ def test_the_csv_exports_open_in_a_brazilian_spreadsheet(page_for: Any, world: W
     expect(page.locator("#historico tbody tr").first).to_be_visible()
     decisions = _download(page, "Exportar decisões (CSV)")
     header, *lines = decisions
-    assert header[:3] == ["decidido_em", "usuario", "acao"] and len(lines) == 4
+    assert header[:3] == ["Data", "Quem", "Decisão"] and len(lines) == 4
     assert all(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", line[0]) for line in lines)
     approved = next(line for line in lines if line[3] == world.incidents["aprovar"])
-    assert approved[1:3] == ["maria", "aprovar"] and approved[6] == "OLT-SUL"
-    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", approved[header.index("proximo_envio_permitido")])
+    assert approved[1:3] == ["maria", "APROVADO"] and approved[header.index("OLT")] == "OLT-SUL"
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", approved[header.index("Próximo disparo permitido")])
+    assert {line[header.index("Tipo")] for line in lines} <= {"LOS", "ENERGIA", "INDETERMINADO"}
+    assert {line[header.index("Decisão")] for line in lines} == {"APROVADO", "NEGADO"}
     recipients = _download(page, "Exportar destinatários (CSV)")
-    by_name = {line[recipients[0].index("nome")]: line for line in recipients[1:]}
-    assert by_name[XSS_NAME][recipients[0].index("telefone")] == "(11) 98765-0001"
-    assert by_name["Maria da Silva"][recipients[0].index("telefone")] == "(11) 98765-0002"
-    assert by_name["João Souza"][recipients[0].index("resultado")] == "sem telefone válido"
+    column = recipients[0].index
+    by_name = {line[column("Nome")]: line for line in recipients[1:]}
+    assert by_name[XSS_NAME][column("Telefone")] == "(11) 98765-0001"
+    assert by_name["Maria da Silva"][column("Telefone")] == "(11) 98765-0002"
+    assert by_name["Maria da Silva"][column("Envio")] in {"ENVIADO", "NA FILA", "ENVIANDO"}
+    assert by_name["João Souza"][column("Resultado")] == "sem telefone válido"
 
 
 def _download(page: Page, link: str) -> list[list[str]]:
