@@ -208,8 +208,9 @@ def test_events_health_and_phone_screens_render(page_for: Any, world: World) -> 
     expect(rows).to_have_count(2)
     shot(page, "07-eventos")
     page.get_by_role("link", name="Saúde").click()
-    expect(page.locator("#componentes li")).to_have_count(4)
-    expect(page.locator("#componentes")).to_contain_text("WhatsApp")
+    expect(page.locator("#componentes li")).to_have_count(5)
+    expect(page.locator("#componentes")).to_contain_text("Avisos aos clientes")
+    expect(page.locator("#componentes")).to_contain_text("provedor HSM, modelos 114 (LOS) e 116 (energia)")
     expect(page.locator("#s-duracao")).to_have_text("2,5 s")
     assert page.evaluate(
         "() => [...document.querySelectorAll('.table-wrap')].every((w) => w.scrollWidth <= w.clientWidth)"
