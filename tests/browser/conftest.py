@@ -151,13 +151,14 @@ def _subscriber(n: int, conexao: str) -> Subscriber:
 
 
 def _add_history(db_path: str) -> None:
-    """Monitor events (one active, indeterminate; one resolved) and 24 h of cycles for the chart."""
+    """Monitor events (one active, indeterminate, stuck: nothing changed in its last 2 h; one
+    resolved) and 24 h of cycles for the chart."""
     conn: sqlite3.Connection = connect(db_path)
     now = time.time()
     active = [_subscriber(n, "OLT-CENTRO") for n in range(1, 7)]
     resolved = [_subscriber(n, "OLT-PRAIA") for n in range(20, 32)]
     rows = [
-        (str(uuid.uuid4()), "OLT-CENTRO", now - 900, "ativo", active, "indeterminado", None, ""),
+        (str(uuid.uuid4()), "OLT-CENTRO", now - 10800, "ativo", active, "indeterminado", None, ""),
         (
             str(uuid.uuid4()),
             "OLT-PRAIA",
@@ -184,7 +185,7 @@ def _add_history(db_path: str) -> None:
                 place,
                 json.dumps([_evidence(s.login, conexao) for s in subs[:3]]),
                 end,
-                now,
+                end or start + 3600,  # the last change
                 pack_members((s, start) for s in subs),
             ),
         )

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE, XSS_NAME, World, login, shot
+from tests.browser.conftest import PHONE, XSS_NAME, World, axe_violations, login, shot
 
 
 def incident_row(page: Page, incident_id: str) -> Any:
@@ -306,11 +306,17 @@ def test_an_operator_closes_an_event_stuck_open_and_a_reader_cannot(page_for: An
     rows = page.locator("#eventos tbody tr")
     expect(rows.first).to_contain_text("OLT-CENTRO")
     rows.first.click()
+    expect(page.locator("#evd-acoes-texto")).to_contain_text("Sem mudança há 2 h")
     close = page.locator("#evd-encerrar")
-    expect(close).to_be_visible()
     close.click()
-    expect(close).to_have_text("Confirmar encerramento")
+    confirm = page.locator("#encerrar")
+    expect(confirm).to_contain_text("6 logins ainda offline saem do evento")
+    assert axe_violations(page) == []
+    confirm.get_by_role("button", name="Cancelar").click()
+    expect(confirm).to_be_hidden()
+    expect(page.locator("#evd-sub")).to_contain_text("ATIVO")
     close.click()
+    confirm.get_by_role("button", name="Encerrar evento").click()
     expect(page.locator("#evd-sub")).to_contain_text("RESOLVIDO")
     expect(page.locator("#evd-acoes")).to_be_hidden()
     assert page.dialogs == []  # type: ignore[attr-defined]
