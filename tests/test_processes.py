@@ -264,3 +264,20 @@ def test_every_way_to_run_reads_host_port_and_log_level_from_the_same_dotenv(
     assert proc.returncode == 0, output
     assert "MONITOR_API_TOKEN não definido" in output  # a warning passes LOG_LEVEL=WARNING ...
     assert "INFO" not in output, output  # ... no information does, the server's own included
+
+
+def test_gunicorn_refuses_a_bad_dotenv_before_binding_listing_every_problem(tmp_path) -> None:
+    (tmp_path / ".env").write_text("PORT=porta\nTRUSTED_PROXIES=proxy.local\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "monitor_service:app"],
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "Configuração inválida" in proc.stderr
+    for name in ("PORT", "TRUSTED_PROXIES", "SECRET_KEY", "IXC_URL"):
+        assert name in proc.stderr
+    assert "Listening at" not in proc.stdout + proc.stderr
