@@ -1,32 +1,40 @@
 """gunicorn settings: `gunicorn -c gunicorn.conf.py monitor_service:app`.
 
+Read from `.env` and the environment exactly as `python monitor_service.py` reads them
+(`HOST`, `PORT`, `WEB_CONCURRENCY`, `GUNICORN_THREADS`, `LOG_LEVEL`): the master checks the
+whole configuration before it binds, so a bad one ends here listing every problem.
+
 Every worker starts the background service after it boots; a lease in the database lets
 exactly one of them poll and send alerts at a time (another takes over if it dies).
+
+Forwarded headers are the app's business (`TRUSTED_PROXIES`): gunicorn's own handling of
+`X-Forwarded-Proto` is off, so one list decides.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5010')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+import monitor_service
+
+_settings = monitor_service.settings_or_exit()
+
+bind = monitor_service.bind_address(_settings.host, _settings.port)
+workers = _settings.web_concurrency
+threads = _settings.gunicorn_threads
+loglevel = _settings.log_level.lower()
 worker_class = "gthread"
 timeout = 60
 graceful_timeout = 20
 accesslog = None
 errorlog = "-"
+secure_scheme_headers: dict[str, str] = {}
 preload_app = False  # each worker builds its own app (and SQLite connections) after the fork
 
 
 def post_worker_init(worker: Any) -> None:
-    import monitor_service
-
     monitor_service.start_background(worker.wsgi)
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    import monitor_service
-
     monitor_service.stop_background()

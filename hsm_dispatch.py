@@ -41,6 +41,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from outage.alerts.messages import br_number, plural
 from outage.api import current_user, error, get_db, int_arg, requires, settings
 from outage.cause.olt_system import OltSystemError
 from outage.db import MAX_INTEGER
@@ -237,9 +238,10 @@ def _decide(incident: Incident, action: str, comment: str, choice: Any) -> dispa
         outcome.falhas = stats.failed
         outcome.incertos = stats.uncertain
         if stats.failed:
-            outcome.msg += f" {stats.failed} falharam."
+            outcome.msg += f" {plural(stats.failed, 'falhou', 'falharam')}."
         if stats.uncertain:
-            outcome.msg += f" {stats.uncertain} sem resposta do provedor (podem ter saído)."
+            may = "pode" if stats.uncertain == 1 else "podem"
+            outcome.msg += f" {br_number(stats.uncertain)} sem resposta do provedor ({may} ter saído)."
     return outcome
 
 
@@ -258,9 +260,13 @@ def resend_uncertain() -> Response | tuple[Response, int]:
     if not rows:
         return jsonify({"success": True, "msg": "Nenhum aviso incerto para reenviar.", "reenviados": 0})
     stats = deliver_rows(settings().database_path, settings(), rows, max_wait=DISPATCH_WAIT)
-    message = f"{len(rows)} aviso(s) reenviado(s): {stats.sent} aceito(s) pelo provedor"
+    message = (
+        f"{plural(len(rows), 'aviso reenviado', 'avisos reenviados')}: "
+        f"{plural(stats.sent, 'aceito', 'aceitos')} pelo provedor"
+    )
     if stats.failed or stats.uncertain:
-        message += f", {stats.failed} falharam, {stats.uncertain} de novo sem resposta"
+        failed = plural(stats.failed, "falhou", "falharam")
+        message += f", {failed}, {br_number(stats.uncertain)} de novo sem resposta"
     return jsonify({"success": True, "msg": message + ".", "reenviados": len(rows), "aceitos": stats.sent})
 
 

@@ -26,6 +26,7 @@ from flask import Flask
 
 from outage.app import create_app
 from outage.config import ConfigError, Settings, load_dotenv_file, load_settings
+from outage.db import write_access_problem
 from outage.logs import setup_logging
 
 log = logging.getLogger("monitor_service")
@@ -71,14 +72,25 @@ def print_problems(problems: Sequence[str], notes: Sequence[str] = ()) -> None:
 
 def build_app() -> Flask:
     """The WSGI app for gunicorn (`monitor_service:app`); refuses bad configuration."""
+    settings = settings_or_exit()
+    setup_logging(settings.log_dir, settings.log_level)
+    _warn_about(settings)
+    return create_app(settings)
+
+
+def settings_or_exit() -> Settings:
+    """The checked settings, or the process ends: exit 2 listing every configuration problem,
+    exit 1 when the database cannot be written (gunicorn's master and each worker use it)."""
     try:
         settings = load_checked_settings()
     except ConfigError as exc:
         print_problems(exc.problems, exc.notes)
         raise SystemExit(2) from exc
-    setup_logging(settings.log_dir, settings.log_level)
-    _warn_about(settings)
-    return create_app(settings)
+    problem = write_access_problem(settings.database_path)
+    if problem:
+        print(f"Erro: {problem}", file=sys.stderr)
+        raise SystemExit(1)
+    return settings
 
 
 def _warn_about(settings: Settings) -> None:
@@ -91,15 +103,40 @@ def _warn_about(settings: Settings) -> None:
             "MONITOR_API_TOKEN não definido: só GET /eventos/ativos e GET /eventos ficam abertos"
             " para leitura sem login, como no sistema original"
         )
-    for note in configuration_notes(settings):
+    if settings.trusted_proxies:
+        log.info("proxy reverso confiável (X-Forwarded-*): %s", ", ".join(settings.trusted_proxies))
+    for note in (*settings.notes, *configuration_warnings(settings)):
         log.warning("%s", note)
 
 
-def configuration_notes(settings: Settings) -> list[str]:
-    """How the configuration was read (original names used) and which alert routes were chosen."""
+def configuration_warnings(settings: Settings) -> list[str]:
+    """What a valid configuration still leaves off or half done, each with its fix."""
+    from outage import checks
     from outage.channels.registry import startup_warnings
 
-    return [*settings.notes, *startup_warnings(settings)]
+    return [*startup_warnings(settings), *checks.warnings(settings)]
+
+
+def check_config(settings: Settings) -> int:
+    """`--check-config` on valid settings: the notes and warnings; 1 if the database cannot be written."""
+    print("Configuração válida.")
+    for note in settings.notes:
+        print(f"  - {note}")
+    warnings = configuration_warnings(settings)
+    if warnings:
+        print("Avisos (o monitor sobe assim, mas):")
+        for warning in warnings:
+            print(f"  - {warning}")
+    problem = write_access_problem(settings.database_path)
+    if problem:
+        print(f"Erro: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def bind_address(host: str, port: int) -> str:
+    """`HOST:PORT` as servers write it (an IPv6 address in brackets: `[::1]:5010`)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def start_background(app: Flask) -> Any:
@@ -166,7 +203,7 @@ def serve(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    log.info("servindo em http://%s:%d", settings.host, settings.port)
+    log.info("servindo em http://%s", bind_address(settings.host, settings.port))
     try:
         server.serve_forever()
     finally:
@@ -198,10 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_problems(exc.problems, exc.notes)
         return 2
     if args.check_config:
-        print("Configuração válida.")
-        for note in configuration_notes(settings):
-            print(f"  - {note}")
-        return 0
+        return check_config(settings)
+    problem = write_access_problem(settings.database_path)
+    if problem:
+        print(f"Erro: {problem}", file=sys.stderr)
+        return 1
     setup_logging(settings.log_dir, settings.log_level)
     _warn_about(settings)
     if args.once:

@@ -26,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench import figure
+from bench import br, figure
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = 200
@@ -201,20 +201,20 @@ def run(quick: bool) -> dict[str, Any]:
     ceiling = min(WORKERS, os.cpu_count() or 1) / alone  # one GIL per worker process: CPU-bound
     figures = [
         figure(
-            f"GET /eventos/ativos ({events} eventos, {body_kb:.0f} KB), gunicorn {WORKERS}x{WORKER_THREADS}",
+            f"GET /eventos/ativos ({br(events)} eventos, {br(body_kb, 0)} KB), gunicorn {WORKERS}x{WORKER_THREADS}",
             result["rps"],
             "req/s",
-            f">= {TARGET_RPS:g}",
+            f">= {br(TARGET_RPS)}",
             result["rps"] >= TARGET_RPS,
-            f"máx. ~{ceiling:.0f} req/s ({WORKERS} processos / {alone * 1000:.1f} ms cada)",
+            f"máx. ~{br(ceiling, 0)} req/s ({WORKERS} processos / {br(alone * 1000, 1)} ms cada)",
         ),
         figure(
             f"p99 de GET /eventos/ativos ({PROCESSES * THREADS} conexões)",
             result["p99_ms"],
             "ms",
-            f"<= {TARGET_P99_MS:g}",
+            f"<= {br(TARGET_P99_MS)}",
             result["p99_ms"] <= TARGET_P99_MS,
-            f"mín. {alone * 1000:.1f} ms (uma requisição sozinha)",
+            f"mín. {br(alone * 1000, 1)} ms (uma requisição sozinha)",
         ),
     ]
     return {"figuras": figures, "detalhes": {**result, "sozinha_ms": alone * 1000, "eventos": events}}

@@ -29,7 +29,7 @@ from typing import Any
 
 from netmiko import ConnectHandler
 
-from bench import figure
+from bench import br, figure
 from outage.cause.analyzer import CompositeAnalyzer
 from outage.cause.inventory import OltEntry
 from outage.model import Subscriber
@@ -129,7 +129,7 @@ def seed(olt: OltEmulator, quick: bool) -> dict[str, Any]:
     total = seconds * SEED_LOGINS / measured
     result: dict[str, Any] = {"seconds": round(total, 2), "logins": SEED_LOGINS, "causes": causes}
     if quick:
-        result["note"] = f"medido 1 login ({seconds:.2f} s) e multiplicado por {SEED_LOGINS}"
+        result["note"] = f"medido 1 login ({br(seconds, 2)} s) e multiplicado por {SEED_LOGINS}"
     return result
 
 
@@ -166,12 +166,12 @@ def figures(results: dict[str, Any], speedup: float) -> list[dict[str, Any]]:
         bound = part["commands"] * COMMAND_DELAY
         rows.append(
             figure(
-                f"análise de causa, 64 ONUs em 2 PONs, {label} (OLT a {COMMAND_DELAY * 1000:.0f} ms/comando)",
+                f"análise de causa, 64 ONUs em 2 PONs, {label} (OLT a {br(COMMAND_DELAY * 1000, 0)} ms/comando)",
                 part["seconds"],
                 "s",
-                f"<= {TARGET_SECONDS:g}",
+                f"<= {br(TARGET_SECONDS)}",
                 bool(part["ok"]),
-                f"mín. {bound:.1f} s ({part['commands']} comandos)",
+                f"mín. {br(bound, 1)} s ({part['commands']} comandos)",
             )
         )
     rows.append(
@@ -181,7 +181,7 @@ def figures(results: dict[str, Any], speedup: float) -> list[dict[str, Any]]:
             "s",
             "—",
             True,
-            f"{speedup:.1f}x mais lento que a nossa",
+            f"{br(speedup, 1)}x mais lento que a nossa",
         )
     )
     return rows

@@ -26,7 +26,7 @@ import tempfile
 from collections import Counter, defaultdict
 from typing import Any
 
-from bench import figure
+from bench import br, figure
 from simulator.network import Network
 from simulator.world import MonitoredIsp
 
@@ -171,7 +171,7 @@ def figures(result: dict[str, Any]) -> list[dict[str, Any]]:
             "votos",
             "0 votos",
             result["antigos_que_votaram"] == 0,
-            f"{result['antigos_oferecidos']} oferecidos e recusados",
+            f"{br(result['antigos_oferecidos'])} oferecidos e recusados",
         )
     )
     return rows
@@ -181,4 +181,4 @@ if __name__ == "__main__":
     outcome = run(quick="--quick" in sys.argv)
     print(json.dumps(outcome, ensure_ascii=False, indent=2))
     for row in figures(outcome):
-        print(f"{row['nome']}: {row['valor']} {row['unidade']} ({'ok' if row['ok'] else 'FALHOU'})")
+        print(f"{row['nome']}: {br(row['valor'])} {row['unidade']} ({'ok' if row['ok'] else 'FALHOU'})")

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import figure
+from bench import br, figure
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 100  # about; see _subscribers
@@ -233,14 +233,14 @@ def run(quick: bool) -> dict[str, Any]:
     bound = (1 + math.ceil((pages - 1) / 8)) * 0.05
     figures = [
         figure(
-            f"ciclo estável ({total:,} assinantes, {steady['offline']:,} offline, 50 mudanças)",
+            f"ciclo estável ({br(total)} assinantes, {br(steady['offline'])} offline, 50 mudanças)",
             steady["segundos"] * 1000,
             "ms",
             "<= 100",
             steady["segundos"] <= 0.1,
         ),
         figure(
-            f"ciclo pior caso (todos os {total:,} caem)",
+            f"ciclo pior caso (todos os {br(total)} caem)",
             worst["segundos"],
             "s",
             "<= 3",
@@ -253,7 +253,7 @@ def run(quick: bool) -> dict[str, Any]:
             "s",
             "—",
             True,
-            f"mín. {pages * 0.05:.2f} s",
+            f"mín. {br(pages * 0.05, 2)} s",
         ),
         figure(
             f"leitura do ERP, {pages} páginas em paralelo (8)",
@@ -261,7 +261,7 @@ def run(quick: bool) -> dict[str, Any]:
             "s",
             "—",
             True,
-            f"mín. {bound:.2f} s",
+            f"mín. {br(bound, 2)} s",
         ),
         figure(
             "ganho da leitura paralela",
@@ -269,7 +269,7 @@ def run(quick: bool) -> dict[str, Any]:
             "x",
             ">= 5",
             sequential / parallel >= 5,
-            f"máx. {pages * 0.05 / bound:.1f}x",
+            f"máx. {br(pages * 0.05 / bound, 1)}x",
         ),
     ]
     figures.append(

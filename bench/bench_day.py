@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import figure
+from bench import br, figure
 
 ROOT = Path(__file__).resolve().parent.parent
 THRESHOLD = 4
@@ -138,7 +138,7 @@ def day_at(customers: int, seed: int = 1) -> dict[str, Any]:
 
 
 def _figures(result: dict[str, Any]) -> list[dict[str, Any]]:
-    size = f"{result['logins']:,} logins".replace(",", ".")
+    size = f"{br(result['logins'])} logins"
     rows = [
         figure(f"dia simulado, {size}: incidentes falsos", result["falsos"], "", "0", result["falsos"] == 0),
         figure(
@@ -180,7 +180,7 @@ def _figures(result: dict[str, Any]) -> list[dict[str, Any]]:
             "",
             "<= 2",
             result["mensagens_noc_max"] <= 2,
-            f"média {result['mensagens_noc_media']}",
+            f"média {br(result['mensagens_noc_media'])}",
         ),
         figure(
             f"dia simulado, {size}: logins de churn dentro de incidentes",
@@ -196,7 +196,7 @@ def _figures(result: dict[str, Any]) -> list[dict[str, Any]]:
             "ms",
             "<= 100",
             result["deteccao_ms_p95"] <= 100,
-            f"mediana {result['deteccao_ms_mediana']} ms; máx. {result['deteccao_ms_max']} ms",
+            f"mediana {br(result['deteccao_ms_mediana'])} ms; máx. {br(result['deteccao_ms_max'])} ms",
         ),
         figure(
             f"dia simulado, {size}: pico de RSS do monitor",

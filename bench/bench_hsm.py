@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import request
 
-from bench import figure
+from bench import br, figure
 
 LOOKUP_DELAY = 0.1
 PROVIDER_DELAY = 0.05
@@ -255,7 +255,7 @@ def run(quick: bool) -> dict[str, Any]:
             "s",
             "<= 2.0 s",
             olt <= 2.0,
-            f"mín. {olt_floor:.1f} s (16 rodadas de 32 consultas)",
+            f"mín. {br(olt_floor, 1)} s (16 rodadas de 32 consultas)",
         ),
         figure(
             "aprovação de 1.000 clientes até o provedor (50 ms/mensagem)",
@@ -263,7 +263,8 @@ def run(quick: bool) -> dict[str, Any]:
             "s",
             "<= 3.0 s",
             sent["segundos"] <= 3.0 and sent["aceitos"] == 1000,
-            f"mín. {max(1000 / CONCURRENCY * 0.05, rig):.2f} s (só POSTs ao mesmo simulador, {CONCURRENCY} de cada vez: {rig:.2f} s)",
+            f"mín. {br(max(1000 / CONCURRENCY * 0.05, rig), 2)} s (só POSTs ao mesmo simulador, {CONCURRENCY} de cada vez:"
+            f" {br(rig, 2)} s)",
         ),
         figure(
             "mensagens duplicadas no provedor", sent["duplicados"], "mensagens", "0", sent["duplicados"] == 0

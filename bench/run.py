@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import figure
+from bench import br, figure
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 Figure = dict[str, Any]
@@ -42,13 +42,13 @@ def _alert_figures(result: dict[str, Any]) -> list[Figure]:
         cap = " e teto de 30/s" if part.get("overall_cap_per_s") else ""
         rows.append(
             figure(
-                f"alertas Telegram: {part['messages_expected']} em {part['chats']} chats "
+                f"alertas Telegram: {br(part['messages_expected'])} em {part['chats']} chats "
                 f"({part['per_chat_per_minute']}/min por chat{cap})",
                 part["throughput_per_s"],
                 "msg/s",
                 "90–110% do limite, 0 perdidas, 0 duplicadas",
                 bool(part["ok"]),
-                f"limite {part['pacing_limit_per_s']} msg/s; perdidas {part['lost']}, "
+                f"limite {br(part['pacing_limit_per_s'])} msg/s; perdidas {part['lost']}, "
                 f"duplicadas {part['duplicates']}",
             )
         )
@@ -75,17 +75,17 @@ def _cycle_sizes(quick: bool) -> dict[str, Any]:
         details[str(total)] = {"estavel": steady, "pior_caso": worst}
         rows += [
             figure(
-                f"ciclo estável ({total:,} assinantes)",
+                f"ciclo estável ({br(total)} assinantes)",
                 steady["segundos"] * 1000,
                 "ms",
                 "<= 100",
                 steady["segundos"] <= 0.1,
             ),
             figure(
-                f"ciclo pior caso ({total:,} caem)", worst["segundos"], "s", "<= 3", worst["segundos"] <= 3
+                f"ciclo pior caso ({br(total)} caem)", worst["segundos"], "s", "<= 3", worst["segundos"] <= 3
             ),
             figure(
-                f"pico de RSS, pior caso ({total:,})",
+                f"pico de RSS, pior caso ({br(total)})",
                 worst["pico_rss_mb"],
                 "MB",
                 "<= 300",
@@ -157,8 +157,14 @@ def run_all(quick: bool, only: Sequence[str] = ()) -> dict[str, Any]:
 
 
 def _value(row: Figure) -> str:
+    """The value with three significant digits (whole above 100), the Brazilian way: `2,38 s`."""
     value = row["valor"]
-    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+    if abs(value) >= 100:
+        text = br(value, 0)
+    elif abs(value) >= 10:
+        text = br(value, 1)
+    else:
+        text = f"{value:.3g}".replace(".", ",")
     return f"{text} {row['unidade']}".strip()
 
 

@@ -42,6 +42,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 MAX_LIMIT = 500
 MAX_BODY_BYTES = 64 * 1024  # the largest legitimate body (a decision with its comment) is ~1 KB
 MAX_JSON_DEPTH = 32
+# An active event without any change (drop, return, cause) for this long is stuck: typically
+# logins left without a status (`SS`) in the ERP, which the monitor can never see come back.
+# Only then do the dashboard's operators get the button to close it by hand.
+STUCK_AFTER = 3600.0
 _ASCII_INT = re.compile(r"[0-9]{1,9}")
 _EPOCH = re.compile(r"[0-9]{1,11}(\.[0-9]{1,9})?")
 _EVENT_COLUMNS = (
@@ -394,6 +398,7 @@ def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[di
                     max(0.0, end - row["timestamp"]), 1
                 ),  # never negative, whatever the clock did
                 "atualizado_em": row["atualizado_em"],
+                "preso": row["status"] == "ativo" and now - row["atualizado_em"] >= STUCK_AFTER,
                 "alerta_suprimido": held.get(row["id"]) if not row["aviso"] else None,
             }
         )

@@ -11,12 +11,14 @@ from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
 from outage.db import open_database
 from outage.http import register_secret
+from outage.proxies import TrustedProxies
 
 
 def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Flask:
     """Build the app for validated `settings`: migrate the database, register blueprints."""
     app = Flask(__name__, root_path=_project_root(), template_folder="templates", static_folder="static")
     app.json = api.LimitedJSONProvider(app)
+    app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),  # demo/development only: per process

@@ -5,16 +5,19 @@
   `ADMIN_PASSWORD` at start-up; `flask --app monitor_service usuarios ...` manages the rest.
 - Browser sessions live on the server (`sessions`): the signed cookie (HttpOnly,
   SameSite=Lax, Secure per `SESSION_COOKIE_SECURE`: `auto` = production outside the demo)
-  carries only a random token. Logout, a password change or removing the user deletes the
-  row, so the old cookie stops working at once; a session idle for `SESSION_IDLE_MINUTES`
-  ends too. Each session has its CSRF token: every POST/PUT/PATCH/DELETE from a logged-in
+  carries only a random token. Over plain HTTP a Secure cookie never comes back (except on
+  localhost): the login page says so and what to do, never "session expired". Logout, a
+  password change or removing the user deletes the row, so the old cookie stops working at
+  once; a session idle for `SESSION_IDLE_MINUTES` ends too. Each session has its CSRF token: every POST/PUT/PATCH/DELETE from a logged-in
   browser (and the login form itself, with a token kept in the cookie before login) must
   carry it in `X-CSRF-Token` or the form field `csrf_token`.
 - API clients send `Authorization: Bearer <token>` (admin-equivalent, no CSRF).
 - Everything that shows a customer needs one of the two, always; only the seed's
   read-only lists stay open while no API token is configured (`outage.api.requires`).
 - Failed logins are throttled per user and address with growing delays
-  (`outage.login_throttle`), never locking a user out of an address they logged in from.
+  (`outage.login_throttle`), never locking a user out of an address they logged in from;
+  behind a reverse proxy the address is the client's when the proxy is in `TRUSTED_PROXIES`
+  (`outage.proxies`).
 - `init_auth(app)` installs all of it and sets `app.config["AUTH_CHECK"]`, the function
   `outage.api.requires(role)` calls.
 """
@@ -22,6 +25,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import re
 import secrets
@@ -52,6 +56,7 @@ from outage.api import bearer_ok, clock, error, get_db, same_secret, settings
 from outage.clock import Clock
 from outage.config import Settings
 from outage.db import open_database, transaction
+from outage.proxies import browser_scheme
 
 log = logging.getLogger(__name__)
 
@@ -313,6 +318,9 @@ def _protect_csrf() -> Response | tuple[Response, int] | tuple[str, int] | None:
     if _csrf_ok():
         return None
     if request.endpoint == "auth.login":
+        if _over_plain_http() and not session.get("csrf"):
+            log.warning("login por HTTP recusado (%s): o cookie de sessão só volta por HTTPS", request.host)
+            return _login_page(LOGIN_OVER_HTTP, 400)
         return _login_page("Sessão expirada: tente entrar de novo.", 400)
     return error("token CSRF ausente ou inválido: recarregue a página", 403)
 
@@ -329,14 +337,28 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def cookie_secure(s: Settings) -> bool:
-    """`SESSION_COOKIE_SECURE`: true/false, or `auto` = production and not the demo."""
-    value = s.session_cookie_secure
-    if value in {"1", "true", "sim", "yes", "on"}:
+HTTPS_NEEDED = (
+    "Este endereço é HTTP, sem criptografia, e o painel em produção só mantém a sessão por HTTPS: o navegador "
+    "não devolve o cookie seguro por HTTP. Acesse o painel pelo endereço https:// do proxy reverso (veja "
+    "“Produção” no README) ou, só para um teste na rede local, defina APP_ENV=development no .env e reinicie."
+)
+LOGIN_OVER_HTTP = "Login recusado: " + HTTPS_NEEDED[0].lower() + HTTPS_NEEDED[1:]
+
+
+def _over_plain_http() -> bool:
+    """The browser is on plain HTTP while the session cookie is HTTPS-only."""
+    return settings().https_only and browser_scheme(request.environ, request.scheme) != "https"
+
+
+def _secure_cookie_kept() -> bool:
+    """Browsers keep an HTTPS-only cookie on plain HTTP only for localhost."""
+    host = urlparse(f"//{request.host}").hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
         return True
-    if value in {"0", "false", "nao", "não", "no", "off"}:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
         return False
-    return s.app_env == "production" and not s.demo
 
 
 # --- routes ---------------------------------------------------------------------------
@@ -365,6 +387,7 @@ def _login_page(message: str = "", status: int = 200) -> tuple[str, int]:
         sem_usuarios=no_users,
         proximo=_safe_next(request.values.get("proximo")),
         username=request.form.get("usuario", ""),
+        aviso_http=HTTPS_NEEDED if not message and _over_plain_http() and not _secure_cookie_kept() else "",
     )
     return html, status
 
@@ -494,7 +517,7 @@ def init_auth(app: Flask) -> None:
         SESSION_COOKIE_NAME="painel_sessao",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=cookie_secure(s),
+        SESSION_COOKIE_SECURE=s.https_only,
         # the server-side session decides idleness (on the monotonic clock); the cookie's own
         # age, checked on the wall clock, only bounds how long a stolen cookie could be tried
         PERMANENT_SESSION_LIFETIME=int(s.session_idle_minutes * 60 + COOKIE_SLACK),

@@ -22,6 +22,7 @@ the id in `IXC_USER`; the settings hold them apart (`ixc_user` = id, `ixc_token`
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,10 @@ ORIGINAL_NAMES = {
     "IXCSOFT_USUARIO": "IXC_USER",
     "IXCSOFT_TOKEN": "IXC_TOKEN",
 }
+# The words a yes/no setting accepts (one parser for every flag).
+TRUE_WORDS = frozenset({"1", "true", "sim", "yes", "on", "s"})
+FALSE_WORDS = frozenset({"0", "false", "nao", "não", "no", "off", "n"})
+
 # Names only the dispatch console's `.env` has: with them, API_TOKEN is its OLT-system token.
 DISPATCH_CONSOLE_NAMES = ("BASE_URL_API", "HSM_URL", "HSM_TOKEN")
 
@@ -128,6 +133,10 @@ class Settings:
     session_cookie_secure: str = "auto"
     login_max_failures: int = 5
     session_idle_minutes: int = 60
+    # --- deployment: web server, reverse proxy ----------------------------------------
+    web_concurrency: int = 2
+    gunicorn_threads: int = 4
+    trusted_proxies: tuple[str, ...] = ()
     # --- demo -------------------------------------------------------------------------
     demo: bool = False
     demo_control_url: str = ""
@@ -156,6 +165,15 @@ class Settings:
     @property
     def hsm_provider_enabled(self) -> bool:
         return bool(self.url_hsm and self.token_hsm)
+
+    @property
+    def https_only(self) -> bool:
+        """The session cookie is `Secure` (`SESSION_COOKIE_SECURE`; `auto` = production
+        outside the demo): the panel then works only over HTTPS (and on localhost)."""
+        value = self.session_cookie_secure
+        if value in TRUE_WORDS | FALSE_WORDS:
+            return value in TRUE_WORDS
+        return self.app_env == "production" and not self.demo
 
     @property
     def olt_system_login(self) -> bool:
@@ -215,9 +233,9 @@ class _Reader:
         if value is None:
             return default
         lowered = value.lower()
-        if lowered in {"1", "true", "sim", "yes", "on", "s"}:
+        if lowered in TRUE_WORDS:
             return True
-        if lowered in {"0", "false", "nao", "não", "no", "off", "n"}:
+        if lowered in FALSE_WORDS:
             return False
         self.problems.append(f"{name}={value!r} não é booleano: use true ou false.")
         return default
@@ -247,6 +265,14 @@ class _Reader:
 
 def _is_chat_id(value: str) -> bool:
     return value.lstrip("-").isdigit() or (value.startswith("@") and len(value) > 1)
+
+
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_phone(value: str) -> bool:
@@ -360,6 +386,17 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
             maximum=10080,
             hint="Minutos sem uso até a sessão do painel expirar (ex.: 60).",
         ),
+        web_concurrency=num(
+            "WEB_CONCURRENCY", 2, minimum=1, maximum=64, hint="Processos do gunicorn (ex.: 2)."
+        ),
+        gunicorn_threads=num(
+            "GUNICORN_THREADS", 4, minimum=1, maximum=64, hint="Threads por processo (ex.: 4)."
+        ),
+        trusted_proxies=r.items(
+            "TRUSTED_PROXIES",
+            _is_network,
+            "Use endereços IP ou redes (ex.: 127.0.0.1, 172.18.0.0/16), separados por vírgula.",
+        ),
         demo=demo,
         demo_control_url=r.url("DEMO_CONTROL_URL"),
         notes=tuple(notes + token_note),
@@ -472,6 +509,11 @@ def _cross_checks(s: Settings) -> list[str]:
         problems.append(f"LOG_LEVEL={s.log_level!r} inválido: use DEBUG, INFO, WARNING ou ERROR.")
     if s.app_env not in {"production", "development"}:
         problems.append(f"APP_ENV={s.app_env!r} inválido: use production ou development.")
+    if s.session_cookie_secure not in TRUE_WORDS | FALSE_WORDS | {"auto"}:
+        problems.append(
+            f"SESSION_COOKIE_SECURE={s.session_cookie_secure!r} inválido: use auto (só HTTPS em production), "
+            "true ou false."
+        )
     if s.app_env == "production" and not s.demo and s.secret_key in {"", DEFAULT_SECRET_KEY}:
         problems.append(
             "SECRET_KEY ausente ou com o valor de exemplo: gere uma com "

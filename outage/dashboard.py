@@ -13,9 +13,12 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
+from outage import checks
 from outage.alerts import outbox
+from outage.alerts.messages import plural
 from outage.api import get_db, int_arg, requires, settings
 from outage.auth import session_user
+from outage.config import Settings
 
 bp = Blueprint("dashboard", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -154,35 +157,76 @@ def _by_name(row: dict[str, Any]) -> str:
     return str(row["canal"])
 
 
+State = tuple[str, str]  # (ok | atencao | erro | desativado, detail)
+
+
 def _component_states(last: Any, failing: list[str]) -> list[dict[str, str]]:
+    """The ERP, the cause source, every NOC channel configured (Telegram always, to say when
+    none is) and the customers' notice provider, each with its state and a detail."""
     s = settings()
-    erp_names = {"direct": "IXCSoft (acesso direto)", "middleware": "serviço intermediário do IXCSoft"}
-    if s.erp_mode == "none":
-        erp = ("desativado", "nenhuma fonte configurada")
-    elif last is None:
-        erp = ("atencao", f"{erp_names[s.erp_mode]}: nenhum ciclo ainda")
-    elif last["ok"]:
-        erp = ("ok", f"{erp_names[s.erp_mode]}: último ciclo concluído")
-    else:
-        erp = ("erro", f"{erp_names[s.erp_mode]}: {last['erro'] or 'último ciclo falhou'}")
+    rows = [("ERP", _erp_state(s, last)), ("OLT (causa)", _olt_state(s))]
+    rows += _noc_channel_states(s, failing)
+    rows.append(("Avisos aos clientes", _customer_state(s)))
     if s.olt_system_enabled:
-        olt = ("ok", "sistema de gerência de OLT configurado")
-    elif s.olt_service_url:
-        olt = ("ok", "serviço intermediário de OLT configurado")
-    else:
-        olt = ("atencao", f"acesso direto por SSH (inventário {s.olt_inventory})")
-
-    def channel_state(prefixes: tuple[str, ...], enabled: bool, label: str) -> tuple[str, str]:
-        if not enabled:
-            return "desativado", "não configurado"
-        bad = [c for c in failing if c.startswith(prefixes)]
-        return ("erro", "alertas falhando: " + ", ".join(bad)) if bad else ("ok", label)
-
-    telegram = channel_state(("telegram",), s.telegram_enabled, f"{len(s.telegram_chat_ids)} grupo(s) do NOC")
-    whatsapp = channel_state(
-        ("whatsapp", "hsm"),
-        s.whatsapp_cloud_enabled or s.hsm_provider_enabled,
-        "API oficial da Meta" if s.whatsapp_cloud_enabled else "provedor HSM",
-    )
-    rows = [("ERP", erp), ("OLT (causa)", olt), ("Telegram", telegram), ("WhatsApp", whatsapp)]
+        rows.append(("Sistema de gerência de OLT", ("ok", "incidentes das OLTs no console de disparo")))
     return [{"nome": name, "estado": state, "detalhe": detail} for name, (state, detail) in rows]
+
+
+def _erp_state(s: Settings, last: Any) -> State:
+    names = {"direct": "IXCSoft (acesso direto)", "middleware": "serviço intermediário do IXCSoft"}
+    if s.erp_mode == "none":
+        return "desativado", "nenhuma fonte configurada"
+    if last is None:
+        return "atencao", f"{names[s.erp_mode]}: nenhum ciclo ainda"
+    if last["ok"]:
+        return "ok", f"{names[s.erp_mode]}: último ciclo concluído"
+    return "erro", f"{names[s.erp_mode]}: {last['erro'] or 'último ciclo falhou'}"
+
+
+def _olt_state(s: Settings) -> State:
+    if s.olt_service_url:
+        return "ok", "serviço de consulta à OLT do sistema original"
+    missing = checks.inventory_warnings(s)
+    if missing:
+        return "atencao", missing[0]
+    if s.olt_system_enabled:
+        return "ok", f"inventário {s.olt_inventory} e sistema de gerência de OLT"
+    return "ok", f"acesso direto às OLTs (inventário {s.olt_inventory})"
+
+
+def _noc_channel_states(s: Settings, failing: list[str]) -> list[tuple[str, State]]:
+    """Telegram, the NOC's WhatsApp by each provider and the original's alert service."""
+
+    def state(prefix: str, enabled: bool, detail: str, off: str = "não configurado") -> State:
+        if not enabled:
+            return "desativado", off
+        bad = [c for c in failing if c.startswith(prefix)]
+        return ("erro", "alertas falhando: " + ", ".join(bad)) if bad else ("ok", detail)
+
+    numbers = plural(len(s.whatsapp_noc_numbers), "número do NOC", "números do NOC")
+    telegram_detail = plural(len(s.telegram_chat_ids), "grupo do NOC", "grupos do NOC")
+    rows = [("Telegram (NOC)", state("telegram:", s.telegram_enabled, telegram_detail))]
+    if s.whatsapp_cloud_enabled and s.whatsapp_noc_numbers:
+        detail = f"{numbers}, modelo {s.whatsapp_noc_template}"
+        rows.append(("WhatsApp do NOC (API oficial)", state("whatsapp_cloud:", True, detail)))
+    if s.hsm_provider_enabled and (s.whatsapp_noc_numbers or s.hsm_noc_template):
+        enabled = bool(s.whatsapp_noc_numbers and s.hsm_noc_template)
+        off = "sem HSM_NOC_TEMPLATE" if s.whatsapp_noc_numbers else "sem WHATSAPP_NOC_NUMBERS"
+        detail = f"{numbers}, modelo {s.hsm_noc_template}"
+        rows.append(("WhatsApp do NOC (provedor HSM)", state("hsm:", enabled, detail, off)))
+    if s.alert_service_url:
+        routes = "/alerta/whatsapp" if s.telegram_enabled else "/alerta/telegram e /alerta/whatsapp"
+        rows.append(("Serviço de alertas do sistema original", state("alert_service:", True, routes)))
+    return rows
+
+
+def _customer_state(s: Settings) -> State:
+    """The provider an approval sends through (the HSM provider first, as the dispatch does)."""
+    if s.hsm_provider_enabled:
+        return "ok", f"provedor HSM, modelos {s.hsm_template_los} (LOS) e {s.hsm_template_power} (energia)"
+    if s.whatsapp_cloud_enabled:
+        return (
+            "ok",
+            f"API oficial do WhatsApp, modelos {s.whatsapp_template_los} (LOS) e {s.whatsapp_template_power} (energia)",
+        )
+    return "desativado", "nenhum provedor: Aprovar e Disparar recusa (configure URL_HSM ou WHATSAPP_TOKEN)"

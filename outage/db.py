@@ -7,10 +7,12 @@ a file with the next number, never by editing an applied one.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -197,3 +199,44 @@ def storage_problems(path: str) -> list[str]:
     except sqlite3.Error as exc:
         problems.append(describe_failure(exc, path))
     return problems
+
+
+def write_access_problem(path: str) -> str | None:
+    """Why this process cannot write the database at `path` and its folder (None: it can).
+
+    Checked at start-up, before anything opens the database, so a data folder owned by
+    another user or mounted read-only stops the process with this sentence instead of a
+    traceback. The probe creates and removes one empty file in the folder and opens the
+    existing database files for writing without changing them.
+    """
+    if path == ":memory:":
+        return None
+    folder = Path(path).resolve().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".gravavel-"):
+            pass
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            if os.path.exists(name):
+                with open(name, "r+b"):
+                    pass
+    except OSError as exc:
+        return _write_refusal(folder, path, exc)
+    return None
+
+
+def _write_refusal(folder: Path, path: str, exc: OSError) -> str:
+    head = f"O banco de dados {path} não pode ser gravado"
+    if exc.errno == errno.EROFS:
+        return (
+            f"{head}: a pasta {folder} está num sistema de arquivos somente leitura (no Docker, um volume "
+            "montado com :ro). Monte a pasta com permissão de escrita."
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        uid, gid = os.getuid(), os.getgid()
+        return (
+            f"{head}: o usuário de uid {uid} não tem permissão de escrita em {folder}. Dê a posse da pasta a "
+            f"esse usuário: sudo chown -R {uid}:{gid} {folder} (no Docker, o entrypoint da imagem faz isso "
+            "sozinho quando o contêiner começa como root)."
+        )
+    return f"{head}: erro ao gravar em {folder} (errno {exc.errno}: {exc.strerror or exc})."

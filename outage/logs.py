@@ -35,7 +35,11 @@ def setup_logging(log_dir: str, level: str = "INFO") -> None:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         handlers.append(RotatingFileHandler(Path(log_dir) / LOG_FILE, maxBytes=10_000_000, backupCount=5))
     except OSError as exc:
-        print(f"aviso: não foi possível abrir o log em {log_dir}: {exc}", file=sys.stderr)
+        print(
+            f"aviso: o log não pode ser gravado em {log_dir} ({exc.strerror or exc}); seguindo só com a saída"
+            " padrão. Dê a posse da pasta ao usuário que roda o serviço (no Docker, o entrypoint faz isso).",
+            file=sys.stderr,
+        )
     formatter = logging.Formatter(_FORMAT)
     for handler in handlers:
         handler.setFormatter(formatter)

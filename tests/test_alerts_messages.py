@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import pytest
+
 from outage.alerts.messages import (
     br_duration,
     br_number,
     br_time,
+    plural,
     render_telegram,
     render_text,
     telegram_length,
@@ -76,3 +79,16 @@ def test_normalization_shows_the_check_mark_and_duration():
 def test_whatsapp_text_is_one_line():
     text = render_text("crescimento", {"conexao": "X", "novos": 3, "total": 1500, "logins_novos": []})
     assert "\n" not in text and "1.500" in text
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [
+        (0, "0 avisos enviados"),
+        (1, "1 aviso enviado"),
+        (2, "2 avisos enviados"),
+        (1200, "1.200 avisos enviados"),
+    ],
+)
+def test_counts_agree_with_their_words_never_a_parenthesized_plural(count: int, text: str) -> None:
+    assert plural(count, "aviso enviado", "avisos enviados") == text

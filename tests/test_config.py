@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +139,87 @@ def test_check_config_names_the_bad_entries_of_the_olt_inventory(tmp_path):
     assert "OLT-CENTRO" in proc.stderr
     assert "nokia" in proc.stderr
     assert "SENHA_QUE_NAO_EXISTE" in proc.stderr
+
+
+def _good_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "IXCSOFT_SERVICE_URL": "http://127.0.0.1:5001",
+        "SECRET_KEY": "s" * 40,
+        "URL_HSM": "http://127.0.0.1:5005/enviar",
+        "TOKEN_HSM": "t" * 20,
+        "TRUSTED_PROXIES": "127.0.0.1",
+        **extra,
+    }
+
+
+def test_check_config_warns_that_a_missing_olt_inventory_turns_the_cause_off_and_says_to_copy_the_example(
+    tmp_path,
+):
+    proc = check_config(_good_env(tmp_path), tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Configuração válida." in proc.stdout and "Avisos" in proc.stdout
+    assert "data/olts.json não existe" in proc.stdout
+    assert "Copie olts.example.json para data/olts.json" in proc.stdout
+
+
+def test_an_inventory_copied_from_the_example_names_each_password_to_define(tmp_path):
+    (tmp_path / "data").mkdir()
+    shutil.copy(ROOT / "olts.example.json", tmp_path / "data" / "olts.json")
+    proc = check_config(_good_env(tmp_path), tmp_path)
+    assert proc.returncode == 2
+    for variable in ("OLT_CENTRO_PASSWORD", "OLT_NORTE_PASSWORD", "OLT_LESTE_PASSWORD"):
+        assert f"defina {variable}=<senha da OLT> no .env" in proc.stderr
+
+
+def test_an_inventory_still_the_example_is_a_warning_once_its_passwords_are_set(tmp_path):
+    (tmp_path / "data").mkdir()
+    shutil.copy(ROOT / "olts.example.json", tmp_path / "data" / "olts.json")
+    passwords = {f"OLT_{name}_PASSWORD": "segredo" for name in ("CENTRO", "NORTE", "LESTE")}
+    proc = check_config(
+        _good_env(
+            tmp_path,
+            API_BASE_URL="http://127.0.0.1:5006",
+            API_AUTH_URL="http://127.0.0.1:5006/login",
+            API_USER="noc",
+            API_PASS="segredo",
+            **passwords,
+        ),
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ainda é o exemplo" in proc.stdout
+    assert "não existe" not in proc.stdout
+
+
+def test_check_config_warns_about_channels_configured_halfway(tmp_path):
+    env = _good_env(tmp_path, OLT_SERVICE_URL="http://127.0.0.1:5003", HSM_NOC_TEMPLATE="120")
+    env.update(TELEGRAM_THREAD_ID="42", WHATSAPP_TOKEN="w" * 20, WHATSAPP_PHONE_NUMBER_ID="1234567890")
+    proc = check_config(env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "HSM_NOC_TEMPLATE definido sem WHATSAPP_NOC_NUMBERS" in proc.stdout
+    assert "TELEGRAM_THREAD_ID definido sem TELEGRAM_BOT_TOKEN" in proc.stdout
+    assert "WHATSAPP_TOKEN configurado sem uso" in proc.stdout
+    assert "Inventário" not in proc.stdout  # the original's OLT service answers for every OLT
+
+
+def test_check_config_warns_when_no_provider_can_send_the_customer_notices(tmp_path):
+    env = _good_env(tmp_path, OLT_SERVICE_URL="http://127.0.0.1:5003")
+    del env["URL_HSM"], env["TOKEN_HSM"]
+    proc = check_config(env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Nenhum provedor de avisos aos clientes" in proc.stdout
+
+
+def test_check_config_warns_that_development_takes_logins_over_plain_http(tmp_path):
+    proc = check_config(_good_env(tmp_path, APP_ENV="development"), tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "aceita login por HTTP (APP_ENV=development)" in proc.stdout
+
+
+def test_check_config_warns_that_https_needs_the_proxy_listed(tmp_path):
+    env = _good_env(tmp_path)
+    del env["TRUSTED_PROXIES"]
+    proc = check_config(env, tmp_path)
+    assert "TRUSTED_PROXIES vazio" in proc.stdout

@@ -74,7 +74,39 @@ def test_health_lists_each_integration_and_the_outbox_per_channel(app: Flask) ->
     assert states == {
         "ERP": "atencao",
         "OLT (causa)": "atencao",
-        "Telegram": "desativado",
-        "WhatsApp": "desativado",
+        "Telegram (NOC)": "desativado",
+        "Avisos aos clientes": "desativado",
     }
     assert body["canais"] == []
+
+
+def test_health_shows_every_configured_channel_for_the_noc_and_for_the_customers(make_settings) -> None:
+    settings = make_settings(
+        IXCSOFT_SERVICE_URL="http://127.0.0.1:5001",
+        **ADMIN,
+        SESSION_COOKIE_SECURE="false",
+        TELEGRAM_BOT_TOKEN="123:abc",
+        TELEGRAM_CHAT_ID="-1001,-1002",
+        URL_HSM="http://127.0.0.1:5005/enviar",
+        TOKEN_HSM="t" * 20,
+        HSM_NOC_TEMPLATE="120",
+        WHATSAPP_NOC_NUMBERS="5511987654321",
+        WHATSAPP_TOKEN="w" * 20,
+        WHATSAPP_PHONE_NUMBER_ID="1234567890",
+        ALERT_SERVICE_URL="http://127.0.0.1:5002",
+    )
+    app = create_app(settings)
+    conn = sqlite3.connect(settings.database_path)
+    conn.execute(
+        "INSERT INTO outbox (channel, kind, payload, status, attempts, next_attempt_at, created_at)"
+        " VALUES ('hsm:5511987654321', 'abertura', '{}', 'falhou', 5, 0, 0)"
+    )
+    conn.commit()
+    components = {c["nome"]: c for c in logged_in(app).get("/api/saude").get_json()["componentes"]}
+    assert components["Telegram (NOC)"]["detalhe"] == "2 grupos do NOC"
+    assert components["WhatsApp do NOC (API oficial)"]["estado"] == "ok"
+    hsm_noc = components["WhatsApp do NOC (provedor HSM)"]
+    assert hsm_noc["estado"] == "erro" and "hsm:5511987654321" in hsm_noc["detalhe"]
+    assert components["Serviço de alertas do sistema original"]["detalhe"] == "/alerta/whatsapp"
+    customers = components["Avisos aos clientes"]
+    assert customers["estado"] == "ok" and customers["detalhe"].startswith("provedor HSM, modelos 114 (LOS)")

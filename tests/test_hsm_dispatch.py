@@ -350,7 +350,9 @@ def test_history_exports_csv_and_a_resolved_incident_gets_the_normalization_noti
     text = csv.get_data(as_text=True)
     assert text.startswith("\ufeff")  # Excel in pt-BR reads the accents
     lines = text[1:].splitlines()
-    assert lines[0].startswith("decidido_em;usuario;acao") and ";aprovar;1;olt;LOS;OLT-SUL;" in lines[1]
+    assert lines[0].startswith("Data;Quem;Decisão;Incidente;Fonte;Tipo;OLT;PON;")
+    assert ";APROVADO;1;sistema de gerência de OLT;LOS;OLT-SUL;" in lines[1]
+    assert ";provedor HSM;" in lines[1] and ";NORMALIZADO;" in lines[1]
     assert re.match(r"\d\d/\d\d/\d{4} \d\d:\d\d;", lines[1])
 
 

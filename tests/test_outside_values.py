@@ -102,10 +102,10 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralized() -> None:
         "contagens": {"enviados": 12, "falhas": 0},
     }
     row = next(r for r in csv.DictReader(io.StringIO(to_csv([entry])), delimiter=";"))
-    assert row["comentario"] == '\'=HYPERLINK("http://evil.example","clique")'
-    assert row["usuario"] == "'@admin"
-    assert row["olt"] == "'-1+1"
-    assert row["slot_pon"] == "0/1/2" and row["afetados"] == "12" and row["enviados"] == "12"
+    assert row["Comentário"] == '\'=HYPERLINK("http://evil.example","clique")'
+    assert row["Quem"] == "'@admin"
+    assert row["OLT"] == "'-1+1"
+    assert row["PON"] == "0/1/2" and row["Clientes afetados"] == "12" and row["Enviados"] == "12"
 
 
 def test_channels_find_values_they_would_refuse_on_every_message() -> None:

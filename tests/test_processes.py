@@ -228,3 +228,56 @@ def test_the_server_polls_in_the_background_and_stops_cleanly_on_sigterm(tmp_pat
     assert health.status_code == 200, health.text
     assert proc.returncode == 0, output
     assert query(db, "SELECT COUNT(*) FROM leases") == [(0,)]  # released for the next process
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["monitor_service.py"],
+        ["-m", "gunicorn", "-c", "gunicorn.conf.py", "monitor_service:app"],
+    ],
+    ids=["python monitor_service.py", "gunicorn -c gunicorn.conf.py"],
+)
+def test_every_way_to_run_reads_host_port_and_log_level_from_the_same_dotenv(
+    tmp_path, ixc, telegram, command
+) -> None:
+    port = free_port()
+    settings = env_for(tmp_path, ixc, telegram, HOST="127.0.0.1", PORT=str(port), LOG_LEVEL="WARNING")
+    settings.update(WEB_CONCURRENCY="1", CHECK_INTERVAL="300")
+    clean = {name: settings.pop(name) for name in ("PATH", "HOME")}
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in settings.items()), encoding="utf-8")
+    publish(ixc, [])
+    args = [sys.executable, *(str(ROOT / part) if part.endswith(".py") else part for part in command)]
+    proc = subprocess.Popen(
+        args,
+        cwd=tmp_path,
+        env={**clean, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0, output
+    assert "MONITOR_API_TOKEN não definido" in output  # a warning passes LOG_LEVEL=WARNING ...
+    assert "INFO" not in output, output  # ... no information does, the server's own included
+
+
+def test_gunicorn_refuses_a_bad_dotenv_before_binding_listing_every_problem(tmp_path) -> None:
+    (tmp_path / ".env").write_text("PORT=porta\nTRUSTED_PROXIES=proxy.local\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "monitor_service:app"],
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "Configuração inválida" in proc.stderr
+    for name in ("PORT", "TRUSTED_PROXIES", "SECRET_KEY", "IXC_URL"):
+        assert name in proc.stderr
+    assert "Listening at" not in proc.stdout + proc.stderr

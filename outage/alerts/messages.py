@@ -84,6 +84,12 @@ def br_number(value: Any) -> str:
         return str(value)
 
 
+def plural(count: int, one: str, many: str) -> str:
+    """The count (Brazilian thousands separator) and the words agreeing with it: `1 aviso
+    enviado`, `0 avisos enviados`, `1.200 avisos enviados`."""
+    return f"{br_number(count)} {one if count == 1 else many}"
+
+
 def br_time(value: Any) -> str:
     """Epoch seconds (or an IXC `YYYY-MM-DD HH:MM:SS` string) -> `22/11 03:10` in São Paulo."""
     if value in (None, "") or str(value).startswith("0000"):

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from outage.alerts import outbox
+from outage.alerts.messages import plural
 from outage.channels.base import CUSTOMER_TEMPLATE, Channel, Receipt
 from outage.channels.registry import build_channels, split_channel
 from outage.config import Settings
@@ -306,13 +307,13 @@ class Sender:
         stats.recovered = requeued + uncertain
         if requeued:
             log.warning(
-                "%d alerta(s) retomado(s) de um envio interrompido (podem chegar repetidos).", requeued
+                "%s de um envio interrompido (podem chegar repetidos).",
+                plural(requeued, "alerta retomado", "alertas retomados"),
             )
         if uncertain:
             log.error(
-                "%d aviso(s) a clientes interrompido(s) no meio do envio: marcados como incertos, "
-                "não serão reenviados sem um operador pedir.",
-                uncertain,
+                "%s no meio do envio: marcados como incertos, não serão reenviados sem um operador pedir.",
+                plural(uncertain, "aviso a clientes interrompido", "avisos a clientes interrompidos"),
             )
 
     def _start_ready(self, source: _Source, now: float, stats: DeliveryStats) -> float | None:

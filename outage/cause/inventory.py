@@ -117,7 +117,8 @@ def _password_problems(raw: dict[str, Any], label: str, env: Mapping[str, str]) 
     if variable:
         if not str(env.get(str(variable), "")).strip():
             return [
-                f"{label}: password_env={variable} mas a variável de ambiente {variable} não está definida."
+                f"{label}: password_env={variable} mas a variável de ambiente {variable} não está definida:"
+                f" defina {variable}=<senha da OLT> no .env."
             ]
         return []
     if not raw.get("password"):

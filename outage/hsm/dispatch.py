@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from outage.alerts import outbox
-from outage.alerts.messages import br_number, br_time
+from outage.alerts.messages import br_number, br_time, plural
 from outage.alerts.outbox import Alert, enqueue
 from outage.channels.base import CUSTOMER_TEMPLATE
 from outage.config import Settings
@@ -297,10 +297,6 @@ def where_notices_stand(counts: dict[str, int]) -> str:
     return ", ".join(parts) + "."
 
 
-def plural(count: int, one: str, many: str) -> str:
-    return f"{br_number(count)} {one if count == 1 else many}"
-
-
 def outbox_counts(conn: sqlite3.Connection, decision_id: int) -> tuple[int, int]:
     """(handed to the outbox/provider and neither failed nor uncertain, failed for good) of a decision."""
     counts = outbox.status_counts(conn, notice_rows(conn, decision_id))
@@ -374,13 +370,14 @@ def approve(
             "UPDATE hsm_decisions SET enfileirados = ?, sem_telefone = ?, ignorados = ? WHERE id = ?",
             (counts[QUEUED], counts[NO_PHONE], counts[SKIPPED_24H] + counts[DUPLICATE], decision_id),
         )
+    skipped = counts[SKIPPED_24H] + counts[DUPLICATE]
     log.info(
-        "Disparo aprovado para o incidente %s por %s: %d aviso(s) na fila, %d sem telefone, %d ignorado(s).",
+        "Disparo aprovado para o incidente %s por %s: %s na fila, %s sem telefone, %s.",
         incident.id,
         user,
-        counts[QUEUED],
-        counts[NO_PHONE],
-        counts[SKIPPED_24H] + counts[DUPLICATE],
+        plural(counts[QUEUED], "aviso", "avisos"),
+        plural(counts[NO_PHONE], "cliente", "clientes"),
+        plural(skipped, "ignorado", "ignorados"),
     )
     return Outcome(
         success=True,
@@ -654,5 +651,9 @@ def resend_uncertain(conn: sqlite3.Connection, decision_id: int | None, user: st
         rows = sorted(set(rows) & set(mine))
     requeued = outbox.resend_uncertain(conn, rows, now + HOLD_SECONDS)
     if requeued:
-        log.warning("%d aviso(s) incerto(s) reenviado(s) a pedido de %s.", len(requeued), user)
+        log.warning(
+            "%s a pedido de %s.",
+            plural(len(requeued), "aviso incerto reenviado", "avisos incertos reenviados"),
+            user,
+        )
     return requeued

@@ -8,8 +8,9 @@ The seed's page reads `id` (the incident's number), `data_acao` (`dd/mm/YYYY HH:
 then `Disponível`).
 
 The CSV files are for a spreadsheet in Brazilian Portuguese: UTF-8 with a BOM (so Excel
-reads the accents), `;` between fields, dates as `dd/mm/aaaa hh:mm` in São Paulo time and
-phones as people write them, `(51) 99647-3637`.
+reads the accents), `;` between fields, dates as `dd/mm/aaaa hh:mm` in São Paulo time,
+phones as people write them, `(51) 99647-3637`, and headers and values in the words the
+screen uses (`Decisão` APROVADO / NEGADO, `Tipo` LOS / ENERGIA / INDETERMINADO, ...).
 """
 
 from __future__ import annotations
@@ -29,27 +30,39 @@ from outage.hsm.seed_shape import TIMEZONE, with_seed_fields
 
 BOM = "\ufeff"
 
+# (field, header): the headers and the values are the words the screen uses.
 CSV_COLUMNS = (
-    "decidido_em",
-    "usuario",
-    "acao",
-    "incidente",
-    "fonte",
-    "tipo",
-    "olt",
-    "slot_pon",
-    "afetados",
-    "template",
-    "canal",
-    "enviados",
-    "entregues",
-    "falhas",
-    "sem_telefone",
-    "ignorados",
-    "estado",
-    "proximo_envio_permitido",
-    "comentario",
+    ("decidido_em", "Data"),
+    ("usuario", "Quem"),
+    ("acao", "Decisão"),
+    ("incidente", "Incidente"),
+    ("fonte", "Fonte"),
+    ("tipo", "Tipo"),
+    ("olt", "OLT"),
+    ("slot_pon", "PON"),
+    ("afetados", "Clientes afetados"),
+    ("template", "Modelo"),
+    ("canal", "Canal"),
+    ("enviados", "Enviados"),
+    ("entregues", "Entregues"),
+    ("falhas", "Falhas"),
+    ("sem_telefone", "Sem telefone"),
+    ("ignorados", "Ignorados"),
+    ("estado", "Estado atual"),
+    ("proximo_envio_permitido", "Próximo disparo permitido"),
+    ("comentario", "Comentário"),
 )
+TYPE_WORDS = {"LOS": "LOS", "POWER": "ENERGIA"}  # the badges of the screen; anything else is undetermined
+STATE_WORDS = {"ATIVO": "AINDA ATIVO", "NORMALIZADO": "NORMALIZADO"}
+SOURCE_WORDS = {"olt": "sistema de gerência de OLT", "monitor": "monitor"}
+CHANNEL_WORDS = {"hsm": "provedor HSM", "whatsapp_cloud": "API oficial do WhatsApp"}
+SENDING_WORDS = {
+    "pendente": "NA FILA",
+    "enviando": "ENVIANDO",
+    "enviado": "ENVIADO",
+    "falhou": "FALHOU",
+    "incerto": "INCERTO",
+}
 SUCCESS = "Sucesso"
 PARTIAL = "Falha/Parcial"
 
@@ -172,18 +185,18 @@ def safe_cell(value: Any) -> Any:
 
 CSV_DATES = ("decidido_em", "proximo_envio_permitido")
 RECIPIENT_COLUMNS = (
-    "decidido_em",
-    "usuario",
-    "incidente",
-    "olt",
-    "slot_pon",
-    "client_id",
-    "nome",
-    "telefone",
-    "resultado",
-    "envio",
-    "enviado_em",
-    "erro",
+    ("decidido_em", "Data"),
+    ("usuario", "Quem"),
+    ("incidente", "Incidente"),
+    ("olt", "OLT"),
+    ("slot_pon", "PON"),
+    ("client_id", "Código do cliente"),
+    ("nome", "Nome"),
+    ("telefone", "Telefone"),
+    ("resultado", "Resultado"),
+    ("envio", "Envio"),
+    ("enviado_em", "Enviado em"),
+    ("erro", "Erro"),
 )
 RESULTS = {
     "enfileirado": "aviso enviado ao provedor",
@@ -209,11 +222,12 @@ def br_phone(raw: str | None) -> str:
     return f"({national[:2]}) {national[2:-4]}-{national[-4:]}"
 
 
-def _csv(header: tuple[str, ...], rows: list[list[Any]]) -> str:
+def _csv(columns: tuple[tuple[str, str], ...], rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows([["" if value is None else safe_cell(value) for value in row] for row in rows])
+    writer.writerow([header for _, header in columns])
+    for row in rows:
+        writer.writerow(["" if row.get(key) is None else safe_cell(row.get(key)) for key, _ in columns])
     return BOM + out.getvalue()
 
 
@@ -226,11 +240,14 @@ def to_csv(entries: list[dict[str, Any]]) -> str:
             **e,
             **e["contagens"],
             **{k: snap.get(k, "") for k in ("olt", "slot_pon", "afetados")},
-            "acao": e["decisao"],
-            "estado": e["status_atual"],
+            "acao": "APROVADO" if e["decisao"] == APPROVE else "NEGADO",
+            "tipo": TYPE_WORDS.get(str(e.get("tipo") or snap.get("tipo")), "INDETERMINADO"),
+            "fonte": SOURCE_WORDS.get(str(e.get("fonte")), e.get("fonte")),
+            "canal": CHANNEL_WORDS.get(str(e.get("canal")), e.get("canal")),
+            "estado": STATE_WORDS.get(str(e["status_atual"]), e["status_atual"]),
         }
         flat.update({column: br_datetime(flat.get(column)) for column in CSV_DATES})
-        rows.append([flat.get(column) for column in CSV_COLUMNS])
+        rows.append(flat)
     return _csv(CSV_COLUMNS, rows)
 
 
@@ -242,16 +259,18 @@ def recipients_csv(conn: sqlite3.Connection, entries: list[dict[str, Any]]) -> s
             continue
         snap = e["snapshot"]
         for r in recipients(conn, e["decisao_id"]):
-            line = {
-                **r,
-                "decidido_em": br_datetime(e["decidido_em"]),
-                "usuario": e["usuario"],
-                "incidente": e["incidente"],
-                "olt": snap.get("olt", ""),
-                "slot_pon": snap.get("slot_pon", ""),
-                "telefone": br_phone(r["telefone"]),
-                "resultado": RESULTS.get(r["resultado"], r["resultado"]),
-                "enviado_em": br_datetime(r["enviado_em"]),
-            }
-            rows.append([line.get(column) for column in RECIPIENT_COLUMNS])
+            rows.append(
+                {
+                    **r,
+                    "decidido_em": br_datetime(e["decidido_em"]),
+                    "usuario": e["usuario"],
+                    "incidente": e["incidente"],
+                    "olt": snap.get("olt", ""),
+                    "slot_pon": snap.get("slot_pon", ""),
+                    "telefone": br_phone(r["telefone"]),
+                    "resultado": RESULTS.get(r["resultado"], r["resultado"]),
+                    "envio": SENDING_WORDS.get(str(r["envio"]), r["envio"]),
+                    "enviado_em": br_datetime(r["enviado_em"]),
+                }
+            )
     return _csv(RECIPIENT_COLUMNS, rows)

@@ -11,10 +11,14 @@
   const errorBox = document.getElementById("ev-erro");
   const dialog = document.getElementById("evento");
   const actions = document.getElementById("evd-acoes");
+  const actionsText = document.getElementById("evd-acoes-texto");
   const closeButton = document.getElementById("evd-encerrar");
+  const confirmBox = document.getElementById("encerrar");
+  const confirmOk = document.getElementById("enc-ok");
   const canDecide = App.canDecide;
   let page = 1;
   let shownId = null;
+  let shownEvent = null;
 
   function query() {
     const params = new URLSearchParams();
@@ -183,7 +187,8 @@
         td("Interface", c.interface_transmissao || "–"), td("Caiu às", App.fmtDateTime(c.caiu_em)),
         td("Voltou às", c.reconectou_em ? App.fmtDateTime(c.reconectou_em) : "–"))));
       shownId = ev.id;
-      actions.hidden = !(canDecide && ev.status === "ativo");
+      shownEvent = ev;
+      showActions(ev);
       if (!dialog.open) App.openModal(dialog);
       const names = await loadNames(ev);
       if (shownId === ev.id && names.size) renderNames(ev, names);
@@ -194,25 +199,42 @@
 
   if (window.matchMedia("(max-width: 780px)").matches) document.getElementById("filtros-box").open = false;
 
-  // Two steps instead of a native confirm(): the first click arms the button for 5 s.
-  let armedUntil = 0;
-  closeButton.addEventListener("click", async () => {
-    if (!shownId) return;
-    if (Date.now() > armedUntil) {
-      armedUntil = Date.now() + 5000;
-      setText(closeButton, "Confirmar encerramento");
-      setTimeout(() => { if (Date.now() > armedUntil) setText(closeButton, "Encerrar evento"); }, 5100);
-      return;
+  /** Closing by hand is offered only for an event stuck open (`preso`: no change for an hour,
+   * typically logins left without a status in the ERP); a fresh one normalizes by itself. */
+  function showActions(ev) {
+    actions.hidden = !(canDecide && ev.status === "ativo");
+    closeButton.hidden = !ev.preso;
+    setText(actionsText, ev.preso
+      ? `Sem mudança há ${App.fmtDuration(Date.now() / 1000 - ev.atualizado_em)}: logins que ficaram sem status (SS) no ERP seguram o evento aberto, e o monitor não os vê voltar.`
+      : "O monitor encerra este evento sozinho quando os clientes voltarem. Se ele ficar 1 h sem mudança (logins sem status, SS, no ERP), aparece aqui a opção de encerrá-lo.");
+  }
+
+  closeButton.addEventListener("click", () => {
+    if (!shownEvent) return;
+    const offline = (shownEvent.logins_offline || []).length;
+    const parts = [`${shownEvent.local || shownEvent.conexao}: o evento passa a resolvido agora.`];
+    if (offline) {
+      parts.push(`${App.plural(offline, "login ainda offline sai", "logins ainda offline saem")} do evento e ${offline === 1 ? "passa" : "passam"} a contar como offline comum, nunca como queda nova.`);
     }
-    armedUntil = 0;
-    setText(closeButton, "Encerrar evento");
+    parts.push("O alerta de normalização ao NOC diz quem encerrou.");
+    setText(document.getElementById("enc-texto"), parts.join(" "));
+    App.openModal(confirmBox);
+  });
+
+  confirmOk.addEventListener("click", async () => {
+    if (!shownId) return;
+    confirmOk.disabled = true;
     try {
       await api("POST", `/eventos/${encodeURIComponent(shownId)}/resolver`, {});
+      App.closeModal(confirmBox);
       App.toast("Evento encerrado.");
       await openEvent(shownId);
       load(true);
     } catch (err) {
+      App.closeModal(confirmBox);
       App.toast(`Não foi possível encerrar: ${err.message}`, "err");
+    } finally {
+      confirmOk.disabled = false;
     }
   });
 

@@ -7,13 +7,15 @@ cut of a few PONs and a PON that flaps, seen by real monitor cycles through the 
 the OLTs' SSH. Screenshots go to `test-artifacts/`, or to `PAINEL_SCREENSHOTS` when set
 (`PAINEL_SCREENSHOTS=docs/screenshots` refreshes the README's). `axe_violations(page)` runs
 axe-core (`AXE_CORE_JS`, default `.ci/axe/node_modules/axe-core/axe.min.js`, installed by
-`.ci/run`). Skipped when Debian's Chromium (`/usr/bin/chromium`) is not installed.
+`.ci/run`). Chromium is the one on `PATH` or Debian's (`/usr/bin/chromium`); without it
+every test here is reported skipped, one by one, with the reason (in CI they fail instead).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import time
 import uuid
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from outage.app import create_app
 from outage.config import Settings, load_settings
@@ -38,7 +41,7 @@ from simulator.scenario import Incidents
 from simulator.telegram import FakeTelegram
 from simulator.whatsapp import FakeHSMProvider
 
-CHROMIUM = Path("/usr/bin/chromium")
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("PAINEL_SCREENSHOTS") or ROOT / "test-artifacts")
 AXE_JS = Path(os.environ.get("AXE_CORE_JS") or ROOT / ".ci/axe/node_modules/axe-core/axe.min.js")
@@ -47,12 +50,44 @@ PASSWORDS = {"admin": "senha-admin-123", "maria": "senha-maria-123", "leitor": "
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Chromium do Debian ausente (/usr/bin/chromium): instale o pacote chromium", allow_module_level=True
-    )
+BROWSER_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+def find_chromium() -> Path | None:
+    """Chromium on `PATH` (`chromium`, `chromium-browser`), else Debian's; None when neither."""
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return DEBIAN_CHROMIUM if DEBIAN_CHROMIUM.exists() else None
+
+
+CHROMIUM = find_chromium()
+NO_CHROMIUM = "Chromium ausente (nem no PATH nem em /usr/bin/chromium): instale o pacote chromium do Debian"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium, each browser test is skipped on its own, with the reason (not in CI)."""
+    if CHROMIUM is not None or os.environ.get("CI"):
+        return
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
+
+
+def launch_chromium(pw: Playwright, *extra_args: str) -> Browser:
+    """Chromium started headless with the tests' flags (and `extra_args`); fails when absent."""
+    if CHROMIUM is None:
+        raise AssertionError(NO_CHROMIUM)
+    return pw.chromium.launch(executable_path=str(CHROMIUM), args=[*BROWSER_ARGS, *extra_args])
 
 
 @dataclass
@@ -116,13 +151,14 @@ def _subscriber(n: int, conexao: str) -> Subscriber:
 
 
 def _add_history(db_path: str) -> None:
-    """Monitor events (one active, indeterminate; one resolved) and 24 h of cycles for the chart."""
+    """Monitor events (one active, indeterminate, stuck: nothing changed in its last 2 h; one
+    resolved) and 24 h of cycles for the chart."""
     conn: sqlite3.Connection = connect(db_path)
     now = time.time()
     active = [_subscriber(n, "OLT-CENTRO") for n in range(1, 7)]
     resolved = [_subscriber(n, "OLT-PRAIA") for n in range(20, 32)]
     rows = [
-        (str(uuid.uuid4()), "OLT-CENTRO", now - 900, "ativo", active, "indeterminado", None, ""),
+        (str(uuid.uuid4()), "OLT-CENTRO", now - 10800, "ativo", active, "indeterminado", None, ""),
         (
             str(uuid.uuid4()),
             "OLT-PRAIA",
@@ -149,7 +185,7 @@ def _add_history(db_path: str) -> None:
                 place,
                 json.dumps([_evidence(s.login, conexao) for s in subs[:3]]),
                 end,
-                now,
+                end or start + 3600,  # the last change
                 pack_members((s, start) for s in subs),
             ),
         )
@@ -232,10 +268,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-    args += ["--disable-sync", "--no-first-run"]
     with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        instance = launch_chromium(pw)
         yield instance
         instance.close()
 

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE, XSS_NAME, World, login, shot
+from tests.browser.conftest import PHONE, XSS_NAME, World, axe_violations, login, shot
 
 
 def incident_row(page: Page, incident_id: str) -> Any:
@@ -144,16 +144,20 @@ def test_the_csv_exports_open_in_a_brazilian_spreadsheet(page_for: Any, world: W
     expect(page.locator("#historico tbody tr").first).to_be_visible()
     decisions = _download(page, "Exportar decisões (CSV)")
     header, *lines = decisions
-    assert header[:3] == ["decidido_em", "usuario", "acao"] and len(lines) == 4
+    assert header[:3] == ["Data", "Quem", "Decisão"] and len(lines) == 4
     assert all(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", line[0]) for line in lines)
     approved = next(line for line in lines if line[3] == world.incidents["aprovar"])
-    assert approved[1:3] == ["maria", "aprovar"] and approved[6] == "OLT-SUL"
-    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", approved[header.index("proximo_envio_permitido")])
+    assert approved[1:3] == ["maria", "APROVADO"] and approved[header.index("OLT")] == "OLT-SUL"
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", approved[header.index("Próximo disparo permitido")])
+    assert {line[header.index("Tipo")] for line in lines} <= {"LOS", "ENERGIA", "INDETERMINADO"}
+    assert {line[header.index("Decisão")] for line in lines} == {"APROVADO", "NEGADO"}
     recipients = _download(page, "Exportar destinatários (CSV)")
-    by_name = {line[recipients[0].index("nome")]: line for line in recipients[1:]}
-    assert by_name[XSS_NAME][recipients[0].index("telefone")] == "(11) 98765-0001"
-    assert by_name["Maria da Silva"][recipients[0].index("telefone")] == "(11) 98765-0002"
-    assert by_name["João Souza"][recipients[0].index("resultado")] == "sem telefone válido"
+    column = recipients[0].index
+    by_name = {line[column("Nome")]: line for line in recipients[1:]}
+    assert by_name[XSS_NAME][column("Telefone")] == "(11) 98765-0001"
+    assert by_name["Maria da Silva"][column("Telefone")] == "(11) 98765-0002"
+    assert by_name["Maria da Silva"][column("Envio")] in {"ENVIADO", "NA FILA", "ENVIANDO"}
+    assert by_name["João Souza"][column("Resultado")] == "sem telefone válido"
 
 
 def _download(page: Page, link: str) -> list[list[str]]:
@@ -204,8 +208,9 @@ def test_events_health_and_phone_screens_render(page_for: Any, world: World) -> 
     expect(rows).to_have_count(2)
     shot(page, "07-eventos")
     page.get_by_role("link", name="Saúde").click()
-    expect(page.locator("#componentes li")).to_have_count(4)
-    expect(page.locator("#componentes")).to_contain_text("WhatsApp")
+    expect(page.locator("#componentes li")).to_have_count(5)
+    expect(page.locator("#componentes")).to_contain_text("Avisos aos clientes")
+    expect(page.locator("#componentes")).to_contain_text("provedor HSM, modelos 114 (LOS) e 116 (energia)")
     expect(page.locator("#s-duracao")).to_have_text("2,5 s")
     assert page.evaluate(
         "() => [...document.querySelectorAll('.table-wrap')].every((w) => w.scrollWidth <= w.clientWidth)"
@@ -301,11 +306,17 @@ def test_an_operator_closes_an_event_stuck_open_and_a_reader_cannot(page_for: An
     rows = page.locator("#eventos tbody tr")
     expect(rows.first).to_contain_text("OLT-CENTRO")
     rows.first.click()
+    expect(page.locator("#evd-acoes-texto")).to_contain_text("Sem mudança há 2 h")
     close = page.locator("#evd-encerrar")
-    expect(close).to_be_visible()
     close.click()
-    expect(close).to_have_text("Confirmar encerramento")
+    confirm = page.locator("#encerrar")
+    expect(confirm).to_contain_text("6 logins ainda offline saem do evento")
+    assert axe_violations(page) == []
+    confirm.get_by_role("button", name="Cancelar").click()
+    expect(confirm).to_be_hidden()
+    expect(page.locator("#evd-sub")).to_contain_text("ATIVO")
     close.click()
+    confirm.get_by_role("button", name="Encerrar evento").click()
     expect(page.locator("#evd-sub")).to_contain_text("RESOLVIDO")
     expect(page.locator("#evd-acoes")).to_be_hidden()
     assert page.dialogs == []  # type: ignore[attr-defined]

@@ -88,6 +88,8 @@ def test_the_event_of_the_dark_olt_shows_the_olts_evidence_in_portuguese_with_na
     page.get_by_role("link", name="Eventos").click()
     page.locator("#eventos tbody tr", has_text=outage_world.whole_olt).first.click()
     dialog = page.locator("#evento")
+    expect(dialog.locator("#evd-acoes-texto")).to_contain_text("encerra este evento sozinho")
+    expect(dialog.locator("#evd-encerrar")).to_be_hidden()  # a fresh outage normalizes by itself
     evidence = dialog.locator("#evd-evidencias")
     expect(evidence.locator("thead")).to_have_text("ONUClientePONCausaCaiu às")
     first = evidence.locator("tbody tr").first
