@@ -163,6 +163,18 @@ def _info(incident: Incident) -> dict[str, Any]:
         "em_cooldown": until is not None,
         "liberado_em": until,
         "decidido": decided is not None,
+        **(
+            {
+                "decisao": decided.msg,
+                "envio": {
+                    "enviados": decided.enviados,
+                    "na_fila": decided.na_fila,
+                    "incertos": decided.incertos,
+                },
+            }
+            if decided is not None
+            else {}
+        ),
     }
 
 
