@@ -405,7 +405,8 @@ def _outage_settings(
 def _live_outage(network: Network, incidents: Incidents, clock: SimClock, cycle: Any) -> str:
     """Drive the network minute by minute, a monitor cycle each: a PON flaps three times in an
     hour (the third drop's alert is held back), then a whole OLT loses power while a fiber cut, a CTO
-    and a power cut of a few PONs happen elsewhere. Returns the dark OLT's name."""
+    and a power cut of a few PONs happen elsewhere (each with its OLT-system alert), and the
+    concentrator of another OLT fails on top. Returns the dark OLT's name."""
     dark, calm = network.olts[0], network.olts[-1]
     flap_pon = next(
         key for key, members in network.pons().items() if key[0] == calm.id and len(members) >= 16
@@ -421,6 +422,8 @@ def _live_outage(network: Network, incidents: Incidents, clock: SimClock, cycle:
             network.power_outage([key for key in network.pons() if key[0] == dark.id], share=1.0)
             for kind in ("fiber_cut", "cto_failure", "power_outage"):
                 incidents.start(kind)
+        if minute == 48:  # a concentrator fails on top (its ONUs stay up: no OLT-system alert)
+            network.concentrator_failure(calm.conexao)
 
     for minute in range(1, OUTAGE_MINUTES + 1):
         clock.now += CYCLE

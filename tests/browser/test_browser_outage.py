@@ -154,3 +154,37 @@ def test_no_screen_or_modal_has_an_axe_violation(
     page.goto("/entrar")
     found["entrar"] = axe_violations(page)
     assert {screen: lines for screen, lines in found.items() if lines} == {}
+
+
+def number(text: str) -> int:
+    return int(re.sub(r"\D", "", text) or 0)
+
+
+def test_every_pending_row_counts_what_its_detail_lists_and_its_approval_covers(
+    outage_page_for: Any, outage_world: OutageWorld
+) -> None:
+    page = outage_page_for("maria", viewport=DESKTOP)
+    rows = incident_rows(page)
+    assert rows.count() >= 5
+    details, confirm = page.locator("#detalhes"), page.locator("#confirmar")
+    for index in range(rows.count()):
+        row = rows.nth(index)
+        counted = number(row.locator(".c-afetados").inner_text())
+        place = row.locator(".c-lugar").inner_text()
+        row.locator("[data-acao=aprovar]").click()
+        expect(details).to_be_visible()
+        expect(details.locator("#det-carregando")).to_be_hidden()
+        listed = details.locator("#det-clientes tbody tr").count()
+        assert number(details.locator("#det-afetados").inner_text()) == listed == counted, place
+        if details.locator("#det-template-box").is_visible():
+            details.locator("#det-template").select_option(index=1)
+            details.locator("#det-aprovar").click()
+        expect(confirm).to_be_visible()
+        covered = re.search(r"dos ([\d.]+) clientes? afetados?", confirm.locator("#conf-texto").inner_text())
+        assert covered is not None and number(covered.group(1)) == counted, place
+        confirm.get_by_role("button", name="Cancelar").click()
+        details.locator("[data-fechar]").first.click()
+        expect(details).to_be_hidden()
+    shown = [number(n) for n in rows.locator(".c-afetados").all_inner_texts()]
+    total = number(page.locator("#st-afetados").inner_text())
+    assert max(shown) <= total <= sum(shown)  # distinct customers: rows never add the same one twice
