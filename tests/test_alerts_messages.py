@@ -83,7 +83,12 @@ def test_whatsapp_text_is_one_line():
 
 @pytest.mark.parametrize(
     ("count", "text"),
-    [(0, "0 avisos enviados"), (1, "1 aviso enviado"), (2, "2 avisos enviados"), (1200, "1.200 avisos enviados")],
+    [
+        (0, "0 avisos enviados"),
+        (1, "1 aviso enviado"),
+        (2, "2 avisos enviados"),
+        (1200, "1.200 avisos enviados"),
+    ],
 )
 def test_counts_agree_with_their_words_never_a_parenthesized_plural(count: int, text: str) -> None:
     assert plural(count, "aviso enviado", "avisos enviados") == text
