@@ -1,6 +1,6 @@
 """A production install as the README builds it: real gunicorn reading its `.env`, the
-shipped `Caddyfile` in front with TLS (Caddy's internal CA) on 127.0.0.1, and Chromium
-logging in by host name.
+shipped `Caddyfile` in front with TLS (Caddy's internal CA; free ports, its admin API off),
+and Chromium logging in by host name resolved to 127.0.0.1.
 
 The browser reaches Caddy over IPv4 (127.0.0.1) and Caddy reaches gunicorn over IPv6 (::1,
 the only address in `TRUSTED_PROXIES`), so the address the login throttle counts tells
@@ -45,7 +45,7 @@ pytestmark = pytest.mark.skipif(
 @dataclass
 class Install:
     https_url: str
-    http_url: str  # Caddy's plain HTTP port (redirects to HTTPS), by address
+    http_url: str  # Caddy's plain HTTP port (redirects to HTTPS)
     direct_url: str  # gunicorn without the proxy
     database: Path
 
@@ -93,29 +93,16 @@ def _wait_for_tls(port: int, deadline: float) -> None:
             time.sleep(0.2)
 
 
-def _wait_for_port(host: str, port: int, deadline: float, proc: subprocess.Popen[str] | None = None) -> None:
+def _wait_for_port(host: str, port: int, deadline: float, log: Path) -> None:
+    """Until `host:port` accepts a connection; the process's `log` in the failure otherwise."""
     while True:
         try:
             with socket.create_connection((host, port), timeout=2):
                 return
         except OSError:
-            if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
-                output = proc.communicate()[0] if proc is not None else ""
-                raise AssertionError(f"{host}:{port} não respondeu: {output}") from None
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{host}:{port} não respondeu: {log.read_text()}") from None
             time.sleep(0.2)
-
-
-def _caddy_config(tmp: Path, http_port: int, https_port: int) -> Path:
-    """The shipped Caddyfile under test-only global options: loopback, free ports, no admin."""
-    config = tmp / "Caddyfile.teste"
-    config.write_text(
-        "{\n\tadmin off\n\tdefault_bind 127.0.0.1\n"
-        f"\thttp_port {http_port}\n\thttps_port {https_port}\n\tskip_install_trust\n"
-        f"\tstorage file_system {tmp / 'caddy'}\n}}\n"
-        f"import {ROOT / 'Caddyfile'}\n",
-        encoding="utf-8",
-    )
-    return config
 
 
 @pytest.fixture(scope="module")
@@ -125,35 +112,39 @@ def install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Install]:
     with FakeIXC() as ixc:
         (tmp / ".env").write_text(_dotenv(tmp, ixc, app_port), encoding="utf-8")
         base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp), "PYTHONPATH": str(ROOT)}
+        app_log = (tmp / "gunicorn.log").open("w")
         app = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "monitor_service:app"],
             cwd=tmp,
             env=base,
-            stdout=subprocess.PIPE,
+            stdout=app_log,
             stderr=subprocess.STDOUT,
-            text=True,
         )
-        proxy_env = {**base, "SITE_ADDRESS": SITE, "TLS_MODE": "internal", "PORT": str(app_port)}
+        proxy_env = {
+            **base,
+            "SITE_ADDRESS": SITE,
+            "TLS_MODE": "internal",
+            "PORT": str(app_port),
+            "APP_HOST": "[::1]",
+            "HTTP_PORT": str(http_port),
+            "HTTPS_PORT": str(https_port),
+            "CADDY_ADMIN": "off",
+            "XDG_DATA_HOME": str(tmp),
+            "XDG_CONFIG_HOME": str(tmp),
+        }
+        caddy_log = (tmp / "caddy.log").open("w")
         proxy = subprocess.Popen(
-            [
-                str(CADDY),
-                "run",
-                "--adapter",
-                "caddyfile",
-                "--config",
-                str(_caddy_config(tmp, http_port, https_port)),
-            ],
+            [str(CADDY), "run", "--adapter", "caddyfile", "--config", str(ROOT / "Caddyfile")],
             cwd=tmp,
-            env={**proxy_env, "APP_HOST": "[::1]", "XDG_DATA_HOME": str(tmp), "XDG_CONFIG_HOME": str(tmp)},
+            env=proxy_env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=caddy_log,
         )
         try:
             deadline = time.monotonic() + 30
-            _wait_for_port("::1", app_port, deadline, app)
+            _wait_for_port("::1", app_port, deadline, tmp / "gunicorn.log")
             _wait_for_tls(https_port, deadline)
-            _wait_for_port("127.0.0.1", http_port, deadline)
+            _wait_for_port("127.0.0.1", http_port, deadline, tmp / "caddy.log")
             yield Install(
                 f"https://{SITE}:{https_port}",
                 f"http://127.0.0.1:{http_port}",
@@ -165,6 +156,8 @@ def install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Install]:
                 proc.terminate()
             for proc in (proxy, app):
                 proc.wait(timeout=30)
+            caddy_log.close()
+            app_log.close()
 
 
 @pytest.fixture(scope="module")
