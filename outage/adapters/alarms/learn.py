@@ -49,7 +49,7 @@ async def walk(olt: OltEntry, oid: str) -> list[tuple[str, object]]:
         rows: list[tuple[str, object]] = []
         async for error, status, _, var_binds in bulk_walk_cmd(
             engine,
-            CommunityData(olt.snmp_read_community, mpModel=1),
+            CommunityData(olt.snmp_read_community, mpModel=1),  # noqa: S508 - the OLTs speak v2c
             target,
             ContextData(),
             0,
