@@ -27,7 +27,16 @@ from pysnmp.hlapi.v3arch.asyncio import (
     send_notification,
 )
 
-from outage.adapters.alarms.event import CONCENTRATOR, LINE, LOSS, ONU_DOWN, PON_DOWN, POWER, SESSION_END, Alarm
+from outage.adapters.alarms.event import (
+    CONCENTRATOR,
+    LINE,
+    LOSS,
+    ONU_DOWN,
+    PON_DOWN,
+    POWER,
+    SESSION_END,
+    Alarm,
+)
 from outage.adapters.alarms.index import Ont
 from outage.adapters.alarms.intake import RATE, UNKNOWN_SENDER
 from outage.adapters.alarms.radius import dictionary
@@ -45,13 +54,19 @@ BNG = "127.0.0.21"
 COMMUNITY = "traps-centro"
 SECRET = b"segredo-do-bng"
 DYING_GASP = "1.3.6.1.4.1.2011.6.128.1.1.12.2.2.0.18"
-HW_FRAME, HW_SLOT, HW_PORT = "1.3.6.1.4.1.2011.6.3.3.1.1.1", "1.3.6.1.4.1.2011.6.3.3.2.1.1", "1.3.6.1.4.1.2011.6.3.3.4.1.1"
+HW_FRAME, HW_SLOT, HW_PORT = (
+    "1.3.6.1.4.1.2011.6.3.3.1.1.1",
+    "1.3.6.1.4.1.2011.6.3.3.2.1.1",
+    "1.3.6.1.4.1.2011.6.3.3.4.1.1",
+)
 HW_ONT = "1.3.6.1.4.1.2011.6.128.1.1.2.43.1.1"
 
 SUBSCRIBERS = [
     Subscriber("ana.silva", id_transmissor="1", onu_mac="485754431A8287A8", interface_transmissao="0/5/6"),
     Subscriber("bruno.lima", id_transmissor="1", onu_mac="4857544300000002", interface_transmissao="0/5/6"),
-    Subscriber("carla.zte", id_transmissor="2", onu_mac="5A54454700000003", interface_transmissao="gpon-olt_1/2/1"),
+    Subscriber(
+        "carla.zte", id_transmissor="2", onu_mac="5A54454700000003", interface_transmissao="gpon-olt_1/2/1"
+    ),
 ]
 
 
@@ -82,7 +97,9 @@ def settings(**overrides: Any) -> AlarmSettings:
 def olts(**extra: Any) -> dict[str, OltEntry]:
     return {
         "1": OltEntry("1", "OLT-CENTRO", "huawei", host=HUAWEI, snmp_community=COMMUNITY, **extra),
-        "2": OltEntry("2", "OLT-NORTE", "zte", model="C320", host="10.9.9.9", addresses=(ZTE,), snmp_community="z"),
+        "2": OltEntry(
+            "2", "OLT-NORTE", "zte", model="C320", host="10.9.9.9", addresses=(ZTE,), snmp_community="z"
+        ),
     }
 
 
@@ -91,12 +108,22 @@ def service() -> Iterator[AlarmService]:
     running = AlarmService(settings(), olts(), learn=False)
     running.start()
     running.refresh(SUBSCRIBERS)
-    running.index.learn_onts("1", [Ont("0/5/6", 32, "485754431A8287A8"), Ont("0/5/6", 33, "4857544300000002")])
+    running.index.learn_onts(
+        "1", [Ont("0/5/6", 32, "485754431A8287A8"), Ont("0/5/6", 33, "4857544300000002")]
+    )
     yield running
     running.stop()
 
 
-def trap(port: int, oid: str, varbinds: list[tuple[str, Any]], *, source: str, community: str = COMMUNITY, inform: bool = False) -> Any:
+def trap(
+    port: int,
+    oid: str,
+    varbinds: list[tuple[str, Any]],
+    *,
+    source: str,
+    community: str = COMMUNITY,
+    inform: bool = False,
+) -> Any:
     """Send one notification with pysnmp's notification sender from `source`."""
 
     async def send() -> Any:
@@ -119,7 +146,12 @@ def trap(port: int, oid: str, varbinds: list[tuple[str, Any]], *, source: str, c
 
 
 def dying_gasp(ont: int) -> list[tuple[str, Any]]:
-    return [(HW_FRAME, Integer32(0)), (HW_SLOT, Integer32(5)), (HW_PORT, Integer32(6)), (HW_ONT, Integer32(ont))]
+    return [
+        (HW_FRAME, Integer32(0)),
+        (HW_SLOT, Integer32(5)),
+        (HW_PORT, Integer32(6)),
+        (HW_ONT, Integer32(ont)),
+    ]
 
 
 def udp(port: int, data: bytes, source: str) -> None:
@@ -161,7 +193,13 @@ def local_date(epoch: float) -> str:
 def test_a_huawei_dying_gasp_trap_becomes_an_onu_down_alarm_for_its_login(service):
     trap(service.ports["snmp"], DYING_GASP, dying_gasp(32), source=HUAWEI)
     [alarm] = collect(service, 1)
-    assert (alarm.kind, alarm.cause, alarm.olt, alarm.fsp, alarm.ont_id) == (ONU_DOWN, POWER, "1", "0/5/6", 32)
+    assert (alarm.kind, alarm.cause, alarm.olt, alarm.fsp, alarm.ont_id) == (
+        ONU_DOWN,
+        POWER,
+        "1",
+        "0/5/6",
+        32,
+    )
     assert alarm.login == "ana.silva" and alarm.source == "snmp" and alarm.sender == HUAWEI
     assert DYING_GASP in alarm.raw
 
@@ -182,14 +220,25 @@ def test_a_zte_dying_gasp_named_by_the_onu_maps_to_its_login_and_the_learned_pon
     ]
     trap(service.ports["snmp"], "1.3.6.1.4.1.3902.1012.3.45.123", varbinds, source=ZTE, community="z")
     [alarm] = collect(service, 1)
-    assert (alarm.kind, alarm.cause, alarm.fsp, alarm.ont_id, alarm.login) == (ONU_DOWN, POWER, "1/2/1", 4, "carla.zte")
+    assert (alarm.kind, alarm.cause, alarm.fsp, alarm.ont_id, alarm.login) == (
+        ONU_DOWN,
+        POWER,
+        "1/2/1",
+        4,
+        "carla.zte",
+    )
 
 
 def test_a_zxan_trap_is_matched_by_the_onu_serial_in_its_varbinds(service):
     varbinds = [("1.3.6.1.4.1.3902.1082.500.10.2.3.3.1.1", OctetString("ZTEG00000003 LOSi"))]
     trap(service.ports["snmp"], "1.3.6.1.4.1.3902.1082.500.10.2.3.0.101", varbinds, source=ZTE, community="z")
     [alarm] = collect(service, 1)
-    assert (alarm.kind, alarm.cause, alarm.serial, alarm.login) == (ONU_DOWN, LOSS, "5A54454700000003", "carla.zte")
+    assert (alarm.kind, alarm.cause, alarm.serial, alarm.login) == (
+        ONU_DOWN,
+        LOSS,
+        "5A54454700000003",
+        "carla.zte",
+    )
 
 
 def test_a_pon_los_trap_carries_the_affected_and_dying_gasp_counts(service):
@@ -202,7 +251,13 @@ def test_a_pon_los_trap_carries_the_affected_and_dying_gasp_counts(service):
     ]
     trap(service.ports["snmp"], "1.3.6.1.4.1.2011.6.128.1.1.12.2.1.0.108", varbinds, source=HUAWEI)
     [alarm] = collect(service, 1)
-    assert (alarm.kind, alarm.fsp, alarm.affected, alarm.dying_gasp, alarm.cause) == (PON_DOWN, "0/5/6", 40, 38, POWER)
+    assert (alarm.kind, alarm.fsp, alarm.affected, alarm.dying_gasp, alarm.cause) == (
+        PON_DOWN,
+        "0/5/6",
+        40,
+        38,
+        POWER,
+    )
 
 
 def test_wrong_community_unknown_sender_unknown_trap_and_garbage_are_refused_and_counted(service, caplog):
@@ -235,24 +290,37 @@ def test_an_onu_the_index_cannot_map_is_kept_and_counted_without_login(service):
 
 @pytest.mark.parametrize(
     ("breaks", "header"),
-    [("\r\n", "<187>Dec  6 08:19:27 OLT-CENTRO "), ("#015#012", "<187>1 2026-12-06T08:19:27-03:00 OLT-CENTRO alarm - - - ")],
+    [
+        ("\r\n", "<187>Dec  6 08:19:27 OLT-CENTRO "),
+        ("#015#012", "<187>1 2026-12-06T08:19:27-03:00 OLT-CENTRO alarm - - - "),
+    ],
 )
 def test_a_huawei_alarm_block_over_udp_syslog_is_an_onu_down_at_the_olt_time(service, breaks, header):
     sent = time.time() - 4
     message = header + BLOCK.format(date=local_date(sent)).replace("\r\n", breaks)
     udp(service.ports["syslog_udp"], message.encode(), HUAWEI)
     [alarm] = collect(service, 1)
-    assert (alarm.kind, alarm.cause, alarm.fsp, alarm.ont_id, alarm.login) == (ONU_DOWN, POWER, "0/5/6", 33, "bruno.lima")
+    assert (alarm.kind, alarm.cause, alarm.fsp, alarm.ont_id, alarm.login) == (
+        ONU_DOWN,
+        POWER,
+        "0/5/6",
+        33,
+        "bruno.lima",
+    )
     assert alarm.at == pytest.approx(int(sent)) and alarm.received > alarm.at
 
 
 def test_tcp_syslog_reads_octet_counted_and_newline_framed_blocks(service):
     first = ("<187>" + BLOCK.format(date=local_date(time.time()))).encode()
     second = first.replace(b"ONT ID: 33", b"ONT ID: 32")
-    with socket.create_connection(("127.0.0.1", service.ports["syslog_tcp"]), source_address=(HUAWEI, 0)) as conn:
+    with socket.create_connection(
+        ("127.0.0.1", service.ports["syslog_tcp"]), source_address=(HUAWEI, 0)
+    ) as conn:
         conn.sendall(str(len(first)).encode() + b" " + first)
         time.sleep(0.1)
-    with socket.create_connection(("127.0.0.1", service.ports["syslog_tcp"]), source_address=(HUAWEI, 0)) as conn:
+    with socket.create_connection(
+        ("127.0.0.1", service.ports["syslog_tcp"]), source_address=(HUAWEI, 0)
+    ) as conn:
         conn.sendall(second + b"\n<30>Dec  6 08:19:28 OLT-CENTRO an ordinary line\n")
         time.sleep(0.1)
     alarms = collect(service, 2)
@@ -271,7 +339,9 @@ def test_an_accel_ppp_echo_timeout_is_a_session_whose_line_died(service):
 
 def test_syslog_from_an_unknown_address_is_refused(service):
     udp(service.ports["syslog_udp"], ("<187>" + BLOCK.format(date="")).encode(), STRANGER)
-    with socket.create_connection(("127.0.0.1", service.ports["syslog_tcp"]), source_address=(STRANGER, 0)) as conn:
+    with socket.create_connection(
+        ("127.0.0.1", service.ports["syslog_tcp"]), source_address=(STRANGER, 0)
+    ) as conn:
         conn.sendall(b"<30>hello\n")
     time.sleep(0.3)
     assert service.drain(10) == []
@@ -316,7 +386,9 @@ def test_terminate_causes_say_whether_the_line_died(terminate, suspect, cause):
     running = AlarmService(settings(user_request_suspect=suspect), olts(), learn=False)
     running.start()
     try:
-        assert accounting(running.ports["radius"], User_Name="ana", Acct_Status_Type="Stop", Acct_Terminate_Cause=terminate)
+        assert accounting(
+            running.ports["radius"], User_Name="ana", Acct_Status_Type="Stop", Acct_Terminate_Cause=terminate
+        )
         [alarm] = collect(running, 1)
     finally:
         running.stop()
@@ -343,7 +415,9 @@ def test_a_wrong_secret_or_an_unlisted_concentrator_gets_no_answer_and_is_counte
 
 def test_a_flood_from_one_olt_is_cut_at_its_rate_and_the_rest_counted(tmp_path):
     hand = HandClock()
-    running = AlarmService(settings(rate_per_source=10, burst_per_source=50), olts(), clock=hand.clock(), learn=False)
+    running = AlarmService(
+        settings(rate_per_source=10, burst_per_source=50), olts(), clock=hand.clock(), learn=False
+    )
     running.start()
     try:
         message = ("<187>" + BLOCK.format(date="")).encode()
@@ -406,10 +480,30 @@ def test_a_port_in_use_is_reported_at_start_and_nothing_keeps_running():
 def test_zte_pons_and_huawei_onts_are_learned_from_the_olts_snmp_agent():
     zte_onus = [{"port": "1/2/1", "ont_id": 4, "sn": "5A54454700000003", "description": "carla.zte"}]
     hw_onus = [{"port": "0/5/6", "ont_id": 32, "sn": "485754431A8287A8", "description": "ana.silva"}]
-    with SnmpAgent({"ler-zte": olt_rows("zte", "C320", lambda: zte_onus), "ler-hw": olt_rows("huawei", "MA5800-X7", lambda: hw_onus)}) as agent:
+    with SnmpAgent(
+        {
+            "ler-zte": olt_rows("zte", "C320", lambda: zte_onus),
+            "ler-hw": olt_rows("huawei", "MA5800-X7", lambda: hw_onus),
+        }
+    ) as agent:
         inventory = {
-            "1": OltEntry("1", "OLT-CENTRO", "huawei", host="127.0.0.1", snmp_read_community="ler-hw", snmp_port=agent.port),
-            "2": OltEntry("2", "OLT-NORTE", "zte", model="C320", host="127.0.0.1", snmp_read_community="ler-zte", snmp_port=agent.port),
+            "1": OltEntry(
+                "1",
+                "OLT-CENTRO",
+                "huawei",
+                host="127.0.0.1",
+                snmp_read_community="ler-hw",
+                snmp_port=agent.port,
+            ),
+            "2": OltEntry(
+                "2",
+                "OLT-NORTE",
+                "zte",
+                model="C320",
+                host="127.0.0.1",
+                snmp_read_community="ler-zte",
+                snmp_port=agent.port,
+            ),
         }
         running = AlarmService(settings(), inventory)
         running.start()
@@ -427,11 +521,27 @@ def test_zte_pons_and_huawei_onts_are_learned_from_the_olts_snmp_agent():
 
 def test_huawei_onts_are_learned_over_ssh_when_no_read_community_is_given():
     onus = [
-        {"fsp": "0/5/6", "port": "0/5/6", "ont_id": 32, "sn": "485754431A8287A8", "description": "ana.silva", "run_state": "online"},
-        {"fsp": "0/5/7", "port": "0/5/7", "ont_id": 1, "sn": "4857544300000009", "description": "outro", "run_state": "online"},
+        {
+            "fsp": "0/5/6",
+            "port": "0/5/6",
+            "ont_id": 32,
+            "sn": "485754431A8287A8",
+            "description": "ana.silva",
+            "run_state": "online",
+        },
+        {
+            "fsp": "0/5/7",
+            "port": "0/5/7",
+            "ont_id": 1,
+            "sn": "4857544300000009",
+            "description": "outro",
+            "run_state": "online",
+        },
     ]
     with OltEmulator("huawei", onus, model="MA5800-X7", username="noc", password="senha-olt") as olt:
-        entry = OltEntry("1", "OLT-CENTRO", "huawei", host="127.0.0.1", port=olt.port, username="noc", password="senha-olt")
+        entry = OltEntry(
+            "1", "OLT-CENTRO", "huawei", host="127.0.0.1", port=olt.port, username="noc", password="senha-olt"
+        )
         running = AlarmService(settings(), {"1": entry})
         running.refresh(SUBSCRIBERS)
         running.start()

@@ -353,7 +353,9 @@ def test_a_power_cut_now_is_energia_from_the_records_of_its_own_onset():
 
 
 def test_a_concentrator_failure_with_every_onu_online_is_the_concentrator_whatever_old_records_say():
-    onus = [onu_at("0/1/0", n, f"k{n}", "dying-gasp" if n % 2 else "LOS", MONTHS_AGO, "online") for n in range(6)]
+    onus = [
+        onu_at("0/1/0", n, f"k{n}", "dying-gasp" if n % 2 else "LOS", MONTHS_AGO, "online") for n in range(6)
+    ]
     report = judged_analysis("huawei", onus, [sub(f"k{n}", interface="0/1/0") for n in range(6)])
     assert report.motivo == "concentrador"
     assert report.votos["energia"] == report.votos["loss"] == 0

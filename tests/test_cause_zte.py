@@ -59,7 +59,12 @@ def test_a_c600_from_the_inventory_is_asked_in_its_own_spelling():
     with OltEmulator("zte", onus, model="C600") as olt:
         report = analyze(analyzer(entry(olt, "C600")), subs)
     assert report.erros == []
-    assert report.motivo == "loss" and report.votos == {"energia": 1, "loss": 3, "concentrador": 0, "sem_voto": 0}
+    assert report.motivo == "loss" and report.votos == {
+        "energia": 1,
+        "loss": 3,
+        "concentrador": 0,
+        "sem_voto": 0,
+    }
     shows = [c for c in olt.commands if c.startswith("show")]
     assert shows == ["show gpon onu state gpon_olt-1/4/1", "show gpon onu detail-info gpon_onu-1/4/2:7"]
     evidence = {e["login"]: e for e in report.evidencias}

@@ -145,6 +145,11 @@ class AlarmService:
         without login; the OLTs silent for longer than ALARM_SILENT_AFTER; the open ports."""
         report = self.intake.snapshot(self.settings.silent_after)
         report["portas"] = dict(self.ports)
+        report["descartados_pelo_sistema"] = {
+            name: drops
+            for name, port in self.ports.items()
+            if not name.endswith("_tcp") and (drops := udp_drops(port)) is not None
+        }
         report["ativo"] = self._thread is not None
         report["logins_conhecidos"] = self.index.subscribers
         report["tabelas_das_olts"] = dict(self.learned)
@@ -464,6 +469,23 @@ class _Datagrams(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         log.debug("alarmes: erro de socket: %s", exc)
+
+
+def udp_drops(port: int) -> int | None:
+    """Datagrams the kernel dropped on our UDP socket at `port` (receive buffer full), from
+    Linux's /proc/net/udp and udp6 (last column); None elsewhere or for a TCP port."""
+    suffix = f":{port:04X}"
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table, encoding="ascii") as handle:
+                rows = handle.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 12 and fields[1].endswith(suffix) and fields[3] == "07":
+                return int(fields[-1])
+    return None
 
 
 def _trap_text(note: Notification) -> str:
