@@ -133,7 +133,7 @@ def trap(
         try:
             return await send_notification(
                 engine,
-                CommunityData(community, mpModel=1),
+                CommunityData(community, mpModel=1),  # noqa: S508 - OLTs send v2c traps
                 target,
                 ContextData(),
                 "inform" if inform else "trap",
