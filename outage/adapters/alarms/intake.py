@@ -44,6 +44,7 @@ class DeviceStats:
     last_at: float | None = None
     last_mono: float | None = None
     unmapped: int = 0
+    expected: bool = True  # configured to send alarms: its silence is shown even before the first
 
 
 class Intake:
@@ -67,10 +68,11 @@ class Intake:
 
     # ---------------------------------------------------------------- receivers' side
 
-    def register(self, key: str, kind: str, name: str) -> None:
-        """Name a device whose silence should show (`key` is `olt:<id>` or `bng:<address>`)."""
+    def register(self, key: str, kind: str, name: str, *, expected: bool = True) -> None:
+        """Name a device (`key` is `olt:<id>` or `bng:<address>`); an OLT `expected` to send is
+        shown silent when it never did, the others only once they fell silent."""
         with self._lock:
-            self.devices.setdefault(key, DeviceStats(kind, name))
+            self.devices.setdefault(key, DeviceStats(kind, name, expected=expected))
 
     def admit(self, protocol: str, sender: str, device: str | None) -> bool:
         """Whether a packet from `sender` may be read now; counts it as received either way.
@@ -183,7 +185,8 @@ class Intake:
 
     def _device(self, key: str, stats: DeviceStats, now: float, silent_after: float) -> dict[str, Any]:
         since = now - (stats.last_mono if stats.last_mono is not None else self.started_mono)
-        silent = stats.kind == "olt" and silent_after > 0 and since > silent_after
+        heard = stats.expected or stats.last_mono is not None
+        silent = stats.kind == "olt" and heard and silent_after > 0 and since > silent_after
         return {
             "chave": key,
             "tipo": stats.kind,

@@ -88,7 +88,8 @@ class AlarmService:
             clock=clock,
         )
         for olt in self.directory.olts.values():
-            self.intake.register(olt.key, "olt", olt.entry.name)
+            expected = bool(olt.entry.snmp_community or olt.entry.addresses)  # set up for alarms
+            self.intake.register(olt.key, "olt", olt.entry.name, expected=expected)
         for net in settings.concentrators:
             self.intake.register(f"bng:{net}", "concentrador", net)
         self.patterns = syslog.compile_patterns(settings.bng_logs, settings.bng_log_pattern)
@@ -306,6 +307,9 @@ class AlarmService:
             writer.close()
             return
         self._connections += 1
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         framer = syslog.StreamFramer()
         try:
             while not framer.broken:
@@ -327,6 +331,7 @@ class AlarmService:
             pass
         finally:
             self._connections -= 1
+            self._tasks.discard(task)
             for _ in range(framer.oversized):
                 self.intake.refuse(SYSLOG, "mensagem grande demais (cortada)", device)
             writer.close()
