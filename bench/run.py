@@ -7,7 +7,8 @@
 Modules: `bench_core` (cycle time at 200k, ERP read), cycle time at 10k/100k (full mode,
 through `bench_core.cycle_scenario` in subprocesses), `bench_day` (a simulated day scored
 against its truth at 3k/30k/200k), `bench_cause`, `bench_causes` (is each incident's cause
-right on a night of overlapping outages), `bench_alerts`,
+right on a night of overlapping outages), `bench_alerts`, `bench_alarms` (network alarms taken per second,
+a whole OLT dark, a flood),
 `bench_hsm` (when present), `bench_api`. Each figure is a row `{"nome", "valor", "unidade",
 "meta", "limite", "ok"}`: the target next to the bound physics allows (page latency times
 pages over concurrency, pacing, ...), so the distance to both is visible. A module that
@@ -118,6 +119,7 @@ def suites() -> dict[str, Callable[[bool], dict[str, Any]]]:
         "alertas": _module("bench_alerts", _alert_figures),
         "hsm": _module("bench_hsm"),
         "api": _module("bench_api"),
+        "alarmes": _module("bench_alarms"),
     }
     if not (Path(__file__).resolve().parent / "bench_hsm.py").exists():
         del found["hsm"]

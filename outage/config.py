@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlparse
 
+from outage.adapters.alarms import settings as alarm_settings
 from outage.localtime import zone
 
 DEFAULT_SECRET_KEY = "troque-esta-chave"  # noqa: S105 - the placeholder we refuse
@@ -140,6 +141,8 @@ class Settings:
     # --- demo -------------------------------------------------------------------------
     demo: bool = False
     demo_control_url: str = ""
+    # --- network alarms (OLT traps and syslog, concentrator accounting) ---------------
+    alarms: alarm_settings.AlarmSettings = field(default_factory=alarm_settings.AlarmSettings)
     # Values that were set but are not settings (kept for diagnostics).
     extra: dict[str, str] = field(default_factory=dict)
     # What the operator should know about how the configuration was read (aliases used).
@@ -399,6 +402,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         ),
         demo=demo,
         demo_control_url=r.url("DEMO_CONTROL_URL"),
+        alarms=alarm_settings.read(r),
         notes=tuple(notes + token_note),
     )
     r.problems.extend([ixc_problem] if ixc_problem else [])

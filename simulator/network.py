@@ -38,6 +38,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulator.alarms import NetworkAlarms
 
 NEVER = "0000-00-00 00:00:00"
 LOCAL_OFFSET_SECONDS = -3 * 3600
@@ -585,6 +589,7 @@ class Network:
         self.seed = seed
         self.churn_model = churn
         self.timing = timing
+        self.alarms: NetworkAlarms | None = None  # what the devices send (simulator.alarms), when wired
         self.lock = threading.RLock()
         self.version = 0
         self.now = float(int(clock()))
@@ -1071,16 +1076,22 @@ class Network:
         customer.onu_online = False
         customer.down_cause = cause
         customer.down_time = int(when)
+        if self.alarms is not None:
+            self.alarms.onu_down(customer, cause, when)
 
     def _onu_up(self, customer: Customer, when: float) -> None:
         customer.onu_online = True
         customer.up_time = int(when)
+        if self.alarms is not None:
+            self.alarms.onu_up(customer, when)
 
     def _erp_down(self, customer: Customer, shown: str, when: float) -> None:
         """The ERP shows the session ended (`N`: with its end time and reason; `SS`: unknown)."""
         customer.online = shown
         customer.updated = int(when)
         self._not_online.add(customer.index)
+        if self.alarms is not None:
+            self.alarms.session_end(customer, when)
         if shown != "N":
             return
         customer.session_end = int(when)
@@ -1093,6 +1104,8 @@ class Network:
         """A new session: IXC shows `S` again, even for a login that was `SS` before."""
         customer.online = "S"
         customer.session_start = int(when)
+        if self.alarms is not None:
+            self.alarms.session_start(customer, when)
         customer.updated = int(when)
         self._not_online.discard(customer.index)
 

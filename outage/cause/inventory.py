@@ -7,6 +7,9 @@ A JSON list in the file named by `OLT_INVENTORY` (default `data/olts.json`):
 learned from `show version` when it is missing). Optional: `"backend": "ssh"` (default)
 or another source of the registry (`olt_system`: ask the OLT management system;
 `middleware`: ask the original monitor's OLT service) — then host and credentials are not needed.
+For the network's alarms, optional: `"snmp_community"` (the community its traps carry),
+`"snmp_read_community"` and `"snmp_port"` (161; to read its tables once), `"addresses"` (the
+addresses its traps and syslog come from besides `host`, e.g. `["10.1.10.15"]`).
 A missing file is an empty inventory.
 
 Which vendors and sources exist is the registry's business (`registry.BACKENDS`): the
@@ -15,6 +18,7 @@ functions here take that table as `kinds`.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
@@ -48,6 +52,10 @@ class OltEntry:
     password: str = ""
     backend: str = SSH
     model: str = ""
+    snmp_community: str = ""
+    snmp_read_community: str = ""
+    snmp_port: int = 161
+    addresses: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -90,7 +98,31 @@ def _entry_problems(
         problems.append(f"{label}: port {port!r} inválida; use um número entre 1 e 65535.")
     if over_ssh:
         problems += _password_problems(raw, label, env)
+    return problems + _alarm_problems(raw, label)
+
+
+def _alarm_problems(raw: dict[str, Any], label: str) -> list[str]:
+    """The optional alarm fields: communities are text, addresses are IP addresses."""
+    problems = [
+        f"{label}: {key} deve ser um texto não vazio."
+        for key in ("snmp_community", "snmp_read_community")
+        if key in raw and (not isinstance(raw[key], str) or not raw[key].strip())
+    ]
+    port = raw.get("snmp_port", 161)
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        problems.append(f"{label}: snmp_port {port!r} inválida; use um número entre 1 e 65535.")
+    addresses = raw.get("addresses", [])
+    if not isinstance(addresses, list) or not all(_is_ip(a) for a in addresses):
+        problems.append(f'{label}: addresses deve ser uma lista de endereços IP, ex.: ["10.1.10.15"].')
     return problems
+
+
+def _is_ip(value: Any) -> bool:
+    try:
+        ipaddress.ip_address(str(value))
+    except ValueError:
+        return False
+    return isinstance(value, str)
 
 
 def _kind_problems(raw: dict[str, Any], label: str, kinds: Mapping[str, KindRules]) -> list[str]:
@@ -168,6 +200,15 @@ def load(path: str, env: Mapping[str, str], kinds: Mapping[str, KindRules]) -> d
             password=str(env.get(str(variable), "")) if variable else str(raw.get("password", "")),
             backend=str(raw.get("backend", SSH)),
             model=str(raw.get("model") or ""),
+            snmp_community=str(raw.get("snmp_community", "")),
+            snmp_read_community=str(raw.get("snmp_read_community", "")),
+            snmp_port=int(raw.get("snmp_port", 161)),
+            addresses=tuple(str(a) for a in raw.get("addresses", [])),
         )
-        register_secret(entries[ident].password)  # netmiko and paramiko errors may echo it
+        for secret in (
+            entries[ident].password,
+            entries[ident].snmp_community,
+            entries[ident].snmp_read_community,
+        ):
+            register_secret(secret)  # netmiko and paramiko errors may echo it
     return entries

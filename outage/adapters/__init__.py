@@ -1,0 +1,1 @@
+"""Adapters to the outside world (devices, protocols): the decision core never imports them."""
