@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Protocol
@@ -47,9 +47,10 @@ class ErpReader(Protocol):
         """
         ...
 
-    def read_population(self) -> dict[str, int]:
+    def read_population(self, each: Callable[[Subscriber], None] | None = None) -> dict[str, int]:
         """The active logins (`ativo = S`, whatever their status) of every place: each key of
-        `outage.place.path_of` → how many logins are in it. Raises `ErpReadError` on any failure."""
+        `outage.place.path_of` → how many logins are in it; `each`, when given, gets every
+        active login's record as it is read. Raises `ErpReadError` on any failure."""
         ...
 
 

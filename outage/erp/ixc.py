@@ -82,9 +82,10 @@ class IxcReader:
         notes = (f"{ignored} registros ignorados (fora do filtro)",) if ignored else ()
         return Observation(offline=offline, online=frozenset(online), pages=len(pages), notes=notes)
 
-    def read_population(self) -> dict[str, int]:
+    def read_population(self, each: Callable[[Subscriber], None] | None = None) -> dict[str, int]:
         """Every active login counted per place, page by page (no page is kept once counted),
-        with the same consistency rule as the offline read."""
+        with the same consistency rule as the offline read; `each`, when given, gets every
+        login's record as it is read."""
         counts: dict[str, int] = {}
         seen: list[Page] = []  # each page's number and total, without its records
         empty: list[int] = []
@@ -97,6 +98,10 @@ class IxcReader:
                 empty.append(page.number)
             received += len(page.records)
             count_records(page.records, counts)
+            if each is not None:
+                for record in page.records:
+                    if record.get("login"):
+                        each(subscriber_from_record(record, self.tz))
 
         self.each_page("radusuarios", [{"TB": "radusuarios.ativo", "OP": "=", "P": "S"}], count)
         self._check_consistency(seen, received, empty)

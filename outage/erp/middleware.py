@@ -21,7 +21,7 @@ nothing), so a partial answer can hide a new drop for a cycle, never fake a reco
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -55,9 +55,10 @@ class MiddlewareReader:
         confirmed = frozenset(login for login in candidates if login in online and login not in offline)
         return Observation(offline=offline, online=confirmed, pages=2)
 
-    def read_population(self) -> dict[str, int]:
+    def read_population(self, each: Callable[[Subscriber], None] | None = None) -> dict[str, int]:
         """The logins of both lists counted per place (the service gives only the connection and
-        the OLT); an empty online list is a failure, as in `read`."""
+        the OLT); an empty online list is a failure, as in `read`. `each`, when given, gets
+        every login's record."""
         online = self._clients("online")
         check_not_blind({}, {}, {str(r.get("login", "")) for r in online})
         subs = {}  # by login: one listed in both (its status changed between the calls) counts once
@@ -65,6 +66,9 @@ class MiddlewareReader:
             sub = subscriber_from_record(record, self.tz)
             if sub.login:
                 subs[sub.login] = sub
+        if each is not None:
+            for sub in subs.values():
+                each(sub)
         return count_places(path_of(sub) for sub in subs.values())
 
     def _clients(self, which: str) -> list[dict[str, Any]]:
