@@ -44,6 +44,7 @@ from outage.erp.base import ErpReader, ErpReadError, Observation
 from outage.lease import is_dead_here
 from outage.model import CAUSE_UNKNOWN, Subscriber
 from outage.place import OLT, RANK, describe, describe_group, level_of, path_of, rank_of
+from outage.roster import Roster
 
 log = logging.getLogger(__name__)
 QUORUM_MIN_SIZE = 10
@@ -106,8 +107,10 @@ class Monitor:
         fenced: bool = False,
         olt_names: Mapping[str, str] | None = None,
         monotonic: Callable[[], float] | None = None,
+        roster: Roster | None = None,
     ) -> None:
         self.settings = settings
+        self.roster = roster  # kept with the populations when the network's alarms are heard
         self.olt_names = dict(olt_names or {})
         self.reader = reader
         self.analyzer = analyzer
@@ -194,13 +197,24 @@ class Monitor:
             self.skew = 0.0
         return wall - self.skew
 
+    def fill_roster(self, conn: sqlite3.Connection) -> None:
+        """Read the populations now, with the roster, when it has not been filled since the
+        start (a process taking the lease over need not wait for its first cycle)."""
+        if self.roster is not None and not self.roster.loaded:
+            self._refresh_population(conn, self.states.load(conn), self.clock())
+
     def _refresh_population(self, conn: sqlite3.Connection, state: MonitorState, now: float) -> None:
         """Read how many active logins each place has, at the first cycle and every
-        `POPULATION_REFRESH`; a failed read keeps the last good counts (and is tried again next cycle)."""
-        if state.population_at and now - state.population_at < self.settings.population_refresh:
+        `POPULATION_REFRESH` (and at once when the roster has not been filled since the start);
+        a failed read keeps the last good counts (and is tried again next cycle)."""
+        fresh = state.population_at and now - state.population_at < self.settings.population_refresh
+        if fresh and (self.roster is None or self.roster.loaded):
             return
         try:
-            counts = self.reader.read_population()
+            if self.roster is None:
+                counts = self.reader.read_population()
+            else:
+                counts = self.reader.read_population(self.roster.start())
         except ErpReadError as exc:
             log.warning("leitura da população dos locais falhou (mantida a anterior): %s", exc)
             return
@@ -211,9 +225,13 @@ class Monitor:
                 br_number(after),
                 br_number(before),
             )
+            if self.roster is not None:
+                self.roster.discard()
             return
         store.save_population(conn, counts, now)
         state.population, state.population_at = counts, now
+        if self.roster is not None:
+            self.roster.commit()
         log.info(
             "população lida: %s logins ativos em %s locais",
             br_number(_logins_total(counts)),
@@ -228,7 +246,8 @@ class Monitor:
         rules = rules_for(self.settings)
 
         def alarms(state: MonitorState, now: float) -> Decision:
-            return hear(state, list(downs), list(ups), now, rules, _new_id)
+            steady = [replace(d, at=d.at - self.skew) for d in downs] if self.skew else list(downs)
+            return hear(state, steady, list(ups), now, rules, _new_id)
 
         started = self.clock()
         state = self.states.load(conn)
