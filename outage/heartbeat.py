@@ -9,8 +9,11 @@ the pure verdict `/healthz` gives.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from outage.clock import Clock
 from outage.db import transaction
@@ -162,3 +165,35 @@ def assess(since_ok: float | None, running_for: float | None, uptime: float, lim
     if problems:
         return Verdict("erro", problems)
     return Verdict("iniciando" if since_ok is None else "ok", [])
+
+
+ALARMS = "alarmes"
+
+
+def save_alarms(conn: sqlite3.Connection, report: Mapping[str, Any], clock: Clock) -> None:
+    """Keep the alarm receivers' latest counts (`AlarmService.snapshot`) for every process."""
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO alarm_health (name, relatorio, gravado_em, gravado_mono, boot_id) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET relatorio = excluded.relatorio, gravado_em = excluded.gravado_em,"
+            " gravado_mono = excluded.gravado_mono, boot_id = excluded.boot_id",
+            (ALARMS, json.dumps(report, ensure_ascii=False), clock.wall(), clock.monotonic(), clock.boot_id),
+        )
+
+
+def read_alarms(conn: sqlite3.Connection, clock: Clock) -> dict[str, Any] | None:
+    """The receivers' latest counts with `segundos_desde_gravacao` (how old they are), or None
+    when no receiver ever ran."""
+    row = conn.execute(
+        "SELECT relatorio, gravado_em, gravado_mono, boot_id FROM alarm_health WHERE name = ?", (ALARMS,)
+    ).fetchone()
+    if row is None:
+        return None
+    report: dict[str, Any] = json.loads(row["relatorio"])
+    if clock.same_boot(row["boot_id"]):
+        age: float | None = max(0.0, clock.monotonic() - row["gravado_mono"])
+    else:
+        age = wall_age(clock.wall(), row["gravado_em"])
+    report["gravado_em"] = row["gravado_em"]
+    report["segundos_desde_gravacao"] = None if age is None else round(age, 1)
+    return report

@@ -31,6 +31,7 @@ from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
 from outage.db import describe_failure, open_database, transaction
 from outage.erp import build_reader
+from outage.listening import AlarmFeed, build_feed
 from outage.monitor import CycleFailed, Monitor
 from outage.store import LeaseLost
 
@@ -40,6 +41,8 @@ LEASE_TTL = 30.0
 HEARTBEAT_EVERY = 5.0
 REOPEN_EVERY = 5.0
 MAX_PENDING_FAILURES = 100
+LISTEN_EVERY = 1.0  # the network's alarms are read this often between cycles
+FEED_RETRY = 60.0
 
 
 class OutboxSender(Protocol):
@@ -111,6 +114,7 @@ class Service:
         *,
         monitor_factory: Callable[[str], Monitor] | None = None,
         sender_factory: Callable[[str], OutboxSender] | None = None,
+        feed_factory: Callable[[], AlarmFeed | None] | None = None,
         lease_ttl: float = LEASE_TTL,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
@@ -127,6 +131,9 @@ class Service:
         self._threads: list[threading.Thread] = []
         self._renewed_at: float | None = None  # monotonic time of the last renewal of the lease
         self._pending_failures: list[tuple[float, float, str]] = []
+        self._feed_factory = feed_factory or (lambda: build_feed(settings, clock))
+        self.feed: AlarmFeed | None = None
+        self._feed_retry_at = float("-inf")
 
     def start(self) -> None:
         if self._threads:
@@ -229,23 +236,82 @@ class Service:
             while not self.stop_event.is_set():
                 if not self.leader.wait(timeout=1.0):
                     monitor, due = None, None  # a new lease term starts from the database state
+                    self._close_feed()
                     continue
+                if monitor is None:
+                    try:
+                        monitor = self._monitor_factory(self.holder)
+                    except Exception:
+                        log.exception("não foi possível montar o monitor")
+                        self.stop_event.wait(REOPEN_EVERY)
+                        continue
+                self._open_feed(conn, monitor)
                 if due is None:
                     due = self._resume(conn)
                 wait = due - self.clock.monotonic()
                 if wait > 0:
-                    self.stop_event.wait(min(wait, 1.0))
+                    self._listen(conn, monitor)
+                    self.stop_event.wait(min(wait, LISTEN_EVERY))
                     continue
                 due = self.clock.monotonic() + self.settings.check_interval
-                try:
-                    monitor = monitor or self._monitor_factory(self.holder)
-                except Exception:
-                    log.exception("não foi possível montar o monitor")
-                    continue
                 if self._run_one(conn, monitor):
                     due = self.clock.monotonic()
         finally:
+            self._close_feed()
             conn.close()
+
+    # --- the network's alarms (active instance only) --------------------------------
+
+    def _open_feed(self, conn: sqlite3.Connection, monitor: Monitor) -> None:
+        """Open the alarm receivers for this lease term (when set up) and fill the roster their
+        alarms are mapped with, unless this term's first cycle is due anyway; a port that cannot
+        be bound is logged and tried again every `FEED_RETRY` seconds, the polls going on."""
+        if self.feed is not None or not self.settings.alarms.enabled:
+            return
+        now = self.clock.monotonic()
+        if now < self._feed_retry_at:
+            return
+        try:
+            feed = self._feed_factory()
+            if feed is None:
+                return
+            feed.start()
+        except (OSError, ValueError) as exc:
+            self._feed_retry_at = now + FEED_RETRY
+            log.error("receptores de alarmes não abertos (nova tentativa em %d s): %s", FEED_RETRY, exc)
+            return
+        monitor.roster = feed.roster
+        self.feed = feed
+        try:
+            if heartbeat.read(conn) is not None:  # not the very first start: a cycle may be minutes away
+                monitor.fill_roster(conn)
+        except sqlite3.Error as exc:
+            log.warning("cadastro para os alarmes não lido agora (será no próximo ciclo): %s", self._why(exc))
+
+    def _listen(self, conn: sqlite3.Connection, monitor: Monitor) -> None:
+        """Apply the alarms ready now, renewing the lease first when a third of it has passed
+        (a commit past its expiry is refused)."""
+        if self.feed is None:
+            return
+        renewed = self._renewed_at if self._renewed_at is not None else float("-inf")
+        if self.clock.monotonic() - renewed > self.lease_ttl / 3 and not self._renew(conn):
+            return
+        try:
+            self.feed.tick(conn, monitor)
+        except LeaseLost:
+            if not self._renew(conn):
+                log.warning("alarmes não aplicados: o lease passou a outro processo")
+                self.leader.clear()
+        except sqlite3.Error as exc:
+            log.error("alarmes não aplicados: %s (%s)", self._why(exc), exc)
+        except Exception:
+            log.exception("erro ao aplicar alarmes da rede")
+
+    def _close_feed(self) -> None:
+        if self.feed is not None:
+            self.feed.stop()
+            self.feed = None
+            log.info("receptores de alarmes fechados")
 
     def _resume(self, conn: sqlite3.Connection) -> float:
         """When (monotonic) the first cycle of a lease term is due: one interval after the
