@@ -463,6 +463,8 @@ def healthz() -> tuple[Response, int]:
             details["alertas"] = report
             if not report.get("healthy", True):
                 verdict.problems.append("há alertas sem entrega há mais de 3 ciclos")
+        if s.alarms.enabled:
+            details["alarmes"] = heartbeat.read_alarms(db, clock())
     except sqlite3.Error as exc:
         log.error(
             "healthz: banco de dados indisponível: %s (%s)",

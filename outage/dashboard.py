@@ -13,10 +13,10 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
-from outage import checks
+from outage import checks, heartbeat
 from outage.alerts import outbox
 from outage.alerts.messages import plural
-from outage.api import get_db, int_arg, requires, settings
+from outage.api import clock, get_db, int_arg, requires, settings
 from outage.auth import session_user
 from outage.config import Settings
 
@@ -148,8 +148,13 @@ def components() -> Response:
             row[key] += count
     last = db.execute("SELECT ok, erro, started_at FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
     failing = outbox.failing_destinations(db)
+    alarms = heartbeat.read_alarms(db, clock()) if settings().alarms.enabled else None
     return jsonify(
-        {"componentes": _component_states(last, failing), "canais": sorted(channels.values(), key=_by_name)}
+        {
+            "componentes": _component_states(last, failing, alarms),
+            "canais": sorted(channels.values(), key=_by_name),
+            "alarmes": alarms,
+        }
     )
 
 
@@ -160,11 +165,13 @@ def _by_name(row: dict[str, Any]) -> str:
 State = tuple[str, str]  # (ok | atencao | erro | desativado, detail)
 
 
-def _component_states(last: Any, failing: list[str]) -> list[dict[str, str]]:
-    """The ERP, the cause source, every NOC channel configured (Telegram always, to say when
-    none is) and the customers' notice provider, each with its state and a detail."""
+def _component_states(last: Any, failing: list[str], alarms: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The ERP, the cause source, the network's alarms, every NOC channel configured (Telegram
+    always, to say when none is) and the customers' notice provider, each with its state and
+    a detail."""
     s = settings()
     rows = [("ERP", _erp_state(s, last)), ("OLT (causa)", _olt_state(s))]
+    rows.append(("Alarmes da rede", alarm_state(s, alarms)))
     rows += _noc_channel_states(s, failing)
     rows.append(("Avisos aos clientes", _customer_state(s)))
     if s.olt_system_enabled:
@@ -218,6 +225,27 @@ def _noc_channel_states(s: Settings, failing: list[str]) -> list[tuple[str, Stat
         routes = "/alerta/whatsapp" if s.telegram_enabled else "/alerta/telegram e /alerta/whatsapp"
         rows.append(("Serviço de alertas do sistema original", state("alert_service:", True, routes)))
     return rows
+
+
+ALARMS_STALE = 60.0  # seconds without the poller writing the receivers' counts
+
+
+def alarm_state(s: Settings, report: dict[str, Any] | None) -> State:
+    """The receivers' state as their last report (`heartbeat.read_alarms`) tells it."""
+    if not s.alarms.enabled:
+        return "desativado", "receptores desligados (ALARM_SNMP_PORT, ALARM_SYSLOG_PORT, ALARM_RADIUS_PORT)"
+    if report is None:
+        return "atencao", "receptores ainda não abertos pelo processo que monitora"
+    age = report.get("segundos_desde_gravacao")
+    if not report.get("ativo") or age is None or age > ALARMS_STALE:
+        return "erro", "receptores fechados: veja o log do processo que monitora"
+    ports = ", ".join(f"{name} {port}" for name, port in sorted(report.get("portas", {}).items()))
+    received = sum(source.get("recebidos", 0) for source in report.get("fontes", {}).values())
+    detail = f"{plural(received, 'alarme recebido', 'alarmes recebidos')} (portas {ports})"
+    silent = report.get("silenciosas") or []
+    if silent:
+        return "atencao", f"{detail}; sem alarmes há muito tempo: {', '.join(silent)}"
+    return "ok", detail
 
 
 def _customer_state(s: Settings) -> State:

@@ -9,6 +9,35 @@
     return el("div", { class: "fact" }, el("span", {}, label), el("strong", {}, value));
   }
 
+  const SOURCES = { snmp: "Traps SNMP", syslog: "Syslog", radius: "RADIUS" };
+  const sum = (counts) => Object.values(counts || {}).reduce((a, b) => a + b, 0);
+
+  function refusals(counts) {
+    const entries = Object.entries(counts || {});
+    return entries.length ? entries.map(([why, n]) => `${App.fmtInt(n)} ${why}`).join("; ") : "0";
+  }
+
+  function showAlarms(report) {
+    const card = document.getElementById("alarmes");
+    card.hidden = !report;
+    if (!report) return;
+    setText(document.getElementById("alarmes-resumo"),
+      `fila ${App.fmtInt(report.fila)} de ${App.fmtInt(report.capacidade)} · atualizado ${App.fmtAgo(report.gravado_em)}`);
+    const fed = report.entregues_ao_detector || {};
+    document.getElementById("alarmes-fontes").replaceChildren(
+      ...Object.entries(report.fontes || {}).map(([name, src]) => fact(SOURCES[name] || name,
+        `${App.fmtInt(src.recebidos)} recebidos · ${App.fmtInt(sum(src.recusados))} recusados · ${App.fmtInt(src.sem_login)} sem login`)),
+      fact("Quedas entregues ao detector", App.fmtInt(fed.quedas ?? 0)),
+      fact("Logins fora do cadastro lido", App.fmtInt(fed.sem_cadastro ?? 0)));
+    document.querySelector("#equipamentos tbody").replaceChildren(...(report.equipamentos || []).map((d) => el("tr", {},
+      App.td("Equipamento", `${d.nome} (${d.tipo === "olt" ? "OLT" : "concentrador"})`),
+      App.td("Último alarme", d.ultimo_alarme ? App.fmtDateTime(d.ultimo_alarme) : "nenhum"),
+      App.td("Recebidos", App.fmtInt(sum(d.recebidos))),
+      App.td("Recusados", refusals(d.recusados)),
+      App.td("Sem login", App.fmtInt(d.sem_login)),
+      App.td("Estado", d.silenciosa ? App.statusBadge("SILENCIOSA", "warn") : App.statusBadge("OK", "ok")))));
+  }
+
   async function refresh() {
     const [health, parts] = await Promise.all([api("GET", "/healthz"), api("GET", "/api/saude")]);
     const [status, tone] = { ok: ["OPERANDO", "ok"], iniciando: ["INICIANDO", "warn"], erro: ["COM PROBLEMAS", "err"] }[health.status] || [String(health.status), "off"];
@@ -34,6 +63,7 @@
       App.td("Canal", el("span", { class: "mono wrap-any" }, c.canal)), App.td("Pendentes", App.fmtInt(c.pendentes)),
       App.td("Enviados", App.fmtInt(c.enviados)), App.td("Falhas", App.fmtInt(c.falhas)),
       App.td("Incertos", App.fmtInt(c.incertos ?? 0)))));
+    showAlarms(parts.alarmes);
     await OfflineChart.load(document.getElementById("grafico"), document.getElementById("grafico-resumo"));
   }
 
