@@ -75,6 +75,8 @@ class Incident:
     relacionado: int = 0  # the console number of the incident open at the same OLT when it began
     ativos: int = 0  # active logins where it is (0: unknown)
     normalizando: bool = False  # most of its customers are back
+    origem: str = ""  # how the monitor learned it: "erp" or "alarme" (the network's alarms)
+    percebido_em_s: float | None = None  # seconds from its first drop to the monitor opening it
 
     @property
     def key(self) -> str:
@@ -200,7 +202,7 @@ def olt_incidents(client: OltSystemClient) -> list[Incident]:
 
 _EVENT_COLUMNS = (
     "id, conexao, timestamp, status, logins, motivo, local, local_detalhe, primeira_queda, causas,"
-    " causa_explicacao, relacionado,"
+    " causa_explicacao, relacionado, origem,"
     " (SELECT COUNT(*) FROM event_reconnections r WHERE r.event_id = events.id) AS de_volta"
 )
 
@@ -280,6 +282,10 @@ def incident_from_event(row: sqlite3.Row, numbers: dict[str, int]) -> Incident:
         relacionado=numbers.get(row["relacionado"], 0) if row["relacionado"] else 0,
         ativos=int(detail.get("ativos") or 0),
         normalizando=affected > 0 and row["de_volta"] >= NORMALIZING_SHARE * affected,
+        origem=str(row["origem"]),
+        percebido_em_s=None
+        if row["primeira_queda"] is None
+        else round(max(0.0, row["timestamp"] - row["primeira_queda"]), 1),
     )
 
 

@@ -122,9 +122,17 @@
     return n === 1 ? "cliente" : "clientes";
   }
 
-  /** What else the operator should know about the row: normalizing, related to another. */
+  /** How the monitor learned it: "alarme da rede em 4 s", "ERP, 3 min após a queda". */
+  function learned(i) {
+    if (i.origem === "alarme") return `alarme da rede em ${App.fmtDuration(i.percebido_em_s ?? 0)}`;
+    if (i.origem === "erp") return i.percebido_em_s != null ? `ERP, ${App.fmtDuration(i.percebido_em_s)} após a queda` : "ERP";
+    return "";
+  }
+
+  /** What else the operator should know about the row: how it was learned, normalizing, related to another. */
   function note(i) {
     const parts = [];
+    if (learned(i)) parts.push(learned(i));
     if (i.normalizando) parts.push("normalizando: a maioria já voltou");
     if (Number(i.relacionado)) parts.push(`a OLT já tinha um incidente aberto (nº ${i.relacionado}): esta é outra queda`);
     return parts.join(" · ");
