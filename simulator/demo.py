@@ -40,6 +40,7 @@ from typing import Any, Self
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from simulator.alarms import AlarmTargets, NetworkAlarms, concentrator_address, olt_address
 from simulator.httpserver import FakeHTTPServer
 from simulator.ixc import FakeIXC
 from simulator.middleware import FakeAlertMiddleware, FakeIxcMiddleware, FakeOltMiddleware
@@ -47,6 +48,7 @@ from simulator.network import DEFAULT_CHURN, REALISTIC, Network, Timing, format_
 from simulator.olt_cli import OltEmulator
 from simulator.olt_system import OltSystemFake
 from simulator.scenario import CALM_GAP, DEFAULT_THRESHOLD, KINDS, Incidents, Scenario, Scheduler
+from simulator.snmp_agent import SnmpAgent, olt_rows
 from simulator.telegram import FakeTelegram
 from simulator.whatsapp import FakeHSMProvider, FakeWhatsAppCloud
 
@@ -123,11 +125,13 @@ class DemoSimulator:
     """Every fake of the demo, started and stopped together. See the module docstring.
 
     `DemoSimulator(data_dir, *, customers=2000, seed=1, scenario=True, random_incidents=True,
-    churn=True, timing=REALISTIC, threshold=4)`: with `scenario=False` no incident starts by
+    churn=True, timing=REALISTIC, threshold=4, alarms=True)`: with `scenario=False` no incident starts by
     itself (tests trigger them explicitly); `random_incidents=False` keeps the scripted fiber
     cut and drops the random incidents that follow it (a calm one every 8-15 minutes); `churn` is the network's background churn; `timing` how long
     changes take to show (`INSTANT` for tests about formats); `threshold` is the app's
-    `THRESHOLD_OFFLINE_CLIENTS` and the smallest place a triggered incident picks.
+    `THRESHOLD_OFFLINE_CLIENTS` and the smallest place a triggered incident picks; `alarms`:
+    the OLTs send traps and syslog alarms and the concentrators accounting to the app's
+    receivers (on free ports), each OLT's tables served over SNMP for the app to read.
     """
 
     def __init__(
@@ -141,6 +145,7 @@ class DemoSimulator:
         churn: bool = True,
         timing: Timing = REALISTIC,
         threshold: int = DEFAULT_THRESHOLD,
+        alarms: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.threshold = threshold
@@ -168,6 +173,23 @@ class DemoSimulator:
             )
             for olt in self.network.olts
         }
+        self.alarm_targets = (
+            AlarmTargets(
+                snmp_port=free_port(),
+                syslog_port=free_port(),
+                radius_port=free_port(),
+                radius_secret="demo-radius-" + os.urandom(4).hex(),
+                community="demo-traps",
+            )
+            if alarms
+            else None
+        )
+        self.snmp_agent = SnmpAgent(
+            {
+                f"ler-{olt.id}": olt_rows(olt.vendor, olt.model, _OnuFeed(self.network, olt.id))
+                for olt in self.network.olts
+            }
+        )
         self.incidents = Incidents(self.network, self.olt_system, seed, threshold)
         self.scheduler = Scheduler()
         self.scenario = Scenario(
@@ -215,6 +237,12 @@ class DemoSimulator:
             self.scheduler.start()
             self._stoppers.append(self.scheduler.stop)
             self.scheduler.every(TICK, self.network.advance)
+            if self.alarm_targets is not None:
+                self.snmp_agent.start()
+                self._stoppers.append(self.snmp_agent.stop)
+                sender = NetworkAlarms(self.alarm_targets).start()
+                self.network.alarms = sender
+                self._stoppers.append(sender.stop)
             self.write_inventory()
             self.scenario.start()
         except BaseException:
@@ -260,11 +288,40 @@ class DemoSimulator:
                 "port": self.olts[olt.id].port,
                 "username": OLT_USER,
                 "password": OLT_PASSWORD,
+                **self._alarm_fields(olt.id),
             }
             for olt in self.network.olts
         ]
         self.inventory_path.write_text(json.dumps(entries, indent=2), encoding="utf-8")
         return self.inventory_path
+
+    def _alarm_fields(self, olt_id: str) -> dict[str, Any]:
+        """An OLT's inventory fields for the receivers: where its alarms come from, their
+        community, and where its tables are read."""
+        if self.alarm_targets is None:
+            return {}
+        return {
+            "addresses": [olt_address(olt_id)],
+            "snmp_community": self.alarm_targets.community,
+            "snmp_read_community": f"ler-{olt_id}",
+            "snmp_port": self.snmp_agent.port,
+        }
+
+    def alarm_env(self) -> dict[str, str]:
+        """The receivers' settings: on 127.0.0.1 at the ports the devices send to."""
+        targets = self.alarm_targets
+        if targets is None:
+            return {}
+        return {
+            "ALARM_LISTEN_ADDRESS": "127.0.0.1",
+            "ALARM_SNMP_PORT": str(targets.snmp_port),
+            "ALARM_SYSLOG_PORT": str(targets.syslog_port),
+            "ALARM_RADIUS_PORT": str(targets.radius_port),
+            "ALARM_RADIUS_SECRET": targets.radius_secret,
+            "ALARM_CONCENTRATORS": ",".join(
+                sorted({concentrator_address(olt.concentrador) for olt in self.network.olts})
+            ),
+        }
 
     def env(self, *, port: int, database_path: str | Path | None = None) -> dict[str, str]:
         """The environment for `load_settings(env, demo=True)`: every setting points at a fake."""
@@ -300,6 +357,7 @@ class DemoSimulator:
             "API_USER": self.olt_system.username,
             "API_PASS": self.olt_system.password,
             "DEMO_CONTROL_URL": self.control.url,
+            **self.alarm_env(),
         }
 
     # --- what was sent ---------------------------------------------------------------

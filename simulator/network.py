@@ -570,7 +570,8 @@ class Network:
 
     churn: the background churn (`DEFAULT_CHURN`; None: logins change only by incidents and
       `set_state`, the offline ones frozen as found); timing: how long changes take to show
-      (`REALISTIC`; `INSTANT` for tests about formats).
+      (`REALISTIC`; `INSTANT` for tests about formats); olt_size: customers per OLT (default:
+      a quarter of them, 50 to 3,000).
 
     Nothing moves by itself: `advance(now)` applies what is due. Same seed and same clock
     readings give the same network. Build cost is linear (200,000 customers in a few seconds).
@@ -584,6 +585,7 @@ class Network:
         *,
         churn: Churn | None = DEFAULT_CHURN,
         timing: Timing = REALISTIC,
+        olt_size: int | None = None,
     ) -> None:
         self.clock = clock
         self.seed = seed
@@ -610,14 +612,14 @@ class Network:
         self._next_drop = math.inf
         self._next_status_loss = math.inf
         self._incident_ids = itertools.count(1)
-        self._build(customers, random.Random(seed))
+        self._build(customers, random.Random(seed), olt_size)
         self._start_churn()
 
     # ------------------------------------------------------------------ building
 
-    def _build(self, total: int, rng: random.Random) -> None:
+    def _build(self, total: int, rng: random.Random, olt_size: int | None) -> None:
         now = int(self.now)
-        per_olt = max(50, min(3000, total // 4 or 1))
+        per_olt = olt_size or max(50, min(3000, total // 4 or 1))
         olt_count = max(1, -(-total // per_olt))
         self._build_olts(olt_count, rng)
         olt_index = 0
