@@ -76,6 +76,7 @@ class EpisodeScore:
     late_cycles: int | None = None  # None: never detected
     told_cycles: int | None = None  # None: no NOC message about it (silent)
     told_count: int | None = None  # the count that message gave
+    told_after: float | None = None  # seconds from the episode's onset to that message being queued
     held: bool = False  # a recurrence held on purpose (already told within the flap window)
     seen_count: int = 0  # the episode's logins the ERP showed offline by that message
     normalization_lag: int | None = None  # None: no quorum within the day
@@ -194,6 +195,8 @@ def score_day(
     )
     for i, score in enumerate(scores):
         told = first_told.get(i)
+        if told is not None:
+            score.told_after = told[0] - episodes[i][2].onset
         score.held = told is None and any(_held_recurrence(conn, e["id"]) for e in matched[i])
         visible = _visible_cycle(episodes[i][2], cycles, threshold)
         if told is not None and visible is not None:

@@ -120,6 +120,7 @@ def suites() -> dict[str, Callable[[bool], dict[str, Any]]]:
         "hsm": _module("bench_hsm"),
         "api": _module("bench_api"),
         "alarmes": _module("bench_alarms"),
+        "ouvidos": _module("bench_heard"),
     }
     if not (Path(__file__).resolve().parent / "bench_hsm.py").exists():
         del found["hsm"]

@@ -112,7 +112,9 @@ def test_a_forward_jump_neither_hurries_polling_nor_loses_a_cycle(settings, hand
 def test_health_stays_green_through_a_forward_jump(settings, hand, running):
     app = create_app(settings, clock=hand.clock())
     assert wait_for(lambda: cycles(settings))
-    assert wait_for(lambda: app.test_client().get("/healthz").status_code == 200)
+    assert wait_for(
+        lambda: app.test_client().get("/healthz").get_json()["status"] == "ok"
+    )  # heartbeat written
     hand.jump(+3 * 3600)
     response = app.test_client().get("/healthz")
     assert response.status_code == 200, response.get_json()
