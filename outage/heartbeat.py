@@ -130,9 +130,11 @@ def since_last_ok(conn: sqlite3.Connection, beat: Beat | None, clock: Clock) -> 
     """Seconds since the newest good cycle ended: on the monotonic clock when this boot's
     heartbeat timed that cycle, else on the wall clock (cycles run without the service)."""
     row = conn.execute("SELECT id, finished_at FROM cycles WHERE ok = 1 ORDER BY id DESC LIMIT 1").fetchone()
-    since = ages(beat, clock).since_ok
-    if since is not None and beat is not None and (row is None or beat.last_ok_cycle == row["id"]):
-        return since
+    mono = ages(beat, clock)
+    if mono.since_ok is not None and beat is not None and (row is None or beat.last_ok_cycle == row["id"]):
+        return mono.since_ok
+    if mono.since_start is not None and beat is not None and row is not None and row["id"] == beat.cycles_before + 1:
+        return mono.since_start  # the cycle this heartbeat started has committed, its end not yet beaten
     return wall_age(clock.wall(), None if row is None else row["finished_at"])
 
 

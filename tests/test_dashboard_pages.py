@@ -74,6 +74,7 @@ def test_health_lists_each_integration_and_the_outbox_per_channel(app: Flask) ->
     assert states == {
         "ERP": "atencao",
         "OLT (causa)": "atencao",
+        "Alarmes da rede": "desativado",
         "Telegram (NOC)": "desativado",
         "Avisos aos clientes": "desativado",
     }
