@@ -133,7 +133,12 @@ def since_last_ok(conn: sqlite3.Connection, beat: Beat | None, clock: Clock) -> 
     mono = ages(beat, clock)
     if mono.since_ok is not None and beat is not None and (row is None or beat.last_ok_cycle == row["id"]):
         return mono.since_ok
-    if mono.since_start is not None and beat is not None and row is not None and row["id"] == beat.cycles_before + 1:
+    if (
+        mono.since_start is not None
+        and beat is not None
+        and row is not None
+        and row["id"] == beat.cycles_before + 1
+    ):
         return mono.since_start  # the cycle this heartbeat started has committed, its end not yet beaten
     return wall_age(clock.wall(), None if row is None else row["finished_at"])
 
