@@ -128,7 +128,7 @@ def _service(rate: float, burst: int, capacity: int) -> Any:
     from outage.adapters.alarms.settings import AlarmSettings
     from outage.cause.inventory import OltEntry
     from outage.model import Subscriber
-    from simulator.demo import free_port
+    from simulator.ports import free_port
 
     settings = AlarmSettings(
         listen="127.0.0.1",

@@ -35,12 +35,14 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pyrad.packet import AcctPacket
 
 from outage.adapters.alarms.radius import dictionary
+from simulator.ports import free_port
 from simulator.snmp_agent import zte_if_index
 
 if TYPE_CHECKING:
@@ -106,6 +108,28 @@ class AlarmTargets:
     radius_port: int = 0
     radius_secret: str = ""
     community: str = "sim-traps"
+
+    @classmethod
+    def on_free_ports(cls, radius_secret: str, community: str) -> AlarmTargets:
+        return cls(
+            snmp_port=free_port(),
+            syslog_port=free_port(),
+            radius_port=free_port(),
+            radius_secret=radius_secret,
+            community=community,
+        )
+
+    def receiver_env(self, bngs: Iterable[str]) -> dict[str, str]:
+        """The monitor's settings for receivers listening where these devices send, the
+        concentrators `bngs` allowed."""
+        return {
+            "ALARM_LISTEN_ADDRESS": self.host,
+            "ALARM_SNMP_PORT": str(self.snmp_port),
+            "ALARM_SYSLOG_PORT": str(self.syslog_port),
+            "ALARM_RADIUS_PORT": str(self.radius_port),
+            "ALARM_RADIUS_SECRET": self.radius_secret,
+            "ALARM_CONCENTRATORS": ",".join(sorted({concentrator_address(bng) for bng in bngs})),
+        }
 
 
 class NetworkAlarms:

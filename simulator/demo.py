@@ -40,13 +40,14 @@ from typing import Any, Self
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from simulator.alarms import AlarmTargets, NetworkAlarms, concentrator_address, olt_address
+from simulator.alarms import AlarmTargets, NetworkAlarms, olt_address
 from simulator.httpserver import FakeHTTPServer
 from simulator.ixc import FakeIXC
 from simulator.middleware import FakeAlertMiddleware, FakeIxcMiddleware, FakeOltMiddleware
 from simulator.network import DEFAULT_CHURN, REALISTIC, Network, Timing, format_local
 from simulator.olt_cli import OltEmulator
 from simulator.olt_system import OltSystemFake
+from simulator.ports import free_port
 from simulator.scenario import CALM_GAP, DEFAULT_THRESHOLD, KINDS, Incidents, Scenario, Scheduler
 from simulator.snmp_agent import SnmpAgent, olt_rows
 from simulator.telegram import FakeTelegram
@@ -174,15 +175,7 @@ class DemoSimulator:
             for olt in self.network.olts
         }
         self.alarm_targets = (
-            AlarmTargets(
-                snmp_port=free_port(),
-                syslog_port=free_port(),
-                radius_port=free_port(),
-                radius_secret="demo-radius-" + os.urandom(4).hex(),
-                community="demo-traps",
-            )
-            if alarms
-            else None
+            AlarmTargets.on_free_ports("demo-radius-" + os.urandom(4).hex(), "demo-traps") if alarms else None
         )
         self.snmp_agent = SnmpAgent(
             {
@@ -312,16 +305,7 @@ class DemoSimulator:
         targets = self.alarm_targets
         if targets is None:
             return {}
-        return {
-            "ALARM_LISTEN_ADDRESS": "127.0.0.1",
-            "ALARM_SNMP_PORT": str(targets.snmp_port),
-            "ALARM_SYSLOG_PORT": str(targets.syslog_port),
-            "ALARM_RADIUS_PORT": str(targets.radius_port),
-            "ALARM_RADIUS_SECRET": targets.radius_secret,
-            "ALARM_CONCENTRATORS": ",".join(
-                sorted({concentrator_address(olt.concentrador) for olt in self.network.olts})
-            ),
-        }
+        return targets.receiver_env(olt.concentrador for olt in self.network.olts)
 
     def env(self, *, port: int, database_path: str | Path | None = None) -> dict[str, str]:
         """The environment for `load_settings(env, demo=True)`: every setting points at a fake."""
@@ -529,20 +513,6 @@ def read_control_url(data_dir: str | Path = "data/demo", port: int | None = None
     if len(demos) > 1:
         raise LookupError(f"Há {len(demos)} demonstrações rodando: {listed}. Escolha uma com --port.")
     return str(demos[0]["url"])
-
-
-def free_port(preferred: int = 0) -> int:
-    """`preferred` if nobody listens on it (0: any), else a free port chosen by the OS."""
-    import socket
-
-    for candidate in (preferred, 0) if preferred else (0,):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            return int(sock.getsockname()[1])
-    raise OSError("nenhuma porta livre")
 
 
 def _fresh_database(path: Path) -> None:

@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any, Self
 
 from outage.clock import Clock
-from simulator.alarms import AlarmTargets, NetworkAlarms, concentrator_address, olt_address
+from simulator.alarms import AlarmTargets, NetworkAlarms, olt_address
 from simulator.day import ScriptedDay
-from simulator.demo import free_port
 from simulator.ixc import FakeIXC
 from simulator.snmp_agent import SnmpAgent, olt_rows
 
@@ -90,24 +89,11 @@ class HeardDay:
                 {f"ler-{olt.id}": olt_rows(olt.vendor, olt.model, self._onus(olt.id)) for olt in network.olts}
             ).start()
             stack.callback(agent.stop)
-            targets = AlarmTargets(
-                snmp_port=free_port(),
-                syslog_port=free_port(),
-                radius_port=free_port(),
-                radius_secret=SECRET,
-                community=COMMUNITY,
-            )
+            targets = AlarmTargets.on_free_ports(SECRET, COMMUNITY)
             env.update(
                 {
                     "OLT_INVENTORY": str(self._inventory(agent.port)),
-                    "ALARM_LISTEN_ADDRESS": "127.0.0.1",
-                    "ALARM_SNMP_PORT": str(targets.snmp_port),
-                    "ALARM_SYSLOG_PORT": str(targets.syslog_port),
-                    "ALARM_RADIUS_PORT": str(targets.radius_port),
-                    "ALARM_RADIUS_SECRET": SECRET,
-                    "ALARM_CONCENTRATORS": ",".join(
-                        sorted({concentrator_address(o.concentrador) for o in network.olts})
-                    ),
+                    **targets.receiver_env(o.concentrador for o in network.olts),
                 }
             )
         settings, problems = load_settings(env)

@@ -17,9 +17,8 @@ import pytest
 from outage.app import create_app
 from outage.db import open_database
 from outage.service import Service
-from simulator.alarms import AlarmTargets, NetworkAlarms, concentrator_address, olt_address
+from simulator.alarms import AlarmTargets, NetworkAlarms, olt_address
 from simulator.day import ScriptedDay
-from simulator.demo import free_port
 from simulator.heard import HeardDay
 from simulator.ixc import FakeIXC
 from simulator.network import INSTANT, Network
@@ -99,13 +98,7 @@ def wired(
         )
         for olt in network.olts
     }
-    targets = AlarmTargets(
-        snmp_port=free_port(),
-        syslog_port=free_port(),
-        radius_port=free_port(),
-        radius_secret=SECRET,
-        community=COMMUNITY,
-    )
+    targets = AlarmTargets.on_free_ports(SECRET, COMMUNITY)
     with FakeIXC(network) as ixc, FakeTelegram() as telegram, SnmpAgent(tables) as agent:
         inventory = tmp_path / "olts.json"
         inventory.write_text(
@@ -139,14 +132,7 @@ def wired(
             TELEGRAM_API_URL=telegram.url,
             THRESHOLD_OFFLINE_CLIENTS="4",
             MONITOR_API_TOKEN=TOKEN,
-            ALARM_LISTEN_ADDRESS="127.0.0.1",
-            ALARM_SNMP_PORT=str(targets.snmp_port),
-            ALARM_SYSLOG_PORT=str(targets.syslog_port),
-            ALARM_RADIUS_PORT=str(targets.radius_port),
-            ALARM_RADIUS_SECRET=SECRET,
-            ALARM_CONCENTRATORS=",".join(
-                sorted({concentrator_address(o.concentrador) for o in network.olts})
-            ),
+            **targets.receiver_env(o.concentrador for o in network.olts),
         )
         sender = NetworkAlarms(targets).start()
         network.alarms = sender

@@ -44,8 +44,8 @@ from outage.adapters.alarms.service import BAD_COMMUNITY, MALFORMED, UNKNOWN_TRA
 from outage.adapters.alarms.settings import AlarmSettings
 from outage.cause.inventory import OltEntry
 from outage.model import Subscriber
-from simulator.demo import free_port
 from simulator.olt_cli import OltEmulator
+from simulator.ports import free_port
 from simulator.snmp_agent import SnmpAgent, huawei_if_index, olt_rows, zte_if_index
 from tests.clocks import HandClock
 

@@ -16,8 +16,9 @@ from outage.app import create_app
 from outage.config import Settings, load_settings
 from outage.db import open_database
 from outage.service import build_monitor, build_sender
-from simulator.demo import NOC_CHAT_ID, DemoSimulator, free_port
+from simulator.demo import NOC_CHAT_ID, DemoSimulator
 from simulator.network import INSTANT
+from simulator.ports import free_port
 
 TOKEN = "token-de-teste-e2e"
 

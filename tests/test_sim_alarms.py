@@ -30,8 +30,8 @@ from outage.cause.inventory import OltEntry
 from outage.clock import Clock
 from outage.erp.base import subscriber_from_record
 from simulator.alarms import AlarmTargets, NetworkAlarms, concentrator_address, olt_address
-from simulator.demo import free_port
 from simulator.network import INSTANT, Network, Timing
+from simulator.ports import free_port
 from simulator.snmp_agent import SnmpAgent, olt_rows
 from tests.test_alarms_service import collect
 

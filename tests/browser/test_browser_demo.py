@@ -14,8 +14,9 @@ import requests
 from playwright.sync_api import Browser, expect
 
 from outage.app import create_app
-from simulator.demo import DemoSimulator, demo_settings, free_port
+from simulator.demo import DemoSimulator, demo_settings
 from simulator.httpserver import FakeHTTPServer
+from simulator.ports import free_port
 from tests.browser.conftest import DESKTOP, PHONE, axe_violations, pages_on, shot
 
 

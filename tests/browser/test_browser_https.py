@@ -27,8 +27,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from simulator.demo import free_port
 from simulator.ixc import FakeIXC
+from simulator.ports import free_port
 from tests.browser.conftest import launch_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
