@@ -9,6 +9,7 @@ a log line: URLs and messages pass through `redact()`.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -17,6 +18,7 @@ import time
 import urllib.request
 from typing import Any
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -82,6 +84,24 @@ def new_session(pool_size: int = 16) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def json_body(response: requests.Response) -> Any:
+    """The answer's JSON: UTF-8 as RFC 8259 has it (decoded straight from the bytes, the fast
+    way a page of 1,000 ERP rows needs) unless the answer declares another charset. Raises
+    `ValueError` when it is not JSON."""
+    content_type = response.headers.get("Content-Type", "")
+    match = _CHARSET.search(content_type)
+    charset = match.group(1).lower() if match else "utf-8"
+    if charset in ("utf-8", "utf8"):
+        return orjson.loads(response.content)
+    try:
+        return json.loads(response.content.decode(charset))
+    except LookupError as exc:
+        raise ValueError(f"charset desconhecido: {charset}") from exc
+
+
+_CHARSET = re.compile(r"(?i)charset\s*=\s*[\"']?([\w.:-]+)")
 
 
 def _bypasses_proxy(url: str) -> bool:

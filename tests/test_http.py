@@ -1,11 +1,11 @@
-"""The one HTTP helper: timeouts, retries, proxies read once, secrets redacted."""
+"""The one HTTP helper: timeouts, retries, proxies read once, secrets redacted, JSON bodies."""
 
 from __future__ import annotations
 
 import pytest
-from flask import Flask
+from flask import Flask, Response
 
-from outage.http import TransportError, call, new_session, redact, register_secret
+from outage.http import TransportError, call, json_body, new_session, redact, register_secret
 from simulator.httpserver import FakeHTTPServer
 
 
@@ -13,6 +13,15 @@ from simulator.httpserver import FakeHTTPServer
 def server():
     app = Flask(__name__)
     app.add_url_rule("/ok", "ok", lambda: "ok")
+    bodies = {
+        "utf8": ('{"nome": "João", "id": 9007199254740993}'.encode(), "application/json"),
+        "latin1": ('{"nome": "João"}'.encode("latin-1"), "text/html; charset=ISO-8859-1"),
+        "bare": ('{"nome": "João"}'.encode(), "text/html"),
+        "html": (b"<h1>Erro</h1>", "text/html"),
+        "unknown": (b"{}", "application/json; charset=x-nada"),
+    }
+    for name, (body, kind) in bodies.items():
+        app.add_url_rule(f"/{name}", name, lambda body=body, kind=kind: Response(body, content_type=kind))
     with FakeHTTPServer(app) as running:
         yield running
 
@@ -49,3 +58,15 @@ def test_secrets_are_redacted_from_messages():
     text = "POST https://api.telegram.org/bot123456:ABC/sendMessage Authorization: Bearer xyz 8:k4n8wkSEGREDO"
     cleaned = redact(text)
     assert "123456:ABC" not in cleaned and "xyz" not in cleaned and "k4n8wkSEGREDO" not in cleaned
+
+
+def test_json_is_utf8_unless_the_answer_declares_another_charset(server):
+    def body(name: str) -> object:
+        return json_body(call("GET", f"{server.url}/{name}", session=new_session(), retries=0))
+
+    assert body("utf8") == {"nome": "João", "id": 9007199254740993}
+    assert body("latin1") == {"nome": "João"}
+    assert body("bare") == {"nome": "João"}  # text/html without a charset: JSON's own UTF-8
+    for broken in ("html", "unknown"):
+        with pytest.raises(ValueError):
+            body(broken)

@@ -29,7 +29,7 @@ import requests
 
 from outage.config import Settings
 from outage.erp.base import ErpReadError, Observation, count_records, subscriber_from_record
-from outage.http import TransportError, call, new_session, register_secret
+from outage.http import TransportError, call, json_body, new_session, register_secret
 from outage.localtime import LOCAL_TZ, zone
 from outage.model import Subscriber
 
@@ -216,11 +216,11 @@ def parse_listing(response: requests.Response, where: str) -> tuple[int, list[di
         )
     if response.status_code != 200:
         raise ErpReadError(f"IXCSoft respondeu HTTP {response.status_code} em {where}")
-    text = response.text.lstrip()
-    if text.startswith("<"):
+    if response.content.lstrip()[:1] == b"<":
+        text = response.content.decode("utf-8", "replace").lstrip()
         raise ErpReadError(f"IXCSoft devolveu HTML em vez de JSON em {where}: {_clean(text)}")
     try:
-        data = json.loads(text)
+        data = json_body(response)
     except ValueError as exc:
         raise ErpReadError(f"IXCSoft devolveu JSON inválido em {where}") from exc
     if not isinstance(data, dict):

@@ -20,7 +20,6 @@ nothing), so a partial answer can hide a new drop for a cycle, never fake a reco
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,7 +27,7 @@ import requests
 
 from outage.config import Settings
 from outage.erp.base import ErpReadError, Observation, subscriber_from_record
-from outage.http import TransportError, call, new_session
+from outage.http import TransportError, call, json_body, new_session
 from outage.localtime import LOCAL_TZ, zone
 from outage.model import Subscriber
 from outage.place import count_places, path_of
@@ -82,7 +81,7 @@ class MiddlewareReader:
                 f"serviço do IXCSoft respondeu HTTP {response.status_code} em /clientes/{which}"
             )
         try:
-            data = json.loads(response.text)
+            data = json_body(response)
         except ValueError as exc:
             raise ErpReadError(f"serviço do IXCSoft devolveu JSON inválido em /clientes/{which}") from exc
         clients = data.get("clientes") if isinstance(data, dict) else None
