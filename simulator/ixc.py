@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+import orjson
 from flask import Flask, Response, request
 
 from simulator.httpserver import FakeHTTPServer
@@ -433,7 +434,7 @@ def _radusuarios_candidates(network: Network, filters: list[Filter]) -> list[Cus
 
 
 def _json(payload: dict[str, Any], status: int = 200) -> Response:
-    return Response(json.dumps(payload, ensure_ascii=False), status=status, mimetype="application/json")
+    return Response(orjson.dumps(payload), status=status, mimetype="application/json")
 
 
 def _ixc_error(message: str) -> Response:
