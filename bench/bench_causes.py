@@ -90,15 +90,18 @@ def _olts_by_pons(net: Network) -> list[tuple[str, list[str]]]:
 
 
 def _score(isp: MonitoredIsp, truth: dict[str, str]) -> dict[str, Any]:
-    owner: dict[str, str] = {}
+    fell: dict[str, list[tuple[float, str]]] = defaultdict(list)  # login -> (when, outage), oldest first
     for outage_id in truth:
-        for customer in isp.network.affected(outage_id):
-            owner[customer.login] = outage_id
+        for login, at in isp.network.taken_at(outage_id).items():
+            fell[login].append((at, outage_id))
+    for falls in fell.values():
+        falls.sort()
     per_cause: dict[str, Counter[str]] = defaultdict(Counter)
     wrong = []
     stale_offered = stale_voted = 0
     for event in isp.events():
         logins = json.loads(event["logins"])
+        owner = _owners(fell, event["ultima_queda"] or event["timestamp"])
         parts = json.loads(event["causas"] or "[]") or [{"motivo": event["motivo"], "logins": logins}]
         for part in parts:  # a widened incident's parts have causes of their own
             matched = Counter(owner[login] for login in part["logins"] if login in owner).most_common(1)
@@ -119,6 +122,18 @@ def _score(isp: MonitoredIsp, truth: dict[str, str]) -> dict[str, Any]:
         "antigos_oferecidos": stale_offered,
         "antigos_que_votaram": stale_voted,
     }
+
+
+def _owners(fell: dict[str, list[tuple[float, str]]], last_drop: float) -> dict[str, str]:
+    """Each login's outage as an incident whose last drop was at `last_drop` sees it: the
+    latest that took it down by then (the same customers may fall in several outages of a night;
+    the ERP's times are whole seconds, so a minute of slack)."""
+    owner = {}
+    for login, falls in fell.items():
+        before = [outage_id for at, outage_id in falls if at <= last_drop + 60]
+        if before:
+            owner[login] = before[-1]
+    return owner
 
 
 def _older_than_incident(evidence: dict[str, Any], event: Any) -> bool:

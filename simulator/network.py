@@ -823,6 +823,12 @@ class Network:
         with self.lock:
             return [self.customers[i] for i in self._incidents[incident_id].taken]
 
+    def taken_at(self, incident_id: str) -> dict[str, float]:
+        """The logins the incident took down so far, each with when its ONU went dark."""
+        with self.lock:
+            incident = self._incidents[incident_id]
+            return {self.customers[i].login: incident.hold_at[i] for i in incident.taken}
+
     def expected(self, incident_id: str) -> list[Customer]:
         """The customers the incident was about to take down when it started (those then up)."""
         with self.lock:
