@@ -61,7 +61,7 @@ def seed_events(database_path: str) -> int:
         def read(self, candidates: Any) -> Observation:
             return Observation(self.offline, frozenset())
 
-        def read_population(self) -> dict[str, int]:
+        def read_population(self, each: Any = None) -> dict[str, int]:
             return {}
 
     settings, _ = load_settings({"DATABASE_PATH": database_path, "IXCSOFT_SERVICE_URL": "http://127.0.0.1:9"})

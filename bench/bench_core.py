@@ -74,7 +74,7 @@ class _Reader:
 
         return Observation(self.offline, self.online)
 
-    def read_population(self) -> dict[str, int]:
+    def read_population(self, each: Any = None) -> dict[str, int]:
         return self.population
 
 

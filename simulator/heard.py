@@ -20,12 +20,13 @@ import json
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from outage.clock import Clock
 from simulator.alarms import AlarmTargets, NetworkAlarms, olt_address
-from simulator.day import ScriptedDay
+from simulator.day import SimClock
 from simulator.ixc import FakeIXC
+from simulator.network import Network
 from simulator.snmp_agent import SnmpAgent, olt_rows
 
 COMMUNITY = "traps-dia"
@@ -36,12 +37,24 @@ SENDING_WAIT = 120.0  # ... and for the simulated devices to send them (a real O
 # the simulator builds each trap with pysnmp, far slower: the day's clock waits for it)
 
 
+class SimulatedDay(Protocol):
+    """What `HeardDay` drives: a network on a simulated clock, from `start` to `end`
+    (`simulator.day.ScriptedDay`, or a quiet stretch of churn)."""
+
+    network: Network
+    clock: SimClock
+    start: float
+    end: float
+
+    def advance(self, now: float) -> None: ...
+
+
 class HeardDay:
     """See the module docstring."""
 
     def __init__(
         self,
-        day: ScriptedDay,
+        day: SimulatedDay,
         folder: str | Path,
         *,
         alarms: bool = True,
