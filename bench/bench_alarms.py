@@ -127,7 +127,7 @@ def _service(rate: float, burst: int, capacity: int) -> Any:
     from outage.adapters.alarms.service import AlarmService
     from outage.adapters.alarms.settings import AlarmSettings
     from outage.cause.inventory import OltEntry
-    from outage.model import Subscriber
+    from outage.core.model import Subscriber
     from simulator.demo import free_port
 
     settings = AlarmSettings(

@@ -37,7 +37,7 @@ def _subscribers(total: int) -> list[Any]:
     """
     from sys import intern
 
-    from outage.model import Subscriber
+    from outage.core.model import Subscriber
 
     subs = []
     for n in range(total):
@@ -85,9 +85,9 @@ def cycle_scenario(kind: str, total: int) -> dict[str, Any]:
     and reports the time of detection, alert building and the commit (`last_detect_seconds`).
     """
     from outage.config import load_settings
+    from outage.core.place import count_places, path_of
     from outage.db import open_database
     from outage.monitor import Monitor
-    from outage.place import count_places, path_of
 
     with tempfile.TemporaryDirectory() as tmp:
         settings, _ = load_settings({"DATABASE_PATH": f"{tmp}/bench.db", "IXCSOFT_SERVICE_URL": "http://x"})

@@ -51,8 +51,8 @@ def _settings(tmp: str, **env: str) -> Any:
 
 
 def _add_event(db_path: str, total: int) -> str:
+    from outage.core.model import Subscriber, pack_members
     from outage.db import open_database
-    from outage.model import Subscriber, pack_members
 
     subs = [
         Subscriber(login=f"c{n}", conexao="OLT-A", id=str(n), id_cliente=str(10_000 + n))

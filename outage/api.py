@@ -32,8 +32,8 @@ from werkzeug.exceptions import HTTPException
 from outage import heartbeat, store
 from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
+from outage.core.localtime import LOCAL_TZ
 from outage.db import connect, describe_failure, in_chunks, storage_problems
-from outage.localtime import LOCAL_TZ
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)

@@ -22,7 +22,7 @@ from outage import heartbeat
 from outage.adapters.alarms.event import LOSS, ONU_UP, POWER, SESSION_START, Alarm
 from outage.adapters.alarms.gather import gather
 from outage.clock import Clock
-from outage.detector import AlarmDrop
+from outage.core.detector import AlarmDrop
 from outage.roster import Roster
 
 if TYPE_CHECKING:

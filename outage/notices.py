@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from outage.localtime import erp_text
-from outage.model import CAUSE_UNKNOWN, Subscriber
+from outage.core.localtime import erp_text
+from outage.core.model import CAUSE_UNKNOWN, Subscriber
 
 
 def client_list(subs: Iterable[Subscriber]) -> list[dict[str, str]]:

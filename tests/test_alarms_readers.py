@@ -33,7 +33,7 @@ from outage.adapters.alarms.gather import gather
 from outage.adapters.alarms.index import LoginIndex, Ont
 from outage.cause import validate_inventory
 from outage.config import load_settings
-from outage.model import Subscriber
+from outage.core.model import Subscriber
 
 V2C = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 V1 = api.PROTOCOL_MODULES[api.SNMP_VERSION_1]

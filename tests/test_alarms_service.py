@@ -43,7 +43,7 @@ from outage.adapters.alarms.radius import dictionary
 from outage.adapters.alarms.service import BAD_COMMUNITY, MALFORMED, UNKNOWN_TRAP, AlarmService
 from outage.adapters.alarms.settings import AlarmSettings
 from outage.cause.inventory import OltEntry
-from outage.model import Subscriber
+from outage.core.model import Subscriber
 from simulator.demo import free_port
 from simulator.olt_cli import OltEmulator
 from simulator.snmp_agent import SnmpAgent, huawei_if_index, olt_rows, zte_if_index

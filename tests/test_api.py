@@ -9,9 +9,9 @@ import pytest
 
 from outage import store
 from outage.app import create_app
+from outage.core.model import Subscriber
 from outage.db import open_database
 from outage.erp.base import Observation
-from outage.model import Subscriber
 from outage.monitor import Monitor
 
 

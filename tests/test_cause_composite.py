@@ -12,7 +12,7 @@ from outage.cause.analyzer import choose_sample
 from outage.cause.olt_system import OltSystemClient
 from outage.cause.place import describe_place
 from outage.config import Settings
-from outage.model import Subscriber
+from outage.core.model import Subscriber
 from simulator.httpserver import FakeHTTPServer
 from simulator.olt_system import OltSystemFake
 

@@ -9,7 +9,7 @@ from outage.cause.backend import OltResult, Sources
 from outage.cause.inventory import OltEntry
 from outage.cause.ssh import CommandRejected
 from outage.cause.zte import C300, TITAN, ZteBackend, family_of
-from outage.model import Subscriber
+from outage.core.model import Subscriber
 from simulator.network import INSTANT, Network
 from simulator.olt_cli import OltEmulator
 

@@ -15,10 +15,10 @@ from outage.cause import build_analyzer
 from outage.cause.analyzer import CompositeAnalyzer
 from outage.cause.base import CauseReport
 from outage.cause.inventory import OltEntry
+from outage.core.model import Subscriber
 from outage.db import connect, open_database
 from outage.erp.base import subscriber_from_record
 from outage.erp.middleware import MiddlewareReader
-from outage.model import Subscriber
 from outage.monitor import CycleFailed, Monitor
 from simulator.middleware import FakeIxcMiddleware, FakeOltMiddleware
 from simulator.network import INSTANT, Network

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from outage.core.detector import MonitorState
+from outage.core.model import Subscriber
 from outage.db import open_database
-from outage.detector import MonitorState
-from outage.model import Subscriber
 from outage.monitor import Monitor
 from outage.store import load_state
 from tests.test_api import StaticReader

@@ -24,9 +24,9 @@ from outage.cause.olt_system import OltSystemClient
 from outage.cause.place import describe_place, olt_label
 from outage.cause.registry import build_backend
 from outage.cause.verdict import decide, judge
-from outage.droptime import ErpClock
-from outage.model import Subscriber
-from outage.place import normalize_fsp
+from outage.core.droptime import ErpClock
+from outage.core.model import Subscriber
+from outage.core.place import normalize_fsp
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from outage.cause.inventory import OltEntry
 from outage.cause.parsers import NO_VOTE, classify, olt_time
 from outage.config import Settings
-from outage.model import CAUSE_LOS, CAUSE_POWER, Subscriber
+from outage.core.model import CAUSE_LOS, CAUSE_POWER, Subscriber
 
 if TYPE_CHECKING:  # the OLT system's module holds its backend too, which imports this one
     from outage.cause.olt_system import OltSystemClient

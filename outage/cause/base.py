@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from outage.model import CAUSE_UNKNOWN, Subscriber
+from outage.core.model import CAUSE_UNKNOWN, Subscriber
 
 
 @dataclass

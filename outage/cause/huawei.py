@@ -30,8 +30,8 @@ from outage.cause.parsers import (
     serial_forms,
 )
 from outage.cause.ssh import Cli, CommandRejected, Dialogue, SshBackend
-from outage.model import Subscriber
-from outage.place import normalize_fsp
+from outage.core.model import Subscriber
+from outage.core.place import normalize_fsp
 
 MORE = "---- More ( Press 'Q' to break ) ----"
 SMART_QUESTION = r"\{\s*<cr>[^{}\n]*\}:\s*$"

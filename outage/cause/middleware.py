@@ -19,7 +19,7 @@ from outage import http
 from outage.cause.backend import OltBackend, OltResult, evidence
 from outage.cause.parsers import NO_VOTE
 from outage.config import Settings
-from outage.model import CAUSE_LOS, CAUSE_POWER, Subscriber
+from outage.core.model import CAUSE_LOS, CAUSE_POWER, Subscriber
 
 MAX_LOGINS = 3
 SOURCE = "serviço de consulta à OLT (OLT_SERVICE_URL)"

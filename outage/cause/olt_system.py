@@ -21,7 +21,7 @@ from outage import http
 from outage.cause.backend import OltBackend, OltResult, evidence
 from outage.cause.parsers import serial_forms
 from outage.config import Settings
-from outage.model import CAUSE_LOS, CAUSE_POWER, Subscriber
+from outage.core.model import CAUSE_LOS, CAUSE_POWER, Subscriber
 
 log = logging.getLogger(__name__)
 

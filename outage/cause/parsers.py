@@ -11,8 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from outage.model import CAUSE_LOS, CAUSE_POWER
-from outage.place import normalize_fsp
+from outage.core.model import CAUSE_LOS, CAUSE_POWER
+from outage.core.place import normalize_fsp
 
 NO_VOTE = "sem_voto"
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from outage.model import CAUSE_LOS, Subscriber, cto_label
-from outage.place import normalize_fsp
+from outage.core.model import CAUSE_LOS, Subscriber, cto_label
+from outage.core.place import normalize_fsp
 
 PROBABLE_CTO_MAX_ONUS = 16
 MAX_PONS_LISTED = 4

@@ -28,8 +28,8 @@ from paramiko.ssh_exception import SSHException
 from outage.cause.backend import OltBackend, OltResult
 from outage.cause.inventory import OltEntry
 from outage.cause.parsers import cli_error, screen_text
+from outage.core.model import Subscriber
 from outage.http import redact
-from outage.model import Subscriber
 
 log = logging.getLogger(__name__)
 

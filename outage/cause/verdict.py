@@ -30,10 +30,10 @@ from typing import Any
 
 from outage.cause.base import CauseReport
 from outage.cause.parsers import NO_VOTE
-from outage.detector import Heard
-from outage.droptime import FUTURE_JITTER, SESSION_LAG, ErpClock
-from outage.localtime import LOCAL_TZ, erp_text, local_datetime
-from outage.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_POWER, CAUSE_UNKNOWN, Subscriber
+from outage.core.detector import Heard
+from outage.core.droptime import FUTURE_JITTER, SESSION_LAG, ErpClock
+from outage.core.localtime import LOCAL_TZ, erp_text, local_datetime
+from outage.core.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_POWER, CAUSE_UNKNOWN, Subscriber
 
 ONLINE = "online"
 OFFLINE = "offline"

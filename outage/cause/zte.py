@@ -32,8 +32,8 @@ from outage.cause.parsers import (
     zte_onu_index,
 )
 from outage.cause.ssh import Cli, CommandRejected, Dialogue, SshBackend
-from outage.model import Subscriber
-from outage.place import normalize_fsp
+from outage.core.model import Subscriber
+from outage.core.place import normalize_fsp
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Protocol
 
-from outage.localtime import LOCAL_TZ, parse_erp_time
-from outage.model import SEPARATOR, TEXT_FIELDS, UNKNOWN_CONNECTION, Subscriber
-from outage.place import place_path
+from outage.core.localtime import LOCAL_TZ, parse_erp_time
+from outage.core.model import SEPARATOR, TEXT_FIELDS, UNKNOWN_CONNECTION, Subscriber
+from outage.core.place import place_path
 
 _SHARED_FIELDS = ("conexao", "id_transmissor", "interface_transmissao", "id_caixa_ftth")
 
@@ -49,7 +49,7 @@ class ErpReader(Protocol):
 
     def read_population(self, each: Callable[[Subscriber], None] | None = None) -> dict[str, int]:
         """The active logins (`ativo = S`, whatever their status) of every place: each key of
-        `outage.place.path_of` → how many logins are in it; `each`, when given, gets every
+        `outage.core.place.path_of` → how many logins are in it; `each`, when given, gets every
         active login's record as it is read. Raises `ErpReadError` on any failure."""
         ...
 
@@ -70,7 +70,7 @@ def subscriber_from_record(record: Mapping[str, object], tz: tzinfo = LOCAL_TZ) 
 
 def count_records(records: Iterable[Mapping[str, object]], counts: dict[str, int]) -> None:
     """Add each ERP record with a login to the count of every place on its path (as
-    `outage.place.path_of` places the Subscriber it makes), without building one: the records
+    `outage.core.place.path_of` places the Subscriber it makes), without building one: the records
     are grouped by their place fields first, so a page of 1,000 costs a few dozen paths."""
     fields = Counter(
         (r.get("id_caixa_ftth"), r.get("id_transmissor"), r.get("interface_transmissao"), r.get("conexao"))

@@ -28,10 +28,10 @@ from typing import Any
 import requests
 
 from outage.config import Settings
+from outage.core.localtime import LOCAL_TZ, zone
+from outage.core.model import Subscriber
 from outage.erp.base import ErpReadError, Observation, count_records, subscriber_from_record
 from outage.http import TransportError, call, new_session, register_secret
-from outage.localtime import LOCAL_TZ, zone
-from outage.model import Subscriber
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from outage.app import create_app
 from outage.config import Settings, load_settings
+from outage.core.model import Subscriber, pack_members
 from outage.db import connect
-from outage.model import Subscriber, pack_members
 from simulator.day import SimClock
 from simulator.httpserver import FakeHTTPServer
 from simulator.ixc import FakeIXC

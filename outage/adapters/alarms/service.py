@@ -33,8 +33,8 @@ from outage.adapters.alarms.intake import Intake
 from outage.adapters.alarms.settings import AlarmSettings
 from outage.cause.inventory import OltEntry
 from outage.clock import SYSTEM_CLOCK, Clock
+from outage.core.model import Subscriber
 from outage.http import register_secret
-from outage.model import Subscriber
 
 log = logging.getLogger(__name__)
 

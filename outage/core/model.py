@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from outage.localtime import parse_erp_time
+from outage.core.localtime import parse_erp_time
 
 UNKNOWN_CONNECTION = "Desconhecida"
 

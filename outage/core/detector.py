@@ -5,15 +5,15 @@ offline_now, online_now, now, rules, new_id)` applies one good read of the ERP t
 good state and returns a `Decision`: what to persist and what happened to incidents.
 
 Drops. A login offline (`N`) now and not at the last good poll is a new drop; its drop time
-comes from `outage.droptime` (the ERP's session end when plausible, else the poll time; a
+comes from `outage.core.droptime` (the ERP's session end when plausible, else the poll time; a
 session that ended long before is no drop). The first cycle only records the baseline.
 `SS` or empty is unknown: never a drop, never a reconnection — a login comes back only
 when the ERP confirms `S`.
 
-Place and time. Every drop is placed on its path (`outage.place`: CTO ⊂ PON ⊂ OLT ⊂
+Place and time. Every drop is placed on its path (`outage.core.place`: CTO ⊂ PON ⊂ OLT ⊂
 conexão, as far as the data goes). Recent drops that joined nothing (the pool) are counted
 per place within the onset window (`Rules.onset_window`). A place is *unlikely churn* when
-its count reaches `threshold` and its own learned churn rate (`outage.rates`) makes that
+its count reaches `threshold` and its own learned churn rate (`outage.core.rates`) makes that
 count improbable. Evaluated from the narrowest level up, a place is an outage when it is
 unlikely churn and either two or more of its direct sub-places are outages at about the
 same time (a PON whose CTOs all fell; a power cut over several PONs), or its drops outside
@@ -47,7 +47,7 @@ a bigger incident. Every alert held back says why (`Decision.held`).
 
 Populations. `MonitorState.population` holds the active logins of every place as the ERP
 counts them; the churn prior of a place comes from its real size, and a place where half
-of its active logins dropped together is an outage at once (see `outage.rates`).
+of its active logins dropped together is an outage at once (see `outage.core.rates`).
 """
 
 from __future__ import annotations
@@ -58,13 +58,13 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from operator import attrgetter
 
-from outage.alerts.outbox import GROWTH as WIDENING
-from outage.alerts.outbox import NORMALIZATION, OPENING, RECURRENCE
-from outage.droptime import FUTURE_JITTER, SESSION_LAG, ErpClock, drop_time
-from outage.localtime import local_datetime
-from outage.model import Subscriber
-from outage.place import OLT, PON, RANK, Path, child_on, common_place, path_of, rank_of, trim
-from outage.rates import PlaceRates
+from outage.core.droptime import FUTURE_JITTER, SESSION_LAG, ErpClock, drop_time
+from outage.core.kinds import GROWTH as WIDENING
+from outage.core.kinds import NORMALIZATION, OPENING, RECURRENCE
+from outage.core.localtime import local_datetime
+from outage.core.model import Subscriber
+from outage.core.place import OLT, PON, RANK, Path, child_on, common_place, path_of, rank_of, trim
+from outage.core.rates import PlaceRates
 
 BIGGER = 1.5  # an incident this many times the size of the last one at its place is news
 NOT_ANNOUNCED = "a abertura deste incidente não foi anunciada"

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from outage.model import Subscriber, cto_label
+from outage.core.model import Subscriber, cto_label
 
 CTO = "cto"
 PON = "pon"

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from outage.place import CONEXAO, CTO, OLT, PON, level_of
+from outage.core.place import CONEXAO, CTO, OLT, PON, level_of
 
 DECAY = 7 * 86400.0
 SIGNIFICANCE = 1e-7
