@@ -41,9 +41,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from outage.alerts.messages import br_number, plural
 from outage.api import current_user, error, get_db, int_arg, requires, settings
 from outage.cause.olt_system import OltSystemError
+from outage.channels.messages import br_number, plural
 from outage.db import MAX_INTEGER
 from outage.hsm import dispatch, history
 from outage.hsm.delivery import deliver_rows

@@ -15,9 +15,9 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 
 from outage import checks, heartbeat
 from outage.alerts import outbox
-from outage.alerts.messages import plural
 from outage.api import clock, get_db, int_arg, requires, settings
 from outage.auth import session_user
+from outage.channels.messages import plural
 from outage.config import Settings
 
 bp = Blueprint("dashboard", __name__)

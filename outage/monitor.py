@@ -21,11 +21,11 @@ from typing import Any
 
 from outage import notices, store
 from outage.alerts import outbox
-from outage.alerts.messages import br_number
 from outage.alerts.outbox import Alert
 from outage.alerts.storm import is_storm, summarize_if_storm
 from outage.cause.base import CauseAnalyzer, CauseReport
 from outage.cause.verdict import from_alarms
+from outage.channels.messages import br_number
 from outage.config import Settings
 from outage.core import kinds
 from outage.core.detector import (

@@ -41,7 +41,7 @@ from outage.adapters.alarms.index import Ont
 from outage.adapters.alarms.intake import RATE, UNKNOWN_SENDER
 from outage.adapters.alarms.radius import dictionary
 from outage.adapters.alarms.service import BAD_COMMUNITY, MALFORMED, UNKNOWN_TRAP, AlarmService
-from outage.adapters.alarms.settings import AlarmSettings
+from outage.alarm_settings import AlarmSettings
 from outage.cause.inventory import OltEntry
 from outage.core.model import Subscriber
 from simulator.demo import free_port

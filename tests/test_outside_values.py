@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from outage.alerts.messages import MAX_VALUE, clip, render_telegram
+from outage.channels.messages import MAX_VALUE, clip, render_telegram
 from outage.channels.registry import settings_problems
 from outage.channels.telegram import TelegramChannel
 from outage.channels.whatsapp_cloud import WhatsAppCloudChannel

@@ -25,7 +25,7 @@ from outage.adapters.alarms.event import (
     SYSLOG,
 )
 from outage.adapters.alarms.service import AlarmService
-from outage.adapters.alarms.settings import AlarmSettings
+from outage.alarm_settings import AlarmSettings
 from outage.cause.inventory import OltEntry
 from outage.clock import Clock
 from outage.erp.base import subscriber_from_record

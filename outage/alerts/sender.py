@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from outage.alerts import outbox
-from outage.alerts.messages import plural
 from outage.channels.base import CUSTOMER_TEMPLATE, Channel, Receipt
+from outage.channels.messages import plural
 from outage.channels.registry import build_channels, split_channel
 from outage.config import Settings
 from outage.core import kinds

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from outage.alerts import outbox
-from outage.alerts.messages import br_number, br_time, plural
 from outage.alerts.outbox import Alert, enqueue
 from outage.channels.base import CUSTOMER_TEMPLATE
+from outage.channels.messages import br_number, br_time, plural
 from outage.config import Settings
 from outage.db import in_chunks, transaction
 from outage.hsm.delivery import HOLD_SECONDS
