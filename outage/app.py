@@ -32,7 +32,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Flask:
         register_secret(secret)
     open_database(settings.database_path).close()
     app.register_blueprint(api.bp)
-    from hsm_dispatch import bp as hsm_bp
+    from outage.web.hsm_console import bp as hsm_bp
 
     app.register_blueprint(hsm_bp)
     app.register_blueprint(metrics.bp)
