@@ -1,7 +1,7 @@
 """The HSM dispatch console (the seed's `disparo_hsm`), by the name its users know.
 
 The console is part of the monitor's app: its routes are `outage.web.hsm_console`, a
-blueprint registered by `outage.app.create_app`. This file serves the same app:
+blueprint registered by `outage.web.app.create_app`. This file serves the same app:
 
     python hsm_dispatch.py                         as python monitor_service.py (same options)
     gunicorn -c gunicorn.conf.py hsm_dispatch:app  as monitor_service:app

@@ -24,10 +24,10 @@ from typing import Any
 
 from flask import Flask
 
-from outage.app import create_app
 from outage.config import ConfigError, Settings, load_dotenv_file, load_settings
 from outage.db import write_access_problem
 from outage.logs import setup_logging
+from outage.web.app import create_app
 
 log = logging.getLogger("monitor_service")
 

@@ -10,7 +10,6 @@ from dataclasses import replace
 
 import pytest
 
-from outage.app import create_app
 from outage.cause import build_analyzer
 from outage.cause.analyzer import CompositeAnalyzer
 from outage.cause.base import CauseReport
@@ -20,6 +19,7 @@ from outage.db import connect, open_database
 from outage.erp.base import subscriber_from_record
 from outage.erp.middleware import MiddlewareReader
 from outage.monitor import CycleFailed, Monitor
+from outage.web.app import create_app
 from simulator.middleware import FakeIxcMiddleware, FakeOltMiddleware
 from simulator.network import INSTANT, Network
 from simulator.olt_cli import OltEmulator

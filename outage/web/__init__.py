@@ -1,4 +1,7 @@
-"""The web layer: the HTTP routes of the app, over the application's modules.
+"""The web layer: the Flask app and its routes, over the application's modules.
 
-`hsm_console` holds the HSM dispatch console's routes (the seed's `disparo_hsm`).
+`app` (the factory), `api` (REST API and the request helpers), `hsm_console` (the HSM
+dispatch console, the seed's `disparo_hsm`), `dashboard` (the pages), `auth` (logins,
+roles, CSRF) with `login_throttle`, `metrics`, `demo` (the demo's control routes) and
+`proxies` (which proxy may say the client's address). Nothing below imports this layer.
 """

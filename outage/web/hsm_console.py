@@ -41,7 +41,6 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from outage.api import current_user, error, get_db, int_arg, requires, settings
 from outage.cause.olt_system import OltSystemError
 from outage.channels.messages import br_number, plural
 from outage.db import MAX_INTEGER
@@ -50,6 +49,7 @@ from outage.hsm.delivery import deliver_rows
 from outage.hsm.enrich import customers_of, member_key, members_of
 from outage.hsm.incidents import Incident, console_number, find_incident, open_incidents
 from outage.hsm.seed_shape import seed_incident, with_seed_fields
+from outage.web.api import current_user, error, get_db, int_arg, requires, settings
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,12 @@ import secrets
 
 from flask import Flask
 
-from outage import api, metrics
 from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
 from outage.db import open_database
 from outage.http import register_secret
-from outage.proxies import TrustedProxies
+from outage.web import api, metrics
+from outage.web.proxies import TrustedProxies
 
 
 def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Flask:
@@ -38,7 +38,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Flask:
     app.register_blueprint(metrics.bp)
     _install_dashboard(app)
     if settings.demo:
-        from outage import demo
+        from outage.web import demo
 
         app.register_blueprint(demo.bp)
     app.teardown_appcontext(api.close_db)
@@ -48,9 +48,9 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Flask:
 
 
 def _install_dashboard(app: Flask) -> None:
-    """Login, roles, CSRF, security headers and the pages (`outage.auth`, `outage.dashboard`)."""
-    from outage import dashboard
-    from outage.auth import init_auth
+    """Login, roles, CSRF, security headers and the pages (`outage.web.auth`, `outage.web.dashboard`)."""
+    from outage.web import dashboard
+    from outage.web.auth import init_auth
 
     init_auth(app)
     app.register_blueprint(dashboard.bp)
@@ -59,7 +59,7 @@ def _install_dashboard(app: Flask) -> None:
 def _project_root() -> str:
     from pathlib import Path
 
-    return str(Path(__file__).resolve().parent.parent)
+    return str(Path(__file__).resolve().parents[2])
 
 
 def _install_outbox_health(app: Flask) -> None:

@@ -6,7 +6,7 @@ Errors are JSON in Portuguese, `{"erro": "..."}`: 4xx for anything the client se
 input never gives a 5xx. Everything that shows a customer needs a dashboard session or
 `Authorization: Bearer <token>`, always; only the seed's read-only lists (`GET
 /eventos/ativos`, `GET /eventos`) stay open while no API token is configured, as the
-original had them (see `outage.auth`).
+original had them (see `outage.web.auth`).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def error(message: str, status: int) -> tuple[Response, int]:
 def requires(role: str, *, open_without_token: bool = False) -> Callable[[F], F]:
     """Guard a view: `leitura` < `operador` < `admin`, by dashboard session or Bearer token.
 
-    `app.config["AUTH_CHECK"]` (installed by `outage.auth`) decides; without it every
+    `app.config["AUTH_CHECK"]` (installed by `outage.web.auth`) decides; without it every
     guarded route is refused. `open_without_token` lets anonymous readers in while no API
     token is configured — only for the seed's own read-only routes. `current_user()`
     then names who acted.

@@ -15,10 +15,10 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 
 from outage import checks, heartbeat
 from outage.alerts import outbox
-from outage.api import clock, get_db, int_arg, requires, settings
-from outage.auth import session_user
 from outage.channels.messages import plural
 from outage.config import Settings
+from outage.web.api import clock, get_db, int_arg, requires, settings
+from outage.web.auth import session_user
 
 bp = Blueprint("dashboard", __name__)
 F = TypeVar("F", bound=Callable[..., Any])

@@ -18,7 +18,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from outage import http
-from outage.api import error, json_object, requires, settings
+from outage.web.api import error, json_object, requires, settings
 
 bp = Blueprint("demo", __name__)
 

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from outage.api import get_db, requires_reader
+from outage.web.api import get_db, requires_reader
 
 bp = Blueprint("metrics", __name__)
 

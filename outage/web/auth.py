@@ -13,13 +13,13 @@
   carry it in `X-CSRF-Token` or the form field `csrf_token`.
 - API clients send `Authorization: Bearer <token>` (admin-equivalent, no CSRF).
 - Everything that shows a customer needs one of the two, always; only the seed's
-  read-only lists stay open while no API token is configured (`outage.api.requires`).
+  read-only lists stay open while no API token is configured (`outage.web.api.requires`).
 - Failed logins are throttled per user and address with growing delays
-  (`outage.login_throttle`), never locking a user out of an address they logged in from;
+  (`outage.web.login_throttle`), never locking a user out of an address they logged in from;
   behind a reverse proxy the address is the client's when the proxy is in `TRUSTED_PROXIES`
-  (`outage.proxies`).
+  (`outage.web.proxies`).
 - `init_auth(app)` installs all of it and sets `app.config["AUTH_CHECK"]`, the function
-  `outage.api.requires(role)` calls.
+  `outage.web.api.requires(role)` calls.
 """
 
 from __future__ import annotations
@@ -51,12 +51,12 @@ from flask import (
 from flask.cli import AppGroup
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from outage import login_throttle
-from outage.api import bearer_ok, clock, error, get_db, same_secret, settings
 from outage.clock import Clock
 from outage.config import Settings
 from outage.db import open_database, transaction
-from outage.proxies import browser_scheme
+from outage.web import login_throttle
+from outage.web.api import bearer_ok, clock, error, get_db, same_secret, settings
+from outage.web.proxies import browser_scheme
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ def _has_bearer() -> bool:
 
 
 def check(role: str, *, open_without_token: bool = False) -> Response | tuple[Response, int] | None:
-    """What `outage.api.requires(role)` asks: None to let the request in, else the refusal.
+    """What `outage.web.api.requires(role)` asks: None to let the request in, else the refusal.
 
     A Bearer token → `g.user = "api"`, any role (a wrong one → 401). A live session with at
     least `role` → `g.user = <name>`; below it → 403. Nobody → 401, except on the routes
