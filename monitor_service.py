@@ -50,11 +50,11 @@ def _component_problems(settings: Settings) -> list[str]:
     message, the OLT inventory file."""
     import os
 
-    from outage.channels.registry import settings_problems
+    from outage.adapters.channels.registry import settings_problems
 
     problems = settings_problems(settings)
     try:
-        from outage.cause import validate_inventory
+        from outage.adapters.cause import validate_inventory
     except ImportError:
         return problems
     return problems + list(validate_inventory(settings, os.environ))
@@ -112,7 +112,7 @@ def _warn_about(settings: Settings) -> None:
 def configuration_warnings(settings: Settings) -> list[str]:
     """What a valid configuration still leaves off or half done, each with its fix."""
     from outage import checks
-    from outage.channels.registry import startup_warnings
+    from outage.adapters.channels.registry import startup_warnings
 
     return [*startup_warnings(settings), *checks.warnings(settings)]
 

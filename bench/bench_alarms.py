@@ -125,8 +125,8 @@ def _send(ports: dict[str, int], packets: list[tuple[str, str, bytes]], rate: fl
 def _service(rate: float, burst: int, capacity: int) -> Any:
     from outage.adapters.alarms.index import Ont
     from outage.adapters.alarms.service import AlarmService
+    from outage.adapters.cause.inventory import OltEntry
     from outage.alarm_settings import AlarmSettings
-    from outage.cause.inventory import OltEntry
     from outage.core.model import Subscriber
     from simulator.demo import free_port
 

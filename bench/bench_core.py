@@ -70,7 +70,7 @@ class _Reader:
         self.population: dict[str, int] = {}
 
     def read(self, candidates: Any) -> Any:
-        from outage.erp.base import Observation
+        from outage.adapters.erp.base import Observation
 
         return Observation(self.offline, self.online)
 
@@ -123,8 +123,8 @@ def _ids() -> Any:
 
 
 def erp_read(pages: int, page_size: int, delay: float, concurrency: int) -> float:
+    from outage.adapters.erp.ixc import IxcReader
     from outage.config import load_settings
-    from outage.erp.ixc import IxcReader
     from simulator.ixc import FakeIXC
 
     records = [
@@ -182,8 +182,8 @@ def population_read(total: int, page_size: int, delay: float, concurrency: int) 
 
 
 def _read_population(env: dict[str, str]) -> dict[str, Any]:
+    from outage.adapters.erp.ixc import IxcReader
     from outage.config import load_settings
-    from outage.erp.ixc import IxcReader
 
     settings, _ = load_settings(env)
     reader = IxcReader(settings)

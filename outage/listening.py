@@ -149,7 +149,7 @@ def build_feed(settings: Settings, clock: Clock) -> AlarmFeed | None:
     if not settings.alarms.enabled:
         return None
     from outage.adapters.alarms.service import AlarmService
-    from outage.cause import BACKENDS, inventory
+    from outage.adapters.cause import BACKENDS, inventory
 
     olts = inventory.load(settings.olt_inventory, os.environ, BACKENDS)
     return AlarmFeed(AlarmService(settings.alarms, olts, clock=clock), Roster(), clock)

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from outage import notices, store
+from outage.adapters.cause.base import CauseAnalyzer, CauseReport
+from outage.adapters.cause.verdict import from_alarms
+from outage.adapters.channels.messages import br_number
+from outage.adapters.erp.base import ErpReader, ErpReadError, Observation
 from outage.alerts import outbox
 from outage.alerts.outbox import Alert
 from outage.alerts.storm import is_storm, summarize_if_storm
-from outage.cause.base import CauseAnalyzer, CauseReport
-from outage.cause.verdict import from_alarms
-from outage.channels.messages import br_number
 from outage.config import Settings
 from outage.core import kinds
 from outage.core.detector import (
@@ -42,7 +43,6 @@ from outage.core.kinds import OPENING, RECURRENCE
 from outage.core.model import CAUSE_UNKNOWN, Subscriber
 from outage.core.place import OLT, RANK, describe, describe_group, level_of, path_of, rank_of
 from outage.db import checkpoint, transaction
-from outage.erp.base import ErpReader, ErpReadError, Observation
 from outage.lease import is_dead_here
 from outage.roster import Roster
 

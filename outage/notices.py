@@ -1,4 +1,4 @@
-"""The payloads of the NOC alerts about incidents (rendered by `outage.channels.messages`).
+"""The payloads of the NOC alerts about incidents (rendered by `outage.adapters.channels.messages`).
 
 One home for each payload, used by the poller's cycle and by an operator's manual close.
 Times are epoch seconds; `ultima_conexao_final` is the ERP's text again, as the original

@@ -31,7 +31,7 @@ from outage.adapters.alarms.event import (
 )
 from outage.adapters.alarms.gather import gather
 from outage.adapters.alarms.index import LoginIndex, Ont
-from outage.cause import validate_inventory
+from outage.adapters.cause import validate_inventory
 from outage.config import load_settings
 from outage.core.model import Subscriber
 

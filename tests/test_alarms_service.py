@@ -41,8 +41,8 @@ from outage.adapters.alarms.index import Ont
 from outage.adapters.alarms.intake import RATE, UNKNOWN_SENDER
 from outage.adapters.alarms.radius import dictionary
 from outage.adapters.alarms.service import BAD_COMMUNITY, MALFORMED, UNKNOWN_TRAP, AlarmService
+from outage.adapters.cause.inventory import OltEntry
 from outage.alarm_settings import AlarmSettings
-from outage.cause.inventory import OltEntry
 from outage.core.model import Subscriber
 from simulator.demo import free_port
 from simulator.olt_cli import OltEmulator

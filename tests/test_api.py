@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from outage import store
+from outage.adapters.erp.base import Observation
 from outage.core.model import Subscriber
 from outage.db import open_database
-from outage.erp.base import Observation
 from outage.monitor import Monitor
 from outage.web.app import create_app
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from outage.cause.verdict import decide, judge, olt_epoch
+from outage.adapters.cause.verdict import decide, judge, olt_epoch
 from outage.core.droptime import ErpClock
 from outage.core.localtime import erp_text
 

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from outage.adapters.erp.base import subscriber_from_record
+from outage.adapters.erp.ixc import IxcReader
 from outage.config import Settings
 from outage.core.detector import AlarmDrop
 from outage.db import open_database
-from outage.erp.base import subscriber_from_record
-from outage.erp.ixc import IxcReader
 from outage.monitor import CycleFailed, Monitor
 from outage.store import load_state
 from simulator.ixc import FakeIXC
@@ -369,7 +369,7 @@ def test_a_cycle_a_dead_process_never_finished_is_closed_with_the_reason(isp, se
 
 
 def test_a_cause_a_crash_left_pending_is_asked_again_at_the_next_start(isp, settings, conn):
-    from outage.cause.base import CauseReport
+    from outage.adapters.cause.base import CauseReport
 
     class Asked:
         def __init__(self) -> None:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from outage.channels.base import CUSTOMER_TEMPLATE
+from outage.adapters.channels.base import CUSTOMER_TEMPLATE
 from outage.core.kinds import KINDS
 from outage.db import in_chunks, transaction
 

@@ -38,10 +38,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Protocol
 
+from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Channel, Receipt
+from outage.adapters.channels.messages import plural
+from outage.adapters.channels.registry import build_channels, split_channel
 from outage.alerts import outbox
-from outage.channels.base import CUSTOMER_TEMPLATE, Channel, Receipt
-from outage.channels.messages import plural
-from outage.channels.registry import build_channels, split_channel
 from outage.config import Settings
 from outage.core import kinds
 from outage.core.model import shown_target

@@ -1,6 +1,6 @@
 """Kinds of NOC alert: what the detector decides to tell, and what the outbox stores in `kind`.
 
-The payload of each is described in `outage/channels/messages.py`.
+The payload of each is described in `outage/adapters/channels/messages.py`.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from outage.cause.olt_system import OltSystemClient, OltSystemError
+from outage.adapters.cause.olt_system import OltSystemClient, OltSystemError
 from outage.config import Settings
 from outage.core.droptime import SESSION_LAG
 from outage.core.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_MIXED, CAUSE_POWER, cto_label

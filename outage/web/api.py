@@ -324,7 +324,7 @@ def event_detail(event_id: str) -> Response | tuple[Response, int]:
 @requires("operador")
 def resolve_event(event_id: str) -> Response | tuple[Response, int]:
     """Close an event by hand (its logins stuck in an unknown status, for one)."""
-    from outage.channels.registry import configured_channels
+    from outage.adapters.channels.registry import configured_channels
 
     try:
         store.resolve_by_operator(

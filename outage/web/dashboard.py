@@ -14,8 +14,8 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from outage import checks, heartbeat
+from outage.adapters.channels.messages import plural
 from outage.alerts import outbox
-from outage.channels.messages import plural
 from outage.config import Settings
 from outage.web.api import clock, get_db, int_arg, requires, settings
 from outage.web.auth import session_user

@@ -41,8 +41,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from outage.cause.olt_system import OltSystemError
-from outage.channels.messages import br_number, plural
+from outage.adapters.cause.olt_system import OltSystemError
+from outage.adapters.channels.messages import br_number, plural
 from outage.db import MAX_INTEGER
 from outage.hsm import dispatch, history
 from outage.hsm.delivery import deliver_rows

@@ -16,8 +16,8 @@ from typing import Any
 import requests
 
 from outage import http
-from outage.cause.backend import OltBackend, OltResult, evidence
-from outage.cause.parsers import NO_VOTE
+from outage.adapters.cause.backend import OltBackend, OltResult, evidence
+from outage.adapters.cause.parsers import NO_VOTE
 from outage.config import Settings
 from outage.core.model import CAUSE_LOS, CAUSE_POWER, Subscriber
 

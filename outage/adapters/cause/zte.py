@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from outage.cause.backend import OltResult, Sources, evidence
-from outage.cause.inventory import OltEntry
-from outage.cause.parsers import (
+from outage.adapters.cause.backend import OltResult, Sources, evidence
+from outage.adapters.cause.inventory import OltEntry
+from outage.adapters.cause.parsers import (
     onu_state,
     parse_zte_model,
     parse_zte_onu_detail,
@@ -31,7 +31,7 @@ from outage.cause.parsers import (
     serial_forms,
     zte_onu_index,
 )
-from outage.cause.ssh import Cli, CommandRejected, Dialogue, SshBackend
+from outage.adapters.cause.ssh import Cli, CommandRejected, Dialogue, SshBackend
 from outage.core.model import Subscriber
 from outage.core.place import normalize_fsp
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import requests
 
-from outage.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text, unsupported
-from outage.channels.messages import render_telegram
+from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text, unsupported
+from outage.adapters.channels.messages import render_telegram
 from outage.config import Settings
 from outage.http import TransportError, call, register_secret
 

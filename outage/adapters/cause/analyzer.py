@@ -17,13 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 from itertools import zip_longest
 from typing import Any
 
-from outage.cause.backend import OltBackend, OltResult, Sources
-from outage.cause.base import CauseReport
-from outage.cause.inventory import OltEntry
-from outage.cause.olt_system import OltSystemClient
-from outage.cause.place import describe_place, olt_label
-from outage.cause.registry import build_backend
-from outage.cause.verdict import decide, judge
+from outage.adapters.cause.backend import OltBackend, OltResult, Sources
+from outage.adapters.cause.base import CauseReport
+from outage.adapters.cause.inventory import OltEntry
+from outage.adapters.cause.olt_system import OltSystemClient
+from outage.adapters.cause.place import describe_place, olt_label
+from outage.adapters.cause.registry import build_backend
+from outage.adapters.cause.verdict import decide, judge
 from outage.core.droptime import ErpClock
 from outage.core.model import Subscriber
 from outage.core.place import normalize_fsp

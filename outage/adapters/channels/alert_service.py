@@ -25,8 +25,14 @@ from typing import Any
 
 import requests
 
-from outage.channels.base import CUSTOMER_TEMPLATE, Receipt, short_text, unsupported
-from outage.channels.messages import TIMEZONE, br_number, escape_markdown, render_text, telegram_length
+from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Receipt, short_text, unsupported
+from outage.adapters.channels.messages import (
+    TIMEZONE,
+    br_number,
+    escape_markdown,
+    render_text,
+    telegram_length,
+)
 from outage.http import TransportError, call
 
 ROUTES = ("telegram", "whatsapp")

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from outage.cause.base import CauseReport
-from outage.cause.parsers import NO_VOTE
+from outage.adapters.cause.base import CauseReport
+from outage.adapters.cause.parsers import NO_VOTE
 from outage.core.detector import Heard
 from outage.core.droptime import FUTURE_JITTER, SESSION_LAG, ErpClock
 from outage.core.localtime import LOCAL_TZ, erp_text, local_datetime

@@ -17,7 +17,7 @@ class CauseReport:
     votos: ONUs per verdict, e.g. {"energia": 3, "loss": 0, "concentrador": 0, "sem_voto": 2}.
     evidencias: one dict per ONU looked at, e.g. {"login", "olt", "fsp" or "onu_index",
         "ont_id", "causa_bruta", "caiu_em", "classificacao", "estado", "conta",
-        "motivo_exclusao"} (see `outage.cause.verdict`).
+        "motivo_exclusao"} (see `outage.adapters.cause.verdict`).
     local: the place in Portuguese ("CTO 123", "PON 0/1/2 da OLT-CENTRO", "OLT-CENTRO inteira").
     local_detalhe: the same place as data, e.g. {"nivel": "pon", "olt": "OLT-CENTRO", "pon": "0/1/2"}.
     erros: reasons (in Portuguese) some ONU or OLT could not be consulted; never secrets.

@@ -27,10 +27,10 @@ from typing import Any
 
 import requests
 
+from outage.adapters.erp.base import ErpReadError, Observation, count_records, subscriber_from_record
 from outage.config import Settings
 from outage.core.localtime import LOCAL_TZ, zone
 from outage.core.model import Subscriber
-from outage.erp.base import ErpReadError, Observation, count_records, subscriber_from_record
 from outage.http import TransportError, call, new_session, register_secret
 
 log = logging.getLogger(__name__)

@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "alerts"
+TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "templates" / "alerts"
 TIMEZONE = ZoneInfo("America/Sao_Paulo")
 TELEGRAM_LIMIT = 4096
 WHATSAPP_PARAM_LIMIT = 1000

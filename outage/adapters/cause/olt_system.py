@@ -18,8 +18,8 @@ from urllib.parse import urljoin
 import requests
 
 from outage import http
-from outage.cause.backend import OltBackend, OltResult, evidence
-from outage.cause.parsers import serial_forms
+from outage.adapters.cause.backend import OltBackend, OltResult, evidence
+from outage.adapters.cause.parsers import serial_forms
 from outage.config import Settings
 from outage.core.model import CAUSE_LOS, CAUSE_POWER, Subscriber
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import requests
 
-from outage.channels import hsm_provider, telegram, whatsapp_cloud
-from outage.channels.alert_service import ROUTES, AlertServiceChannel
-from outage.channels.base import Channel
-from outage.channels.hsm_provider import HSMProviderChannel
-from outage.channels.telegram import TelegramChannel
-from outage.channels.whatsapp_cloud import WhatsAppCloudChannel
+from outage.adapters.channels import hsm_provider, telegram, whatsapp_cloud
+from outage.adapters.channels.alert_service import ROUTES, AlertServiceChannel
+from outage.adapters.channels.base import Channel
+from outage.adapters.channels.hsm_provider import HSMProviderChannel
+from outage.adapters.channels.telegram import TelegramChannel
+from outage.adapters.channels.whatsapp_cloud import WhatsAppCloudChannel
 from outage.config import Settings
 
 # Providers of customer notices; `HSM_SEND_RATE` (messages per second) overrides their pace.

@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from outage.cause import inventory
-from outage.cause.analyzer import CompositeAnalyzer
-from outage.cause.base import CauseAnalyzer, CauseReport
-from outage.cause.olt_system import OltSystemClient
-from outage.cause.registry import BACKENDS
+from outage.adapters.cause import inventory
+from outage.adapters.cause.analyzer import CompositeAnalyzer
+from outage.adapters.cause.base import CauseAnalyzer, CauseReport
+from outage.adapters.cause.olt_system import OltSystemClient
+from outage.adapters.cause.registry import BACKENDS
 from outage.config import Settings
 
 __all__ = [

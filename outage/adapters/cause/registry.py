@@ -7,12 +7,12 @@ The kind of an inventory entry is its `vendor` when it is reached over SSH (the 
 
 from __future__ import annotations
 
-from outage.cause.backend import OltBackend, Sources
-from outage.cause.huawei import HuaweiBackend
-from outage.cause.inventory import OltEntry
-from outage.cause.middleware import MiddlewareBackend
-from outage.cause.olt_system import OltSystemBackend
-from outage.cause.zte import ZteBackend
+from outage.adapters.cause.backend import OltBackend, Sources
+from outage.adapters.cause.huawei import HuaweiBackend
+from outage.adapters.cause.inventory import OltEntry
+from outage.adapters.cause.middleware import MiddlewareBackend
+from outage.adapters.cause.olt_system import OltSystemBackend
+from outage.adapters.cause.zte import ZteBackend
 
 BACKENDS: dict[str, type[OltBackend]] = {
     "huawei": HuaweiBackend,

@@ -19,13 +19,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from outage.cause.inventory import OltEntry
-from outage.cause.parsers import NO_VOTE, classify, olt_time
+from outage.adapters.cause.inventory import OltEntry
+from outage.adapters.cause.parsers import NO_VOTE, classify, olt_time
 from outage.config import Settings
 from outage.core.model import CAUSE_LOS, CAUSE_POWER, Subscriber
 
 if TYPE_CHECKING:  # the OLT system's module holds its backend too, which imports this one
-    from outage.cause.olt_system import OltSystemClient
+    from outage.adapters.cause.olt_system import OltSystemClient
 
 
 def tally(evidences: Iterable[Mapping[str, Any]]) -> dict[str, int]:

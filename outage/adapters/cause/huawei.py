@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 from netmiko import BaseConnection
 from netmiko.huawei.huawei_smartax import HuaweiSmartAXSSH
 
-from outage.cause.backend import OltResult, evidence
-from outage.cause.parsers import (
+from outage.adapters.cause.backend import OltResult, evidence
+from outage.adapters.cause.parsers import (
     HuaweiOnt,
     onu_state,
     parse_huawei_ont_detail,
@@ -29,7 +29,7 @@ from outage.cause.parsers import (
     parse_huawei_summary,
     serial_forms,
 )
-from outage.cause.ssh import Cli, CommandRejected, Dialogue, SshBackend
+from outage.adapters.cause.ssh import Cli, CommandRejected, Dialogue, SshBackend
 from outage.core.model import Subscriber
 from outage.core.place import normalize_fsp
 

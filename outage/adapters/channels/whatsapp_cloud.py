@@ -15,8 +15,8 @@ from typing import Any
 
 import requests
 
-from outage.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text
-from outage.channels.messages import WHATSAPP_PARAM_LIMIT, clip, render_text
+from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text
+from outage.adapters.channels.messages import WHATSAPP_PARAM_LIMIT, clip, render_text
 from outage.config import Settings
 from outage.http import TransportError, call, register_secret
 

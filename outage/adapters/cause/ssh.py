@@ -25,9 +25,9 @@ from netmiko import BaseConnection, ConnectHandler
 from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException, ReadTimeout
 from paramiko.ssh_exception import SSHException
 
-from outage.cause.backend import OltBackend, OltResult
-from outage.cause.inventory import OltEntry
-from outage.cause.parsers import cli_error, screen_text
+from outage.adapters.cause.backend import OltBackend, OltResult
+from outage.adapters.cause.inventory import OltEntry
+from outage.adapters.cause.parsers import cli_error, screen_text
 from outage.core.model import Subscriber
 from outage.http import redact
 

@@ -26,11 +26,11 @@ from typing import Any
 
 import requests
 
+from outage.adapters.erp.base import ErpReadError, Observation, subscriber_from_record
 from outage.config import Settings
 from outage.core.localtime import LOCAL_TZ, zone
 from outage.core.model import Subscriber
 from outage.core.place import count_places, path_of
-from outage.erp.base import ErpReadError, Observation, subscriber_from_record
 from outage.http import TransportError, call, new_session
 
 BLIND_MIN_PREVIOUS = 10
