@@ -201,9 +201,9 @@ def test_a_non_ascii_csrf_token_or_bearer_is_refused_not_a_crash(app: Flask) -> 
 def test_the_start_up_log_says_what_needs_a_login(
     make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
 ) -> None:
-    import monitor_service
+    from outage import process
 
     caplog.set_level(logging.INFO, logger="monitor_service")
-    monitor_service._warn_about(make_settings(**ERP))
+    process._warn_about(make_settings(**ERP))
     assert "dados de clientes" in caplog.text and "exigem login no painel" in caplog.text
     assert "só GET /eventos/ativos e GET /eventos ficam abertos" in caplog.text

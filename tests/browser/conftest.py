@@ -435,8 +435,8 @@ def _live_outage(network: Network, incidents: Incidents, clock: SimClock, cycle:
 
 @pytest.fixture(scope="module")
 def outage_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageWorld]:
-    from monitor_service import run_once
     from outage.alerts.sender import Sender
+    from outage.process import run_once
     from outage.web import auth
 
     tmp = tmp_path_factory.mktemp("apagao")
