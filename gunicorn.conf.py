@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import monitor_service
+from outage import process
 
-_settings = monitor_service.settings_or_exit()
+_settings = process.settings_or_exit()
 
-bind = monitor_service.bind_address(_settings.host, _settings.port)
+bind = process.bind_address(_settings.host, _settings.port)
 workers = _settings.web_concurrency
 threads = _settings.gunicorn_threads
 loglevel = _settings.log_level.lower()
@@ -33,8 +33,8 @@ preload_app = False  # each worker builds its own app (and SQLite connections) a
 
 
 def post_worker_init(worker: Any) -> None:
-    monitor_service.start_background(worker.wsgi)
+    process.start_background(worker.wsgi)
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    monitor_service.stop_background()
+    process.stop_background()

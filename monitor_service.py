@@ -6,210 +6,19 @@
     python monitor_service.py --demo          a simulated ISP and the app wired to it
     gunicorn -c gunicorn.conf.py monitor_service:app
 
-Nothing starts at import time: `app` is built on first access (for gunicorn), and the
-background poller is started by `main()` or by gunicorn's `post_worker_init` hook.
+The work is in `outage.process`. Nothing starts at import time: `app` is built on first
+access (for gunicorn), and the background poller is started by `main()` or by gunicorn's
+`post_worker_init` hook.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
 import sys
-import threading
-import time
-from collections.abc import Callable, Sequence
-from types import FrameType
+from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask
-
-from outage.app import create_app
-from outage.config import ConfigError, Settings, load_dotenv_file, load_settings
-from outage.db import write_access_problem
-from outage.logs import setup_logging
-
-log = logging.getLogger("monitor_service")
-
-ONCE_DELIVERY_WAIT = 30.0
-_service: Any = None
-
-
-def load_checked_settings(*, demo: bool = False) -> Settings:
-    """Settings from `.env` and the environment; `ConfigError` listing every problem."""
-    load_dotenv_file()
-    settings, problems = load_settings(demo=demo)
-    problems += _component_problems(settings)
-    if problems:
-        raise ConfigError(problems, settings.notes)
-    return settings
-
-
-def _component_problems(settings: Settings) -> list[str]:
-    """Problems only the components can see: values a channel would refuse on every
-    message, the OLT inventory file."""
-    import os
-
-    from outage.channels.registry import settings_problems
-
-    problems = settings_problems(settings)
-    try:
-        from outage.cause import validate_inventory
-    except ImportError:
-        return problems
-    return problems + list(validate_inventory(settings, os.environ))
-
-
-def print_problems(problems: Sequence[str], notes: Sequence[str] = ()) -> None:
-    print("Configuração inválida — corrija e tente de novo:", file=sys.stderr)
-    for problem in problems:
-        print(f"  - {problem}", file=sys.stderr)
-    if notes:
-        print("Como a configuração foi lida:", file=sys.stderr)
-        for note in notes:
-            print(f"  - {note}", file=sys.stderr)
-
-
-def build_app() -> Flask:
-    """The WSGI app for gunicorn (`monitor_service:app`); refuses bad configuration."""
-    settings = settings_or_exit()
-    setup_logging(settings.log_dir, settings.log_level)
-    _warn_about(settings)
-    return create_app(settings)
-
-
-def settings_or_exit() -> Settings:
-    """The checked settings, or the process ends: exit 2 listing every configuration problem,
-    exit 1 when the database cannot be written (gunicorn's master and each worker use it)."""
-    try:
-        settings = load_checked_settings()
-    except ConfigError as exc:
-        print_problems(exc.problems, exc.notes)
-        raise SystemExit(2) from exc
-    problem = write_access_problem(settings.database_path)
-    if problem:
-        print(f"Erro: {problem}", file=sys.stderr)
-        raise SystemExit(1)
-    return settings
-
-
-def _warn_about(settings: Settings) -> None:
-    log.info(
-        "dados de clientes (/api/*, histórico e CSV, /metrics, /eventos/<id> e os detalhes de /healthz)"
-        " exigem login no painel ou Authorization: Bearer <token>"
-    )
-    if not settings.api_token:
-        log.warning(
-            "MONITOR_API_TOKEN não definido: só GET /eventos/ativos e GET /eventos ficam abertos"
-            " para leitura sem login, como no sistema original"
-        )
-    if settings.trusted_proxies:
-        log.info("proxy reverso confiável (X-Forwarded-*): %s", ", ".join(settings.trusted_proxies))
-    for note in (*settings.notes, *configuration_warnings(settings)):
-        log.warning("%s", note)
-
-
-def configuration_warnings(settings: Settings) -> list[str]:
-    """What a valid configuration still leaves off or half done, each with its fix."""
-    from outage import checks
-    from outage.channels.registry import startup_warnings
-
-    return [*startup_warnings(settings), *checks.warnings(settings)]
-
-
-def check_config(settings: Settings) -> int:
-    """`--check-config` on valid settings: the notes and warnings; 1 if the database cannot be written."""
-    print("Configuração válida.")
-    for note in settings.notes:
-        print(f"  - {note}")
-    warnings = configuration_warnings(settings)
-    if warnings:
-        print("Avisos (o monitor sobe assim, mas):")
-        for warning in warnings:
-            print(f"  - {warning}")
-    problem = write_access_problem(settings.database_path)
-    if problem:
-        print(f"Erro: {problem}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def bind_address(host: str, port: int) -> str:
-    """`HOST:PORT` as servers write it (an IPv6 address in brackets: `[::1]:5010`)."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def start_background(app: Flask) -> Any:
-    """Start this process's poller/sender threads (one per process; a DB lease picks the leader)."""
-    global _service
-    from outage.service import Service
-
-    if _service is None:
-        _service = Service(app.config["SETTINGS"])
-        _service.start()
-    return _service
-
-
-def stop_background() -> None:
-    global _service
-    if _service is not None:
-        _service.stop()
-        _service = None
-
-
-def run_once(settings: Settings, clock: Callable[[], float] = time.time) -> int:
-    """One cycle at `clock()`, its alerts delivered (bounded wait); 0 on success, 1 if it failed."""
-    from outage import lease
-    from outage.db import open_database
-    from outage.monitor import CycleFailed
-    from outage.service import build_monitor, build_sender
-
-    conn = open_database(settings.database_path)
-    holder = lease.new_holder_id()
-    if not lease.acquire(conn, holder, time.time(), ONCE_DELIVERY_WAIT + settings.ixc_timeout * 4 + 60):
-        current = lease.current(conn)
-        who = current["holder"] if current is not None else "?"
-        print(f"Erro: outro processo está monitorando agora ({who}); tente mais tarde.", file=sys.stderr)
-        return 1
-    try:
-        monitor = build_monitor(settings, holder, fenced=True, clock=clock)
-        try:
-            result = monitor.run_cycle(conn)
-        except CycleFailed as exc:
-            print(f"Erro: o ciclo não pôde ser concluído: {exc}", file=sys.stderr)
-            return 1
-        stats = build_sender(settings, holder).deliver_due(max_wait=ONCE_DELIVERY_WAIT)
-        print(
-            f"{result.summary()}; alertas: {stats.sent} enviados, {stats.retried} a repetir,"
-            f" {stats.failed} com falha"
-        )
-        return 0
-    finally:
-        lease.release(conn, holder)
-        conn.close()
-
-
-def serve(settings: Settings) -> int:
-    """Serve HTTP with werkzeug's threaded server and poll in the background until a signal."""
-    from werkzeug.serving import make_server
-
-    app = create_app(settings)
-    server = make_server(settings.host, settings.port, app, threaded=True)
-    start_background(app)
-
-    def shutdown(signum: int, frame: FrameType | None) -> None:
-        log.info("sinal %d recebido: encerrando", signum)
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
-    log.info("servindo em http://%s", bind_address(settings.host, settings.port))
-    try:
-        server.serve_forever()
-    finally:
-        stop_background()
-        server.server_close()
-    return 0
+from outage import process
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -228,29 +37,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.demo:
         from simulator.demo import run_demo
 
-        return run_demo(serve, port=args.port, random_incidents=not args.sem_incidentes)
-    try:
-        settings = load_checked_settings()
-    except ConfigError as exc:
-        print_problems(exc.problems, exc.notes)
-        return 2
-    if args.check_config:
-        return check_config(settings)
-    problem = write_access_problem(settings.database_path)
-    if problem:
-        print(f"Erro: {problem}", file=sys.stderr)
-        return 1
-    setup_logging(settings.log_dir, settings.log_level)
-    _warn_about(settings)
-    if args.once:
-        return run_once(settings)
-    return serve(settings)
+        return run_demo(process.serve, port=args.port, random_incidents=not args.sem_incidentes)
+    return process.run(once=args.once, check_only=args.check_config)
 
 
 def __getattr__(name: str) -> Any:
     """Build `app` lazily, so importing this module starts nothing (PEP 562)."""
     if name == "app":
-        application = build_app()
+        application = process.build_app()
         globals()["app"] = application
         return application
     raise AttributeError(name)

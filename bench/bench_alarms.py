@@ -125,9 +125,9 @@ def _send(ports: dict[str, int], packets: list[tuple[str, str, bytes]], rate: fl
 def _service(rate: float, burst: int, capacity: int) -> Any:
     from outage.adapters.alarms.index import Ont
     from outage.adapters.alarms.service import AlarmService
-    from outage.adapters.alarms.settings import AlarmSettings
-    from outage.cause.inventory import OltEntry
-    from outage.model import Subscriber
+    from outage.adapters.cause.inventory import OltEntry
+    from outage.alarm_settings import AlarmSettings
+    from outage.core.model import Subscriber
     from simulator.ports import free_port
 
     settings = AlarmSettings(

@@ -26,10 +26,10 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
+from outage.adapters.channels.registry import configured_channels
+from outage.adapters.channels.telegram import TelegramChannel
 from outage.alerts.outbox import Alert, enqueue
 from outage.alerts.sender import Sender
-from outage.channels.registry import configured_channels
-from outage.channels.telegram import TelegramChannel
 from outage.config import Settings
 from outage.db import open_database, transaction
 from simulator.telegram import FakeTelegram

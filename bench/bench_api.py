@@ -48,10 +48,10 @@ def _free_port() -> int:
 
 def seed_events(database_path: str) -> int:
     """200 active events in `database_path` through the production cycle; returns their count."""
+    from outage.adapters.erp.base import Observation
     from outage.config import load_settings
+    from outage.core.model import Subscriber
     from outage.db import open_database
-    from outage.erp.base import Observation
-    from outage.model import Subscriber
     from outage.monitor import Monitor
 
     class Reader:

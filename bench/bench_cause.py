@@ -30,9 +30,9 @@ from typing import Any
 from netmiko import ConnectHandler
 
 from bench import br, figure
-from outage.cause.analyzer import CompositeAnalyzer
-from outage.cause.inventory import OltEntry
-from outage.model import Subscriber
+from outage.adapters.cause.analyzer import CompositeAnalyzer
+from outage.adapters.cause.inventory import OltEntry
+from outage.core.model import Subscriber
 from simulator.olt_cli import OltEmulator
 
 COMMAND_DELAY = 0.2

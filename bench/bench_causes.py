@@ -137,7 +137,7 @@ def _owners(fell: dict[str, list[tuple[float, str]]], last_drop: float) -> dict[
 
 
 def _older_than_incident(evidence: dict[str, Any], event: Any) -> bool:
-    from outage.cause.verdict import olt_epoch
+    from outage.adapters.cause.verdict import olt_epoch
 
     down = olt_epoch(str(evidence.get("caiu_em", "")))
     start = event["primeira_queda"] or event["timestamp"]

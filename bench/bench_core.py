@@ -37,7 +37,7 @@ def _subscribers(total: int) -> list[Any]:
     """
     from sys import intern
 
-    from outage.model import Subscriber
+    from outage.core.model import Subscriber
 
     subs = []
     for n in range(total):
@@ -70,7 +70,7 @@ class _Reader:
         self.population: dict[str, int] = {}
 
     def read(self, candidates: Any) -> Any:
-        from outage.erp.base import Observation
+        from outage.adapters.erp.base import Observation
 
         return Observation(self.offline, self.online)
 
@@ -85,9 +85,9 @@ def cycle_scenario(kind: str, total: int) -> dict[str, Any]:
     and reports the time of detection, alert building and the commit (`last_detect_seconds`).
     """
     from outage.config import load_settings
+    from outage.core.place import count_places, path_of
     from outage.db import open_database
     from outage.monitor import Monitor
-    from outage.place import count_places, path_of
 
     with tempfile.TemporaryDirectory() as tmp:
         settings, _ = load_settings({"DATABASE_PATH": f"{tmp}/bench.db", "IXCSOFT_SERVICE_URL": "http://x"})
@@ -123,8 +123,8 @@ def _ids() -> Any:
 
 
 def erp_read(pages: int, page_size: int, delay: float, concurrency: int) -> float:
+    from outage.adapters.erp.ixc import IxcReader
     from outage.config import load_settings
-    from outage.erp.ixc import IxcReader
     from simulator.ixc import FakeIXC
 
     records = [
@@ -182,8 +182,8 @@ def population_read(total: int, page_size: int, delay: float, concurrency: int) 
 
 
 def _read_population(env: dict[str, str]) -> dict[str, Any]:
+    from outage.adapters.erp.ixc import IxcReader
     from outage.config import load_settings
-    from outage.erp.ixc import IxcReader
 
     settings, _ = load_settings(env)
     reader = IxcReader(settings)

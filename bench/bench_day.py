@@ -37,9 +37,9 @@ CHANNEL = "telegram:-1001"
 
 def worker() -> None:
     """The monitor's side: one cycle per line of stdin (a simulated time), timings on stdout."""
+    from outage.adapters.erp import build_reader
     from outage.config import load_settings
     from outage.db import open_database
-    from outage.erp import build_reader
     from outage.monitor import Monitor
 
     settings, _ = load_settings()

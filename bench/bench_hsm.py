@@ -51,8 +51,8 @@ def _settings(tmp: str, **env: str) -> Any:
 
 
 def _add_event(db_path: str, total: int) -> str:
+    from outage.core.model import Subscriber, pack_members
     from outage.db import open_database
-    from outage.model import Subscriber, pack_members
 
     subs = [
         Subscriber(login=f"c{n}", conexao="OLT-A", id=str(n), id_cliente=str(10_000 + n))
@@ -72,7 +72,7 @@ def _add_event(db_path: str, total: int) -> str:
 
 def details_from_erp(total: int = 500) -> float:
     """Seconds for `/api/detalhes` of a monitor event whose customers come from the ERP."""
-    from outage.app import create_app
+    from outage.web.app import create_app
     from simulator.ixc import FakeIXC
 
     records = [
@@ -124,7 +124,7 @@ def details_from_olt_system(total: int = 500) -> float:
     """Seconds for `/api/detalhes` of an OLT alert: one client lookup (100 ms) per customer."""
     import multiprocessing
 
-    from outage.app import create_app
+    from outage.web.app import create_app
 
     context = multiprocessing.get_context("fork")
     ready, stop = context.Queue(), context.Event()

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlparse
 
-from outage.adapters.alarms import settings as alarm_settings
-from outage.localtime import zone
+from outage import alarm_settings
+from outage.core.localtime import zone
 
 DEFAULT_SECRET_KEY = "troque-esta-chave"  # noqa: S105 - the placeholder we refuse
 

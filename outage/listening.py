@@ -22,7 +22,7 @@ from outage import heartbeat
 from outage.adapters.alarms.event import LOSS, ONU_UP, POWER, SESSION_START, Alarm
 from outage.adapters.alarms.gather import gather
 from outage.clock import Clock
-from outage.detector import AlarmDrop
+from outage.core.detector import AlarmDrop
 from outage.roster import Roster
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def build_feed(settings: Settings, clock: Clock) -> AlarmFeed | None:
     if not settings.alarms.enabled:
         return None
     from outage.adapters.alarms.service import AlarmService
-    from outage.cause import BACKENDS, inventory
+    from outage.adapters.cause import BACKENDS, inventory
 
     olts = inventory.load(settings.olt_inventory, os.environ, BACKENDS)
     return AlarmFeed(AlarmService(settings.alarms, olts, clock=clock), Roster(), clock)

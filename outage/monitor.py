@@ -20,18 +20,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from outage import notices, store
+from outage.adapters.cause.base import CauseAnalyzer, CauseReport
+from outage.adapters.cause.verdict import from_alarms
+from outage.adapters.channels.messages import br_number
+from outage.adapters.erp.base import ErpReader, ErpReadError, Observation
 from outage.alerts import outbox
-from outage.alerts.messages import br_number
 from outage.alerts.outbox import Alert
 from outage.alerts.storm import is_storm, summarize_if_storm
-from outage.cause.base import CauseAnalyzer, CauseReport
-from outage.cause.verdict import from_alarms
 from outage.config import Settings
-from outage.db import checkpoint, transaction
-from outage.detector import (
-    OPENING,
-    RECURRENCE,
-    WIDENING,
+from outage.core import kinds
+from outage.core.detector import (
     AlarmDrop,
     Decision,
     Incident,
@@ -40,10 +38,12 @@ from outage.detector import (
     detect,
     hear,
 )
-from outage.erp.base import ErpReader, ErpReadError, Observation
+from outage.core.kinds import GROWTH as WIDENING
+from outage.core.kinds import OPENING, RECURRENCE
+from outage.core.model import CAUSE_UNKNOWN, Subscriber
+from outage.core.place import OLT, RANK, describe, describe_group, level_of, path_of, rank_of
+from outage.db import checkpoint, transaction
 from outage.lease import is_dead_here
-from outage.model import CAUSE_UNKNOWN, Subscriber
-from outage.place import OLT, RANK, describe, describe_group, level_of, path_of, rank_of
 from outage.roster import Roster
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class CycleResult:
 
 
 def rules_for(settings: Settings) -> Rules:
-    """The detection rules of these settings (see `outage.detector`)."""
+    """The detection rules of these settings (see `outage.core.detector`)."""
     return Rules(
         threshold=settings.threshold_offline_clients,
         onset_window=settings.onset_window,
@@ -239,7 +239,7 @@ class Monitor:
         )
 
     def hear(self, conn: sqlite3.Connection, downs: Sequence[AlarmDrop], ups: Sequence[str]) -> Decision:
-        """Apply a batch of the network's alarms between polls (see `outage.detector.hear`): the
+        """Apply a batch of the network's alarms between polls (see `outage.core.detector.hear`): the
         drops, the incidents they open or grow, their alerts and their causes — from the alarms
         themselves when they say why, else from the OLTs."""
         t0 = time.monotonic()
@@ -347,7 +347,7 @@ class Monitor:
         its own): from the network's alarms when they say why its logins fell, else asked of the
         OLTs by the analyzer, in parallel and within the deadline."""
         jobs = self._cause_jobs(state, decision, since)
-        storm = any(a.kind == outbox.SUMMARY for a in alerts)
+        storm = any(a.kind == kinds.SUMMARY for a in alerts)
         causes: dict[str, CauseReport] = {}
         asked = []
         for job in jobs:
@@ -361,7 +361,7 @@ class Monitor:
             if job.part is None:
                 causes[job.event_id] = report
             self._save_cause(conn, job, report, storm)
-        summary = next((a for a in alerts if a.kind == outbox.SUMMARY), None)
+        summary = next((a for a in alerts if a.kind == kinds.SUMMARY), None)
         if summary is not None and summary.event_id:
             self._refresh_summary(conn, decision, summary, causes)
 
@@ -455,7 +455,7 @@ class Monitor:
         payload = {**summary.payload, "eventos": eventos}
         assert summary.event_id is not None
         with transaction(conn):
-            outbox.refresh_pending_payload(conn, summary.event_id, outbox.SUMMARY, payload, self.clock())
+            outbox.refresh_pending_payload(conn, summary.event_id, kinds.SUMMARY, payload, self.clock())
 
     def _save_cause(self, conn: sqlite3.Connection, job: _CauseJob, report: CauseReport, storm: bool) -> None:
         """Store the cause; put it in this cycle's alert while it waits, else tell the NOC apart."""
@@ -478,7 +478,7 @@ class Monitor:
                     "total": len(job.subs) if job.part is None else len(job.drops),
                 }
                 targets = already_sent or self.channels
-                outbox.enqueue(conn, [Alert(outbox.CAUSE, payload, job.event_id)], targets, now)
+                outbox.enqueue(conn, [Alert(kinds.CAUSE, payload, job.event_id)], targets, now)
         log.info("causa do incidente %s (%s): %s", job.event_id, saved.local, saved.motivo)
 
     def _complete_alert(
@@ -493,7 +493,7 @@ class Monitor:
         it had already left (they get the cause apart)."""
         if not job.alerted:
             return []
-        kind = outbox.GROWTH if job.alert == WIDENING else outbox.OPENING
+        kind = kinds.GROWTH if job.alert == WIDENING else kinds.OPENING
         payload = outbox.latest_payload(conn, job.event_id, kind)
         if payload is None:
             return []
@@ -604,7 +604,7 @@ def build_alerts(
     alerts = []
     for o in openings:
         payload = _opening(state, incidents[o.incident_id], places[o.incident_id], o.subs, storm, names)
-        alerts.append(Alert(outbox.OPENING, payload, o.incident_id))
+        alerts.append(Alert(kinds.OPENING, payload, o.incident_id))
     recurrent = [o.incident_id for o in decision.opened if o.alert == RECURRENCE]
     recurrent += [g.incident_id for g in decision.grown if g.alert == RECURRENCE]
     for incident_id in recurrent:
@@ -617,7 +617,7 @@ def build_alerts(
             settings.flap_window,
             incident.first_drop,
         )
-        alerts.append(Alert(outbox.RECURRENCE, payload, incident_id))
+        alerts.append(Alert(kinds.RECURRENCE, payload, incident_id))
     for g in decision.grown:
         incident = incidents[g.incident_id]
         local = places.get(g.incident_id, ("", {}))[0]
@@ -626,11 +626,11 @@ def build_alerts(
             payload = notices.widening(
                 incident.conexao, local, previous, [sub for sub, _ in g.subs], len(incident.members)
             )
-            alerts.append(Alert(outbox.GROWTH, payload, g.incident_id))
+            alerts.append(Alert(kinds.GROWTH, payload, g.incident_id))
         elif g.alert == OPENING:
             payload = _opening(state, incident, places.get(g.incident_id, ("", {})), g.subs, storm, names)
             payload["total"] = len(incident.members)
-            alerts.append(Alert(outbox.OPENING, payload, g.incident_id))
+            alerts.append(Alert(kinds.OPENING, payload, g.incident_id))
     for r in decision.resolved:
         if r.alert:
             payload = notices.normalization(
@@ -642,9 +642,9 @@ def build_alerts(
                 r.back,
                 r.stragglers,
             )
-            alerts.append(Alert(outbox.NORMALIZATION, payload, r.incident.id))
+            alerts.append(Alert(kinds.NORMALIZATION, payload, r.incident.id))
     return [
-        replace(a, event_id=batch) if a.kind == outbox.SUMMARY else a
+        replace(a, event_id=batch) if a.kind == kinds.SUMMARY else a
         for a in summarize_if_storm(alerts, settings.storm_threshold)
     ]
 

@@ -1,4 +1,4 @@
-"""The payloads of the NOC alerts about incidents (rendered by `outage.alerts.messages`).
+"""The payloads of the NOC alerts about incidents (rendered by `outage.adapters.channels.messages`).
 
 One home for each payload, used by the poller's cycle and by an operator's manual close.
 Times are epoch seconds; `ultima_conexao_final` is the ERP's text again, as the original
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from outage.localtime import erp_text
-from outage.model import CAUSE_UNKNOWN, Subscriber
+from outage.core.localtime import erp_text
+from outage.core.model import CAUSE_UNKNOWN, Subscriber
 
 
 def client_list(subs: Iterable[Subscriber]) -> list[dict[str, str]]:

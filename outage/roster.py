@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 
-from outage.model import Subscriber, pack, unpack
+from outage.core.model import Subscriber, pack, unpack
 
 
 class Roster:

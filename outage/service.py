@@ -27,10 +27,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from outage import heartbeat, lease
+from outage.adapters.erp import build_reader
 from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
 from outage.db import describe_failure, open_database, transaction
-from outage.erp import build_reader
 from outage.listening import AlarmFeed, build_feed
 from outage.monitor import CycleFailed, Monitor
 from outage.store import LeaseLost
@@ -50,7 +50,7 @@ class OutboxSender(Protocol):
 
 
 def configured_channels(settings: Settings) -> list[str]:
-    from outage.channels.registry import configured_channels as channels
+    from outage.adapters.channels.registry import configured_channels as channels
 
     return list(channels(settings))
 
@@ -64,7 +64,7 @@ def build_monitor(
     monotonic: Callable[[], float] | None = None,
 ) -> Monitor:
     """The monitor wired to the configured ERP, cause analyzer and alert channels."""
-    from outage.cause import build_analyzer, olt_names
+    from outage.adapters.cause import build_analyzer, olt_names
 
     return Monitor(
         settings,

@@ -16,8 +16,8 @@ from typing import Any
 
 from outage import notices
 from outage.alerts import outbox
-from outage.db import transaction
-from outage.detector import (
+from outage.core import kinds
+from outage.core.detector import (
     NOT_ANNOUNCED,
     NOT_CONFIRMED,
     OPENINGS_KEPT,
@@ -29,8 +29,8 @@ from outage.detector import (
     OfflineEntry,
     PastOpening,
 )
-from outage.droptime import ErpClock
-from outage.model import (
+from outage.core.droptime import ErpClock
+from outage.core.model import (
     CAUSE_MIXED,
     CAUSE_NAMES,
     RECORD_SEPARATOR,
@@ -40,8 +40,9 @@ from outage.model import (
     unpack,
     unpack_dropped,
 )
-from outage.place import RANK, level_of
-from outage.rates import Count, PlaceRates
+from outage.core.place import RANK, level_of
+from outage.core.rates import Count, PlaceRates
+from outage.db import transaction
 
 INTERRUPTED = "interrompido: o processo que fazia este ciclo parou antes de terminá-lo"
 
@@ -223,7 +224,7 @@ def apply(
         _save_learning(conn, state, decision)
         # openings and widenings wait (at most `opening_hold`) for the cause of what fell, so the
         # NOC gets one complete message
-        held = (outbox.OPENING, outbox.SUMMARY, outbox.GROWTH)
+        held = (kinds.OPENING, kinds.SUMMARY, kinds.GROWTH)
         outbox.enqueue(conn, [a for a in alerts if a.kind in held], channels, now, now + opening_hold)
         outbox.enqueue(conn, [a for a in alerts if a.kind not in held], channels, now)
         bump_state_version(conn)
@@ -661,11 +662,11 @@ def resolve_by_operator(
             payload = notices.normalization(
                 row["conexao"], row["local"], len(members), started, now, sorted(back), still, closed_by=user
             )
-            outbox.enqueue(conn, [outbox.Alert(outbox.NORMALIZATION, payload, event_id)], channels, now)
+            outbox.enqueue(conn, [outbox.Alert(kinds.NORMALIZATION, payload, event_id)], channels, now)
         else:
             conn.execute(
                 "INSERT INTO held_alerts (event_id, kind, motivo, created_at) VALUES (?, ?, ?, ?)",
-                (event_id, outbox.NORMALIZATION, NOT_ANNOUNCED, now),
+                (event_id, kinds.NORMALIZATION, NOT_ANNOUNCED, now),
             )
         bump_state_version(conn)
     return "resolvido"

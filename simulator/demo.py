@@ -523,8 +523,8 @@ def _fresh_database(path: Path) -> None:
 
 def _create_admin(settings: Any) -> None:
     """The demo admin, through the dashboard's accounts module."""
-    from outage.auth import ensure_first_admin
     from outage.db import open_database
+    from outage.web.auth import ensure_first_admin
 
     conn = open_database(settings.database_path)  # the users tables come with the migrations
     try:

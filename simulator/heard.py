@@ -77,9 +77,9 @@ class HeardDay:
         self.monitor: Any = None
 
     def __enter__(self) -> Self:
+        from outage.adapters.erp import build_reader
         from outage.config import load_settings
         from outage.db import open_database
-        from outage.erp import build_reader
         from outage.listening import build_feed
         from outage.monitor import Monitor
 

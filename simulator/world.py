@@ -9,7 +9,7 @@
 Every outside system is real on 127.0.0.1: the ERP fake over HTTP (`FakeIXC`), each OLT's SSH
 emulator fed by the network (what its ONUs show now, with their records months old), and the
 Telegram fake the NOC's alerts go to. Each cycle is the product's own `--once` cycle
-(`monitor_service.run_once`) with the simulated clock, the network advanced to it first.
+(`outage.process.run_once`) with the simulated clock, the network advanced to it first.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class MonitoredIsp:
 
     def run(self, minutes: float) -> None:
         """One cycle every 5 minutes for `minutes`; a failed cycle raises."""
-        from monitor_service import run_once
+        from outage.process import run_once
 
         for _ in range(int(minutes * 60 // CYCLE)):
             self.clock.now += CYCLE

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from outage.app import create_app
 from outage.db import open_database
 from outage.service import Service
+from outage.web.app import create_app
 from simulator.alarms import AlarmTargets, NetworkAlarms, olt_address
 from simulator.day import ScriptedDay
 from simulator.heard import HeardDay

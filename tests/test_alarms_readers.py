@@ -31,9 +31,9 @@ from outage.adapters.alarms.event import (
 )
 from outage.adapters.alarms.gather import gather
 from outage.adapters.alarms.index import LoginIndex, Ont
-from outage.cause import validate_inventory
+from outage.adapters.cause import validate_inventory
 from outage.config import load_settings
-from outage.model import Subscriber
+from outage.core.model import Subscriber
 
 V2C = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 V1 = api.PROTOCOL_MODULES[api.SNMP_VERSION_1]

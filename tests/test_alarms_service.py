@@ -41,9 +41,9 @@ from outage.adapters.alarms.index import Ont
 from outage.adapters.alarms.intake import RATE, UNKNOWN_SENDER
 from outage.adapters.alarms.radius import dictionary
 from outage.adapters.alarms.service import BAD_COMMUNITY, MALFORMED, UNKNOWN_TRAP, AlarmService
-from outage.adapters.alarms.settings import AlarmSettings
-from outage.cause.inventory import OltEntry
-from outage.model import Subscriber
+from outage.adapters.cause.inventory import OltEntry
+from outage.alarm_settings import AlarmSettings
+from outage.core.model import Subscriber
 from simulator.olt_cli import OltEmulator
 from simulator.ports import free_port
 from simulator.snmp_agent import SnmpAgent, huawei_if_index, olt_rows, zte_if_index

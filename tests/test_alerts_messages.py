@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from outage.alerts.messages import (
+from outage.adapters.channels.messages import (
     br_duration,
     br_number,
     br_time,

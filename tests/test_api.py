@@ -8,11 +8,11 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from outage import store
-from outage.app import create_app
+from outage.adapters.erp.base import Observation
+from outage.core.model import Subscriber
 from outage.db import open_database
-from outage.erp.base import Observation
-from outage.model import Subscriber
 from outage.monitor import Monitor
+from outage.web.app import create_app
 
 
 class StaticReader:

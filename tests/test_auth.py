@@ -12,10 +12,10 @@ import pytest
 from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
-from outage import auth
-from outage.api import current_user, requires
-from outage.app import create_app
 from outage.config import Settings
+from outage.web import auth
+from outage.web.api import current_user, requires
+from outage.web.app import create_app
 
 ADMIN_PASSWORD = "senha-do-admin-1"
 ERP = {"IXC_URL": "http://127.0.0.1:9", "IXC_USER": "1", "IXC_TOKEN": "x"}

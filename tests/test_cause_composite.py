@@ -7,12 +7,12 @@ import time
 
 from flask import Flask, jsonify, request
 
-from outage.cause import build_analyzer, validate_inventory
-from outage.cause.analyzer import choose_sample
-from outage.cause.olt_system import OltSystemClient
-from outage.cause.place import describe_place
+from outage.adapters.cause import build_analyzer, validate_inventory
+from outage.adapters.cause.analyzer import choose_sample
+from outage.adapters.cause.olt_system import OltSystemClient
+from outage.adapters.cause.place import describe_place
 from outage.config import Settings
-from outage.model import Subscriber
+from outage.core.model import Subscriber
 from simulator.httpserver import FakeHTTPServer
 from simulator.olt_system import OltSystemFake
 

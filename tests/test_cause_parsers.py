@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from outage.cause import parsers as p
+from outage.adapters.cause import parsers as p
 
 BY_DESC = """display ont info by-desc cliente.login
   Command is being executed. Please wait

@@ -7,12 +7,12 @@ import time
 import pytest
 from netmiko import ConnectHandler
 
-from outage.cause.analyzer import CompositeAnalyzer
-from outage.cause.backend import Sources
-from outage.cause.huawei import HuaweiBackend
-from outage.cause.inventory import OltEntry
-from outage.cause.ssh import CommandRejected
-from outage.model import Subscriber
+from outage.adapters.cause.analyzer import CompositeAnalyzer
+from outage.adapters.cause.backend import Sources
+from outage.adapters.cause.huawei import HuaweiBackend
+from outage.adapters.cause.inventory import OltEntry
+from outage.adapters.cause.ssh import CommandRejected
+from outage.core.model import Subscriber
 from simulator.olt_cli import HUAWEI_MORE, OltEmulator
 
 DOWN = "2026-03-05 09:55:28-03:00"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from outage.cause.verdict import decide, judge, olt_epoch
-from outage.droptime import ErpClock
-from outage.localtime import erp_text
+from outage.adapters.cause.verdict import decide, judge, olt_epoch
+from outage.core.droptime import ErpClock
+from outage.core.localtime import erp_text
 
 DROP = 1_795_000_000.0  # the incident's drops, our clock
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from outage.cause.analyzer import CompositeAnalyzer
-from outage.cause.backend import OltResult, Sources
-from outage.cause.inventory import OltEntry
-from outage.cause.ssh import CommandRejected
-from outage.cause.zte import C300, TITAN, ZteBackend, family_of
-from outage.model import Subscriber
+from outage.adapters.cause.analyzer import CompositeAnalyzer
+from outage.adapters.cause.backend import OltResult, Sources
+from outage.adapters.cause.inventory import OltEntry
+from outage.adapters.cause.ssh import CommandRejected
+from outage.adapters.cause.zte import C300, TITAN, ZteBackend, family_of
+from outage.core.model import Subscriber
 from simulator.network import INSTANT, Network
 from simulator.olt_cli import OltEmulator
 

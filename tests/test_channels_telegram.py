@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from outage.channels.telegram import TelegramChannel
+from outage.adapters.channels.telegram import TelegramChannel
 from outage.http import TransportError
 from simulator.telegram import FakeTelegram
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from outage.channels.alert_service import AlertServiceChannel
-from outage.channels.hsm_provider import HSMProviderChannel
-from outage.channels.whatsapp_cloud import WhatsAppCloudChannel
+from outage.adapters.channels.alert_service import AlertServiceChannel
+from outage.adapters.channels.hsm_provider import HSMProviderChannel
+from outage.adapters.channels.whatsapp_cloud import WhatsAppCloudChannel
 from outage.http import TransportError
 from simulator.middleware import FakeAlertMiddleware
 from simulator.whatsapp import FakeHSMProvider, FakeWhatsAppCloud

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from outage import lease
-from outage.app import create_app
 from outage.config import Settings
 from outage.db import open_database
 from outage.monitor import Monitor
 from outage.service import Service
+from outage.web.app import create_app
 from tests.clocks import HandClock
 from tests.test_api import StaticReader
 

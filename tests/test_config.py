@@ -106,7 +106,7 @@ def _setting_names() -> set[str]:
     import re
 
     source = (ROOT / "outage" / "config.py").read_text(encoding="utf-8")
-    source += (ROOT / "outage" / "adapters" / "alarms" / "settings.py").read_text(encoding="utf-8")
+    source += (ROOT / "outage" / "alarm_settings.py").read_text(encoding="utf-8")
     return set(re.findall(r'r\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', source)) | set(
         re.findall(r'num\(\s*"([A-Z][A-Z0-9_]+)"', source)
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from outage.channels.registry import configured_channels
+from outage.adapters.channels.registry import configured_channels
 from outage.config import load_settings
 from tests.test_config import check_config
 

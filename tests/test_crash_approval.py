@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from outage.localtime import erp_text
+from outage.core.localtime import erp_text
 from simulator.ixc import FakeIXC
 from simulator.whatsapp import HSM_TOKEN, FakeHSMProvider
 from tests.conftest import radusuario

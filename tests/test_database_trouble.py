@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from outage import db
-from outage.app import create_app
 from outage.config import Settings
 from outage.monitor import Monitor
+from outage.web.app import create_app
 from tests.clocks import HandClock
 from tests.test_api import StaticReader
 from tests.test_clock_discipline import INTERVAL, NoSender, cycles, wait_for

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from bench.day import START, drive, score_day
-from monitor_service import run_once
 from outage.db import open_database
+from outage.process import run_once
 from simulator.day import ScriptedDay
 from simulator.ixc import FakeIXC
 from simulator.telegram import FakeTelegram

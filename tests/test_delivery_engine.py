@@ -9,12 +9,12 @@ import sqlite3
 
 import pytest
 
+from outage.adapters.channels.base import CUSTOMER_TEMPLATE
+from outage.adapters.channels.registry import build_channels
 from outage.alerts import outbox
 from outage.alerts.health import outbox_health
 from outage.alerts.outbox import Alert, enqueue
 from outage.alerts.sender import LEASE_SECONDS, Sender
-from outage.channels.base import CUSTOMER_TEMPLATE
-from outage.channels.registry import build_channels
 from outage.config import Settings
 from outage.db import connect, migrations, open_database, transaction
 from outage.hsm.dispatch import notice_payload

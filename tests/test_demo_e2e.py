@@ -12,10 +12,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from outage.app import create_app
 from outage.config import Settings, load_settings
 from outage.db import open_database
 from outage.service import build_monitor, build_sender
+from outage.web.app import create_app
 from simulator.demo import NOC_CHAT_ID, DemoSimulator
 from simulator.network import INSTANT
 from simulator.ports import free_port

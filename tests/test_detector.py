@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
-from outage.alerts.outbox import GROWTH, NORMALIZATION, OPENING, RECURRENCE
-from outage.detector import ALARM, AlarmDrop, Decision, MonitorState, Rules, detect
-from outage.detector import hear as detect_alarms
-from outage.model import Subscriber
+from outage.core.detector import ALARM, AlarmDrop, Decision, MonitorState, Rules, detect
+from outage.core.detector import hear as detect_alarms
+from outage.core.kinds import GROWTH, NORMALIZATION, OPENING, RECURRENCE
+from outage.core.model import Subscriber
 
 RULES = Rules(
     threshold=4, onset_window=300, flap_window=3600, quorum=0.9, quorum_min_size=10, check_interval=300

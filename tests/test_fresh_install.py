@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from outage.adapters.erp.ixc import IxcReader
 from outage.config import Settings
+from outage.core.localtime import erp_text
 from outage.db import open_database
-from outage.erp.ixc import IxcReader
-from outage.localtime import erp_text
 from outage.monitor import Monitor
 from simulator.ixc import FakeIXC
 from tests.conftest import radusuario

@@ -23,10 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.routing import Rule
 
-from outage import auth
-from outage.app import create_app
 from outage.config import load_settings
 from outage.db import open_database
+from outage.web import auth
+from outage.web.app import create_app
 from simulator.httpserver import FakeHTTPServer
 
 TOKEN = "token-da-api-para-o-fuzz"

@@ -13,9 +13,9 @@ import pytest
 
 import outage.db
 from outage.alerts.sender import Sender
-from outage.app import create_app
+from outage.core.model import Subscriber, pack_members
 from outage.db import connect
-from outage.model import Subscriber, pack_members
+from outage.web.app import create_app
 from simulator.ixc import FakeIXC
 from simulator.olt_system import OltSystemFake
 from simulator.whatsapp import FakeHSMProvider

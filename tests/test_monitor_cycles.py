@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from outage.adapters.erp.base import subscriber_from_record
+from outage.adapters.erp.ixc import IxcReader
 from outage.config import Settings
+from outage.core.detector import AlarmDrop
 from outage.db import open_database
-from outage.detector import AlarmDrop
-from outage.erp.base import subscriber_from_record
-from outage.erp.ixc import IxcReader
 from outage.monitor import CycleFailed, Monitor
 from outage.store import load_state
 from simulator.ixc import FakeIXC
@@ -232,7 +232,7 @@ def test_a_new_process_continues_from_the_persisted_state(isp: Isp, settings: Se
 def test_logins_whose_session_ended_hours_ago_are_not_a_new_outage(isp: Isp, monitor: Monitor, conn):
     from datetime import datetime, timedelta
 
-    from outage.localtime import LOCAL_TZ
+    from outage.core.localtime import LOCAL_TZ
 
     monitor.run_cycle(conn)
     long_ago = (datetime.now(LOCAL_TZ) - timedelta(hours=3)).strftime("%Y-%m-%d %H:%M:%S")
@@ -330,7 +330,7 @@ def test_without_a_cause_in_the_alarms_the_cause_waits_for_the_olts(isp, setting
 
 
 def test_an_outage_whose_drops_straddle_a_clock_jump_is_one_incident(isp, settings, conn):
-    from outage.localtime import erp_text
+    from outage.core.localtime import erp_text
     from tests.clocks import HandClock
 
     hand = HandClock()
@@ -369,7 +369,7 @@ def test_a_cycle_a_dead_process_never_finished_is_closed_with_the_reason(isp, se
 
 
 def test_a_cause_a_crash_left_pending_is_asked_again_at_the_next_start(isp, settings, conn):
-    from outage.cause.base import CauseReport
+    from outage.adapters.cause.base import CauseReport
 
     class Asked:
         def __init__(self) -> None:

@@ -10,16 +10,16 @@ from dataclasses import replace
 
 import pytest
 
-from outage.app import create_app
-from outage.cause import build_analyzer
-from outage.cause.analyzer import CompositeAnalyzer
-from outage.cause.base import CauseReport
-from outage.cause.inventory import OltEntry
+from outage.adapters.cause import build_analyzer
+from outage.adapters.cause.analyzer import CompositeAnalyzer
+from outage.adapters.cause.base import CauseReport
+from outage.adapters.cause.inventory import OltEntry
+from outage.adapters.erp.base import subscriber_from_record
+from outage.adapters.erp.middleware import MiddlewareReader
+from outage.core.model import Subscriber
 from outage.db import connect, open_database
-from outage.erp.base import subscriber_from_record
-from outage.erp.middleware import MiddlewareReader
-from outage.model import Subscriber
 from outage.monitor import CycleFailed, Monitor
+from outage.web.app import create_app
 from simulator.middleware import FakeIxcMiddleware, FakeOltMiddleware
 from simulator.network import INSTANT, Network
 from simulator.olt_cli import OltEmulator

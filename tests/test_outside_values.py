@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from outage.alerts.messages import MAX_VALUE, clip, render_telegram
-from outage.channels.registry import settings_problems
-from outage.channels.telegram import TelegramChannel
-from outage.channels.whatsapp_cloud import WhatsAppCloudChannel
+from outage.adapters.channels.messages import MAX_VALUE, clip, render_telegram
+from outage.adapters.channels.registry import settings_problems
+from outage.adapters.channels.telegram import TelegramChannel
+from outage.adapters.channels.whatsapp_cloud import WhatsAppCloudChannel
 from outage.config import load_settings
 from outage.hsm.history import to_csv
 from simulator.telegram import FakeTelegram, parse_error

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from outage.adapters.erp.base import ErpReadError
+from outage.adapters.erp.ixc import IxcReader
+from outage.adapters.erp.middleware import MiddlewareReader
 from outage.config import Settings
+from outage.core.place import normalize_fsp
 from outage.db import open_database
-from outage.erp.base import ErpReadError
-from outage.erp.ixc import IxcReader
-from outage.erp.middleware import MiddlewareReader
 from outage.monitor import Monitor
-from outage.place import normalize_fsp
 from outage.store import load_state
 from simulator.ixc import FakeIXC
 from simulator.middleware import FakeIxcMiddleware

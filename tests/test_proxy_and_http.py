@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from outage.app import create_app
 from outage.config import Settings, load_settings
-from outage.proxies import is_trusted, parse_networks
+from outage.web.app import create_app
+from outage.web.proxies import is_trusted, parse_networks
 from tests.test_auth import ADMIN_PASSWORD, ERP, _login_form_token
 
 PROXY = "172.18.0.2"
@@ -81,11 +81,11 @@ def test_forwarded_headers_from_an_unlisted_peer_are_ignored_and_logged_once(
     app = _app(make_settings, TRUSTED_PROXIES="127.0.0.1")
     client = _client(app, PROXY)
     client.environ_base.update({"HTTP_X_FORWARDED_FOR": CLIENT, "HTTP_X_FORWARDED_PROTO": "https"})
-    with caplog.at_level(logging.WARNING, logger="outage.proxies"):
+    with caplog.at_level(logging.WARNING, logger="outage.web.proxies"):
         assert _wrong_login(client, {}) == 401
         assert _wrong_login(client, {}) == 401
     assert _throttle_keys(app) == [f"ip:{PROXY}", f"par:chefe|{PROXY}", "usuario:chefe"]
-    warnings = [r.getMessage() for r in caplog.records if r.name == "outage.proxies"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "outage.web.proxies"]
     assert len(warnings) == 1 and PROXY in warnings[0] and "TRUSTED_PROXIES" in warnings[0]
 
 

@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from outage import auth
-from outage.app import create_app
 from outage.config import Settings
+from outage.web import auth
+from outage.web.app import create_app
 from tests.clocks import HandClock
 from tests.test_auth import ADMIN_PASSWORD, ERP, _db, _login_form_token, login, session_csrf
 
@@ -164,7 +164,7 @@ def test_failures_delay_the_same_user_and_address_with_growing_waits(app: Flask,
 def test_parallel_attempts_never_get_more_than_the_limit_evaluated(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="outage.auth")
+    caplog.set_level(logging.INFO, logger="outage.web.auth")
     clients = [client_at(app, ATTACKER) for _ in range(40)]
     tokens = [_login_form_token(c) for c in clients]
     go = threading.Barrier(len(clients))
@@ -201,9 +201,9 @@ def test_a_non_ascii_csrf_token_or_bearer_is_refused_not_a_crash(app: Flask) -> 
 def test_the_start_up_log_says_what_needs_a_login(
     make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
 ) -> None:
-    import monitor_service
+    from outage import process
 
     caplog.set_level(logging.INFO, logger="monitor_service")
-    monitor_service._warn_about(make_settings(**ERP))
+    process._warn_about(make_settings(**ERP))
     assert "dados de clientes" in caplog.text and "exigem login no painel" in caplog.text
     assert "só GET /eventos/ativos e GET /eventos ficam abertos" in caplog.text

@@ -25,10 +25,10 @@ from outage.adapters.alarms.event import (
     SYSLOG,
 )
 from outage.adapters.alarms.service import AlarmService
-from outage.adapters.alarms.settings import AlarmSettings
-from outage.cause.inventory import OltEntry
+from outage.adapters.cause.inventory import OltEntry
+from outage.adapters.erp.base import subscriber_from_record
+from outage.alarm_settings import AlarmSettings
 from outage.clock import Clock
-from outage.erp.base import subscriber_from_record
 from simulator.alarms import AlarmTargets, NetworkAlarms, concentrator_address, olt_address
 from simulator.network import INSTANT, Network, Timing
 from simulator.ports import free_port

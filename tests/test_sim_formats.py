@@ -13,7 +13,7 @@ import pytest
 import requests
 from netmiko import ConnectHandler
 
-from outage.cause.parsers import screen_text
+from outage.adapters.cause.parsers import screen_text
 from simulator.demo import OLT_PASSWORD, OLT_USER, DemoSimulator
 from simulator.network import INSTANT, Customer
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from outage.core.detector import MonitorState
+from outage.core.model import Subscriber
 from outage.db import open_database
-from outage.detector import MonitorState
-from outage.model import Subscriber
 from outage.monitor import Monitor
 from outage.store import load_state
 from tests.test_api import StaticReader
@@ -67,7 +67,7 @@ def test_reloading_gives_back_the_state_of_every_cycle(make_settings):
 
 
 def test_the_olts_place_replaces_the_events_only_where_the_erp_did_not_break_it_down(make_settings):
-    from outage.cause.base import CauseReport
+    from outage.adapters.cause.base import CauseReport
     from outage.db import transaction
     from outage.store import save_cause
 
@@ -117,7 +117,7 @@ class IspReader:
         self.online |= set(logins)
 
     def read(self, candidates):
-        from outage.erp.base import Observation
+        from outage.adapters.erp.base import Observation
 
         return Observation(dict(self.offline), frozenset(self.online & set(candidates)))
 
@@ -153,7 +153,7 @@ def test_a_widened_incident_reloads_at_its_new_place_and_size(make_settings):
 def test_the_write_ahead_log_shrinks_after_a_cycle_that_filled_it(make_settings):
     from pathlib import Path
 
-    from outage.erp.base import Observation
+    from outage.adapters.erp.base import Observation
     from outage.monitor import Monitor
 
     class Reader:

@@ -32,17 +32,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from outage.channels.base import CUSTOMER_TEMPLATE
+from outage.adapters.channels.base import CUSTOMER_TEMPLATE
+from outage.core.kinds import KINDS
 from outage.db import in_chunks, transaction
-
-# Kinds of NOC alert. The payload of each is described in `outage/alerts/messages.py`.
-OPENING = "abertura"
-RECURRENCE = "recorrencia"
-GROWTH = "crescimento"
-CAUSE = "causa"
-NORMALIZATION = "normalizacao"
-SUMMARY = "resumo"
-KINDS = (OPENING, RECURRENCE, GROWTH, CAUSE, NORMALIZATION, SUMMARY)
 
 PENDING = "pendente"
 SENDING = "enviando"

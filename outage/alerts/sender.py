@@ -38,15 +38,16 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Protocol
 
+from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Channel, Receipt
+from outage.adapters.channels.messages import plural
+from outage.adapters.channels.registry import build_channels, split_channel
 from outage.alerts import outbox
-from outage.alerts.messages import plural
-from outage.channels.base import CUSTOMER_TEMPLATE, Channel, Receipt
-from outage.channels.registry import build_channels, split_channel
 from outage.config import Settings
+from outage.core import kinds
+from outage.core.model import shown_target
 from outage.db import open_database
 from outage.http import TransportError, new_session
 from outage.lease import is_dead_here, new_holder_id
-from outage.model import shown_target
 
 log = logging.getLogger(__name__)
 
@@ -417,7 +418,7 @@ class Sender:
             log.error("Aviso %d para %s ficou incerto: %s", job.row.id, where, v.note)
         else:
             stats.failed += 1
-            label = "ALERTA NÃO ENTREGUE" if job.row.kind in outbox.KINDS else "Aviso ao cliente não entregue"
+            label = "ALERTA NÃO ENTREGUE" if job.row.kind in kinds.KINDS else "Aviso ao cliente não entregue"
             log.error(
                 "%s: mensagem %d (%s) para %s falhou de vez: %s",
                 label,

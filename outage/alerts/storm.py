@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from outage.alerts.outbox import OPENING, SUMMARY, Alert
+from outage.alerts.outbox import Alert
+from outage.core.kinds import OPENING, SUMMARY
 
 
 def is_storm(openings: int, threshold: int) -> bool:

@@ -7,5 +7,5 @@
 - `delivery`: the approval's fast path through the outbox rows it wrote;
 - `history`: the audit trail as JSON rows or CSV.
 
-The routes are in the top-level `hsm_dispatch.py`.
+The routes are in `outage/web/hsm_console.py`.
 """

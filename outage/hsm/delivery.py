@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from outage.adapters.channels.base import Channel
 from outage.alerts.sender import DeliveryStats, Sender
-from outage.channels.base import Channel
 from outage.config import Settings
 
 CONCURRENCY = (

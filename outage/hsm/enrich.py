@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
 
 from outage import store
+from outage.adapters.erp.ixc import IxcReader
 from outage.config import Settings
 from outage.db import in_chunks
-from outage.erp.ixc import IxcReader
 from outage.hsm.incidents import Incident, alert_detail, event_id_of, olt_client
 from outage.hsm.phones import first_valid_phone, normalize_phone
 

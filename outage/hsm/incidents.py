@@ -34,13 +34,13 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from outage.cause.olt_system import OltSystemClient, OltSystemError
+from outage.adapters.cause.olt_system import OltSystemClient, OltSystemError
 from outage.config import Settings
+from outage.core.droptime import SESSION_LAG
+from outage.core.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_MIXED, CAUSE_POWER, cto_label
+from outage.core.place import normalize_fsp
 from outage.db import MAX_INTEGER, in_chunks, transaction
-from outage.droptime import SESSION_LAG
 from outage.http import new_session
-from outage.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_MIXED, CAUSE_POWER, cto_label
-from outage.place import normalize_fsp
 
 LOS = "LOS"
 POWER = "POWER"

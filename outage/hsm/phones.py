@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from outage.model import mask_phone  # noqa: F401 - re-exported for the console's modules
+from outage.core.model import mask_phone  # noqa: F401 - re-exported for the console's modules
 
 _NON_DIGITS = re.compile(r"\D+")
 # The ERP's `cliente` fields, in order of preference for a WhatsApp notice.

@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from outage.app import create_app
 from outage.config import Settings, load_settings
+from outage.core.model import Subscriber, pack_members
 from outage.db import connect
-from outage.model import Subscriber, pack_members
+from outage.web.app import create_app
 from simulator.day import SimClock
 from simulator.httpserver import FakeHTTPServer
 from simulator.ixc import FakeIXC
@@ -250,7 +250,7 @@ def _settings(tmp: Path, olt: OltSystemFake, hsm: FakeHSMProvider, ixc: FakeIXC,
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    from outage import auth
+    from outage.web import auth
 
     tmp = tmp_path_factory.mktemp("painel")
     with OltSystemFake() as olt, FakeHSMProvider() as hsm, FakeIXC() as ixc:
@@ -435,9 +435,9 @@ def _live_outage(network: Network, incidents: Incidents, clock: SimClock, cycle:
 
 @pytest.fixture(scope="module")
 def outage_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageWorld]:
-    from monitor_service import run_once
-    from outage import auth
     from outage.alerts.sender import Sender
+    from outage.process import run_once
+    from outage.web import auth
 
     tmp = tmp_path_factory.mktemp("apagao")
     clock = SimClock(time.time() - (OUTAGE_MINUTES + 2) * CYCLE)

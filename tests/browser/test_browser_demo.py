@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, expect
 
-from outage.app import create_app
+from outage.web.app import create_app
 from simulator.demo import DemoSimulator, demo_settings
 from simulator.httpserver import FakeHTTPServer
 from simulator.ports import free_port
@@ -22,8 +22,8 @@ from tests.browser.conftest import DESKTOP, PHONE, axe_violations, pages_on, sho
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoSimulator, dict[str, str]]]:
-    from outage import auth
     from outage.db import open_database
+    from outage.web import auth
 
     with DemoSimulator(Path(tmp_path_factory.mktemp("demo")), customers=200, scenario=False) as sim:
         port = free_port()

@@ -14,7 +14,7 @@ import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from outage.cause.inventory import OltEntry
+from outage.adapters.cause.inventory import OltEntry
 
 log = logging.getLogger(__name__)
 

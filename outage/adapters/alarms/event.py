@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from outage.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_POWER
+from outage.core.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_POWER
 
 SNMP = "snmp"
 SYSLOG = "syslog"

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from outage.adapters.alarms.event import ONU_DOWN, ONU_UP, Alarm
-from outage.cause.parsers import normalize_fsp, serial_forms
-from outage.model import Subscriber
+from outage.adapters.cause.parsers import normalize_fsp, serial_forms
+from outage.core.model import Subscriber
 
 
 @dataclass(frozen=True, slots=True)

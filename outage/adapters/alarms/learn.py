@@ -17,8 +17,8 @@ from collections.abc import Iterable
 
 from outage.adapters.alarms.index import Ont
 from outage.adapters.alarms.traps import HW_ONT_SERIAL, IF_NAME, huawei_fsp
-from outage.cause.inventory import OltEntry
-from outage.cause.parsers import normalize_fsp
+from outage.adapters.cause.inventory import OltEntry
+from outage.adapters.cause.parsers import normalize_fsp
 
 HW_ONT_DESCRIPTION = "1.3.6.1.4.1.2011.6.128.1.1.2.43.1.9"
 WALK_TIMEOUT = 2.0
@@ -110,10 +110,10 @@ async def huawei_onts_snmp(olt: OltEntry) -> list[Ont]:
 
 def huawei_onts_cli(olt: OltEntry, slots: Iterable[str], timeout: float) -> list[Ont]:
     """The ONTs of those slots (`F/S`) from `display ont info summary F/S`, over SSH (blocking)."""
-    from outage.cause.backend import Sources
-    from outage.cause.huawei import HuaweiBackend
-    from outage.cause.parsers import parse_huawei_summary
-    from outage.cause.ssh import CommandRejected, OltError
+    from outage.adapters.cause.backend import Sources
+    from outage.adapters.cause.huawei import HuaweiBackend
+    from outage.adapters.cause.parsers import parse_huawei_summary
+    from outage.adapters.cause.ssh import CommandRejected, OltError
 
     onts: list[Ont] = []
     try:

@@ -30,11 +30,11 @@ from outage.adapters.alarms.directory import Directory, OltSender
 from outage.adapters.alarms.event import RADIUS, SNMP, SYSLOG, Alarm, trimmed
 from outage.adapters.alarms.index import LoginIndex
 from outage.adapters.alarms.intake import Intake
-from outage.adapters.alarms.settings import AlarmSettings
-from outage.cause.inventory import OltEntry
+from outage.adapters.cause.inventory import OltEntry
+from outage.alarm_settings import AlarmSettings
 from outage.clock import SYSTEM_CLOCK, Clock
+from outage.core.model import Subscriber
 from outage.http import register_secret
-from outage.model import Subscriber
 
 log = logging.getLogger(__name__)
 

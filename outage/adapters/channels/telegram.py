@@ -1,0 +1,138 @@
+"""Telegram through the Bot API directly (`sendMessage`, HTML parse mode).
+
+Each configured chat is its own outbox row (`telegram:<chat_id>`), so each chat gets
+each alert exactly once even when another chat fails. Pacing per chat follows
+`TELEGRAM_PER_CHAT_PER_MINUTE` (Telegram allows about 20 per minute in a group) and
+about 30 per second overall.
+
+When a group became a supergroup Telegram answers 400 with
+`parameters.migrate_to_chat_id`: the message is resent to the new id at once, the new id
+is remembered for this process, and a warning asks the operator to update
+`TELEGRAM_CHAT_ID`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text, unsupported
+from outage.adapters.channels.messages import render_telegram
+from outage.config import Settings
+from outage.http import TransportError, call, register_secret
+
+log = logging.getLogger(__name__)
+
+GLOBAL_PER_SECOND = 30.0
+_THREAD_ID = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def settings_problems(settings: Settings) -> list[str]:
+    """What Telegram would refuse on every message, found at start-up (the chat ids are
+    checked where they are read)."""
+    thread = settings.telegram_thread_id
+    if thread and not _THREAD_ID.fullmatch(thread):
+        return [
+            f"TELEGRAM_THREAD_ID={thread!r} inválido: use o número do tópico do grupo (ex.: 42),"
+            " que aparece no link de uma mensagem do tópico, ou deixe vazio."
+        ]
+    return []
+
+
+class TelegramChannel:
+    provider = "telegram"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        api_url: str = "https://api.telegram.org",
+        thread_id: str = "",
+        max_clients: int = 50,
+        per_chat_per_minute: int = 20,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        register_secret(token)
+        self._url = f"{api_url.rstrip('/')}/bot{token}/sendMessage"
+        self._thread_id = thread_id
+        self._max_clients = max_clients
+        self._session = session
+        self._timeout = timeout
+        self._migrated: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.target_interval = 60.0 / per_chat_per_minute
+        self.provider_interval = 1.0 / GLOBAL_PER_SECOND
+
+    def send(self, target: str, kind: str, payload: Mapping[str, Any]) -> Receipt:
+        """Send the rendered alert to chat `target` (or the chat it migrated to)."""
+        if kind == CUSTOMER_TEMPLATE:
+            raise unsupported(self.provider, kind)
+        text = render_telegram(kind, payload, self._max_clients)
+        chat = self._current_chat(target)
+        body = self._post(chat, text)
+        new_chat = str((body.get("parameters") or {}).get("migrate_to_chat_id") or "")
+        if new_chat and not body.get("ok"):
+            self._remember_migration(target, new_chat)
+            body = self._post(new_chat, text)
+            chat = new_chat
+        return self._receipt(body, chat, target)
+
+    def _current_chat(self, chat: str) -> str:
+        with self._lock:
+            return self._migrated.get(chat, chat)
+
+    def _remember_migration(self, old: str, new: str) -> None:
+        with self._lock:
+            self._migrated[old] = new
+        log.warning(
+            "O grupo do Telegram %s virou supergrupo com o id %s: atualize TELEGRAM_CHAT_ID no .env.",
+            old,
+            new,
+        )
+
+    def _post(self, chat: str, text: str) -> dict[str, Any]:
+        """One sendMessage call; returns the decoded answer or raises `TransportError`."""
+        data: dict[str, Any] = {
+            "chat_id": chat,
+            "text": text,
+            "parse_mode": "HTML",
+            "disable_web_page_preview": True,
+        }
+        if self._thread_id:
+            data["message_thread_id"] = int(self._thread_id)
+        response = call("POST", self._url, session=self._session, timeout=self._timeout, retries=0, json=data)
+        body = json_body(response)
+        if response.status_code == 200 and body.get("ok"):
+            return body
+        return self._classify(response, body)
+
+    def _classify(self, response: requests.Response, body: dict[str, Any]) -> dict[str, Any]:
+        parameters = body.get("parameters") or {}
+        description = str(body.get("description") or short_text(response))
+        if parameters.get("migrate_to_chat_id"):
+            return body
+        if response.status_code == 429:
+            retry_after = float(parameters.get("retry_after") or 5)
+            raise TransportError(
+                f"Telegram limitou o envio (429), tentar de novo em {retry_after:g} s",
+                retry_after=retry_after,
+                status=429,
+            )
+        raise TransportError(
+            f"Telegram recusou a mensagem (HTTP {response.status_code}): {description}",
+            permanent=True,
+            status=response.status_code,
+        )
+
+    def _receipt(self, body: dict[str, Any], chat: str, target: str) -> Receipt:
+        if not body.get("ok"):
+            raise TransportError("Telegram: migração de grupo sem confirmação", permanent=True)
+        message_id = (body.get("result") or {}).get("message_id")
+        note = f"enviado ao novo id {chat}" if chat != target else ""
+        return Receipt(provider_message_id=None if message_id is None else str(message_id), note=note)

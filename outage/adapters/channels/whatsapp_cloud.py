@@ -1,0 +1,141 @@
+"""Meta WhatsApp Cloud API: template messages (`POST {api}/{phone_number_id}/messages`).
+
+NOC alerts use the template `WHATSAPP_NOC_TEMPLATE` (pt_BR, utility) whose body has one
+parameter, {{1}}, filled with the one-line text of the alert. Customer notices from the
+HSM dispatch console (`hsm_cliente` rows) name their own template and parameters.
+Accepted is not delivered: delivery comes later by webhook; the `wamid` is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text
+from outage.adapters.channels.messages import WHATSAPP_PARAM_LIMIT, clip, render_text
+from outage.config import Settings
+from outage.http import TransportError, call, register_secret
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_CODES = frozenset({130429, 131056, 80007, 131000, 133004})
+TOKEN_EXPIRED = 190
+_TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
+_NUMBER_ID = re.compile(r"[0-9]{1,20}")
+
+
+def settings_problems(settings: Settings) -> list[str]:
+    """What the Cloud API would refuse on every message, found at start-up: the sender's
+    number id and the template names (lowercase letters, digits and `_`, as Meta names them)."""
+    if not settings.whatsapp_cloud_enabled:
+        return []
+    problems = []
+    if not _NUMBER_ID.fullmatch(settings.whatsapp_phone_number_id):
+        problems.append(
+            f"WHATSAPP_PHONE_NUMBER_ID={settings.whatsapp_phone_number_id!r} inválido: use o id numérico do"
+            " número em Meta Business > WhatsApp > Configuração da API (não o telefone)."
+        )
+    templates = {
+        "WHATSAPP_NOC_TEMPLATE": settings.whatsapp_noc_template,
+        "WHATSAPP_TEMPLATE_LOS": settings.whatsapp_template_los,
+        "WHATSAPP_TEMPLATE_POWER": settings.whatsapp_template_power,
+        "WHATSAPP_TEMPLATE_CONCENTRATOR": settings.whatsapp_template_concentrator,
+    }
+    for name, value in templates.items():
+        if value and not _TEMPLATE_NAME.fullmatch(value):
+            problems.append(
+                f"{name}={value!r} não é um nome de modelo do WhatsApp: use letras minúsculas, dígitos"
+                " e _ (ex.: queda_massiva_los), como aparece no Gerenciador de modelos."
+            )
+    return problems
+
+
+def template_text(value: Any) -> str:
+    """A body parameter as the Cloud API accepts it: one line (no tabs, newlines or runs of
+    spaces) of at most `WHATSAPP_PARAM_LIMIT` characters."""
+    return clip(" ".join(str(value).split()), WHATSAPP_PARAM_LIMIT)
+
+
+class WhatsAppCloudChannel:
+    provider = "whatsapp_cloud"
+    # 80 messages/s per number by default; about one message per 6 s to the same person.
+    provider_interval = 1.0 / 80
+    target_interval = 6.0
+
+    def __init__(
+        self,
+        token: str,
+        phone_number_id: str,
+        *,
+        api_url: str = "https://graph.facebook.com/v21.0",
+        noc_template: str = "alerta_noc",
+        language: str = "pt_BR",
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        register_secret(token)
+        self._url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._noc_template = noc_template
+        self._language = language
+        self._session = session
+        self._timeout = timeout
+
+    def send(self, target: str, kind: str, payload: Mapping[str, Any]) -> Receipt:
+        """Send one template message to phone `target`."""
+        template, params = self._template_for(kind, payload)
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": target,
+            "type": "template",
+            "template": {
+                "name": template,
+                "language": {"code": str(payload.get("idioma") or self._language)},
+                "components": [
+                    {
+                        "type": "body",
+                        "parameters": [{"type": "text", "text": template_text(p)} for p in params],
+                    }
+                ],
+            },
+        }
+        response = call(
+            "POST",
+            self._url,
+            session=self._session,
+            timeout=self._timeout,
+            retries=0,
+            json=body,
+            headers=self._headers,
+        )
+        answer = json_body(response)
+        if response.status_code == 200 and answer.get("messages"):
+            return Receipt(provider_message_id=str(answer["messages"][0].get("id") or ""))
+        raise self._error(response, answer)
+
+    def _template_for(self, kind: str, payload: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        if kind == CUSTOMER_TEMPLATE:
+            return str(payload["template"]), list(payload.get("params") or [])
+        return self._noc_template, [render_text(kind, payload)]
+
+    def _error(self, response: requests.Response, answer: dict[str, Any]) -> TransportError:
+        error = answer.get("error") or {}
+        code = int(error.get("code") or 0)
+        details = (
+            (error.get("error_data") or {}).get("details") or error.get("message") or short_text(response)
+        )
+        message = f"WhatsApp recusou a mensagem (HTTP {response.status_code}, código {code}): {details}"
+        if code == TOKEN_EXPIRED:
+            log.error("WHATSAPP_TOKEN expirado ou inválido: gere um token permanente no Meta Business.")
+            return TransportError(message, permanent=True, status=response.status_code)
+        if code in RETRYABLE_CODES or response.status_code == 429:
+            retry_after = response.headers.get("Retry-After")
+            return TransportError(
+                message, retry_after=float(retry_after) if retry_after else None, status=response.status_code
+            )
+        return TransportError(message, permanent=True, status=response.status_code)

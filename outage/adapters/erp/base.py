@@ -1,0 +1,87 @@
+"""What an ERP reader returns, and how it fails."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Protocol
+
+from outage.core.localtime import LOCAL_TZ, parse_erp_time
+from outage.core.model import SEPARATOR, TEXT_FIELDS, UNKNOWN_CONNECTION, Subscriber
+from outage.core.place import place_path
+
+_SHARED_FIELDS = ("conexao", "id_transmissor", "interface_transmissao", "id_caixa_ftth")
+
+
+class ErpReadError(Exception):
+    """The ERP could not be read completely and consistently: the whole cycle fails.
+
+    The message is in Portuguese, for the operator, and never holds a secret.
+    """
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One consistent read of the ERP.
+
+    offline: every active login whose `online` is `N`, by login.
+    online: logins confirmed `S` among the candidates the caller asked about.
+    Any candidate in neither is unknown (`SS`, empty, missing): never a reconnection.
+    """
+
+    offline: dict[str, Subscriber]
+    online: frozenset[str] = frozenset()
+    pages: int = 1
+    notes: tuple[str, ...] = field(default=())
+
+
+class ErpReader(Protocol):
+    def read(self, candidates: Mapping[str, str]) -> Observation:
+        """Read the offline set and the status of `candidates` (login → radusuarios id).
+
+        Candidates are the logins offline in the last good state that the caller needs
+        a verdict on. Raises `ErpReadError` on any failure.
+        """
+        ...
+
+    def read_population(self, each: Callable[[Subscriber], None] | None = None) -> dict[str, int]:
+        """The active logins (`ativo = S`, whatever their status) of every place: each key of
+        `outage.core.place.path_of` → how many logins are in it; `each`, when given, gets every
+        active login's record as it is read. Raises `ErpReadError` on any failure."""
+        ...
+
+
+def subscriber_from_record(record: Mapping[str, object], tz: tzinfo = LOCAL_TZ) -> Subscriber:
+    """Build a Subscriber from an ERP record (strings; missing or None fields become "").
+
+    `ultima_conexao_final` is local time in `tz` (the ERP's zone) and becomes epoch seconds.
+    """
+    values = {name: _text(record.get(name)) for name in TEXT_FIELDS}
+    for name in _SHARED_FIELDS:  # values repeated across thousands of logins: keep one copy
+        values[name] = sys.intern(values[name])
+    values["login"] = values["login"].strip()
+    values["conexao"] = values["conexao"].strip() or UNKNOWN_CONNECTION
+    session_end = parse_erp_time(_text(record.get("ultima_conexao_final")), tz)
+    return Subscriber(**values, session_end=session_end)
+
+
+def count_records(records: Iterable[Mapping[str, object]], counts: dict[str, int]) -> None:
+    """Add each ERP record with a login to the count of every place on its path (as
+    `outage.core.place.path_of` places the Subscriber it makes), without building one: the records
+    are grouped by their place fields first, so a page of 1,000 costs a few dozen paths."""
+    fields = Counter(
+        (r.get("id_caixa_ftth"), r.get("id_transmissor"), r.get("interface_transmissao"), r.get("conexao"))
+        for r in records
+        if r.get("login")
+    )
+    for (cto, olt, interface, conexao), logins in fields.items():
+        where = _text(conexao).strip() or UNKNOWN_CONNECTION
+        for key in place_path(_text(cto), _text(olt), _text(interface), where):
+            counts[key] = counts.get(key, 0) + logins
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).replace(SEPARATOR, " ")
