@@ -61,6 +61,11 @@ def seed_events(database_path: str) -> int:
         def read(self, candidates: Any) -> Observation:
             return Observation(self.offline, frozenset())
 
+        contacts_unavailable = "leitor do benchmark"
+
+        def read_contacts(self, client_ids: Any) -> dict[str, Any]:
+            return {}
+
         def read_population(self, each: Any = None) -> dict[str, int]:
             return {}
 

@@ -74,6 +74,11 @@ class _Reader:
 
         return Observation(self.offline, self.online)
 
+    contacts_unavailable = "leitor do benchmark"
+
+    def read_contacts(self, client_ids: Any) -> dict[str, Any]:
+        return {}
+
     def read_population(self, each: Any = None) -> dict[str, int]:
         return self.population
 

@@ -26,10 +26,9 @@ def test_it_normalizes_brazilian_numbers_to_55_ddd_number(raw, expected):
 
 
 def test_it_prefers_the_mobile_then_whatsapp_then_fone():
-    record = {"telefone_celular": "", "whatsapp": "(21) 99876-5432", "fone": "(21) 3333-4444"}
-    assert first_valid_phone(record) == "5521998765432"
-    assert first_valid_phone({"telefone_celular": "123", "fone": "(21) 3333-4444"}) == "552133334444"
-    assert first_valid_phone({"fone": "0"}) is None
+    assert first_valid_phone(["", "(21) 99876-5432", "(21) 3333-4444"]) == "5521998765432"
+    assert first_valid_phone(["123", "(21) 3333-4444"]) == "552133334444"
+    assert first_valid_phone(["0"]) is None
 
 
 def test_it_masks_the_middle_of_a_phone_for_logs():

@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
 
 from outage import store
-from outage.adapters.erp.ixc import IxcReader
+from outage.adapters.erp import build_reader
+from outage.adapters.erp.base import ClientContact
 from outage.config import Settings
 from outage.db import in_chunks
 from outage.hsm.incidents import Incident, alert_detail, event_id_of, olt_client
@@ -167,37 +168,29 @@ def _enrich_from_erp(settings: Settings, customers: list[Customer]) -> None:
     wanted = [c for c in customers if c.client_id]
     if not wanted:
         return
-    if settings.erp_mode != "direct":
+    reader = build_reader(settings)
+    if reader.contacts_unavailable:
         for customer in wanted:
-            customer.erro = "ERP em modo intermediário: sem acesso ao cadastro de clientes (sem contato)"
+            customer.erro = f"sem contato: {reader.contacts_unavailable}"
         return
     ids = sorted({c.client_id for c in wanted})
     batches = [tuple(ids[i : i + ERP_BATCH]) for i in range(0, len(ids), ERP_BATCH)]
-    reader = IxcReader(settings)
-    found, failed = run_bounded(
-        batches, lambda batch: _read_clients(reader, batch), settings.hsm_enrich_concurrency
-    )
-    records: dict[str, dict[str, Any]] = {}
+    found, failed = run_bounded(batches, reader.read_contacts, settings.hsm_enrich_concurrency)
+    contacts: dict[str, ClientContact] = {}
     errors: dict[str, str] = {}
     for result in found.values():
-        records.update(result)
+        contacts.update(result)
     for batch, reason in failed.items():
         errors.update({client_id: reason for client_id in batch})
     for customer in wanted:
-        record = records.get(customer.client_id)
+        contact = contacts.get(customer.client_id)
         if customer.client_id in errors:
             customer.erro = f"falha ao consultar o ERP: {errors[customer.client_id]}"
-        elif record is None:
+        elif contact is None:
             customer.erro = "cliente não encontrado no ERP"
         else:
-            customer.client_name = str(record.get("razao") or record.get("fantasia") or customer.client_name)
-            customer.contact = first_valid_phone(record)
-
-
-def _read_clients(reader: IxcReader, ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    query = {"qtype": "cliente.id", "query": ",".join(ids), "oper": "IN"}
-    pages = reader.list_all("cliente", [], **query)
-    return {str(r.get("id")): r for page in pages for r in page.records}
+            customer.client_name = contact.name or customer.client_name
+            customer.contact = first_valid_phone(contact.phones)
 
 
 # --- shared ----------------------------------------------------------------------------

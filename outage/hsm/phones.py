@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from outage.core.model import mask_phone  # noqa: F401 - re-exported for the console's modules
 
 _NON_DIGITS = re.compile(r"\D+")
-# The ERP's `cliente` fields, in order of preference for a WhatsApp notice.
-PHONE_FIELDS = ("telefone_celular", "whatsapp", "fone")
 
 
 def normalize_phone(raw: Any) -> str | None:
@@ -32,10 +30,10 @@ def normalize_phone(raw: Any) -> str | None:
     return "55" + digits
 
 
-def first_valid_phone(record: Mapping[str, Any], fields: Sequence[str] = PHONE_FIELDS) -> str | None:
-    """The first field of `record` (in `fields` order) holding a valid number, normalized."""
-    for name in fields:
-        phone = normalize_phone(record.get(name))
+def first_valid_phone(candidates: Iterable[Any]) -> str | None:
+    """The first of `candidates` (best first) that is a valid number, normalized."""
+    for raw in candidates:
+        phone = normalize_phone(raw)
         if phone:
             return phone
     return None

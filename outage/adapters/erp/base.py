@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Protocol
@@ -38,7 +38,18 @@ class Observation:
     notes: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class ClientContact:
+    """A customer as the ERP's register has them: the name and the phone numbers written
+    there, the best for a WhatsApp notice first (as written: not yet checked)."""
+
+    name: str
+    phones: tuple[str, ...]
+
+
 class ErpReader(Protocol):
+    contacts_unavailable: str  # why `read_contacts` can find no customer ("" when it can)
+
     def read(self, candidates: Mapping[str, str]) -> Observation:
         """Read the offline set and the status of `candidates` (login → radusuarios id).
 
@@ -51,6 +62,11 @@ class ErpReader(Protocol):
         """The active logins (`ativo = S`, whatever their status) of every place: each key of
         `outage.core.place.path_of` → how many logins are in it; `each`, when given, gets every
         active login's record as it is read. Raises `ErpReadError` on any failure."""
+        ...
+
+    def read_contacts(self, client_ids: Sequence[str]) -> dict[str, ClientContact]:
+        """The customers `client_ids` (`id_cliente`) found in the register, by id; an id not
+        there is absent. Raises `ErpReadError` on any failure."""
         ...
 
 

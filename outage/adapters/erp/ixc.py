@@ -27,7 +27,13 @@ from typing import Any
 
 import requests
 
-from outage.adapters.erp.base import ErpReadError, Observation, count_records, subscriber_from_record
+from outage.adapters.erp.base import (
+    ClientContact,
+    ErpReadError,
+    Observation,
+    count_records,
+    subscriber_from_record,
+)
 from outage.config import Settings
 from outage.core.localtime import LOCAL_TZ, zone
 from outage.core.model import Subscriber
@@ -47,8 +53,14 @@ class Page:
     records: list[dict[str, Any]]
 
 
+# The `cliente` fields that hold a phone, the best for a WhatsApp notice first.
+PHONE_FIELDS = ("telefone_celular", "whatsapp", "fone")
+
+
 class IxcReader:
-    """Reads PPPoE state from `{IXC_URL}/webservice/v1/radusuarios`."""
+    """Reads PPPoE state from `{IXC_URL}/webservice/v1/radusuarios`, customers from `cliente`."""
+
+    contacts_unavailable = ""
 
     def __init__(self, settings: Settings, session: requests.Session | None = None) -> None:
         self.base = settings.ixc_url.rstrip("/") + "/webservice/v1"
@@ -201,6 +213,19 @@ class IxcReader:
                         if login in candidates and str(record.get("online", "")) == "S":
                             online.add(login)
         return online
+
+    def read_contacts(self, client_ids: Sequence[str]) -> dict[str, ClientContact]:
+        """The customers `client_ids` from `cliente` (one `IN` listing: callers batch them)."""
+        if not client_ids:
+            return {}
+        query = {"qtype": "cliente.id", "query": ",".join(client_ids), "oper": "IN"}
+        contacts = {}
+        for page in self.list_all("cliente", [], **query):
+            for record in page.records:
+                name = str(record.get("razao") or record.get("fantasia") or "")
+                phones = tuple(str(record[f]) for f in PHONE_FIELDS if str(record.get(f) or "").strip())
+                contacts[str(record.get("id"))] = ClientContact(name, phones)
+        return contacts
 
     def _lookup_ids(self, ids: list[str]) -> list[Page]:
         query = {"qtype": "radusuarios.id", "query": ",".join(ids), "oper": "IN"}

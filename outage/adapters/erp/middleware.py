@@ -20,12 +20,12 @@ nothing), so a partial answer can hide a new drop for a cycle, never fake a reco
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import requests
 
-from outage.adapters.erp.base import ErpReadError, Observation, subscriber_from_record
+from outage.adapters.erp.base import ClientContact, ErpReadError, Observation, subscriber_from_record
 from outage.config import Settings
 from outage.core.localtime import LOCAL_TZ, zone
 from outage.core.model import Subscriber
@@ -37,6 +37,11 @@ BLIND_SHARE = 0.5
 
 
 class MiddlewareReader:
+    contacts_unavailable = (
+        "ERP em modo intermediário (IXCSOFT_SERVICE_URL): o serviço não tem o cadastro de clientes;"
+        " com IXC_URL o acesso é direto"
+    )
+
     def __init__(self, settings: Settings, session: requests.Session | None = None) -> None:
         self.base = settings.ixcsoft_service_url.rstrip("/")
         self.timeout = settings.ixc_timeout
@@ -69,6 +74,10 @@ class MiddlewareReader:
             for sub in subs.values():
                 each(sub)
         return count_places(path_of(sub) for sub in subs.values())
+
+    def read_contacts(self, client_ids: Sequence[str]) -> dict[str, ClientContact]:
+        """The service has no customer register: no customer is ever found."""
+        return {}
 
     def _clients(self, which: str) -> list[dict[str, Any]]:
         url = f"{self.base}/clientes/{which}"
