@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask, Response
 
-from outage.http import TransportError, call, json_body, new_session, redact, register_secret
+from outage.http import TransportError, call, decode_json, new_session, redact, register_secret
 from simulator.httpserver import FakeHTTPServer
 
 
@@ -62,7 +62,7 @@ def test_secrets_are_redacted_from_messages():
 
 def test_json_is_utf8_unless_the_answer_declares_another_charset(server):
     def body(name: str) -> object:
-        return json_body(call("GET", f"{server.url}/{name}", session=new_session(), retries=0))
+        return decode_json(call("GET", f"{server.url}/{name}", session=new_session(), retries=0))
 
     assert body("utf8") == {"nome": "João", "id": 9007199254740993}
     assert body("latin1") == {"nome": "João"}

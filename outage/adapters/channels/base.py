@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import requests
 
-from outage.http import TransportError, redact
+from outage.http import TransportError, decode_json, redact
 
 # Kind of the per-customer WhatsApp rows written by the HSM dispatch console. Payload:
 # {"to": "5511987654321", "nome": "...", "template": "114" | "queda_massiva_los",
@@ -51,7 +51,7 @@ class Channel(Protocol):
 def json_body(response: requests.Response) -> dict[str, Any]:
     """The JSON object of an answer, or `{}` when it is not one."""
     try:
-        body = response.json()
+        body = decode_json(response)
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}

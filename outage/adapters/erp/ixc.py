@@ -37,7 +37,7 @@ from outage.adapters.erp.base import (
 from outage.config import Settings
 from outage.core.localtime import LOCAL_TZ, zone
 from outage.core.model import Subscriber
-from outage.http import TransportError, call, json_body, new_session, register_secret
+from outage.http import TransportError, call, decode_json, new_session, register_secret
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ def parse_listing(response: requests.Response, where: str) -> tuple[int, list[di
         text = response.content.decode("utf-8", "replace").lstrip()
         raise ErpReadError(f"IXCSoft devolveu HTML em vez de JSON em {where}: {_clean(text)}")
     try:
-        data = json_body(response)
+        data = decode_json(response)
     except ValueError as exc:
         raise ErpReadError(f"IXCSoft devolveu JSON inválido em {where}") from exc
     if not isinstance(data, dict):

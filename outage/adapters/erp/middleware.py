@@ -30,7 +30,7 @@ from outage.config import Settings
 from outage.core.localtime import LOCAL_TZ, zone
 from outage.core.model import Subscriber
 from outage.core.place import count_places, path_of
-from outage.http import TransportError, call, json_body, new_session
+from outage.http import TransportError, call, decode_json, new_session
 
 BLIND_MIN_PREVIOUS = 10
 BLIND_SHARE = 0.5
@@ -90,7 +90,7 @@ class MiddlewareReader:
                 f"serviço do IXCSoft respondeu HTTP {response.status_code} em /clientes/{which}"
             )
         try:
-            data = json_body(response)
+            data = decode_json(response)
         except ValueError as exc:
             raise ErpReadError(f"serviço do IXCSoft devolveu JSON inválido em /clientes/{which}") from exc
         clients = data.get("clientes") if isinstance(data, dict) else None
