@@ -102,6 +102,8 @@ class Settings:
     whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
     whatsapp_noc_numbers: tuple[str, ...] = ()
     whatsapp_noc_template: str = "alerta_noc"
+    whatsapp_app_secret: str = ""
+    whatsapp_webhook_verify_token: str = ""
     url_hsm: str = ""
     token_hsm: str = ""
     hsm_account: int = 1
@@ -347,6 +349,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
             "WHATSAPP_NOC_NUMBERS", _is_phone, "Use 55 + DDD + número, só dígitos (ex.: 5511987654321)."
         ),
         whatsapp_noc_template=r.text("WHATSAPP_NOC_TEMPLATE", "alerta_noc"),
+        whatsapp_app_secret=r.text("WHATSAPP_APP_SECRET", ""),
+        whatsapp_webhook_verify_token=r.text("WHATSAPP_WEBHOOK_VERIFY_TOKEN", ""),
         url_hsm=r.url("URL_HSM"),
         token_hsm=r.text("TOKEN_HSM", ""),
         hsm_account=num("HSM_ACCOUNT", 1, minimum=0),
@@ -531,6 +535,11 @@ def _cross_checks(s: Settings) -> list[str]:
         problems.append(
             "WHATSAPP_NOC_NUMBERS definido sem provedor: configure WHATSAPP_TOKEN e "
             "WHATSAPP_PHONE_NUMBER_ID (API oficial) ou URL_HSM e TOKEN_HSM."
+        )
+    if bool(s.whatsapp_app_secret) != bool(s.whatsapp_webhook_verify_token):
+        problems.append(
+            "WHATSAPP_APP_SECRET e WHATSAPP_WEBHOOK_VERIFY_TOKEN devem ser definidos juntos (o webhook de"
+            " status da Meta: a chave secreta do app e o token de verificação que você cadastrou)."
         )
     if bool(s.whatsapp_token) != bool(s.whatsapp_phone_number_id):
         problems.append("WHATSAPP_TOKEN e WHATSAPP_PHONE_NUMBER_ID devem ser definidos juntos.")

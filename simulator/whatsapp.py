@@ -2,7 +2,10 @@
 
 - `FakeWhatsAppCloud`: Meta Cloud API `POST /v21.0/<phone_number_id>/messages` (use
   `fake.api_url` as `WHATSAPP_API_URL`); answers `{"messages": [{"id": "wamid..."}]}` or
-  Meta's error shape. `fail_next("130429", "131026", "190", "500", "slow:2")`.
+  Meta's error shape. `fail_next("130429", "131026", "190", "500", "slow:2")`. With
+  `webhook_url` and `app_secret`, each accepted message's statuses (`sent`, then `delivered`;
+  `failed` with 131026 for a number in `undeliverable`) are posted there as Meta's webhook
+  does: signed in `X-Hub-Signature-256`, retried until answered 200.
 - `FakeHSMProvider`: the original console's HSM provider, `POST /send` with `Authorization: <token>`
   (and `Cookie: <cookie>` when it was given one); `fail_next("429", "500", "400", "slow:2",
   "accept_then_hang:30")` -- the last records the message, then answers only after 30 s
@@ -13,10 +16,14 @@ Each counts what it accepted in `messages`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import threading
 import time
 from typing import Any
 
+import requests
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
@@ -65,8 +72,22 @@ class _Recorder(FakeHTTPServer):
 
 
 class FakeWhatsAppCloud(_Recorder):
-    def __init__(self, token: str = CLOUD_TOKEN, *, latency: float = 0.0, port: int = 0) -> None:
+    def __init__(
+        self,
+        token: str = CLOUD_TOKEN,
+        *,
+        latency: float = 0.0,
+        port: int = 0,
+        webhook_url: str = "",
+        app_secret: str = "",
+        phone_number_id: str = "123456789012345",
+    ) -> None:
         self.token = token
+        self.webhook_url = webhook_url
+        self.app_secret = app_secret
+        self.phone_number_id = phone_number_id
+        self.undeliverable: set[str] = set()
+        self.notified: list[dict[str, Any]] = []  # statuses the webhook acknowledged
         app = Flask(__name__)
         app.add_url_rule("/v21.0/<phone_id>/messages", "messages", self._messages, methods=["POST"])
         super().__init__(app, latency, port)
@@ -90,6 +111,9 @@ class FakeWhatsAppCloud(_Recorder):
                     return _cloud_error(132018, 400, "Param text cannot have new-line/tab characters")
         number = self._record(body)
         to = body.get("to", "")
+        if self.webhook_url:
+            wamid = f"wamid.FAKE{number:06d}"
+            threading.Thread(target=self._notify, args=(to, wamid), daemon=True).start()
         return jsonify(
             {
                 "messaging_product": "whatsapp",
@@ -97,6 +121,47 @@ class FakeWhatsAppCloud(_Recorder):
                 "messages": [{"id": f"wamid.FAKE{number:06d}"}],
             }
         )
+
+    def _notify(self, to: str, wamid: str) -> None:
+        """Post the message's statuses to the webhook, one notification each, as Meta does."""
+        states = ["failed"] if to in self.undeliverable else ["sent", "delivered"]
+        for state in states:
+            status: dict[str, Any] = {
+                "id": wamid,
+                "status": state,
+                "timestamp": str(int(time.time())),
+                "recipient_id": to,
+            }
+            if state == "failed":
+                status["errors"] = [{"code": 131026, "title": "Message undeliverable"}]
+            value = {
+                "messaging_product": "whatsapp",
+                "metadata": {
+                    "display_phone_number": "5511900000000",
+                    "phone_number_id": self.phone_number_id,
+                },
+                "statuses": [status],
+            }
+            body = json.dumps(
+                {
+                    "object": "whatsapp_business_account",
+                    "entry": [{"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}],
+                }
+            ).encode()
+            signature = hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
+            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={signature}"}
+            for attempt in range(20):  # Meta retries an unanswered notification
+                try:
+                    if (
+                        requests.post(self.webhook_url, data=body, headers=headers, timeout=5).status_code
+                        == 200
+                    ):
+                        with self._lock:
+                            self.notified.append(status)
+                        break
+                except requests.RequestException:
+                    pass
+                time.sleep(min(0.1 * 2**attempt, 2.0))
 
 
 def _cloud_error(code: int, status: int | None = None, message: str | None = None) -> ResponseReturnValue:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from outage.adapters.channels.base import CUSTOMER_TEMPLATE
+from outage.adapters.channels.whatsapp_cloud import WhatsAppStatus
 from outage.core.kinds import KINDS
 from outage.db import in_chunks, transaction
 
@@ -304,7 +305,71 @@ def recover_stale(
             " registrar a resposta; o aviso pode ter saído' WHERE status = 'enviando' AND claimed_at < ? AND kind = ?",
             (stale, CUSTOMER_TEMPLATE),
         ).rowcount
+    if uncertain:
+        uncertain -= settle_uncertain(conn)  # Meta may have told already
     return requeued, uncertain
+
+
+# --- WhatsApp Cloud API statuses ------------------------------------------------------
+
+DELIVERED = ("sent", "delivered", "read")
+STATUS_LEEWAY = 300.0  # Meta's status time against our queueing time (clocks, batching)
+
+
+def record_whatsapp_statuses(conn: sqlite3.Connection, statuses: Sequence[WhatsAppStatus], now: float) -> int:
+    """Keep the statuses Meta reported (the latest per message wins) and settle the notices a
+    crash left uncertain with them; returns how many notices were settled."""
+    with transaction(conn):
+        conn.executemany(
+            "INSERT INTO whatsapp_statuses (wamid, recipient, status, at, erro, received_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (wamid) DO UPDATE SET status = excluded.status,"
+            " at = excluded.at, erro = excluded.erro, received_at = excluded.received_at"
+            " WHERE excluded.at >= whatsapp_statuses.at",
+            [(st.wamid, st.recipient, st.status, st.at, st.error or None, now) for st in statuses],
+        )
+    return settle_uncertain(conn)
+
+
+def settle_uncertain(conn: sqlite3.Connection) -> int:
+    """Uncertain WhatsApp Cloud API notices that Meta has a status for: a message to the same
+    number, sent no earlier than the notice was queued, that no other notice holds. Accepted
+    (sent, delivered, read) becomes `enviado` with Meta's id; failed becomes `falhou` with
+    Meta's reason. The oldest uncertain notice of a number takes its oldest such status."""
+    rows = conn.execute(
+        "SELECT id, json_extract(payload, '$.to') AS recipient, created_at FROM outbox"
+        " WHERE status = 'incerto' AND channel = 'whatsapp_cloud' AND kind = ? ORDER BY id",
+        (CUSTOMER_TEMPLATE,),
+    ).fetchall()
+    settled = 0
+    with transaction(conn):
+        for row in rows:
+            status = conn.execute(
+                "SELECT wamid, status, at, erro FROM whatsapp_statuses s WHERE recipient = ? AND at >= ?"
+                " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.provider_message_id = s.wamid)"
+                " ORDER BY at LIMIT 1",
+                (str(row["recipient"]), float(row["created_at"]) - STATUS_LEEWAY),
+            ).fetchone()
+            if status is None:
+                continue
+            if status["status"] in DELIVERED:
+                conn.execute(
+                    "UPDATE outbox SET status = 'enviado', sent_at = ?, provider_message_id = ?,"
+                    " last_error = 'confirmado pela Meta depois de uma parada do processo'"
+                    " WHERE id = ? AND status = 'incerto'",
+                    (status["at"], status["wamid"], row["id"]),
+                )
+            else:
+                conn.execute(
+                    "UPDATE outbox SET status = 'falhou', provider_message_id = ?, last_error = ?"
+                    " WHERE id = ? AND status = 'incerto'",
+                    (
+                        status["wamid"],
+                        f"a Meta recusou: {status['erro'] or 'sem motivo informado'}",
+                        row["id"],
+                    ),
+                )
+            settled += 1
+    return settled
 
 
 def shift_schedule(conn: sqlite3.Connection, seconds: float) -> int:

@@ -10,7 +10,7 @@ from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
 from outage.db import open_database
 from outage.http import register_secret
-from outage.web import api, metrics
+from outage.web import api, metrics, whatsapp_webhook
 from outage.web.proxies import TrustedProxies
 
 
@@ -30,12 +30,15 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Flask:
         register_secret(secret)
     for secret in (settings.whatsapp_token, settings.token_hsm, settings.api_pass, settings.admin_password):
         register_secret(secret)
+    for secret in (settings.whatsapp_app_secret, settings.whatsapp_webhook_verify_token):
+        register_secret(secret)
     open_database(settings.database_path).close()
     app.register_blueprint(api.bp)
     from outage.web.hsm_console import bp as hsm_bp
 
     app.register_blueprint(hsm_bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(whatsapp_webhook.bp)
     _install_dashboard(app)
     if settings.demo:
         from outage.web import demo

@@ -3,14 +3,19 @@
 NOC alerts use the template `WHATSAPP_NOC_TEMPLATE` (pt_BR, utility) whose body has one
 parameter, {{1}}, filled with the one-line text of the alert. Customer notices from the
 HSM dispatch console (`hsm_cliente` rows) name their own template and parameters.
-Accepted is not delivered: delivery comes later by webhook; the `wamid` is stored.
+Accepted is not delivered: delivery comes later by webhook; the `wamid` is stored. Meta's
+webhook (`POST /webhooks/whatsapp`, signed with the app secret in `X-Hub-Signature-256`) reports
+each message's status; `statuses_of` reads them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -26,6 +31,66 @@ RETRYABLE_CODES = frozenset({130429, 131056, 80007, 131000, 133004})
 TOKEN_EXPIRED = 190
 _TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
 _NUMBER_ID = re.compile(r"[0-9]{1,20}")
+
+
+@dataclass(frozen=True)
+class WhatsAppStatus:
+    """One status Meta reported: its message id, the number, the state and when (epoch)."""
+
+    wamid: str
+    recipient: str
+    status: str  # sent, delivered, read or failed
+    at: float
+    error: str = ""
+
+
+STATUSES = ("sent", "delivered", "read", "failed")
+
+
+def signature_ok(app_secret: str, body: bytes, header: str) -> bool:
+    """`X-Hub-Signature-256: sha256=<hex>`: the HMAC-SHA256 of the raw body with the app secret."""
+    if not app_secret or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header[len("sha256=") :].strip().lower())
+
+
+def statuses_of(body: Any) -> list[WhatsAppStatus]:
+    """The message statuses of a webhook notification (`entry[].changes[].value.statuses[]`);
+    anything else in it (incoming messages, other fields) is ignored. Raises `ValueError`
+    when the body is not a WhatsApp Business notification."""
+    if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
+        raise ValueError("notificação que não é do WhatsApp Business")
+    found = []
+    for entry in _list(body.get("entry")):
+        for change in _list(entry.get("changes") if isinstance(entry, dict) else None):
+            value = change.get("value") if isinstance(change, dict) else None
+            for item in _list(value.get("statuses") if isinstance(value, dict) else None):
+                status = _status(item)
+                if status is not None:
+                    found.append(status)
+    return found
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _status(item: Any) -> WhatsAppStatus | None:
+    if not isinstance(item, dict):
+        return None
+    wamid, recipient, state = (str(item.get(k) or "") for k in ("id", "recipient_id", "status"))
+    try:
+        at = float(str(item.get("timestamp", "")))
+    except ValueError:
+        return None
+    if not wamid or not recipient.isdigit() or state not in STATUSES:
+        return None
+    errors = [e for e in _list(item.get("errors")) if isinstance(e, dict)]
+    error = "; ".join(
+        f"{e.get('code', '')} {e.get('title') or e.get('message') or ''}".strip() for e in errors
+    )
+    return WhatsAppStatus(wamid[:200], recipient[:20], state, at, error[:300])
 
 
 def settings_problems(settings: Settings) -> list[str]:

@@ -1,0 +1,72 @@
+"""Meta's WhatsApp webhook: `GET /webhooks/whatsapp` answers the subscription check,
+`POST /webhooks/whatsapp` takes the statuses of our messages.
+
+Set up in Meta's app dashboard (WhatsApp > Configuration > Webhook): the callback URL
+`https://<painel>/webhooks/whatsapp`, the verify token `WHATSAPP_WEBHOOK_VERIFY_TOKEN`, and the
+`messages` field subscribed. Every POST is signed with the app secret (`WHATSAPP_APP_SECRET`)
+in `X-Hub-Signature-256`; an unsigned or badly signed one is refused (403) and Meta's retries
+never settle anything. A status settles a customer notice a crash left uncertain (see
+`outage.alerts.outbox.settle_uncertain`). Without the two settings the route answers 404.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+import orjson
+from flask import Blueprint, Response, request
+
+from outage.adapters.channels.messages import plural
+from outage.adapters.channels.whatsapp_cloud import signature_ok, statuses_of
+from outage.alerts import outbox
+from outage.web.api import clock, error, get_db, settings
+
+log = logging.getLogger(__name__)
+bp = Blueprint("whatsapp_webhook", __name__)
+
+
+@bp.get("/webhooks/whatsapp")
+def verify() -> tuple[Response | str, int]:
+    s = settings()
+    if not s.whatsapp_webhook_verify_token:
+        return error("webhook do WhatsApp não configurado (WHATSAPP_WEBHOOK_VERIFY_TOKEN)", 404)
+    args = request.args
+    if args.get("hub.mode") != "subscribe" or not _same(
+        args.get("hub.verify_token", ""), s.whatsapp_webhook_verify_token
+    ):
+        log.warning("verificação do webhook do WhatsApp recusada: token ou modo errado")
+        return error("token de verificação do webhook inválido", 403)
+    challenge = args.get("hub.challenge", "")
+    if not challenge.isdigit() or len(challenge) > 64:
+        return error("hub.challenge inválido", 400)
+    return Response(challenge, mimetype="text/plain"), 200
+
+
+@bp.post("/webhooks/whatsapp")
+def notify() -> tuple[Response, int]:
+    s = settings()
+    if not s.whatsapp_app_secret:
+        return error("webhook do WhatsApp não configurado (WHATSAPP_APP_SECRET)", 404)
+    body = request.get_data(cache=False)
+    if not signature_ok(s.whatsapp_app_secret, body, request.headers.get("X-Hub-Signature-256", "")):
+        log.warning("notificação do webhook do WhatsApp com assinatura inválida recusada")
+        return error("assinatura X-Hub-Signature-256 ausente ou inválida", 403)
+    try:
+        statuses = statuses_of(orjson.loads(body))
+    except ValueError as exc:
+        return error(f"notificação inválida: {exc}", 400)
+    settled = outbox.record_whatsapp_statuses(get_db(), statuses, clock().wall()) if statuses else 0
+    if settled:
+        log.info(
+            "webhook do WhatsApp: %s pelo status da Meta",
+            plural(settled, "aviso incerto resolvido", "avisos incertos resolvidos"),
+        )
+    return Response(
+        json.dumps({"recebidos": len(statuses), "resolvidos": settled}), mimetype="application/json"
+    ), 200
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
