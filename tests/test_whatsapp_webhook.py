@@ -153,7 +153,11 @@ def test_unsigned_badly_signed_or_malformed_notifications_are_refused_in_portugu
         answer = requests.post(webhook, data=bad, headers={"X-Hub-Signature-256": sign(bad)}, timeout=5)
         assert answer.status_code == 400 and "notificação inválida" in answer.json()["erro"]
     answer = requests.post(webhook, data=body, headers={"X-Hub-Signature-256": sign(body)}, timeout=5)
-    assert answer.status_code == 200 and answer.json() == {"recebidos": 0, "resolvidos": 0, "nao_entregues": 0}
+    assert answer.status_code == 200 and answer.json() == {
+        "recebidos": 0,
+        "resolvidos": 0,
+        "nao_entregues": 0,
+    }
 
 
 def test_the_subscription_check_echoes_the_challenge_only_for_our_token(served) -> None:
