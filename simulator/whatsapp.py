@@ -5,7 +5,8 @@
   Meta's error shape. `fail_next("130429", "131026", "190", "500", "slow:2")`. With
   `webhook_url` and `app_secret`, each accepted message's statuses (`sent`, then `delivered`;
   `failed` with 131026 for a number in `undeliverable`) are posted there as Meta's webhook
-  does: signed in `X-Hub-Signature-256`, retried until answered 200.
+  does: signed in `X-Hub-Signature-256`, echoing the message's `biz_opaque_callback_data`,
+  retried until answered 200 (for about half a minute; Meta keeps trying for days).
 - `FakeHSMProvider`: the original console's HSM provider, `POST /send` with `Authorization: <token>`
   (and `Cookie: <cookie>` when it was given one); `fail_next("429", "500", "400", "slow:2",
   "accept_then_hang:30")` -- the last records the message, then answers only after 30 s
@@ -113,7 +114,8 @@ class FakeWhatsAppCloud(_Recorder):
         to = body.get("to", "")
         if self.webhook_url:
             wamid = f"wamid.FAKE{number:06d}"
-            threading.Thread(target=self._notify, args=(to, wamid), daemon=True).start()
+            reference = str(body.get("biz_opaque_callback_data") or "")
+            threading.Thread(target=self._notify, args=(to, wamid, reference), daemon=True).start()
         return jsonify(
             {
                 "messaging_product": "whatsapp",
@@ -122,8 +124,9 @@ class FakeWhatsAppCloud(_Recorder):
             }
         )
 
-    def _notify(self, to: str, wamid: str) -> None:
-        """Post the message's statuses to the webhook, one notification each, as Meta does."""
+    def _notify(self, to: str, wamid: str, reference: str) -> None:
+        """Post the message's statuses to the webhook, one notification each, as Meta does
+        (echoing the message's `biz_opaque_callback_data` when it had one)."""
         states = ["failed"] if to in self.undeliverable else ["sent", "delivered"]
         for state in states:
             status: dict[str, Any] = {
@@ -132,6 +135,8 @@ class FakeWhatsAppCloud(_Recorder):
                 "timestamp": str(int(time.time())),
                 "recipient_id": to,
             }
+            if reference:
+                status["biz_opaque_callback_data"] = reference
             if state == "failed":
                 status["errors"] = [{"code": 131026, "title": "Message undeliverable"}]
             value = {

@@ -118,7 +118,7 @@ def test_a_status_that_came_before_the_restart_settles_the_notice_as_the_claims_
     conn.commit()
     statuses = [outbox.WhatsAppStatus("wamid.ANTES", PHONES[0], "delivered", now + 1)]
     assert (
-        outbox.record_whatsapp_statuses(conn, statuses, now + 2) == 0
+        outbox.record_whatsapp_statuses(conn, statuses, now + 2).settled == 0
     )  # still being sent: nothing to settle
     requeued, uncertain = outbox.recover_stale(conn, now + 5, 120.0, dead=lambda holder: holder == "morto:1")
     assert (requeued, uncertain) == (0, 0)
@@ -134,7 +134,7 @@ def test_a_status_older_than_the_notice_or_for_another_number_settles_nothing(se
     now = time.time()
     old = [outbox.WhatsAppStatus("wamid.VELHO", PHONES[0], "read", now - 86_400)]
     other = [outbox.WhatsAppStatus("wamid.OUTRO", PHONES[1], "delivered", now)]
-    assert outbox.record_whatsapp_statuses(conn, old + other, now) == 0
+    assert outbox.record_whatsapp_statuses(conn, old + other, now) == outbox.StatusOutcome()
     assert conn.execute("SELECT status FROM outbox WHERE id = ?", (notice,)).fetchone()[0] == "incerto"
     conn.close()
 
@@ -153,7 +153,11 @@ def test_unsigned_badly_signed_or_malformed_notifications_are_refused_in_portugu
         answer = requests.post(webhook, data=bad, headers={"X-Hub-Signature-256": sign(bad)}, timeout=5)
         assert answer.status_code == 400 and "notificação inválida" in answer.json()["erro"]
     answer = requests.post(webhook, data=body, headers={"X-Hub-Signature-256": sign(body)}, timeout=5)
-    assert answer.status_code == 200 and answer.json() == {"recebidos": 0, "resolvidos": 0}
+    assert answer.status_code == 200 and answer.json() == {
+        "recebidos": 0,
+        "resolvidos": 0,
+        "nao_entregues": 0,
+    }
 
 
 def test_the_subscription_check_echoes_the_challenge_only_for_our_token(served) -> None:

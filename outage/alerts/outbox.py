@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE
+from outage.adapters.channels.base import CUSTOMER_TEMPLATE, notice_reference
 from outage.adapters.channels.whatsapp_cloud import WhatsAppStatus
 from outage.core.kinds import KINDS
 from outage.db import in_chunks, transaction
@@ -248,7 +248,7 @@ _MARKS = {
     " claimed_by = NULL, repete = MAX(repete, :repeat) WHERE id = :id AND status = 'enviando' AND claimed_by = :worker",
     FAILED: "UPDATE outbox SET status = 'falhou', last_error = :note"
     " WHERE id = :id AND status = 'enviando' AND claimed_by = :worker",
-    UNCERTAIN: "UPDATE outbox SET status = 'incerto', last_error = :note"
+    UNCERTAIN: "UPDATE outbox SET status = 'incerto', last_error = :note, uncertain_at = :at"
     " WHERE id = :id AND status = 'enviando' AND claimed_by = :worker",
 }
 
@@ -300,10 +300,10 @@ def recover_stale(
             (now, stale, CUSTOMER_TEMPLATE),
         ).rowcount
         uncertain = conn.execute(
-            "UPDATE outbox SET status = 'incerto', claimed_by = NULL,"
+            "UPDATE outbox SET status = 'incerto', claimed_by = NULL, uncertain_at = ?,"
             " last_error = 'incerto: o processo parou depois de pedir o envio ao provedor e antes de"
             " registrar a resposta; o aviso pode ter saído' WHERE status = 'enviando' AND claimed_at < ? AND kind = ?",
-            (stale, CUSTOMER_TEMPLATE),
+            (now, stale, CUSTOMER_TEMPLATE),
         ).rowcount
     if uncertain:
         uncertain -= settle_uncertain(conn)  # Meta may have told already
@@ -314,41 +314,70 @@ def recover_stale(
 
 DELIVERED = ("sent", "delivered", "read")
 STATUS_LEEWAY = 300.0  # Meta's status time against our queueing time (clocks, batching)
+_CLOUD_UNCERTAIN = "status = 'incerto' AND channel = 'whatsapp_cloud' AND kind = ?"
 
 
-def record_whatsapp_statuses(conn: sqlite3.Connection, statuses: Sequence[WhatsAppStatus], now: float) -> int:
-    """Keep the statuses Meta reported (the latest per message wins) and settle the notices a
-    crash left uncertain with them; returns how many notices were settled."""
+@dataclass(frozen=True)
+class StatusOutcome:
+    """What a batch of Meta's statuses changed: uncertain notices settled (sent or failed),
+    and notices recorded as sent that Meta then could not deliver."""
+
+    settled: int = 0
+    undelivered: int = 0
+
+
+def record_whatsapp_statuses(
+    conn: sqlite3.Connection, statuses: Sequence[WhatsAppStatus], now: float
+) -> StatusOutcome:
+    """Keep the statuses Meta reported (the latest per message wins), mark `falhou` the sent
+    notices Meta reports failed (with its reason), and settle the notices a crash left
+    uncertain with them."""
     with transaction(conn):
         conn.executemany(
-            "INSERT INTO whatsapp_statuses (wamid, recipient, status, at, erro, received_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (wamid) DO UPDATE SET status = excluded.status,"
-            " at = excluded.at, erro = excluded.erro, received_at = excluded.received_at"
+            "INSERT INTO whatsapp_statuses (wamid, recipient, status, at, erro, received_at, reference)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid) DO UPDATE SET status = excluded.status,"
+            " at = excluded.at, erro = excluded.erro, received_at = excluded.received_at,"
+            " reference = COALESCE(excluded.reference, whatsapp_statuses.reference)"
             " WHERE excluded.at >= whatsapp_statuses.at",
-            [(st.wamid, st.recipient, st.status, st.at, st.error or None, now) for st in statuses],
+            [
+                (st.wamid, st.recipient, st.status, st.at, st.error or None, now, st.reference or None)
+                for st in statuses
+            ],
         )
-    return settle_uncertain(conn)
+        undelivered = sum(
+            conn.execute(
+                "UPDATE outbox SET status = 'falhou', last_error = ? WHERE provider_message_id = ?"
+                " AND status = 'enviado' AND kind = ? AND channel = 'whatsapp_cloud'",
+                (_refused(st.error), st.wamid, CUSTOMER_TEMPLATE),
+            ).rowcount
+            for st in statuses
+            if st.status == "failed"
+        )
+    return StatusOutcome(settle_uncertain(conn), undelivered)
+
+
+def _refused(error: str | None) -> str:
+    return f"a Meta não entregou: {error or 'sem motivo informado'}"
 
 
 def settle_uncertain(conn: sqlite3.Connection) -> int:
-    """Uncertain WhatsApp Cloud API notices that Meta has a status for: a message to the same
-    number, sent no earlier than the notice was queued, that no other notice holds. Accepted
+    """Uncertain WhatsApp Cloud API notices that Meta has a status for; returns how many.
+
+    A status carrying the notice's reference (`biz_opaque_callback_data`) for its number is
+    about that notice (an accepted one preferred, should a resend have made two). A status
+    with no reference (a message sent before references) settles the oldest uncertain notice
+    of its number queued no later than it, unless another notice holds its wamid. Accepted
     (sent, delivered, read) becomes `enviado` with Meta's id; failed becomes `falhou` with
-    Meta's reason. The oldest uncertain notice of a number takes its oldest such status."""
+    Meta's reason."""
     rows = conn.execute(
-        "SELECT id, json_extract(payload, '$.to') AS recipient, created_at FROM outbox"
-        " WHERE status = 'incerto' AND channel = 'whatsapp_cloud' AND kind = ? ORDER BY id",
+        f"SELECT id, json_extract(payload, '$.to') AS recipient, created_at FROM outbox WHERE {_CLOUD_UNCERTAIN}"  # noqa: S608
+        " ORDER BY id",
         (CUSTOMER_TEMPLATE,),
     ).fetchall()
     settled = 0
     with transaction(conn):
         for row in rows:
-            status = conn.execute(
-                "SELECT wamid, status, at, erro FROM whatsapp_statuses s WHERE recipient = ? AND at >= ?"
-                " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.provider_message_id = s.wamid)"
-                " ORDER BY at LIMIT 1",
-                (str(row["recipient"]), float(row["created_at"]) - STATUS_LEEWAY),
-            ).fetchone()
+            status = _status_of(conn, int(row["id"]), str(row["recipient"]), float(row["created_at"]))
             if status is None:
                 continue
             if status["status"] in DELIVERED:
@@ -362,14 +391,41 @@ def settle_uncertain(conn: sqlite3.Connection) -> int:
                 conn.execute(
                     "UPDATE outbox SET status = 'falhou', provider_message_id = ?, last_error = ?"
                     " WHERE id = ? AND status = 'incerto'",
-                    (
-                        status["wamid"],
-                        f"a Meta recusou: {status['erro'] or 'sem motivo informado'}",
-                        row["id"],
-                    ),
+                    (status["wamid"], _refused(status["erro"]), row["id"]),
                 )
             settled += 1
     return settled
+
+
+def _status_of(conn: sqlite3.Connection, row_id: int, recipient: str, created_at: float) -> Any:
+    """The status that settles uncertain notice `row_id` (see `settle_uncertain`), or None."""
+    named = conn.execute(
+        "SELECT wamid, status, at, erro FROM whatsapp_statuses WHERE reference = ? AND recipient = ?"
+        " ORDER BY status = 'failed', at LIMIT 1",
+        (notice_reference(row_id), recipient),
+    ).fetchone()
+    if named is not None:
+        return named
+    return conn.execute(
+        "SELECT wamid, status, at, erro FROM whatsapp_statuses s WHERE recipient = ? AND at >= ?"
+        " AND COALESCE(reference, '') = ''"
+        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.provider_message_id = s.wamid)"
+        " ORDER BY at LIMIT 1",
+        (recipient, created_at - STATUS_LEEWAY),
+    ).fetchone()
+
+
+def awaiting_confirmation(conn: sqlite3.Connection, row_ids: Sequence[int], since: float) -> set[int]:
+    """The uncertain WhatsApp Cloud API notices among `row_ids` that became uncertain at
+    `since` or later: Meta's status may still settle them."""
+    found: set[int] = set()
+    for chunk, marks in in_chunks(row_ids):
+        rows = conn.execute(
+            f"SELECT id FROM outbox WHERE id IN ({marks}) AND {_CLOUD_UNCERTAIN} AND uncertain_at >= ?",  # noqa: S608
+            [*chunk, CUSTOMER_TEMPLATE, since],
+        )
+        found.update(int(r[0]) for r in rows)
+    return found
 
 
 def shift_schedule(conn: sqlite3.Connection, seconds: float) -> int:
@@ -380,6 +436,7 @@ def shift_schedule(conn: sqlite3.Connection, seconds: float) -> int:
             "UPDATE outbox SET next_attempt_at = next_attempt_at + ? WHERE status = 'pendente'", (seconds,)
         ).rowcount
         conn.execute("UPDATE outbox SET claimed_at = claimed_at + ? WHERE status = 'enviando'", (seconds,))
+        conn.execute("UPDATE outbox SET uncertain_at = uncertain_at + ? WHERE status = 'incerto'", (seconds,))
     return int(moved)
 
 

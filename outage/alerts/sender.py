@@ -38,7 +38,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Protocol
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Channel, Receipt
+from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Channel, Receipt, notice_reference
 from outage.adapters.channels.messages import plural
 from outage.adapters.channels.registry import build_channels, split_channel
 from outage.alerts import outbox
@@ -365,6 +365,8 @@ class Sender:
             payload = row.payload if row.payload is not None else payloads[row.id]
             if row.repeat and row.kind != CUSTOMER_TEMPLATE:
                 payload = {**payload, "repeticao": True}
+            if row.kind == CUSTOMER_TEMPLATE:
+                payload = {**payload, "referencia": notice_reference(row.id)}
             self._in_flight[self._pool.submit(channel.send, key[1], row.kind, payload)] = job
 
     def _collect(self, stats: DeliveryStats) -> None:

@@ -11,7 +11,8 @@ Flap damping: an approval blocks its key `OLT|PON|type` for `HSM_COOLDOWN_HOURS`
 phone never gets more than one outage notice per 24 h, whatever the incident.
 
 Notices left `incerto` by a crash (see `outage.alerts.outbox`) are listed per decision by
-`uncertain_notices` and go out again only through `resend_uncertain`, an operator's call.
+`uncertain_notices` and go out again only through `resend_uncertain`, an operator's call --
+through the WhatsApp Cloud API only once Meta has had `CONFIRMATION_WAIT` to settle them.
 """
 
 from __future__ import annotations
@@ -609,24 +610,44 @@ def _queue_normalized(conn: sqlite3.Connection, decision: sqlite3.Row, template:
 # --- notices that may not have gone out ------------------------------------------------------
 
 
-def uncertain_notices(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+CONFIRMATION_WAIT = 600.0  # seconds Meta's statuses get to settle a notice after it became uncertain
+
+
+def awaiting_confirmation(
+    conn: sqlite3.Connection, settings: Settings, rows: Sequence[int], now: float
+) -> set[int]:
+    """The uncertain notices among `rows` that Meta may still confirm: sent through the
+    WhatsApp Cloud API with its status webhook configured, uncertain for less than
+    `CONFIRMATION_WAIT`. Meta retries a status until we answer it, so a notice it had is
+    settled within minutes of a restart (`outbox.settle_uncertain`); only those it never
+    confirms are offered for a resend. The seed's HSM provider tells nothing after its answer:
+    its uncertain notices are offered at once."""
+    if not settings.whatsapp_app_secret:
+        return set()
+    return outbox.awaiting_confirmation(conn, rows, now - CONFIRMATION_WAIT)
+
+
+def uncertain_notices(conn: sqlite3.Connection, settings: Settings, now: float) -> list[dict[str, Any]]:
     """Per decision with uncertain notices (outage or normalization notices), newest first:
-    `decisao_id`, `incidente`, `snapshot` (the incident as decided) and `incertos` (how many)."""
-    counts: dict[int, int] = {}
-    for chunk, marks in in_chunks(outbox.uncertain_ids(conn)):
-        for decision_id, count in conn.execute(
-            f"SELECT decision_id, COUNT(*) FROM hsm_recipients WHERE outbox_id IN ({marks}) GROUP BY decision_id",  # noqa: S608
+    `decisao_id`, `incidente`, `snapshot` (the incident as decided), `incertos` (how many) and
+    `aguardando_confirmacao` (how many of them Meta may still confirm; not offered yet)."""
+    uncertain = outbox.uncertain_ids(conn)
+    awaiting = awaiting_confirmation(conn, settings, uncertain, now)
+    counts: dict[int, list[int]] = {}
+    for chunk, marks in in_chunks(uncertain):
+        pairs = conn.execute(
+            f"SELECT decision_id, outbox_id FROM hsm_recipients WHERE outbox_id IN ({marks})",  # noqa: S608
             chunk,
-        ):
-            counts[int(decision_id)] = counts.get(int(decision_id), 0) + int(count)
-        normalizations = (
-            "SELECT d.id, COUNT(*) FROM outbox o JOIN hsm_decisions d ON o.event_id = ? || d.incident_id"  # noqa: S608
-            f" WHERE o.id IN ({marks}) GROUP BY d.id"
-        )
-        for decision_id, count in conn.execute(normalizations, [NORMALIZED_PREFIX, *chunk]):
-            counts[int(decision_id)] = counts.get(int(decision_id), 0) + int(count)
+        ).fetchall()
+        pairs += conn.execute(
+            "SELECT d.id, o.id FROM outbox o JOIN hsm_decisions d ON o.event_id = ? || d.incident_id"  # noqa: S608
+            f" WHERE o.id IN ({marks})",
+            [NORMALIZED_PREFIX, *chunk],
+        ).fetchall()
+        for decision_id, outbox_id in pairs:
+            counts.setdefault(int(decision_id), []).append(int(outbox_id))
     found = []
-    for decision_id, count in counts.items():
+    for decision_id, rows in counts.items():
         row = conn.execute(
             "SELECT incident_id, snapshot, decidido_em FROM hsm_decisions WHERE id = ?", (decision_id,)
         ).fetchone()
@@ -636,24 +657,38 @@ def uncertain_notices(conn: sqlite3.Connection) -> list[dict[str, Any]]:
                 "incidente": row["incident_id"],
                 "snapshot": json.loads(row["snapshot"]),
                 "decidido_em": row["decidido_em"],
-                "incertos": count,
+                "incertos": len(rows),
+                "aguardando_confirmacao": len(awaiting.intersection(rows)),
             }
         )
     return sorted(found, key=lambda item: -float(item["decidido_em"]))
 
 
-def resend_uncertain(conn: sqlite3.Connection, decision_id: int | None, user: str, now: float) -> list[int]:
-    """Queue again the uncertain notices of one decision (None: every uncertain notice), at
-    an operator's request; returns their rows (due after `HOLD_SECONDS`, for the fast path)."""
+@dataclass(frozen=True)
+class Resend:
+    """An operator's resend: the rows queued again, and how many uncertain notices were left
+    out because Meta may still confirm them."""
+
+    rows: list[int]
+    awaiting: int
+
+
+def resend_uncertain(
+    conn: sqlite3.Connection, settings: Settings, decision_id: int | None, user: str, now: float
+) -> Resend:
+    """Queue again the uncertain notices of one decision (None: every uncertain notice), at an
+    operator's request, but not those Meta may still confirm (`awaiting_confirmation`); the rows
+    are due after `HOLD_SECONDS`, for the fast path. Each may reach a customer who already got it."""
     rows = outbox.uncertain_ids(conn)
     if decision_id is not None:
         mine = notice_rows(conn, decision_id) + normalization_rows(conn, decision_id)
         rows = sorted(set(rows) & set(mine))
-    requeued = outbox.resend_uncertain(conn, rows, now + HOLD_SECONDS)
+    awaiting = awaiting_confirmation(conn, settings, rows, now)
+    requeued = outbox.resend_uncertain(conn, [r for r in rows if r not in awaiting], now + HOLD_SECONDS)
     if requeued:
         log.warning(
             "%s a pedido de %s.",
             plural(len(requeued), "aviso incerto reenviado", "avisos incertos reenviados"),
             user,
         )
-    return requeued
+    return Resend(requeued, len(awaiting))

@@ -22,9 +22,12 @@ An id may be written as the number (`7`, `-3`) or as our `ev-<event id>`.
 The console's own routes, for our dashboard:
 
 - `GET /api/painel/incidentes` -> `{"incidentes": [...], "em_cooldown": [...] (with
-  `liberado_em`), "avisos": [...], "incertos": {"total", "decisoes": [...]}}`.
+  `liberado_em`), "avisos": [...], "incertos": {"total", "aguardando_confirmacao",
+  "decisoes": [...]}}` (`aguardando_confirmacao`: uncertain WhatsApp Cloud API notices Meta
+  may still confirm, not offered for a resend yet; see `outage.hsm.dispatch.CONFIRMATION_WAIT`).
 - `POST /api/painel/incertos/reenviar` `{"decisao_id"?}` (operator) -> sends again the
-  notices a crash left uncertain (all, or one decision's): `{"success", "msg", "reenviados"}`.
+  notices a crash left uncertain (all, or one decision's), but those Meta may still confirm:
+  `{"success", "msg", "reenviados", "aguardando_confirmacao"}`.
 
 Approval sends synchronously for up to `DISPATCH_WAIT` seconds through the fast path of
 `outage.hsm.delivery` (1,000 notices to a provider answering in 50 ms take about 2.5 s);
@@ -49,7 +52,7 @@ from outage.hsm.delivery import deliver_rows
 from outage.hsm.enrich import customers_of, member_key, members_of
 from outage.hsm.incidents import Incident, console_number, find_incident, open_incidents
 from outage.hsm.seed_shape import seed_incident, with_seed_fields
-from outage.web.api import current_user, error, get_db, int_arg, requires, settings
+from outage.web.api import clock, current_user, error, get_db, int_arg, requires, settings
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +137,15 @@ def _uncertain() -> dict[str, Any]:
             **seed_incident({**item["snapshot"], "numero": console_number(db, item["incidente"])}),
             "decisao_id": item["decisao_id"],
             "incertos": item["incertos"],
+            "aguardando_confirmacao": item["aguardando_confirmacao"],
         }
-        for item in dispatch.uncertain_notices(db)
+        for item in dispatch.uncertain_notices(db, settings(), clock().wall())
     ]
-    return {"total": sum(d["incertos"] for d in decisions), "decisoes": decisions}
+    return {
+        "total": sum(d["incertos"] for d in decisions),
+        "aguardando_confirmacao": sum(d["aguardando_confirmacao"] for d in decisions),
+        "decisoes": decisions,
+    }
 
 
 @bp.get("/api/detalhes/<incident_id>")
@@ -268,18 +276,35 @@ def resend_uncertain() -> Response | tuple[Response, int]:
     ):
         return _refuse('corpo inválido: envie JSON {} ou {"decisao_id": <número>}', 400)
     db = get_db()
-    rows = dispatch.resend_uncertain(db, decision, current_user(), time.time())
+    resend = dispatch.resend_uncertain(db, settings(), decision, current_user(), clock().wall())
+    rows, waiting = resend.rows, _awaiting_words(resend.awaiting)
     if not rows:
-        return jsonify({"success": True, "msg": "Nenhum aviso incerto para reenviar.", "reenviados": 0})
+        nothing = "Nenhum aviso para reenviar agora:" if waiting else "Nenhum aviso incerto para reenviar."
+        answer = {"success": True, "msg": f"{nothing}{waiting}", "reenviados": 0}
+        return jsonify({**answer, "aguardando_confirmacao": resend.awaiting})
     stats = deliver_rows(settings().database_path, settings(), rows, max_wait=DISPATCH_WAIT)
+    may = "pode chegar repetido" if len(rows) == 1 else "podem chegar repetidos"
     message = (
-        f"{plural(len(rows), 'aviso reenviado', 'avisos reenviados')}: "
-        f"{plural(stats.sent, 'aceito', 'aceitos')} pelo provedor"
+        f"{plural(len(rows), 'aviso reenviado', 'avisos reenviados')} ({br_number(len(rows))} {may}"
+        f" a quem já o recebeu): {plural(stats.sent, 'aceito', 'aceitos')} pelo provedor"
     )
     if stats.failed or stats.uncertain:
         failed = plural(stats.failed, "falhou", "falharam")
         message += f", {failed}, {br_number(stats.uncertain)} de novo sem resposta"
-    return jsonify({"success": True, "msg": message + ".", "reenviados": len(rows), "aceitos": stats.sent})
+    answer = {"success": True, "msg": f"{message}.{waiting}", "reenviados": len(rows), "aceitos": stats.sent}
+    return jsonify({**answer, "aguardando_confirmacao": resend.awaiting})
+
+
+def _awaiting_words(count: int) -> str:
+    """ " 3 aguardam a confirmação do WhatsApp ...": the uncertain notices left out of a resend."""
+    if not count:
+        return ""
+    verb = "aguarda" if count == 1 else "aguardam"
+    minutes = int(dispatch.CONFIRMATION_WAIT // 60)
+    return (
+        f" {br_number(count)} {verb} a confirmação do WhatsApp (até {minutes} min depois da parada);"
+        " os que ele não confirmar poderão ser reenviados depois."
+    )
 
 
 @bp.get("/api/historico")

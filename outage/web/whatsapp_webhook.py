@@ -6,7 +6,8 @@ Set up in Meta's app dashboard (WhatsApp > Configuration > Webhook): the callbac
 `messages` field subscribed. Every POST is signed with the app secret (`WHATSAPP_APP_SECRET`)
 in `X-Hub-Signature-256`; an unsigned or badly signed one is refused (403) and Meta's retries
 never settle anything. A status settles a customer notice a crash left uncertain (see
-`outage.alerts.outbox.settle_uncertain`). Without the two settings the route answers 404.
+`outage.alerts.outbox.settle_uncertain`), and a `failed` one turns a notice recorded as sent
+into `falhou` with Meta's reason. Without the two settings the route answers 404.
 """
 
 from __future__ import annotations
@@ -57,15 +58,24 @@ def notify() -> tuple[Response, int]:
         statuses = statuses_of(orjson.loads(body))
     except ValueError as exc:
         return error(f"notificação inválida: {exc}", 400)
-    settled = outbox.record_whatsapp_statuses(get_db(), statuses, clock().wall()) if statuses else 0
-    if settled:
+    outcome = outbox.record_whatsapp_statuses(get_db(), statuses, clock().wall()) if statuses else None
+    outcome = outcome or outbox.StatusOutcome()
+    if outcome.settled:
         log.info(
             "webhook do WhatsApp: %s pelo status da Meta",
-            plural(settled, "aviso incerto resolvido", "avisos incertos resolvidos"),
+            plural(outcome.settled, "aviso incerto resolvido", "avisos incertos resolvidos"),
         )
-    return Response(
-        json.dumps({"recebidos": len(statuses), "resolvidos": settled}), mimetype="application/json"
-    ), 200
+    if outcome.undelivered:
+        log.warning(
+            "webhook do WhatsApp: %s",
+            plural(
+                outcome.undelivered,
+                "aviso aceito que a Meta não entregou",
+                "avisos aceitos que a Meta não entregou",
+            ),
+        )
+    answer = {"recebidos": len(statuses), "resolvidos": outcome.settled, "nao_entregues": outcome.undelivered}
+    return Response(json.dumps(answer), mimetype="application/json"), 200
 
 
 def _same(given: str, expected: str) -> bool:

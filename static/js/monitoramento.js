@@ -26,10 +26,15 @@
   const resendBtn = document.getElementById("incertos-reenviar");
   function renderUncertain(info) {
     const total = Number(info?.total) || 0;
+    const waiting = Math.min(total, Number(info?.aguardando_confirmacao) || 0);
     uncertainBox.hidden = total === 0;
-    resendBtn.hidden = !App.canDecide;
+    resendBtn.hidden = !App.canDecide || waiting === total;
+    const waitingText = waiting
+      ? `; ${App.fmtInt(waiting)} ${waiting === 1 ? "aguarda" : "aguardam"} a confirmação do WhatsApp`
+      : "";
     setText(document.getElementById("incertos-texto"),
-      `${App.fmtInt(total)} ${total === 1 ? "aviso pode não ter saído" : "avisos podem não ter saído"} — reenviar?`);
+      `${App.fmtInt(total)} ${total === 1 ? "aviso pode não ter saído" : "avisos podem não ter saído"}` +
+      waitingText + (waiting === total ? "." : " — reenviar?"));
   }
   resendBtn.addEventListener("click", async () => {
     resendBtn.disabled = true;

@@ -5,7 +5,9 @@ parameter, {{1}}, filled with the one-line text of the alert. Customer notices f
 HSM dispatch console (`hsm_cliente` rows) name their own template and parameters.
 Accepted is not delivered: delivery comes later by webhook; the `wamid` is stored. Meta's
 webhook (`POST /webhooks/whatsapp`, signed with the app secret in `X-Hub-Signature-256`) reports
-each message's status; `statuses_of` reads them.
+each message's status; `statuses_of` reads them. A customer notice carries its reference
+(`biz_opaque_callback_data`, see `base.notice_reference`), which Meta echoes in every status
+of that message, so a status names the notice it is about even when its `wamid` never reached us.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class WhatsAppStatus:
     status: str  # sent, delivered, read or failed
     at: float
     error: str = ""
+    reference: str = ""  # our `biz_opaque_callback_data`, echoed by Meta ("" when absent)
 
 
 STATUSES = ("sent", "delivered", "read", "failed")
@@ -90,7 +93,8 @@ def _status(item: Any) -> WhatsAppStatus | None:
     error = "; ".join(
         f"{e.get('code', '')} {e.get('title') or e.get('message') or ''}".strip() for e in errors
     )
-    return WhatsAppStatus(wamid[:200], recipient[:20], state, at, error[:300])
+    reference = str(item.get("biz_opaque_callback_data") or "")[:512]
+    return WhatsAppStatus(wamid[:200], recipient[:20], state, at, error[:300], reference)
 
 
 def settings_problems(settings: Settings) -> list[str]:
@@ -169,6 +173,8 @@ class WhatsAppCloudChannel:
                 ],
             },
         }
+        if kind == CUSTOMER_TEMPLATE and payload.get("referencia"):
+            body["biz_opaque_callback_data"] = str(payload["referencia"])
         response = call(
             "POST",
             self._url,
