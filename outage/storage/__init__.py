@@ -1,0 +1,11 @@
+"""The storage layer: every table belongs to one module here, and no SQL runs anywhere else.
+
+- `incidents`: incidents (`events`, `event_reconnections`, `incident_numbers`,
+  `held_alerts`), the offline state, alarm drops, place population and rates, `meta`;
+- `cycles`: poll cycles, the poller lease, the heartbeat, alarm health;
+- `outbox`: the outbox and WhatsApp delivery statuses;
+- `hsm`: HSM decisions, recipients, cooldowns and phone notices;
+- `users`: users, sessions and the login throttle.
+
+Storage modules import only the standard library, `outage.core`, `outage.db` and each other.
+"""
