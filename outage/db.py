@@ -1,8 +1,7 @@
-"""SQLite access: one connection per thread or request, WAL mode, versioned migrations.
+"""SQLite access: one connection per thread or request, WAL mode, the schema kept up to date.
 
-Migrations are the files `outage/migrations/NNNN_name.sql`, applied in order; the number
-of the last one applied is kept in `PRAGMA user_version`. A feature adds a table by adding
-a file with the next number, never by editing an applied one.
+The schema and its migrations live in `outage.migrations` (Alembic revisions that run on
+SQLite and PostgreSQL alike); `migrate` applies them to an open connection.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import re
 import sqlite3
 import tempfile
 import time
@@ -19,11 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from outage import migrations
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another one's lock before failing
 LOW_DISK_BYTES = 1_000_000  # below this free space the database's disk counts as full
 PROBE_TIMEOUT = 1.0
@@ -106,37 +104,10 @@ WAL_LIMIT = 8 * 1024 * 1024  # bytes the write-ahead log keeps after a checkpoin
 MAX_INTEGER = 2**63 - 1  # the largest integer a database column holds
 
 
-def migrations() -> list[tuple[int, Path]]:
-    """The migration files in order, checked for gaps."""
-    found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        match = _MIGRATION_NAME.match(path.name)
-        if match:
-            found.append((int(match.group(1)), path))
-    for expected, (number, path) in enumerate(found, start=1):
-        if number != expected:
-            raise RuntimeError(f"migração fora de sequência: {path.name} (esperado {expected:04d})")
-    return found
-
-
 def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the pending migrations; returns the schema version now in force."""
-    with transaction(conn):
-        current = conn.execute("PRAGMA user_version").fetchone()[0]
-        for number, path in migrations():
-            if number <= current:
-                continue
-            for statement in _statements(path.read_text(encoding="utf-8")):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version={number}")
-            current = number
-    return int(current)
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration script on `;` at line ends (migrations hold no triggers)."""
-    body = "\n".join(line for line in script.splitlines() if not line.strip().startswith("--"))
-    return [part.strip() for part in body.split(";\n") if part.strip().rstrip(";")]
+    """Bring the schema up to date (see `outage.migrations`); returns `PRAGMA user_version`,
+    the last numbered migration the file holds."""
+    return migrations.upgrade_sqlite(conn)
 
 
 def open_database(path: str) -> sqlite3.Connection:

@@ -47,5 +47,5 @@ def setup_logging(log_dir: str, level: str = "INFO") -> None:
         handler._outage = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("werkzeug", "urllib3", "paramiko", "netmiko"):
+    for noisy in ("werkzeug", "urllib3", "paramiko", "netmiko", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

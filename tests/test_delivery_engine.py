@@ -16,8 +16,9 @@ from outage.alerts.health import outbox_health
 from outage.alerts.outbox import Alert, enqueue
 from outage.alerts.sender import LEASE_SECONDS, Sender
 from outage.config import Settings
-from outage.db import connect, migrations, open_database, transaction
+from outage.db import connect, open_database, transaction
 from outage.hsm.dispatch import notice_payload
+from outage.migrations import numbered
 from simulator.telegram import FakeTelegram
 from tests.test_alerts_sender import FakeClock, opening
 
@@ -184,7 +185,7 @@ def crash_after_acceptance(db_path: str, settings: Settings, row_id: int, now: f
 
 def test_a_database_of_the_previous_schema_migrates_keeping_every_row(db_path):
     conn = connect(db_path)
-    for number, path in migrations():
+    for number, path in numbered():
         if number > 4:
             break
         conn.executescript(path.read_text(encoding="utf-8"))

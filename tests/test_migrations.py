@@ -6,7 +6,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from outage.db import migrations, open_database
+from outage.db import open_database
+from outage.migrations import numbered
 from outage.monitor import Monitor
 from tests.test_api import StaticReader
 
@@ -28,7 +29,7 @@ def test_an_active_event_of_the_previous_model_is_kept_at_its_connection(tmp_pat
     path = tmp_path / "old.db"
     database_at_schema_4(path)
     conn = open_database(str(path))
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations()[-1][0]
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == numbered()[-1][0]
     rows = events(conn)
     active, resolved = rows["OLT-A"], rows["OLT-B"]
     assert (active["status"], active["escopo"], active["chave_local"]) == (
