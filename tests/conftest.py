@@ -1,19 +1,23 @@
 """Shared fixtures: settings over a temporary SQLite file, records in IXC's shape, the
-Telegram and HSM provider fakes."""
+Telegram and HSM provider fakes, a throwaway PostgreSQL server."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 
 from outage.config import Settings, load_settings
 from simulator.telegram import FakeTelegram
 from simulator.whatsapp import FakeHSMProvider
+from tests.postgres import Cluster, find_binaries, start_cluster
 
 
 def radusuario(
@@ -94,3 +98,32 @@ def hsm() -> Iterator[FakeHSMProvider]:
 @pytest.fixture
 def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "monitor.db")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL server for the session, started by the first test that needs it.
+
+    Without PostgreSQL's server binaries the tests that need it are skipped, saying so, except
+    in CI (`CI` set), where they fail: CI installs PostgreSQL and must run them. A server
+    that is installed but does not start is always a failure."""
+    bindir = find_binaries()
+    if bindir is None:
+        reason = "PostgreSQL não instalado (initdb/pg_ctl ausentes; apt-get install postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: a CI precisa dele", pytrace=False)
+        pytest.skip(reason)
+    cluster = start_cluster(bindir)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Cluster) -> Iterator[str]:
+    """The address of a new, empty database on the session's server (dropped after the test)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_cluster.url(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    yield postgres_cluster.url(name)
+    with psycopg.connect(postgres_cluster.url(), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
