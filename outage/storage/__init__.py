@@ -8,4 +8,5 @@
 - `users`: users, sessions and the login throttle.
 
 Storage modules import only the standard library, `outage.core`, `outage.db` and each other.
+The tables themselves (schema and migrations, SQLite and PostgreSQL) are `outage.migrations`.
 """
