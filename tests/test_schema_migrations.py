@@ -4,6 +4,7 @@ SQLite file of the numbered scripts upgraded in place all end with the same sche
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -25,6 +26,35 @@ def pg(postgres_url: str) -> Iterator[Engine]:
     engine = migrations.engine(postgres_url)
     yield engine
     engine.dispose()
+
+
+LATER_REVISION = '''
+"""A schema change after the baseline."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "later"
+down_revision = "baseline"
+
+
+def upgrade() -> None:
+    op.add_column("meta", sa.Column("nota", sa.Text(), nullable=False, server_default=sa.text("''")))
+'''
+
+
+@pytest.fixture
+def later_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The program's revisions plus one more after them."""
+    revisions = tmp_path / "revisions"
+    shutil.copytree(migrations.REVISIONS, revisions, ignore=shutil.ignore_patterns("__pycache__"))
+    (revisions / "versions" / "later.py").write_text(LATER_REVISION, encoding="utf-8")
+    monkeypatch.setattr(migrations, "REVISIONS", revisions)
+    migrations.head.cache_clear()
+    migrations._known.cache_clear()
+    yield
+    migrations.head.cache_clear()
+    migrations._known.cache_clear()
 
 
 def numbered_file(path: Path, version: int) -> Path:
@@ -250,6 +280,18 @@ def test_a_file_of_the_numbered_scripts_upgrades_in_place_keeping_its_rows(versi
     assert tuple(event) == ("OLT-A", "ativo", place, "erp")
     assert sqlite_layout(path) == sqlite_layout(new_sqlite_file(tmp_path / "new.db"))
     assert (user_version(path), revision(path)) == (LAST_NUMBERED, migrations.head())
+
+
+def test_a_revision_after_the_baseline_reaches_new_and_numbered_sqlite_files_and_postgresql(
+    later_revision, tmp_path, pg
+):
+    new = new_sqlite_file(tmp_path / "new.db")
+    old = new_sqlite_file(numbered_file(tmp_path / "old.db", 8))
+    assert migrations.upgrade(pg) == migrations.head() == "later"
+    for engine in (migrations.engine(f"sqlite:///{new}"), migrations.engine(f"sqlite:///{old}"), pg):
+        with engine.connect() as conn:
+            assert "nota" in {c["name"] for c in sa.inspect(conn).get_columns("meta")}
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "later"
 
 
 def test_opening_an_up_to_date_file_again_changes_nothing(tmp_path):
