@@ -13,6 +13,7 @@ from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
 from outage.config import Settings
+from outage.storage import users
 from outage.web import auth
 from outage.web.api import current_user, requires
 from outage.web.app import create_app
@@ -74,7 +75,7 @@ def session_csrf(client: FlaskClient) -> str:
 
 
 def test_it_creates_the_first_admin_from_the_environment_once(app: Flask) -> None:
-    user = auth.get_user(_db(app), "chefe")
+    user = users.find_user(_db(app), "chefe")
     assert user is not None and user.role == "admin"
     assert user.password_hash != ADMIN_PASSWORD and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
     auth.set_password(_db(app), "chefe", "outra-senha-123")
@@ -250,4 +251,4 @@ def test_the_cli_creates_lists_changes_and_removes_users(app: Flask) -> None:
     duplicate = runner.invoke(args=["usuarios", "criar", "maria", "--senha-stdin"], input="senha-da-maria\n")
     assert duplicate.exit_code != 0 and "já existe" in duplicate.output
     removed = runner.invoke(args=["usuarios", "remover", "maria"])
-    assert removed.exit_code == 0 and auth.get_user(_db(app), "maria") is None
+    assert removed.exit_code == 0 and users.find_user(_db(app), "maria") is None

@@ -1,5 +1,6 @@
 """The package's layers go one way: the core loads nothing outside the standard library,
-and no part of `outage` imports another that imports it back."""
+no part of `outage` imports another that imports it back, and SQL runs only in the storage
+layer and `outage.db`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "outage"
@@ -143,3 +146,33 @@ def test_the_package_never_imports_the_entry_files_nor_the_tools_around_it() -> 
         for path in PACKAGE.rglob("*.py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+SQL_HOMES = (PACKAGE / "storage", PACKAGE / "db.py")
+_RUNS_SQL = frozenset({"execute", "executemany", "executescript"})
+
+
+def _sql_calls(path: Path) -> list[str]:
+    """`line: statement` of every `.execute()`, `.executemany()` or `.executescript()` call in
+    `path` (in this package they all run SQL, whatever holds the statement)."""
+    return [
+        f"{node.lineno}: {ast.unparse(node.args[0]) if node.args else ''}"[:100]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RUNS_SQL
+    ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SQL still outside outage/storage/: outage/alerts/outbox.py, outage/heartbeat.py, "
+    "outage/hsm/dispatch.py, outage/hsm/enrich.py, outage/hsm/history.py, outage/hsm/incidents.py, "
+    "outage/lease.py, outage/monitor.py, outage/service.py, outage/store.py, outage/web/api.py, "
+    "outage/web/dashboard.py, outage/web/metrics.py",
+)
+def test_no_sql_runs_outside_the_storage_layer_and_the_connection() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): calls
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if not any(path == home or home in path.parents for home in SQL_HOMES) and (calls := _sql_calls(path))
+    }
+    assert offenders == {}

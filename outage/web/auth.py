@@ -1,6 +1,6 @@
 """Accounts and protection for the dashboard and the API.
 
-- Users live in SQLite (`users`), passwords hashed with `werkzeug.security`; roles
+- Users live in SQLite (`users`, stored by `outage.storage.users`), passwords hashed with `werkzeug.security`; roles
   `leitura` < `operador` < `admin`. The first admin comes from `ADMIN_USERNAME` /
   `ADMIN_PASSWORD` at start-up; `flask --app monitor_service usuarios ...` manages the rest.
 - Browser sessions live on the server (`sessions`): the signed cookie (HttpOnly,
@@ -53,7 +53,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from outage.clock import Clock
 from outage.config import Settings
-from outage.db import open_database, transaction
+from outage.db import open_database
+from outage.storage import users
+from outage.storage.users import User
 from outage.web import login_throttle
 from outage.web.api import bearer_ok, clock, error, get_db, same_secret, settings
 from outage.web.proxies import browser_scheme
@@ -79,36 +81,12 @@ class UserError(ValueError):
     """A user operation refused, with the reason in Portuguese."""
 
 
-@dataclass(frozen=True)
-class User:
-    username: str
-    role: str
-    password_hash: str
-    created_at: float
-    last_login_at: float | None
-
-
 def role_rank(role: str) -> int:
     """0 for `leitura`, 1 `operador`, 2 `admin`; -1 for anything else."""
     return ROLES.index(role) if role in ROLES else -1
 
 
-# --- users in SQLite ------------------------------------------------------------------
-
-
-def get_user(conn: sqlite3.Connection, username: str) -> User | None:
-    row = conn.execute(
-        "SELECT username, role, password_hash, created_at, last_login_at FROM users WHERE username = ?",
-        (username,),
-    ).fetchone()
-    return User(*row) if row is not None else None
-
-
-def list_users(conn: sqlite3.Connection) -> list[User]:
-    rows = conn.execute(
-        "SELECT username, role, password_hash, created_at, last_login_at FROM users ORDER BY username"
-    ).fetchall()
-    return [User(*row) for row in rows]
+# --- users ---------------------------------------------------------------------------
 
 
 def _check_password(password: str) -> None:
@@ -123,15 +101,9 @@ def create_user(conn: sqlite3.Connection, username: str, password: str, role: st
     if role not in ROLES:
         raise UserError(f"papel inválido: use {', '.join(ROLES)}")
     _check_password(password)
-    try:
-        with transaction(conn):
-            conn.execute(
-                "INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-                (username, generate_password_hash(password), role, now),
-            )
-    except sqlite3.IntegrityError as exc:
-        raise UserError(f"usuário {username} já existe") from exc
-    user = get_user(conn, username)
+    if not users.add_user(conn, username, generate_password_hash(password), role, now):
+        raise UserError(f"usuário {username} já existe")
+    user = users.find_user(conn, username)
     assert user is not None
     return user
 
@@ -139,26 +111,19 @@ def create_user(conn: sqlite3.Connection, username: str, password: str, role: st
 def set_password(conn: sqlite3.Connection, username: str, password: str) -> None:
     """Change the password and end every session of the user."""
     _check_password(password)
-    with transaction(conn):
-        changed = conn.execute(
-            "UPDATE users SET password_hash = ? WHERE username = ?",
-            (generate_password_hash(password), username),
-        ).rowcount
-        conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
-    if not changed:
+    if not users.replace_password(conn, username, generate_password_hash(password)):
         raise UserError(f"usuário {username} não existe")
 
 
 def remove_user(conn: sqlite3.Connection, username: str) -> None:
     """Remove the user (its sessions and known addresses go with it)."""
-    with transaction(conn):
-        if not conn.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount:
-            raise UserError(f"usuário {username} não existe")
+    if not users.delete_user(conn, username):
+        raise UserError(f"usuário {username} não existe")
 
 
 def authenticate(conn: sqlite3.Connection, username: str, password: str) -> User | None:
     """The user when the password matches (constant work either way), else None."""
-    user = get_user(conn, username)
+    user = users.find_user(conn, username)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)  # same cost as a real check: no user enumeration
         return None
@@ -170,7 +135,7 @@ _DUMMY_HASH = generate_password_hash("senha-que-ninguem-usa")
 
 def ensure_first_admin(conn: sqlite3.Connection, s: Settings, now: float) -> bool:
     """Create the `ADMIN_USERNAME` admin when set and missing; True when created."""
-    if not s.admin_username or not s.admin_password or get_user(conn, s.admin_username) is not None:
+    if not s.admin_username or not s.admin_password or users.find_user(conn, s.admin_username) is not None:
         return False
     create_user(conn, s.admin_username, s.admin_password, "admin", now)
     log.info("administrador inicial %s criado a partir de ADMIN_USERNAME", s.admin_username)
@@ -198,12 +163,7 @@ def open_session(conn: sqlite3.Connection, username: str, address: str, now: flo
     """Start a session for `username`; returns the token for the cookie. Sessions idle
     longer than `idle` seconds are swept on the way."""
     token = secrets.token_urlsafe(32)
-    with transaction(conn):
-        conn.execute("DELETE FROM sessions WHERE last_seen_at < ?", (now - idle,))
-        conn.execute(
-            "INSERT INTO sessions (id, username, csrf, address, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (_session_id(token), username, secrets.token_urlsafe(32), address, now, now),
-        )
+    users.add_session(conn, _session_id(token), username, secrets.token_urlsafe(32), address, now, idle)
     return token
 
 
@@ -215,31 +175,22 @@ def find_session(
     `SESSION_TOUCH_EVERY` seconds. With `watch`, idle time is measured on the monotonic clock
     of the boot the session was last seen in (a wall clock jump neither ends nor extends it);
     across a reboot, on the wall clock."""
-    row = conn.execute(
-        "SELECT u.username, u.role, u.password_hash, u.created_at, u.last_login_at, s.csrf, s.last_seen_at,"
-        " s.visto_mono, s.boot FROM sessions s JOIN users u ON u.username = s.username WHERE s.id = ?",
-        (_session_id(token),),
-    ).fetchone()
-    if row is None:
+    stored = users.find_session(conn, _session_id(token))
+    if stored is None:
         return None
     mono = watch.monotonic() if watch is not None else None
-    same_boot = watch is not None and row["visto_mono"] is not None and watch.same_boot(row["boot"])
-    idle_for = (mono or 0.0) - float(row["visto_mono"]) if same_boot else now - float(row["last_seen_at"])
+    same_boot = watch is not None and stored.seen_mono is not None and watch.same_boot(stored.boot)
+    idle_for = (mono or 0.0) - (stored.seen_mono or 0.0) if same_boot else now - stored.last_seen_at
     if idle_for > idle:
         end_session(conn, token)
         return None
     if idle_for > SESSION_TOUCH_EVERY or idle_for < 0 or (watch is not None and not same_boot):
-        with transaction(conn):
-            conn.execute(
-                "UPDATE sessions SET last_seen_at = ?, visto_mono = ?, boot = ? WHERE id = ?",
-                (now, mono, watch.boot_id if watch is not None else "", _session_id(token)),
-            )
-    return Session(User(*tuple(row)[:5]), str(row["csrf"]))
+        users.touch_session(conn, _session_id(token), now, mono, watch.boot_id if watch is not None else "")
+    return Session(stored.user, stored.csrf)
 
 
 def end_session(conn: sqlite3.Connection, token: str) -> None:
-    with transaction(conn):
-        conn.execute("DELETE FROM sessions WHERE id = ?", (_session_id(token),))
+    users.delete_session(conn, _session_id(token))
 
 
 def _idle_seconds() -> float:
@@ -380,7 +331,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _login_page(message: str = "", status: int = 200) -> tuple[str, int]:
-    no_users = not get_db().execute("SELECT 1 FROM users LIMIT 1").fetchone()
+    no_users = not users.any_user(get_db())
     html = render_template(
         "login.html",
         erro=message,
@@ -413,8 +364,7 @@ def login() -> Any:
         log.info("falha de login para %r de %s", username, address)
         return _login_page("Usuário ou senha incorretos.", 401)
     login_throttle.succeeded(conn, attempt, user.username, address, now, limit)
-    with transaction(conn):
-        conn.execute("UPDATE users SET last_login_at = ? WHERE username = ?", (now, user.username))
+    users.record_login(conn, user.username, now)
     token = open_session(conn, user.username, address, now, _idle_seconds())
     session.clear()
     session.permanent = True
@@ -479,10 +429,10 @@ def cli_create(usuario: str, papel: str, senha_stdin: bool) -> None:
 @users_cli.command("listar")
 def cli_list() -> None:
     """Lista os usuários e seus papéis."""
-    users = list_users(_cli_db())
-    if not users:
+    found = users.all_users(_cli_db())
+    if not found:
         click.echo("Nenhum usuário cadastrado.")
-    for user in users:
+    for user in found:
         last = (
             time.strftime("%Y-%m-%d %H:%M", time.localtime(user.last_login_at)) if user.last_login_at else "-"
         )

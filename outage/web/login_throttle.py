@@ -18,7 +18,8 @@ attempt.
 
 `reserve()` counts the attempt as a failure *before* the password is checked, inside one
 write transaction, so parallel attempts can never get more than the limit evaluated;
-`succeeded()` takes that count back and remembers the address as known.
+`succeeded()` takes that count back and remembers the address as known. The counters and
+the known addresses are stored by `outage.storage.users`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from outage.db import transaction
+from outage.storage import users
 
 BASE_DELAY = 30.0
 MAX_DELAY = 900.0
@@ -54,11 +56,7 @@ def delay_after(failures: int, limit: int) -> float:
 
 def is_known(conn: sqlite3.Connection, username: str, address: str) -> bool:
     """Whether `username` has logged in from `address` before."""
-    row = conn.execute(
-        "SELECT 1 FROM login_known_addresses WHERE username = ? COLLATE NOCASE AND address = ?",
-        (username[:MAX_NAME], address),
-    ).fetchone()
-    return row is not None
+    return users.is_known_address(conn, username[:MAX_NAME], address)
 
 
 def _keys(conn: sqlite3.Connection, username: str, address: str, limit: int) -> list[tuple[str, int]]:
@@ -74,34 +72,18 @@ def reserve(conn: sqlite3.Connection, username: str, address: str, now: float, l
     any of its keys is waiting (then nothing is counted)."""
     with transaction(conn):
         # a wall clock that went back must not stretch a delay past MAX_DELAY
-        conn.execute(
-            "UPDATE login_throttle SET last_at = MIN(last_at, ?), blocked_until = MIN(blocked_until, ?)"
-            " WHERE last_at > ? OR blocked_until > ?",
-            (now, now + MAX_DELAY, now, now + MAX_DELAY),
-        )
+        users.pull_back_throttle_times(conn, now, MAX_DELAY)
         keys = _keys(conn, username, address, limit)
-        rows = {key: _row(conn, key) for key, _ in keys}
+        rows = {key: users.throttle_counter(conn, key) for key, _ in keys}
         wait = max((row[2] - now for row in rows.values() if row is not None), default=0.0)
         if wait > 0:
             return Attempt(wait)
         for key, key_limit in keys:
             row = rows[key]
             failures = 1 if row is None or now - row[1] > WINDOW else row[0] + 1
-            conn.execute(
-                "INSERT INTO login_throttle (key, failures, last_at, blocked_until) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at,"
-                " blocked_until = excluded.blocked_until",
-                (key, failures, now, now + delay_after(failures, key_limit)),
-            )
-        conn.execute("DELETE FROM login_throttle WHERE last_at < ?", (now - WINDOW - MAX_DELAY,))
+            users.record_failed_login(conn, key, failures, now, now + delay_after(failures, key_limit))
+        users.forget_throttle_counters(conn, before=now - WINDOW - MAX_DELAY)
     return Attempt(0.0, tuple(key for key, _ in keys))
-
-
-def _row(conn: sqlite3.Connection, key: str) -> tuple[int, float, float] | None:
-    row = conn.execute(
-        "SELECT failures, last_at, blocked_until FROM login_throttle WHERE key = ?", (key,)
-    ).fetchone()
-    return None if row is None else (int(row[0]), float(row[1]), float(row[2]))
 
 
 def succeeded(
@@ -113,16 +95,8 @@ def succeeded(
     with transaction(conn):
         for key in attempt.keys:
             if key.startswith("par:"):
-                conn.execute("DELETE FROM login_throttle WHERE key = ?", (key,))
+                users.clear_throttle_counter(conn, key)
                 continue
             key_limit = limit * (USER_FACTOR if key.startswith("usuario:") else ADDRESS_FACTOR)
-            conn.execute(
-                "UPDATE login_throttle SET failures = MAX(0, failures - 1),"
-                " blocked_until = CASE WHEN failures - 1 < ? THEN 0 ELSE blocked_until END WHERE key = ?",
-                (key_limit, key),
-            )
-        conn.execute(
-            "INSERT INTO login_known_addresses (username, address, last_login_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (username, address) DO UPDATE SET last_login_at = excluded.last_login_at",
-            (username, address, now),
-        )
+            users.take_back_failed_login(conn, key, key_limit)
+        users.remember_address(conn, username, address, now)
