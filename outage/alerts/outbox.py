@@ -32,9 +32,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE, notice_reference
-from outage.adapters.channels.whatsapp_cloud import WhatsAppStatus
-from outage.core.kinds import KINDS
+from outage.core.kinds import CUSTOMER_TEMPLATE, KINDS
+from outage.core.notices import WhatsAppStatus, notice_reference
 from outage.db import in_chunks, transaction
 
 PENDING = "pendente"

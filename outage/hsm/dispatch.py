@@ -24,11 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE
 from outage.adapters.channels.messages import br_number, br_time, plural
 from outage.alerts import outbox
 from outage.alerts.outbox import Alert, enqueue
 from outage.config import Settings
+from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.db import in_chunks, transaction
 from outage.hsm.delivery import HOLD_SECONDS
 from outage.hsm.enrich import Customer
@@ -454,7 +454,7 @@ def _enqueue(
 
 
 def notice_payload(phone: str, name: str, template: str) -> dict[str, Any]:
-    """The outbox payload of a customer notice (`outage.adapters.channels.base.CUSTOMER_TEMPLATE`).
+    """The outbox payload of a customer notice (`outage.core.kinds.CUSTOMER_TEMPLATE`).
 
     The Meta Cloud API templates take one body parameter, {{1}} = the customer's first name.
     """
