@@ -18,10 +18,10 @@ import pytest
 import requests
 
 from outage.adapters.channels.whatsapp_cloud import WhatsAppCloudChannel
-from outage.alerts import outbox
 from outage.config import Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.db import open_database
+from outage.storage import outbox
 from outage.web.app import create_app
 from simulator.httpserver import FakeHTTPServer
 from simulator.whatsapp import CLOUD_TOKEN, FakeWhatsAppCloud

@@ -3,7 +3,7 @@
 `Sender.deliver_due()` is the background delivery of the whole outbox; `Sender.deliver_rows()`
 is an approval's fast path over its own rows (see `outage.hsm.delivery`). Both run the same
 loop: recover stale claims -> pick what may go now (per destination, in order; see
-`outage.alerts.outbox` for the rules) -> wait for the row's retry time and the pacing of
+`outage.storage.outbox` for the rules) -> wait for the row's retry time and the pacing of
 its destination and provider -> claim with a compare-and-set -> send from a thread pool
 (one message in flight per destination) -> store each outcome as soon as it arrives.
 
@@ -41,7 +41,6 @@ from typing import Protocol
 from outage.adapters.channels.base import Channel, Receipt
 from outage.adapters.channels.messages import plural
 from outage.adapters.channels.registry import build_channels, split_channel
-from outage.alerts import outbox
 from outage.config import Settings
 from outage.core import kinds
 from outage.core.model import shown_target
@@ -49,6 +48,7 @@ from outage.core.notices import notice_reference
 from outage.db import open_database
 from outage.http import TransportError, new_session
 from outage.lease import is_dead_here, new_holder_id
+from outage.storage import outbox
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ Flap damping: an approval blocks its key `OLT|PON|type` for `HSM_COOLDOWN_HOURS`
 (`hsm_cooldowns`), and each phone that gets a notice is recorded (`hsm_phone_notices`): a
 phone never gets more than one outage notice per 24 h, whatever the incident.
 
-Notices left `incerto` by a crash (see `outage.alerts.outbox`) are listed per decision by
+Notices left `incerto` by a crash (see `outage.storage.outbox`) are listed per decision by
 `uncertain_notices` and go out again only through `resend_uncertain`, an operator's call --
 through the WhatsApp Cloud API only once Meta has had `CONFIRMATION_WAIT` to settle them.
 """
@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from outage.adapters.channels.messages import br_number, br_time, plural
-from outage.alerts import outbox
-from outage.alerts.outbox import Alert, enqueue
 from outage.config import Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.db import in_chunks, transaction
@@ -34,6 +32,8 @@ from outage.hsm.delivery import HOLD_SECONDS
 from outage.hsm.enrich import Customer
 from outage.hsm.incidents import CONCENTRATOR, LOS, MIXED, POWER, UNKNOWN, Incident, key_of
 from outage.hsm.phones import mask_phone
+from outage.storage import outbox
+from outage.storage.outbox import Alert, enqueue
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from outage.alerts import outbox
 from outage.hsm.dispatch import APPROVE, notice_rows
 from outage.hsm.incidents import console_number
 from outage.hsm.phones import normalize_phone
 from outage.hsm.seed_shape import TIMEZONE, with_seed_fields
+from outage.storage import outbox
 
 BOM = "\ufeff"
 

@@ -1,4 +1,5 @@
-"""The outbox: every NOC alert and customer notice is a row, and every SQL statement on it lives here.
+"""The outbox and Meta's delivery statuses (`outbox`, `whatsapp_statuses`): every NOC alert
+and customer notice is a row, and every SQL statement on them lives here.
 
 Rows are written by `enqueue()` inside the caller's transaction (see `outage.db.transaction`),
 so an alert exists if and only if the change that caused it was committed, and delivered
