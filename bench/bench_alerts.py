@@ -28,10 +28,10 @@ from typing import Any
 
 from outage.adapters.channels.registry import configured_channels
 from outage.adapters.channels.telegram import TelegramChannel
-from outage.alerts.outbox import Alert, enqueue
 from outage.alerts.sender import Sender
 from outage.config import Settings
 from outage.db import open_database, transaction
+from outage.storage.outbox import Alert, enqueue
 from simulator.telegram import FakeTelegram
 
 ALERTS = 1000

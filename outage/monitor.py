@@ -24,8 +24,6 @@ from outage.adapters.cause.base import CauseAnalyzer, CauseReport
 from outage.adapters.cause.verdict import from_alarms
 from outage.adapters.channels.messages import br_number
 from outage.adapters.erp.base import ErpReader, ErpReadError, Observation
-from outage.alerts import outbox
-from outage.alerts.outbox import Alert
 from outage.alerts.storm import is_storm, summarize_if_storm
 from outage.config import Settings
 from outage.core import kinds
@@ -45,6 +43,8 @@ from outage.core.place import OLT, RANK, describe, describe_group, level_of, pat
 from outage.db import checkpoint, transaction
 from outage.lease import is_dead_here
 from outage.roster import Roster
+from outage.storage import outbox
+from outage.storage.outbox import Alert
 
 log = logging.getLogger(__name__)
 QUORUM_MIN_SIZE = 10

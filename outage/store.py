@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from outage import notices
-from outage.alerts import outbox
 from outage.core import kinds
 from outage.core.detector import (
     NOT_ANNOUNCED,
@@ -43,6 +42,7 @@ from outage.core.model import (
 from outage.core.place import RANK, level_of
 from outage.core.rates import Count, PlaceRates
 from outage.db import transaction
+from outage.storage import outbox
 
 INTERRUPTED = "interrompido: o processo que fazia este ciclo parou antes de terminá-lo"
 

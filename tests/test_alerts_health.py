@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from outage.adapters.channels.registry import configured_channels, startup_warnings
 from outage.alerts.health import outbox_health
-from outage.alerts.outbox import Alert, enqueue
 from outage.config import Settings
 from outage.db import open_database, transaction
+from outage.storage.outbox import Alert, enqueue
 
 T0 = 1_732_256_000.0
 

@@ -7,11 +7,11 @@ import pytest
 
 from outage.adapters.channels.registry import configured_channels
 from outage.adapters.channels.telegram import TelegramChannel
-from outage.alerts.outbox import Alert, enqueue
 from outage.alerts.sender import Sender
 from outage.alerts.storm import summarize_if_storm
 from outage.config import Settings
 from outage.db import open_database, transaction
+from outage.storage.outbox import Alert, enqueue
 from simulator.telegram import FakeTelegram
 from simulator.whatsapp import FakeWhatsAppCloud
 

@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE, notice_reference
 from outage.alerts.sender import Sender
 from outage.config import Settings
+from outage.core.kinds import CUSTOMER_TEMPLATE
+from outage.core.notices import notice_reference
 from outage.db import connect
 from outage.hsm.dispatch import CONFIRMATION_WAIT
 from outage.web.app import create_app

@@ -9,16 +9,16 @@ import sqlite3
 
 import pytest
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE
 from outage.adapters.channels.registry import build_channels
-from outage.alerts import outbox
 from outage.alerts.health import outbox_health
-from outage.alerts.outbox import Alert, enqueue
 from outage.alerts.sender import LEASE_SECONDS, Sender
 from outage.config import Settings
+from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.db import connect, open_database, transaction
 from outage.hsm.dispatch import notice_payload
 from outage.migrations import numbered
+from outage.storage import outbox
+from outage.storage.outbox import Alert, enqueue
 from simulator.telegram import FakeTelegram
 from tests.test_alerts_sender import FakeClock, opening
 

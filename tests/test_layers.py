@@ -58,7 +58,7 @@ def test_the_core_loads_only_the_standard_library_and_itself() -> None:
 
 
 def _unit(module: str) -> str | None:
-    """The top-level part of `outage` that `module` is in: `outage.alerts.outbox` -> `alerts`."""
+    """The top-level part of `outage` that `module` is in: `outage.storage.outbox` -> `storage`."""
     parts = module.split(".")
     return parts[1] if parts[0] == "outage" and len(parts) > 1 else None
 

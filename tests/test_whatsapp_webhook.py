@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 import requests
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE
 from outage.adapters.channels.whatsapp_cloud import WhatsAppCloudChannel
-from outage.alerts import outbox
 from outage.config import Settings
+from outage.core.kinds import CUSTOMER_TEMPLATE
+from outage.core.notices import WhatsAppStatus
 from outage.db import open_database
+from outage.storage import outbox
 from outage.web.app import create_app
 from simulator.httpserver import FakeHTTPServer
 from simulator.whatsapp import CLOUD_TOKEN, FakeWhatsAppCloud
@@ -116,7 +117,7 @@ def test_a_status_that_came_before_the_restart_settles_the_notice_as_the_claims_
         (CUSTOMER_TEMPLATE, json.dumps({"to": PHONES[0]}), now, now, now),
     )
     conn.commit()
-    statuses = [outbox.WhatsAppStatus("wamid.ANTES", PHONES[0], "delivered", now + 1)]
+    statuses = [WhatsAppStatus("wamid.ANTES", PHONES[0], "delivered", now + 1)]
     assert (
         outbox.record_whatsapp_statuses(conn, statuses, now + 2).settled == 0
     )  # still being sent: nothing to settle
@@ -132,8 +133,8 @@ def test_a_status_older_than_the_notice_or_for_another_number_settles_nothing(se
     (notice,) = uncertain_notices(settings, PHONES[:1])
     conn = open_database(settings.database_path)
     now = time.time()
-    old = [outbox.WhatsAppStatus("wamid.VELHO", PHONES[0], "read", now - 86_400)]
-    other = [outbox.WhatsAppStatus("wamid.OUTRO", PHONES[1], "delivered", now)]
+    old = [WhatsAppStatus("wamid.VELHO", PHONES[0], "read", now - 86_400)]
+    other = [WhatsAppStatus("wamid.OUTRO", PHONES[1], "delivered", now)]
     assert outbox.record_whatsapp_statuses(conn, old + other, now) == outbox.StatusOutcome()
     assert conn.execute("SELECT status FROM outbox WHERE id = ?", (notice,)).fetchone()[0] == "incerto"
     conn.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from outage.alerts import outbox
+from outage.storage import outbox
 
 UNHEALTHY_AFTER_INTERVALS = 3
 

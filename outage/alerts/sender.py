@@ -3,7 +3,7 @@
 `Sender.deliver_due()` is the background delivery of the whole outbox; `Sender.deliver_rows()`
 is an approval's fast path over its own rows (see `outage.hsm.delivery`). Both run the same
 loop: recover stale claims -> pick what may go now (per destination, in order; see
-`outage.alerts.outbox` for the rules) -> wait for the row's retry time and the pacing of
+`outage.storage.outbox` for the rules) -> wait for the row's retry time and the pacing of
 its destination and provider -> claim with a compare-and-set -> send from a thread pool
 (one message in flight per destination) -> store each outcome as soon as it arrives.
 
@@ -38,16 +38,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Protocol
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Channel, Receipt, notice_reference
+from outage.adapters.channels.base import Channel, Receipt
 from outage.adapters.channels.messages import plural
 from outage.adapters.channels.registry import build_channels, split_channel
-from outage.alerts import outbox
 from outage.config import Settings
 from outage.core import kinds
 from outage.core.model import shown_target
+from outage.core.notices import notice_reference
 from outage.db import open_database
 from outage.http import TransportError, new_session
 from outage.lease import is_dead_here, new_holder_id
+from outage.storage import outbox
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def verdict(job: _Job, outcome: Receipt | TransportError, now: float) -> outbox.
     if outcome.permanent:
         return outbox.Verdict(row.id, outbox.FAILED, now, str(outcome))
     lost = answer_lost(outcome)
-    if lost and row.kind == CUSTOMER_TEMPLATE:
+    if lost and row.kind == kinds.CUSTOMER_TEMPLATE:
         note = f"incerto: o provedor pode ter aceitado o aviso sem responder ({outcome})"
         return outbox.Verdict(row.id, outbox.UNCERTAIN, now, note)
     if now - row.created_at > MAX_AGE_SECONDS:
@@ -363,9 +364,9 @@ class Sender:
                 self._finish([(job, TransportError(reason, permanent=True))], stats)
                 continue
             payload = row.payload if row.payload is not None else payloads[row.id]
-            if row.repeat and row.kind != CUSTOMER_TEMPLATE:
+            if row.repeat and row.kind != kinds.CUSTOMER_TEMPLATE:
                 payload = {**payload, "repeticao": True}
-            if row.kind == CUSTOMER_TEMPLATE:
+            if row.kind == kinds.CUSTOMER_TEMPLATE:
                 payload = {**payload, "referencia": notice_reference(row.id)}
             self._in_flight[self._pool.submit(channel.send, key[1], row.kind, payload)] = job
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from outage.alerts.outbox import Alert
 from outage.core.kinds import OPENING, SUMMARY
+from outage.storage.outbox import Alert
 
 
 def is_storm(openings: int, threshold: int) -> bool:

@@ -10,7 +10,7 @@ ever taken by both, and none is lost.
 
 The approval writes its rows due `HOLD_SECONDS` later, so the background delivery leaves
 them to this fast path first; after a crash it picks up the ones never started when they
-fall due (a notice under way at the crash becomes `incerto`, see `outage.alerts.outbox`).
+fall due (a notice under way at the crash becomes `incerto`, see `outage.storage.outbox`).
 """
 
 from __future__ import annotations

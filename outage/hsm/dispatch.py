@@ -10,9 +10,12 @@ Flap damping: an approval blocks its key `OLT|PON|type` for `HSM_COOLDOWN_HOURS`
 (`hsm_cooldowns`), and each phone that gets a notice is recorded (`hsm_phone_notices`): a
 phone never gets more than one outage notice per 24 h, whatever the incident.
 
-Notices left `incerto` by a crash (see `outage.alerts.outbox`) are listed per decision by
+Notices left `incerto` by a crash (see `outage.storage.outbox`) are listed per decision by
 `uncertain_notices` and go out again only through `resend_uncertain`, an operator's call --
 through the WhatsApp Cloud API only once Meta has had `CONFIRMATION_WAIT` to settle them.
+
+The rules are here; the rows they read and write are `outage.storage.hsm`'s and
+`outage.storage.outbox`'s.
 """
 
 from __future__ import annotations
@@ -24,16 +27,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE
 from outage.adapters.channels.messages import br_number, br_time, plural
-from outage.alerts import outbox
-from outage.alerts.outbox import Alert, enqueue
 from outage.config import Settings
-from outage.db import in_chunks, transaction
+from outage.core.kinds import CUSTOMER_TEMPLATE
+from outage.db import transaction
 from outage.hsm.delivery import HOLD_SECONDS
 from outage.hsm.enrich import Customer
 from outage.hsm.incidents import CONCENTRATOR, LOS, MIXED, POWER, UNKNOWN, Incident, key_of
 from outage.hsm.phones import mask_phone
+from outage.storage import hsm, outbox
+from outage.storage.outbox import Alert, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -219,49 +222,13 @@ def cooldown_keys(incident: Incident, template: Template) -> list[str]:
     return list(dict.fromkeys([incident.key, *chosen]))
 
 
-def blocked_until(conn: sqlite3.Connection, keys: Sequence[str], now: float) -> float | None:
-    """When the latest block among `keys` ends, if one is in force."""
-    marks = ",".join("?" for _ in keys)
-    row = conn.execute(
-        f"SELECT MAX(ate) FROM hsm_cooldowns WHERE chave IN ({marks}) AND ate > ?",  # noqa: S608
-        [*keys, now],
-    ).fetchone()
-    return None if row[0] is None else float(row[0])
-
-
-def active_cooldowns(conn: sqlite3.Connection, now: float) -> dict[str, float]:
-    return {
-        row[0]: float(row[1])
-        for row in conn.execute("SELECT chave, ate FROM hsm_cooldowns WHERE ate > ?", (now,))
-    }
-
-
-def decided_ids(conn: sqlite3.Connection, incident_ids: Sequence[str]) -> set[str]:
-    """The ids decided already: their own decision, or one on the OLT alert they were twins of."""
-    found: set[str] = set()
-    for chunk, marks in in_chunks(incident_ids):
-        rows = conn.execute(
-            f"SELECT incident_id FROM hsm_decisions WHERE incident_id IN ({marks})"  # noqa: S608
-            f" UNION SELECT t.value FROM hsm_decisions d, json_each(d.snapshot, '$.gemeos') t"
-            f" WHERE t.value IN ({marks})",
-            chunk + chunk,
-        )
-        found.update(row[0] for row in rows)
-    return found
-
-
 def existing_decision(conn: sqlite3.Connection, incident_id: str) -> Outcome | None:
     """The answer for an incident already decided, itself or as a twin (a repeated request
     changes nothing)."""
-    row = conn.execute(
-        "SELECT id, acao, usuario, decidido_em, sem_telefone, ignorados FROM hsm_decisions WHERE incident_id = ?"
-        " OR EXISTS (SELECT 1 FROM json_each(snapshot, '$.gemeos') WHERE value = ?)"
-        " ORDER BY id LIMIT 1",
-        (incident_id, incident_id),
-    ).fetchone()
+    row = hsm.decision_about(conn, incident_id)
     if row is None:
         return None
-    counts = outbox.status_counts(conn, notice_rows(conn, row["id"]))
+    counts = outbox.status_counts(conn, hsm.notice_rows(conn, row["id"]))
     queued = counts[outbox.PENDING] + counts[outbox.SENDING]
     verb = "aprovado" if row["acao"] == APPROVE else "negado"
     msg = f"Incidente já {verb} por {row['usuario']} em {br_time(row['decidido_em'])}: nenhum cliente recebe duas vezes."
@@ -278,7 +245,7 @@ def existing_decision(conn: sqlite3.Connection, incident_id: str) -> Outcome | N
         ignorados=row["ignorados"],
         repetido=True,
         decision_id=row["id"],
-        row_ids=notice_rows(conn, row["id"]) if queued else [],
+        row_ids=hsm.notice_rows(conn, row["id"]) if queued else [],
     )
 
 
@@ -300,18 +267,9 @@ def where_notices_stand(counts: dict[str, int]) -> str:
 
 def outbox_counts(conn: sqlite3.Connection, decision_id: int) -> tuple[int, int]:
     """(handed to the outbox/provider and neither failed nor uncertain, failed for good) of a decision."""
-    counts = outbox.status_counts(conn, notice_rows(conn, decision_id))
+    counts = outbox.status_counts(conn, hsm.notice_rows(conn, decision_id))
     failed, uncertain = counts[outbox.FAILED], counts[outbox.UNCERTAIN]
     return sum(counts.values()) - failed - uncertain, failed
-
-
-def notice_rows(conn: sqlite3.Connection, decision_id: int) -> list[int]:
-    """The outbox rows of a decision's notices (one per phone that got one)."""
-    rows = conn.execute(
-        "SELECT outbox_id FROM hsm_recipients WHERE decision_id = ? AND outbox_id IS NOT NULL ORDER BY id",
-        (decision_id,),
-    )
-    return [int(row[0]) for row in rows]
 
 
 NORMALIZED_PREFIX = "hsm-normalizado:"  # outbox `event_id` of a decision's normalization notices
@@ -319,13 +277,10 @@ NORMALIZED_PREFIX = "hsm-normalizado:"  # outbox `event_id` of a decision's norm
 
 def normalization_rows(conn: sqlite3.Connection, decision_id: int) -> list[int]:
     """The outbox rows of a decision's normalization notices (queued when its incident ended)."""
-    row = conn.execute("SELECT incident_id FROM hsm_decisions WHERE id = ?", (decision_id,)).fetchone()
+    row = hsm.decision(conn, decision_id)
     if row is None:
         return []
-    found = conn.execute(
-        "SELECT id FROM outbox WHERE event_id = ? ORDER BY id", (NORMALIZED_PREFIX + row["incident_id"],)
-    )
-    return [int(r[0]) for r in found]
+    return outbox.ids_of_event(conn, NORMALIZED_PREFIX + row["incident_id"])
 
 
 def deny(conn: sqlite3.Connection, incident: Incident, user: str, comment: str, now: float) -> Outcome:
@@ -358,7 +313,7 @@ def approve(
         repeated = existing_decision(conn, incident.id)
         if repeated is not None:
             return repeated
-        until = blocked_until(conn, keys, now)
+        until = hsm.blocked_until(conn, keys, now)
         if until is not None:
             raise DispatchRefused(blocked_message(incident, until), 409)
         decision_id = _insert_decision(conn, incident, APPROVE, user, comment, now, template, customers)
@@ -367,9 +322,8 @@ def approve(
         _record_recipients(conn, decision_id, plan, row_ids)
         _mark_flap(conn, decision_id, keys, [p.phone for p in plan if p.result == QUEUED], settings, now)
         counts = _counts(plan)
-        conn.execute(
-            "UPDATE hsm_decisions SET enfileirados = ?, sem_telefone = ?, ignorados = ? WHERE id = ?",
-            (counts[QUEUED], counts[NO_PHONE], counts[SKIPPED_24H] + counts[DUPLICATE], decision_id),
+        hsm.set_counts(
+            conn, decision_id, counts[QUEUED], counts[NO_PHONE], counts[SKIPPED_24H] + counts[DUPLICATE]
         )
     skipped = counts[SKIPPED_24H] + counts[DUPLICATE]
     log.info(
@@ -406,7 +360,7 @@ class _Planned:
 
 def _plan(conn: sqlite3.Connection, customers: Sequence[Customer], now: float) -> list[_Planned]:
     phones = sorted({c.contact for c in customers if c.contact})
-    recent = _recently_noticed(conn, phones, now - PHONE_WINDOW)
+    recent = hsm.recently_noticed(conn, phones, now - PHONE_WINDOW)
     seen: set[str] = set()
     plan = []
     for customer in customers:
@@ -422,17 +376,6 @@ def _plan(conn: sqlite3.Connection, customers: Sequence[Customer], now: float) -
         seen.add(phone)
         plan.append(_Planned(customer, phone, result))
     return plan
-
-
-def _recently_noticed(conn: sqlite3.Connection, phones: list[str], since: float) -> set[str]:
-    found: set[str] = set()
-    for chunk, marks in in_chunks(phones):
-        rows = conn.execute(
-            f"SELECT telefone FROM hsm_phone_notices WHERE telefone IN ({marks}) AND ultimo_aviso > ?",  # noqa: S608
-            [*chunk, since],
-        )
-        found.update(row[0] for row in rows)
-    return found
 
 
 def _enqueue(
@@ -454,7 +397,7 @@ def _enqueue(
 
 
 def notice_payload(phone: str, name: str, template: str) -> dict[str, Any]:
-    """The outbox payload of a customer notice (`outage.adapters.channels.base.CUSTOMER_TEMPLATE`).
+    """The outbox payload of a customer notice (`outage.core.kinds.CUSTOMER_TEMPLATE`).
 
     The Meta Cloud API templates take one body parameter, {{1}} = the customer's first name.
     """
@@ -472,35 +415,30 @@ def _insert_decision(
     template: Template | None,
     customers: Sequence[Customer],
 ) -> int:
-    snapshot = {**incident.as_json(), "clientes": len(customers)}
-    cursor = conn.execute(
-        "INSERT INTO hsm_decisions (incident_id, fonte, acao, usuario, decidido_em, comentario, chave, tipo,"
-        " template, canal, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            incident.id,
-            incident.fonte,
-            action,
-            user,
-            now,
-            comment,
-            incident.key,
-            template.tipo if template else incident.tipo,
-            template.name if template else "",
-            template.channel if template else "",
-            json.dumps(snapshot, ensure_ascii=False),
-        ),
+    return hsm.insert_decision(
+        conn,
+        incident_id=incident.id,
+        fonte=incident.fonte,
+        action=action,
+        user=user,
+        decided_at=now,
+        comment=comment,
+        key=incident.key,
+        tipo=template.tipo if template else incident.tipo,
+        template=template.name if template else "",
+        channel=template.channel if template else "",
+        snapshot={**incident.as_json(), "clientes": len(customers)},
     )
-    return int(cursor.lastrowid or 0)
 
 
 def _record_recipients(
     conn: sqlite3.Connection, decision_id: int, plan: list[_Planned], row_ids: list[int | None]
 ) -> None:
-    conn.executemany(
-        "INSERT INTO hsm_recipients (decision_id, client_id, nome, telefone, resultado, outbox_id)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+    hsm.add_recipients(
+        conn,
+        decision_id,
         [
-            (decision_id, p.customer.client_id, p.customer.client_name, p.phone, p.result, row_id)
+            hsm.Recipient(p.customer.client_id, p.customer.client_name, p.phone, p.result, row_id)
             for p, row_id in zip(plan, row_ids, strict=True)
         ],
     )
@@ -517,18 +455,8 @@ def _mark_flap(
     settings: Settings,
     now: float,
 ) -> None:
-    until = now + settings.hsm_cooldown_hours * 3600.0
-    conn.executemany(
-        "INSERT INTO hsm_cooldowns (chave, ate, decision_id) VALUES (?, ?, ?)"
-        " ON CONFLICT (chave) DO UPDATE SET ate = excluded.ate, decision_id = excluded.decision_id",
-        [(key, until, decision_id) for key in keys],
-    )
-    conn.executemany(
-        "INSERT INTO hsm_phone_notices (telefone, ultimo_aviso, decision_id) VALUES (?, ?, ?)"
-        " ON CONFLICT (telefone) DO UPDATE SET ultimo_aviso = excluded.ultimo_aviso,"
-        " decision_id = excluded.decision_id",
-        [(phone, now, decision_id) for phone in phones],
-    )
+    hsm.block(conn, keys, now + settings.hsm_cooldown_hours * 3600.0, decision_id)
+    hsm.mark_noticed(conn, phones, now, decision_id)
 
 
 def _counts(plan: list[_Planned]) -> dict[str, int]:
@@ -548,18 +476,12 @@ def settle_normalized(
     normalization notice to the phones that got the outage notice. Returns how many
     incidents were settled. `open_olt_ids` None: the OLT system could not be read (its
     incidents wait). Compare-and-set on `normalizado_em IS NULL`: each is settled once."""
-    rows = conn.execute(
-        "SELECT id, incident_id, fonte, canal FROM hsm_decisions WHERE acao = 'aprovar' AND normalizado_em IS NULL"
-    ).fetchall()
     settled = 0
-    for row in rows:
+    for row in hsm.approved_unsettled(conn):
         if not _resolved(conn, row["incident_id"], row["fonte"], open_olt_ids):
             continue
         with transaction(conn):
-            changed = conn.execute(
-                "UPDATE hsm_decisions SET normalizado_em = ? WHERE id = ? AND normalizado_em IS NULL",
-                (now, row["id"]),
-            ).rowcount
+            changed = hsm.mark_normalized(conn, row["id"], now)
             if changed and settings.hsm_template_normalized:
                 _queue_normalized(conn, row, settings.hsm_template_normalized, now)
         settled += changed
@@ -586,25 +508,19 @@ def _resolved(conn: sqlite3.Connection, incident_id: str, fonte: str, open_olt_i
 
 
 def _queue_normalized(conn: sqlite3.Connection, decision: sqlite3.Row, template: str, now: float) -> None:
-    recipients = conn.execute(
-        "SELECT telefone, nome, outbox_id FROM hsm_recipients WHERE decision_id = ? AND outbox_id IS NOT NULL"
-        " ORDER BY id",
-        (decision["id"],),
-    ).fetchall()
-    outcomes = outbox.outcomes_of(conn, [r["outbox_id"] for r in recipients])
+    recipients = hsm.noticed(conn, decision["id"])
+    outcomes = outbox.outcomes_of(conn, list(recipients))
     alerts = [
         Alert(
             CUSTOMER_TEMPLATE,
-            notice_payload(r["telefone"], r["nome"], template),
+            notice_payload(r.telefone, r.nome, template),
             NORMALIZED_PREFIX + decision["incident_id"],
         )
-        for r in recipients
-        if outcomes.get(r["outbox_id"], {}).get("envio") != outbox.FAILED
+        for row_id, r in recipients.items()
+        if outcomes.get(row_id, {}).get("envio") != outbox.FAILED
     ]
     enqueue(conn, alerts, [decision["canal"]], now)
-    conn.execute(
-        "UPDATE hsm_decisions SET aviso_normalizacao = ? WHERE id = ?", (len(alerts), decision["id"])
-    )
+    hsm.set_normalization_notices(conn, decision["id"], len(alerts))
 
 
 # --- notices that may not have gone out ------------------------------------------------------
@@ -634,23 +550,13 @@ def uncertain_notices(conn: sqlite3.Connection, settings: Settings, now: float) 
     uncertain = outbox.uncertain_ids(conn)
     awaiting = awaiting_confirmation(conn, settings, uncertain, now)
     counts: dict[int, list[int]] = {}
-    for chunk, marks in in_chunks(uncertain):
-        pairs = conn.execute(
-            f"SELECT decision_id, outbox_id FROM hsm_recipients WHERE outbox_id IN ({marks})",  # noqa: S608
-            chunk,
-        ).fetchall()
-        pairs += conn.execute(
-            "SELECT d.id, o.id FROM outbox o JOIN hsm_decisions d ON o.event_id = ? || d.incident_id"  # noqa: S608
-            f" WHERE o.id IN ({marks})",
-            [NORMALIZED_PREFIX, *chunk],
-        ).fetchall()
-        for decision_id, outbox_id in pairs:
-            counts.setdefault(int(decision_id), []).append(int(outbox_id))
+    pairs = hsm.decisions_of_notices(conn, uncertain) + _normalization_decisions(conn, uncertain)
+    for decision_id, outbox_id in pairs:
+        counts.setdefault(decision_id, []).append(outbox_id)
     found = []
     for decision_id, rows in counts.items():
-        row = conn.execute(
-            "SELECT incident_id, snapshot, decidido_em FROM hsm_decisions WHERE id = ?", (decision_id,)
-        ).fetchone()
+        row = hsm.decision(conn, decision_id)
+        assert row is not None  # a decision is never deleted
         found.append(
             {
                 "decisao_id": decision_id,
@@ -662,6 +568,17 @@ def uncertain_notices(conn: sqlite3.Connection, settings: Settings, now: float) 
             }
         )
     return sorted(found, key=lambda item: -float(item["decidido_em"]))
+
+
+def _normalization_decisions(conn: sqlite3.Connection, row_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(decision id, outbox row) for each of `row_ids` that is a decision's normalization notice."""
+    incidents = {
+        row_id: event_id.removeprefix(NORMALIZED_PREFIX)
+        for row_id, event_id in outbox.event_ids_of(conn, row_ids).items()
+        if event_id and event_id.startswith(NORMALIZED_PREFIX)
+    }
+    decisions = hsm.decisions_by_incident(conn, sorted(set(incidents.values())))
+    return [(decisions[incident], row_id) for row_id, incident in incidents.items() if incident in decisions]
 
 
 @dataclass(frozen=True)
@@ -681,7 +598,7 @@ def resend_uncertain(
     are due after `HOLD_SECONDS`, for the fast path. Each may reach a customer who already got it."""
     rows = outbox.uncertain_ids(conn)
     if decision_id is not None:
-        mine = notice_rows(conn, decision_id) + normalization_rows(conn, decision_id)
+        mine = hsm.notice_rows(conn, decision_id) + normalization_rows(conn, decision_id)
         rows = sorted(set(rows) & set(mine))
     awaiting = awaiting_confirmation(conn, settings, rows, now)
     requeued = outbox.resend_uncertain(conn, [r for r in rows if r not in awaiting], now + HOLD_SECONDS)

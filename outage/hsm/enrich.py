@@ -25,9 +25,9 @@ from outage import store
 from outage.adapters.erp import build_reader
 from outage.adapters.erp.base import ClientContact
 from outage.config import Settings
-from outage.db import in_chunks
 from outage.hsm.incidents import Incident, alert_detail, event_id_of, olt_client
 from outage.hsm.phones import first_valid_phone, normalize_phone
+from outage.storage import hsm
 
 log = logging.getLogger(__name__)
 
@@ -226,14 +226,7 @@ def run_bounded(
 
 
 def _fill_last_notice(conn: sqlite3.Connection, customers: list[Customer]) -> None:
-    phones = sorted({c.contact for c in customers if c.contact})
-    last: dict[str, float] = {}
-    for chunk, marks in in_chunks(phones):
-        rows = conn.execute(
-            f"SELECT telefone, ultimo_aviso FROM hsm_phone_notices WHERE telefone IN ({marks})",  # noqa: S608
-            chunk,
-        )
-        last.update({row[0]: float(row[1]) for row in rows})
+    last = hsm.last_notices(conn, sorted({c.contact for c in customers if c.contact}))
     for customer in customers:
         if customer.contact:
             customer.ultimo_aviso = last.get(customer.contact)

@@ -22,11 +22,11 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from outage.alerts import outbox
-from outage.hsm.dispatch import APPROVE, notice_rows
+from outage.hsm.dispatch import APPROVE, DUPLICATE, SKIPPED_24H
 from outage.hsm.incidents import console_number
 from outage.hsm.phones import normalize_phone
 from outage.hsm.seed_shape import TIMEZONE, with_seed_fields
+from outage.storage import hsm, outbox
 
 BOM = "\ufeff"
 
@@ -70,18 +70,13 @@ PARTIAL = "Falha/Parcial"
 def history(conn: sqlite3.Connection, now: float, limit: int = 200) -> list[dict[str, Any]]:
     """Decisions with who, when, the incident snapshot, per-message counts, current state
     (`ATIVO` / `NORMALIZADO`) and when the same key may be dispatched again."""
-    rows = conn.execute(
-        "SELECT d.*, c.ate AS proximo FROM hsm_decisions d LEFT JOIN hsm_cooldowns c ON c.chave = d.chave"
-        " ORDER BY d.decidido_em DESC, d.id DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return [_entry(conn, row, now) for row in rows]
+    return [_entry(conn, row, now) for row in hsm.latest_decisions(conn, limit)]
 
 
 def _entry(conn: sqlite3.Connection, row: sqlite3.Row, now: float) -> dict[str, Any]:
     number = console_number(conn, row["incident_id"])
     snapshot = with_seed_fields({**json.loads(row["snapshot"]), "numero": number})
-    counts = outbox.status_counts(conn, notice_rows(conn, row["id"]))
+    counts = outbox.status_counts(conn, hsm.notice_rows(conn, row["id"]))
     approved = row["acao"] == APPROVE
     active = row["normalizado_em"] is None and bool(snapshot.get("ativo", True))
     next_allowed = row["proximo"] if approved else None
@@ -139,34 +134,25 @@ def _release(approved: bool, next_allowed: float | None, now: float) -> str:
 def _skipped(conn: sqlite3.Connection, decision_id: int) -> dict[str, int]:
     """Why phones got no notice, apart: already notified in the last 24 h, or the same phone
     as another client of this dispatch (one notice per phone)."""
-    counts = dict(
-        conn.execute(
-            "SELECT resultado, COUNT(*) FROM hsm_recipients WHERE decision_id = ?"
-            " AND resultado IN ('ignorado_24h', 'duplicado') GROUP BY resultado",
-            (decision_id,),
-        ).fetchall()
-    )
+    counts = hsm.result_counts(conn, decision_id, (SKIPPED_24H, DUPLICATE))
     return {
-        "ja_avisados_24h": counts.get("ignorado_24h", 0),
-        "telefones_repetidos": counts.get("duplicado", 0),
+        "ja_avisados_24h": counts.get(SKIPPED_24H, 0),
+        "telefones_repetidos": counts.get(DUPLICATE, 0),
     }
 
 
 def recipients(conn: sqlite3.Connection, decision_id: int) -> list[dict[str, Any]]:
     """Per-message outcome of one decision (phones as stored; the API is authenticated)."""
-    rows = conn.execute(
-        "SELECT client_id, nome, telefone, resultado, outbox_id FROM hsm_recipients WHERE decision_id = ? ORDER BY id",
-        (decision_id,),
-    ).fetchall()
-    outcomes = outbox.outcomes_of(conn, [r["outbox_id"] for r in rows if r["outbox_id"] is not None])
+    rows = hsm.recipients_of(conn, decision_id)
+    outcomes = outbox.outcomes_of(conn, [r.outbox_id for r in rows if r.outbox_id is not None])
     empty = {"envio": None, "erro": None, "enviado_em": None}
     return [
         {
-            "client_id": r["client_id"],
-            "nome": r["nome"],
-            "telefone": r["telefone"],
-            "resultado": r["resultado"],
-            **outcomes.get(r["outbox_id"], empty),
+            "client_id": r.client_id,
+            "nome": r.nome,
+            "telefone": r.telefone,
+            "resultado": r.resultado,
+            **(empty if r.outbox_id is None else outcomes.get(r.outbox_id, empty)),
         }
         for r in rows
     ]

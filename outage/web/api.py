@@ -34,6 +34,7 @@ from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
 from outage.core.localtime import LOCAL_TZ
 from outage.db import connect, describe_failure, in_chunks, storage_problems
+from outage.storage import outbox
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
@@ -302,14 +303,7 @@ def event_detail(event_id: str) -> Response | tuple[Response, int]:
         {**asdict(sub), "caiu_em": dropped_at, "reconectou_em": back.get(sub.login)}
         for sub, dropped_at in store.event_subscribers(db, event_id)
     ]
-    event["alertas"] = [
-        dict(r)
-        for r in db.execute(
-            "SELECT id, channel AS canal, kind AS tipo, status, attempts AS tentativas, created_at AS criado_em,"
-            " sent_at AS enviado_em, last_error AS erro FROM outbox WHERE event_id = ? ORDER BY id",
-            (event_id,),
-        )
-    ]
+    event["alertas"] = outbox.alerts_of_event(db, event_id)
     event["alertas_retidos"] = [
         dict(r)
         for r in db.execute(

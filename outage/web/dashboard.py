@@ -15,8 +15,8 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 
 from outage import checks, heartbeat
 from outage.adapters.channels.messages import plural
-from outage.alerts import outbox
 from outage.config import Settings
+from outage.storage import outbox
 from outage.web.api import clock, get_db, int_arg, requires, settings
 from outage.web.auth import session_user
 

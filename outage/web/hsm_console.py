@@ -52,6 +52,7 @@ from outage.hsm.delivery import deliver_rows
 from outage.hsm.enrich import customers_of, member_key, members_of
 from outage.hsm.incidents import Incident, console_number, find_incident, open_incidents
 from outage.hsm.seed_shape import seed_incident, with_seed_fields
+from outage.storage import hsm
 from outage.web.api import clock, current_user, error, get_db, int_arg, requires, settings
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,7 @@ def console_incidents() -> Response:
     uncertain = _uncertain()
     blocks = [
         {"chave": key, "local": dispatch.block_words(key), "liberado_em": until}
-        for key, until in sorted(
-            dispatch.active_cooldowns(get_db(), time.time()).items(), key=lambda kv: kv[1]
-        )
+        for key, until in sorted(hsm.active_cooldowns(get_db(), time.time()).items(), key=lambda kv: kv[1])
     ]
     return jsonify(
         {
@@ -104,10 +103,10 @@ def _listing(
     listing = open_incidents(db, settings())
     open_olt = {i.id for i in listing.incidents if i.fonte == "olt"} if listing.olt_read else None
     dispatch.settle_normalized(db, settings(), open_olt, now)
-    decided = dispatch.decided_ids(
+    decided = hsm.decided_ids(
         db, [i for incident in listing.incidents for i in (incident.id, *incident.gemeos)]
     )
-    cooling = dispatch.active_cooldowns(db, now)
+    cooling = hsm.active_cooldowns(db, now)
     pending: list[dict[str, Any]] = []
     blocked: list[dict[str, Any]] = []
     for incident in listing.incidents:
@@ -164,7 +163,7 @@ def details(incident_id: str) -> Response | tuple[Response, int]:
 
 def _info(incident: Incident) -> dict[str, Any]:
     db = get_db()
-    until = dispatch.blocked_until(db, [incident.key], time.time())
+    until = hsm.blocked_until(db, [incident.key], time.time())
     decided = dispatch.existing_decision(db, incident.id)
     return {
         **with_seed_fields(incident.as_json()),
@@ -247,7 +246,7 @@ def _decide(incident: Incident, action: str, comment: str, choice: Any) -> dispa
     template = dispatch.choose_template(settings(), incident, None if choice is None else str(choice))
     if not incident.ativo:
         raise dispatch.DispatchRefused("incidente já normalizado: nada a enviar", 409)
-    until = dispatch.blocked_until(db, dispatch.cooldown_keys(incident, template), now)
+    until = hsm.blocked_until(db, dispatch.cooldown_keys(incident, template), now)
     if until is not None:
         raise dispatch.DispatchRefused(dispatch.blocked_message(incident, until), 409)
     customers = customers_of(db, settings(), incident)

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from outage.storage import outbox as outbox_rows
 from outage.web.api import get_db, requires_reader
 
 bp = Blueprint("metrics", __name__)
@@ -55,7 +56,7 @@ class DatabaseCollector(Collector):
             events.add_metric([status], count)
         yield events
         outbox = GaugeMetricFamily("outage_outbox_rows", "Linhas do outbox por status", labels=["status"])
-        for status, count in db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status"):
+        for status, count in outbox_rows.counts_by_status(db).items():
             outbox.add_metric([status], count)
         yield outbox
 

@@ -6,7 +6,7 @@ Set up in Meta's app dashboard (WhatsApp > Configuration > Webhook): the callbac
 `messages` field subscribed. Every POST is signed with the app secret (`WHATSAPP_APP_SECRET`)
 in `X-Hub-Signature-256`; an unsigned or badly signed one is refused (403) and Meta's retries
 never settle anything. A status settles a customer notice a crash left uncertain (see
-`outage.alerts.outbox.settle_uncertain`), and a `failed` one turns a notice recorded as sent
+`outage.storage.outbox.settle_uncertain`), and a `failed` one turns a notice recorded as sent
 into `falhou` with Meta's reason. Without the two settings the route answers 404.
 """
 
@@ -21,7 +21,7 @@ from flask import Blueprint, Response, request
 
 from outage.adapters.channels.messages import plural
 from outage.adapters.channels.whatsapp_cloud import signature_ok, statuses_of
-from outage.alerts import outbox
+from outage.storage import outbox
 from outage.web.api import clock, error, get_db, settings
 
 log = logging.getLogger(__name__)

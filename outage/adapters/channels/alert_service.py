@@ -25,7 +25,7 @@ from typing import Any
 
 import requests
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Receipt, short_text, unsupported
+from outage.adapters.channels.base import Receipt, short_text, unsupported
 from outage.adapters.channels.messages import (
     TIMEZONE,
     br_number,
@@ -33,6 +33,7 @@ from outage.adapters.channels.messages import (
     render_text,
     telegram_length,
 )
+from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.http import TransportError, call
 
 ROUTES = ("telegram", "whatsapp")

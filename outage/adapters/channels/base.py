@@ -21,28 +21,6 @@ import requests
 
 from outage.http import TransportError, decode_json, redact
 
-# Kind of the per-customer WhatsApp rows written by the HSM dispatch console. Payload:
-# {"to": "5511987654321", "nome": "...", "template": "114" | "queda_massiva_los",
-#  "params": ["...", ...]} -- one row per phone, row channel `whatsapp_cloud` or `hsm`.
-CUSTOMER_TEMPLATE = "hsm_cliente"
-# When sent, a customer notice's payload also carries "referencia" (`notice_reference`), which
-# a provider that echoes it back in its delivery statuses returns (the Cloud API's
-# `biz_opaque_callback_data`): a status then names the very notice it is about.
-REFERENCE_PREFIX = "aviso:"
-
-
-def notice_reference(row_id: int) -> str:
-    """How a customer notice names its outbox row to the provider."""
-    return f"{REFERENCE_PREFIX}{row_id}"
-
-
-def notice_of_reference(reference: str) -> int | None:
-    """The outbox row a reference names (None when it is not one of ours)."""
-    number = reference.removeprefix(REFERENCE_PREFIX)
-    if not reference.startswith(REFERENCE_PREFIX) or not (number.isascii() and number.isdigit()):
-        return None
-    return int(number) if len(number) <= 18 else None
-
 
 @dataclass(frozen=True)
 class Receipt:

@@ -16,9 +16,10 @@ from typing import Any
 
 import requests
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text
+from outage.adapters.channels.base import Receipt, json_body, short_text
 from outage.adapters.channels.messages import clip
 from outage.config import Settings
+from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.http import TransportError, call, register_secret
 
 MAX_CONTACT_NAME = 100

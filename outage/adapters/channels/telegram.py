@@ -21,9 +21,10 @@ from typing import Any
 
 import requests
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text, unsupported
+from outage.adapters.channels.base import Receipt, json_body, short_text, unsupported
 from outage.adapters.channels.messages import render_telegram
 from outage.config import Settings
+from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.http import TransportError, call, register_secret
 
 log = logging.getLogger(__name__)

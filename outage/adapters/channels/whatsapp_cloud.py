@@ -6,7 +6,7 @@ HSM dispatch console (`hsm_cliente` rows) name their own template and parameters
 Accepted is not delivered: delivery comes later by webhook; the `wamid` is stored. Meta's
 webhook (`POST /webhooks/whatsapp`, signed with the app secret in `X-Hub-Signature-256`) reports
 each message's status; `statuses_of` reads them. A customer notice carries its reference
-(`biz_opaque_callback_data`, see `base.notice_reference`), which Meta echoes in every status
+(`biz_opaque_callback_data`, see `outage.core.notices.notice_reference`), which Meta echoes in every status
 of that message, so a status names the notice it is about even when its `wamid` never reached us.
 """
 
@@ -17,14 +17,15 @@ import hmac
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Receipt, json_body, short_text
+from outage.adapters.channels.base import Receipt, json_body, short_text
 from outage.adapters.channels.messages import WHATSAPP_PARAM_LIMIT, clip, render_text
 from outage.config import Settings
+from outage.core.kinds import CUSTOMER_TEMPLATE
+from outage.core.notices import WhatsAppStatus
 from outage.http import TransportError, call, register_secret
 
 log = logging.getLogger(__name__)
@@ -33,18 +34,6 @@ RETRYABLE_CODES = frozenset({130429, 131056, 80007, 131000, 133004})
 TOKEN_EXPIRED = 190
 _TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
 _NUMBER_ID = re.compile(r"[0-9]{1,20}")
-
-
-@dataclass(frozen=True)
-class WhatsAppStatus:
-    """One status Meta reported: its message id, the number, the state and when (epoch)."""
-
-    wamid: str
-    recipient: str
-    status: str  # sent, delivered, read or failed
-    at: float
-    error: str = ""
-    reference: str = ""  # our `biz_opaque_callback_data`, echoed by Meta ("" when absent)
 
 
 STATUSES = ("sent", "delivered", "read", "failed")

@@ -1,4 +1,5 @@
-"""The outbox: every NOC alert and customer notice is a row, and every SQL statement on it lives here.
+"""The outbox and Meta's delivery statuses (`outbox`, `whatsapp_statuses`): every NOC alert
+and customer notice is a row, and every SQL statement on them lives here.
 
 Rows are written by `enqueue()` inside the caller's transaction (see `outage.db.transaction`),
 so an alert exists if and only if the change that caused it was committed, and delivered
@@ -32,9 +33,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from outage.adapters.channels.base import CUSTOMER_TEMPLATE, notice_reference
-from outage.adapters.channels.whatsapp_cloud import WhatsAppStatus
-from outage.core.kinds import KINDS
+from outage.core.kinds import CUSTOMER_TEMPLATE, KINDS
+from outage.core.notices import WhatsAppStatus, notice_reference
 from outage.db import in_chunks, transaction
 
 PENDING = "pendente"
@@ -195,6 +195,23 @@ def pending_among(conn: sqlite3.Connection, row_ids: Sequence[int]) -> list[Row]
         ).fetchall()
         found += [_row(r, json.loads(r["payload"])) for r in rows]
     return sorted(found, key=lambda row: row.id)
+
+
+def ids_of_event(conn: sqlite3.Connection, event_id: str) -> list[int]:
+    """The rows about `event_id`, oldest first."""
+    return [
+        int(row[0])
+        for row in conn.execute("SELECT id FROM outbox WHERE event_id = ? ORDER BY id", (event_id,))
+    ]
+
+
+def event_ids_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, str | None]:
+    """The `event_id` of some rows, by id."""
+    found: dict[int, str | None] = {}
+    for chunk, marks in in_chunks(row_ids):
+        rows = conn.execute(f"SELECT id, event_id FROM outbox WHERE id IN ({marks})", chunk)  # noqa: S608
+        found.update({int(row[0]): row[1] for row in rows})
+    return found
 
 
 def payloads_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -493,11 +510,27 @@ def outcomes_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, d
     return found
 
 
+def counts_by_status(conn: sqlite3.Connection) -> dict[str, int]:
+    """Rows per status over the whole outbox, for the statuses present."""
+    return {str(r[0]): int(r[1]) for r in conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status")}
+
+
 def totals(conn: sqlite3.Connection) -> dict[str, int]:
-    """Rows per status over the whole outbox."""
+    """Rows per status over the whole outbox (every status, zero or not)."""
     counts = dict.fromkeys((PENDING, SENDING, SENT, FAILED, UNCERTAIN), 0)
-    counts.update(dict(conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()))
+    counts.update(counts_by_status(conn))
     return counts
+
+
+def alerts_of_event(conn: sqlite3.Connection, event_id: str) -> list[dict[str, Any]]:
+    """Every row about `event_id`, oldest first, as the API shows it: `id`, `canal`, `tipo`,
+    `status`, `tentativas`, `criado_em`, `enviado_em` and `erro`."""
+    rows = conn.execute(
+        "SELECT id, channel AS canal, kind AS tipo, status, attempts AS tentativas, created_at AS criado_em,"
+        " sent_at AS enviado_em, last_error AS erro FROM outbox WHERE event_id = ? ORDER BY id",
+        (event_id,),
+    )
+    return [dict(r) for r in rows]
 
 
 def counts_by_channel(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
