@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from outage import notices, store
+from outage import notices
 from outage.adapters.cause.base import CauseAnalyzer, CauseReport
 from outage.adapters.cause.verdict import from_alarms
 from outage.adapters.channels.messages import br_number
@@ -45,6 +45,9 @@ from outage.core.place import OLT, RANK, describe, describe_group, level_of, pat
 from outage.db import checkpoint, transaction
 from outage.lease import is_dead_here
 from outage.roster import Roster
+from outage.storage import cycles, incidents
+from outage.storage.cycles import CycleCounts, LeaseLost
+from outage.storage.incidents import SavedCause, StateChanged, StateStore
 
 log = logging.getLogger(__name__)
 QUORUM_MIN_SIZE = 10
@@ -60,7 +63,7 @@ class CycleFailed(Exception):
 @dataclass
 class CycleResult:
     cycle_id: int
-    counts: store.CycleCounts
+    counts: CycleCounts
     duration: float
     baseline: bool
     opened: list[str] = field(default_factory=list)
@@ -118,7 +121,7 @@ class Monitor:
         self.clock = clock
         self.holder = holder
         self.fenced = fenced
-        self.states = store.StateStore()
+        self.states = StateStore()
         self.monotonic = monotonic  # given to the poller: it keeps detecting through wall clock jumps
         self.skew = 0.0  # how far the wall clock jumped since detection last matched it
         self._reading: tuple[float, float] | None = None
@@ -135,7 +138,7 @@ class Monitor:
                 log.exception("falha ao recuperar o que uma parada do processo deixou pela metade")
         started = self.clock()
         t0 = time.monotonic()
-        cycle_id = store.start_cycle(conn, started, self.holder)
+        cycle_id = cycles.start_cycle(conn, started, self.holder)
         try:
             state = self.states.load(conn)
             self._refresh_population(conn, state, started)
@@ -148,11 +151,11 @@ class Monitor:
             poll = _poll(observation, rules_for(self.settings))
             try:
                 decision, alerts, counts, t_detect = self._detect_and_save(conn, state, poll, cycle_id, t0)
-            except store.StateChanged:
+            except StateChanged:
                 # an operator changed the state meanwhile: the observation still holds, retry on fresh state
                 state = self.states.load(conn)
                 decision, alerts, counts, t_detect = self._detect_and_save(conn, state, poll, cycle_id, t0)
-        except store.LeaseLost as exc:
+        except LeaseLost as exc:
             self._record_failure(conn, cycle_id, started, t0, f"ciclo descartado: {exc}")
             raise
         except Exception as exc:
@@ -163,7 +166,7 @@ class Monitor:
         if decision.opened or decision.grown:
             self._find_causes(conn, state, decision, alerts, started)
         duration = time.monotonic() - t0
-        conn.execute("UPDATE cycles SET duracao = ? WHERE id = ?", (duration, cycle_id))
+        cycles.set_cycle_duration(conn, cycle_id, duration)
         checkpoint(conn)
         result = CycleResult(
             cycle_id,
@@ -228,7 +231,7 @@ class Monitor:
             if self.roster is not None:
                 self.roster.discard()
             return
-        store.save_population(conn, counts, now)
+        incidents.save_population(conn, counts, now)
         state.population, state.population_at = counts, now
         if self.roster is not None:
             self.roster.commit()
@@ -253,7 +256,7 @@ class Monitor:
         state = self.states.load(conn)
         try:
             decision, alerts, _, _ = self._detect_and_save(conn, state, alarms, None, t0)
-        except store.StateChanged:
+        except StateChanged:
             state = self.states.load(conn)
             decision, alerts, _, _ = self._detect_and_save(conn, state, alarms, None, t0)
         self.states.saved(conn)
@@ -275,7 +278,7 @@ class Monitor:
         decide: Callable[[MonitorState, float], Decision],
         cycle_id: int | None,
         t0: float,
-    ) -> tuple[Decision, list[Alert], store.CycleCounts, float]:
+    ) -> tuple[Decision, list[Alert], CycleCounts, float]:
         """Decide on `state` (an ERP poll, or a batch of alarms when `cycle_id` is None) and commit
         the result; the state is dropped from the cache on failure."""
         now = self._steady_now(state)
@@ -287,7 +290,7 @@ class Monitor:
                 decision = decide(state, now)
                 places = self.places(conn, state, decision)
                 alerts = build_alerts(state, decision, places, self.olt_names, self.settings, now, batch)
-                counts = store.apply(
+                counts = commit_decision(
                     conn,
                     state,
                     decision,
@@ -323,7 +326,7 @@ class Monitor:
                 result[incident_id] = (local, {**detail, "ativos": active} if active else detail)
         for resolution in decision.resolved:
             incident = resolution.incident
-            result[incident.id] = store.event_place(conn, incident.id) or describe(
+            result[incident.id] = incidents.event_place(conn, incident.id) or describe(
                 incident.place, incident.path, incident.units, self.olt_names
             )
         return result
@@ -332,7 +335,7 @@ class Monitor:
         self, conn: sqlite3.Connection, cycle_id: int, started: float, t0: float, error: str
     ) -> None:
         duration = time.monotonic() - t0
-        store.finish_cycle(conn, cycle_id, started + duration, False, error, None, duration)
+        cycles.finish_cycle(conn, cycle_id, started + duration, False, error, None, duration)
         log.error("ciclo %d falhou: %s", cycle_id, error)
 
     def _find_causes(
@@ -385,12 +388,12 @@ class Monitor:
         it never finished are closed with the reason, and causes it never stored are asked again
         (or, with no one to ask, set to indeterminado with the reason)."""
         now = self.clock()
-        closed = store.close_interrupted_cycles(conn, self.holder, now, is_dead_here)
+        closed = cycles.close_interrupted_cycles(conn, self.holder, now, is_dead_here)
         if closed:
             log.warning(
                 "%d ciclo(s) interrompido(s) por uma parada do processo fechado(s) com o motivo", closed
             )
-        pending = store.pending_causes(conn, now - self.settings.cause_timeout - CAUSE_GRACE)
+        pending = incidents.pending_causes(conn, now - self.settings.cause_timeout - CAUSE_GRACE)
         if not pending:
             return
         jobs = [
@@ -400,7 +403,7 @@ class Monitor:
         if self.analyzer is None:
             with transaction(conn):
                 for job in jobs:
-                    store.save_cause(conn, job.event_id, _interrupted_report(), now)
+                    incidents.save_cause(conn, job.event_id, _interrupted_report(), now)
             return
         log.warning("refazendo a análise de causa de %d incidente(s) interrompida por uma parada", len(jobs))
         for job, report in self._analyze(jobs):
@@ -462,9 +465,9 @@ class Monitor:
         now = self.clock()
         with transaction(conn):
             if job.part is None:
-                saved = store.save_cause(conn, job.event_id, report, now)
+                saved = incidents.save_cause(conn, job.event_id, report, now)
             else:
-                saved = store.save_part_cause(conn, job.event_id, report, job.part, job.rest_local, now)
+                saved = incidents.save_part_cause(conn, job.event_id, report, job.part, job.rest_local, now)
             if storm:
                 return
             already_sent = self._complete_alert(conn, job, report, saved, now)
@@ -486,7 +489,7 @@ class Monitor:
         conn: sqlite3.Connection,
         job: _CauseJob,
         report: CauseReport,
-        saved: store.SavedCause,
+        saved: SavedCause,
         now: float,
     ) -> list[str]:
         """Put the cause into the alert of this cycle that waits for it; returns the channels where
@@ -503,6 +506,74 @@ class Monitor:
         elif job.alert == WIDENING:
             payload.update(motivo_parte=report.motivo, local_parte=job.part[0])
         return outbox.refresh_pending_payload(conn, job.event_id, kind, payload, now, since=job.since)
+
+
+def commit_decision(
+    conn: sqlite3.Connection,
+    state: MonitorState,
+    decision: Decision,
+    now: float,
+    alerts: Sequence[Alert],
+    channels: Sequence[str],
+    cycle_id: int | None,
+    duration: float,
+    holder: str | None = None,
+    expected_version: int | None = None,
+    opening_hold: float = 0.0,
+    places: Places | None = None,
+) -> CycleCounts:
+    """Persist one good decision atomically — state diff, events, outbox rows and the cycle record
+    — so a crash leaves either all of it or none (`cycle_id` None: a batch of the network's
+    alarms between polls, recorded as no cycle).
+
+    Raises `LeaseLost` if `holder` lost the lease, and `StateChanged` if the state is no
+    longer at `expected_version` (someone else wrote it since it was loaded): nothing is
+    written in either case.
+    """
+    counts = CycleCounts(
+        offline=decision.offline_total,
+        novas_quedas=decision.new_drops,
+        reconectados=decision.reconnected,
+        abertos=len(decision.opened),
+        crescidos=len(decision.grown),
+        resolvidos=len(decision.resolved),
+    )
+    with transaction(conn):
+        if holder is not None:
+            cycles.check_lease(conn, holder, now)
+        incidents.save_decision(conn, state, decision, now, places or {}, expected_version)
+        # openings and widenings wait (at most `opening_hold`) for the cause of what fell, so the
+        # NOC gets one complete message
+        held = (kinds.OPENING, kinds.SUMMARY, kinds.GROWTH)
+        outbox.enqueue(conn, [a for a in alerts if a.kind in held], channels, now, now + opening_hold)
+        outbox.enqueue(conn, [a for a in alerts if a.kind not in held], channels, now)
+        if cycle_id is not None:
+            incidents.mark_baseline_done(conn)
+            cycles.finish_cycle(conn, cycle_id, now + duration, True, None, counts, duration)
+    return counts
+
+
+def resolve_by_operator(
+    conn: sqlite3.Connection, event_id: str, user: str, now: float, channels: Sequence[str]
+) -> str:
+    """Close an active event by hand (see `incidents.resolve_by_hand`), with a normalization
+    alert that says who closed it when its opening was announced. Returns `resolvido`, or
+    raises `KeyError` (unknown id) / `ValueError` (already resolved)."""
+    with transaction(conn):
+        closed = incidents.resolve_by_hand(conn, event_id, user, now)
+        if closed.announced:
+            payload = notices.normalization(
+                closed.conexao,
+                closed.local,
+                closed.total,
+                closed.started,
+                now,
+                closed.back,
+                closed.still,
+                closed_by=user,
+            )
+            outbox.enqueue(conn, [outbox.Alert(kinds.NORMALIZATION, payload, event_id)], channels, now)
+    return "resolvido"
 
 
 @dataclass

@@ -30,10 +30,11 @@ from outage import heartbeat, lease
 from outage.adapters.erp import build_reader
 from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
-from outage.db import describe_failure, open_database, transaction
+from outage.db import describe_failure, open_database
 from outage.listening import AlarmFeed, build_feed
 from outage.monitor import CycleFailed, Monitor
-from outage.store import LeaseLost
+from outage.storage import cycles
+from outage.storage.cycles import LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -87,24 +88,6 @@ def build_sender(settings: Settings, holder: str, clock: Clock = SYSTEM_CLOCK) -
     )
 
 
-def record_failed_cycle(
-    conn: sqlite3.Connection, holder: str, started: float, finished: float, reason: str
-) -> None:
-    """Mark `holder`'s newest cycle failed with `reason` if it never finished, else add a
-    failed cycle (the monitor could not even insert its row)."""
-    with transaction(conn):
-        changed = conn.execute(
-            "UPDATE cycles SET finished_at = ?, ok = 0, erro = ? WHERE finished_at IS NULL"
-            " AND id = (SELECT MAX(id) FROM cycles WHERE holder = ?)",
-            (finished, reason, holder),
-        ).rowcount
-        if not changed:
-            conn.execute(
-                "INSERT INTO cycles (started_at, finished_at, ok, erro, holder, duracao) VALUES (?, ?, 0, ?, ?, ?)",
-                (started, finished, reason, holder, max(0.0, finished - started)),
-            )
-
-
 class Service:
     """The poller, sender and lease heartbeat threads of one process."""
 
@@ -156,7 +139,7 @@ class Service:
         if self.leader.is_set():
             try:
                 conn = open_database(self.settings.database_path)
-                lease.release(conn, self.holder)
+                cycles.release_lease(conn, self.holder)
                 conn.close()
             except sqlite3.Error as exc:
                 log.error("não foi possível liberar o lease: %s (%s)", self._why(exc), exc)
@@ -192,7 +175,7 @@ class Service:
     def _renew(self, conn: sqlite3.Connection) -> bool:
         """Take or renew the lease; True while this process holds it."""
         try:
-            held = lease.acquire(conn, self.holder, self.clock.wall(), self.lease_ttl)
+            held = cycles.take_lease(conn, self.holder, self.clock.wall(), self.lease_ttl)
         except sqlite3.Error as exc:
             self._renewal_failed(exc)
             return self.leader.is_set()
@@ -283,7 +266,7 @@ class Service:
         monitor.roster = feed.roster
         self.feed = feed
         try:
-            if heartbeat.read(conn) is not None:  # not the very first start: a cycle may be minutes away
+            if cycles.read_beat(conn) is not None:  # not the very first start: a cycle may be minutes away
                 monitor.fill_roster(conn)
         except sqlite3.Error as exc:
             log.warning("cadastro para os alarmes não lido agora (será no próximo ciclo): %s", self._why(exc))
@@ -318,7 +301,7 @@ class Service:
         last cycle started, never more than one interval from now."""
         interval = float(self.settings.check_interval)
         try:
-            since = heartbeat.since_last_start(conn, heartbeat.read(conn), self.clock)
+            since = heartbeat.since_last_start(conn, cycles.read_beat(conn), self.clock)
         except sqlite3.Error as exc:
             log.warning("não foi possível ler o último ciclo: %s (%s)", self._why(exc), exc)
             since = None
@@ -381,7 +364,7 @@ class Service:
         while self._pending_failures:
             started, finished, reason = self._pending_failures[0]
             try:
-                record_failed_cycle(conn, self.holder, started, finished, reason)
+                cycles.record_failed_cycle(conn, self.holder, started, finished, reason)
             except sqlite3.Error as exc:
                 log.warning("falha do ciclo ainda não registrada: %s (%s)", self._why(exc), exc)
                 return
