@@ -1,6 +1,8 @@
 """The poller's heartbeat: when its cycles start and end, on the monotonic clock.
 
-The poller writes one row at the start and at the end of every cycle. `/healthz` (in any
+The poller writes one row: a good cycle's start and end in that cycle's own commit (so a
+quiet cycle commits once), the start of a lease term's first cycle before it runs, and a
+failed cycle's end apart. `/healthz` (in any
 process) and a process taking the lease over read it to tell how long ago the last good
 cycle ended, whether one is running and since when — ages no wall-clock jump can bend
 (see `outage.clock`). The wall times beside them are for people to read. `assess()` is

@@ -113,6 +113,8 @@ class Service:
         self.leader = threading.Event()
         self._threads: list[threading.Thread] = []
         self._renewed_at: float | None = None  # monotonic time of the last renewal of the lease
+        self._renewing_at: float | None = None  # the renewal in the running cycle's commit
+        self._cycle_start: tuple[float, float] | None = None  # (monotonic, wall) of the running cycle
         self._pending_failures: list[tuple[float, float, str]] = []
         self._feed_factory = feed_factory or (lambda: build_feed(settings, clock))
         self.feed: AlarmFeed | None = None
@@ -215,6 +217,7 @@ class Service:
             return
         monitor: Monitor | None = None
         due: float | None = None
+        first = True  # the first cycle of a lease term
         try:
             while not self.stop_event.is_set():
                 if not self.leader.wait(timeout=1.0):
@@ -228,6 +231,8 @@ class Service:
                         log.exception("não foi possível montar o monitor")
                         self.stop_event.wait(REOPEN_EVERY)
                         continue
+                    monitor.commit_hook = self._at_commit
+                    first = True
                 self._open_feed(conn, monitor)
                 if due is None:
                     due = self._resume(conn)
@@ -237,8 +242,9 @@ class Service:
                     self.stop_event.wait(min(wait, LISTEN_EVERY))
                     continue
                 due = self.clock.monotonic() + self.settings.check_interval
-                if self._run_one(conn, monitor):
+                if self._run_one(conn, monitor, first=first):
                     due = self.clock.monotonic()
+                first = False
         finally:
             self._close_feed()
             conn.close()
@@ -308,20 +314,22 @@ class Service:
         elapsed = interval if since is None else min(since, interval)
         return self.clock.monotonic() + interval - elapsed
 
-    def _run_one(self, conn: sqlite3.Connection, monitor: Monitor) -> bool:
+    def _run_one(self, conn: sqlite3.Connection, monitor: Monitor, *, first: bool = False) -> bool:
         """One cycle with its heartbeat; True when it must be retried at once.
 
-        The lease is renewed first, so a wall clock that jumped ahead since the last
-        heartbeat does not void the cycle's commit."""
-        if not self._renew(conn):
+        A good cycle renews the lease and writes its heartbeat in its own commit (`_at_commit`),
+        so a quiet cycle commits once. The first cycle of a lease term renews the lease and
+        beats its start before it runs, so `/healthz` sees a first cycle that never ends."""
+        if first and not self._renew(conn):
             return False
         self._flush_failures(conn)
         started = self.clock.wall()
-        self._beat(heartbeat.cycle_started, conn, self.holder, self.clock)
+        self._cycle_start = (self.clock.monotonic(), started)
+        if first:
+            self._beat(heartbeat.cycle_started, conn, self.holder, self.clock)
         error: str | None = None
-        ok_cycle: int | None = None
         try:
-            ok_cycle = monitor.run_cycle(conn).cycle_id
+            monitor.run_cycle(conn)
         except CycleFailed as exc:
             # recorded and logged by the monitor; the next cycle diffs against the last good state
             cause = exc.__cause__
@@ -337,10 +345,24 @@ class Service:
         except Exception:
             log.exception("erro inesperado no ciclo")
             error = "erro interno no ciclo (detalhes no log)"
-        self._beat(heartbeat.cycle_finished, conn, self.clock, ok_cycle=ok_cycle, error=error)
+        finally:
+            self._cycle_start = None
         if error is None:
+            self._renewed_at = self._renewing_at or self._renewed_at
             self._settle_notices(conn)
+        else:
+            self._beat(heartbeat.cycle_finished, conn, self.clock, ok_cycle=None, error=error)
         return False
+
+    def _at_commit(self, conn: sqlite3.Connection, cycle_id: int) -> None:
+        """The poller's writes in a good cycle's commit: the lease renewed (`LeaseLost` when
+        another process holds it) and the heartbeat of the cycle, start and end."""
+        self._renewing_at = self.clock.monotonic()
+        cycles.renew_lease(conn, self.holder, self.clock.wall(), self.lease_ttl)
+        if self._cycle_start is not None:
+            mono, wall = self._cycle_start
+            cycles.beat_cycle_start(conn, self.holder, self.clock.boot_id, mono, wall)
+        cycles.beat_cycle_end(conn, self.clock.monotonic(), self.clock.wall(), ok_cycle=cycle_id, error=None)
 
     def _lease_lost(self, conn: sqlite3.Connection) -> bool:
         """The commit found the lease not ours. Still ours once renewed (its expiry passed on

@@ -566,11 +566,22 @@ def settle_normalized(
     return settled
 
 
+def awaiting_normalization(conn: sqlite3.Connection) -> bool:
+    """Whether an approved incident has not been settled yet."""
+    row = conn.execute(
+        "SELECT 1 FROM hsm_decisions WHERE acao = 'aprovar' AND normalizado_em IS NULL LIMIT 1"
+    ).fetchone()
+    return row is not None
+
+
 def settle_after_cycle(conn: sqlite3.Connection, settings: Settings, now: float) -> int:
     """`settle_normalized` for the background poller, so normalization notices go out
-    after each cycle even when nobody has the console open."""
+    after each cycle even when nobody has the console open. The incidents are listed (the
+    OLT system read) only when an approved incident awaits its normalization."""
     from outage.hsm.incidents import open_incidents
 
+    if not awaiting_normalization(conn):
+        return 0
     listing = open_incidents(conn, settings)
     open_olt = {i.id for i in listing.incidents if i.fonte == "olt"} if listing.olt_read else None
     return settle_normalized(conn, settings, open_olt, now)

@@ -72,29 +72,27 @@ class AlarmHealth:
 # --- cycles ---------------------------------------------------------------------------
 
 
-def start_cycle(conn: sqlite3.Connection, now: float, holder: str) -> int:
-    """A new running cycle of `holder`; returns its id."""
-    cursor = conn.execute("INSERT INTO cycles (started_at, holder) VALUES (?, ?)", (now, holder))
-    return int(cursor.lastrowid or 0)
-
-
-def finish_cycle(
+def record_cycle(
     conn: sqlite3.Connection,
-    cycle_id: int,
+    holder: str,
+    started_at: float,
     finished_at: float,
-    ok: bool,
-    error: str | None,
-    counts: CycleCounts | None,
+    counts: CycleCounts,
     duration: float,
-) -> None:
-    c = counts or CycleCounts()
-    conn.execute(
-        "UPDATE cycles SET finished_at = ?, ok = ?, erro = ?, offline = ?, novas_quedas = ?, reconectados = ?,"
-        " abertos = ?, crescidos = ?, resolvidos = ?, duracao = ? WHERE id = ?",
+    *,
+    error: str | None,
+) -> int:
+    """Record a finished cycle of `holder`: good, or failed with `error`; returns its id."""
+    c = counts
+    cursor = conn.execute(
+        "INSERT INTO cycles (started_at, finished_at, ok, erro, holder, offline, novas_quedas, reconectados,"
+        " abertos, crescidos, resolvidos, duracao) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
+            started_at,
             finished_at,
-            int(ok),
+            int(error is None),
             error,
+            holder,
             c.offline,
             c.novas_quedas,
             c.reconectados,
@@ -102,9 +100,9 @@ def finish_cycle(
             c.crescidos,
             c.resolvidos,
             duration,
-            cycle_id,
         ),
     )
+    return int(cursor.lastrowid or 0)
 
 
 def set_cycle_duration(conn: sqlite3.Connection, cycle_id: int, duration: float) -> None:
@@ -235,6 +233,18 @@ def lease_holder(conn: sqlite3.Connection, name: str = POLLER) -> str | None:
     """Who holds the lease now (None: nobody)."""
     row = conn.execute("SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
     return None if row is None else str(row["holder"])
+
+
+def renew_lease(conn: sqlite3.Connection, holder: str, now: float, ttl: float) -> None:
+    """Renew `holder`'s lease until `now + ttl` within the caller's transaction (a cycle's
+    commit), or raise `LeaseLost` when another process holds it or nobody does. An expiry
+    passed with the row still naming `holder` is renewed as `take_lease` would: nobody took over."""
+    changed = conn.execute(
+        "UPDATE leases SET expires_at = ?, ttl = ? WHERE name = ? AND holder = ?",
+        (now + ttl, ttl, POLLER, holder),
+    ).rowcount
+    if not changed:
+        raise LeaseLost("outro processo assumiu o monitoramento")
 
 
 def check_lease(conn: sqlite3.Connection, holder: str, now: float) -> None:
