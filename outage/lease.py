@@ -1,26 +1,15 @@
-"""The poller lease: under gunicorn with several workers, exactly one process polls.
+"""The poller lease's holders: under gunicorn with several workers, exactly one process polls.
 
-A row in `leases` names the holder and when its claim expires. A process takes the lease
-when it is free or expired, and renews it while alive; when the holder dies, another
-takes over after at most `ttl` seconds. The cycle's commit re-checks the lease inside its
-transaction (fencing), so a holder that stalled past its expiry cannot commit a cycle
-that a newer holder is also running.
-
-Expiry is judged on the wall clock, shared by every process. When it goes back, a dead
-holder's expiry can lie further ahead than any renewal sets (`now + ttl`); such an expiry
-is counted again from now, so another process still takes over within one term.
+Each process claims the lease (see `outage.storage.cycles`) under an id that names it, so
+operators can tell who polls, and a claim left by a process of this host that died can be
+recovered at once.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import uuid
-
-from outage.db import transaction
-
-POLLER = "poller"
 
 
 def new_holder_id() -> str:
@@ -42,34 +31,3 @@ def is_dead_here(holder: str) -> bool:
     except PermissionError:
         return False
     return False
-
-
-def acquire(conn: sqlite3.Connection, holder: str, now: float, ttl: float, name: str = POLLER) -> bool:
-    """Take or renew the lease; True when `holder` holds it until `now + ttl`."""
-    with transaction(conn):
-        row = conn.execute("SELECT holder, expires_at, ttl FROM leases WHERE name = ?", (name,)).fetchone()
-        if row is not None and row["holder"] != holder and row["expires_at"] > now:
-            if row["expires_at"] > now + row["ttl"]:
-                conn.execute("UPDATE leases SET expires_at = ? WHERE name = ?", (now + row["ttl"], name))
-            return False
-        conn.execute(
-            "INSERT INTO leases (name, holder, expires_at, acquired_at, ttl) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,"
-            " ttl = excluded.ttl, acquired_at = CASE WHEN leases.holder = excluded.holder"
-            " THEN leases.acquired_at ELSE excluded.acquired_at END",
-            (name, holder, now + ttl, now, ttl),
-        )
-        return True
-
-
-def release(conn: sqlite3.Connection, holder: str, name: str = POLLER) -> None:
-    """Give the lease up (clean shutdown), so another process can take over at once."""
-    with transaction(conn):
-        conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
-
-
-def current(conn: sqlite3.Connection, name: str = POLLER) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT holder, expires_at, acquired_at FROM leases WHERE name = ?", (name,)
-    ).fetchone()
-    return row

@@ -1,7 +1,9 @@
-"""One poll cycle: read the ERP, detect, persist with alerts, find the cause.
+"""One poll cycle as a pipeline: read the ERP, decide (pure), commit, then find the causes.
 
 A cycle either completes — the state diff, events, alerts and cycle record committed
-together — or fails and changes nothing but the record of the failed cycle. A failed
+together in one transaction (with the poller's lease renewal and heartbeat), then the
+causes of all its new incidents gathered and committed together in one more — or fails
+and changes nothing but the record of the failed cycle. A failed
 ERP read never looks like "everyone reconnected": the next good cycle diffs against the
 last good state.
 """
@@ -19,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from outage import notices, store
+from outage import notices
 from outage.adapters.cause.base import CauseAnalyzer, CauseReport
 from outage.adapters.cause.verdict import from_alarms
 from outage.adapters.channels.messages import br_number
@@ -43,7 +45,9 @@ from outage.core.place import OLT, RANK, describe, describe_group, level_of, pat
 from outage.db import checkpoint, transaction
 from outage.lease import is_dead_here
 from outage.roster import Roster
-from outage.storage import outbox
+from outage.storage import cycles, incidents, outbox
+from outage.storage.cycles import CycleCounts, LeaseLost
+from outage.storage.incidents import SavedCause, StateChanged, StateStore
 from outage.storage.outbox import Alert
 
 log = logging.getLogger(__name__)
@@ -60,7 +64,7 @@ class CycleFailed(Exception):
 @dataclass
 class CycleResult:
     cycle_id: int
-    counts: store.CycleCounts
+    counts: CycleCounts
     duration: float
     baseline: bool
     opened: list[str] = field(default_factory=list)
@@ -118,15 +122,23 @@ class Monitor:
         self.clock = clock
         self.holder = holder
         self.fenced = fenced
-        self.states = store.StateStore()
+        self.states = StateStore()
         self.monotonic = monotonic  # given to the poller: it keeps detecting through wall clock jumps
         self.skew = 0.0  # how far the wall clock jumped since detection last matched it
         self._reading: tuple[float, float] | None = None
         self._recovered = False  # `recover` runs before the first cycle
         self.last_detect_seconds = 0.0  # detection + persistence of the last cycle (for benchmarks)
+        # writes joined to a good poll's commit, given the cycle's id: the poller's lease renewal
+        # and heartbeat (see `outage.service`)
+        self.commit_hook: Callable[[sqlite3.Connection, int], None] | None = None
 
     def run_cycle(self, conn: sqlite3.Connection) -> CycleResult:
-        """Run one cycle; raises `CycleFailed` (after recording it) when it cannot complete."""
+        """Run one cycle; raises `CycleFailed` (after recording it) when it cannot complete.
+
+        A pipeline: read the ERP, decide (pure), commit the decision with the cycle's record in
+        one transaction (with `commit_hook`'s writes), then — only when incidents opened or
+        grew — find all their causes and commit them in one more.
+        """
         if not self._recovered:
             self._recovered = True
             try:
@@ -135,39 +147,40 @@ class Monitor:
                 log.exception("falha ao recuperar o que uma parada do processo deixou pela metade")
         started = self.clock()
         t0 = time.monotonic()
-        cycle_id = store.start_cycle(conn, started, self.holder)
         try:
             state = self.states.load(conn)
             self._refresh_population(conn, state, started)
             candidates = {login: entry.sub.id for login, entry in state.offline.items()}
             observation = self.reader.read(candidates)
         except ErpReadError as exc:
-            self._record_failure(conn, cycle_id, started, t0, str(exc))
+            self._record_failure(conn, started, t0, str(exc))
             raise CycleFailed(str(exc)) from exc
         try:
             poll = _poll(observation, rules_for(self.settings))
             try:
-                decision, alerts, counts, t_detect = self._detect_and_save(conn, state, poll, cycle_id, t0)
-            except store.StateChanged:
+                saved = self._detect_and_save(conn, state, poll, started, t0)
+            except StateChanged:
                 # an operator changed the state meanwhile: the observation still holds, retry on fresh state
                 state = self.states.load(conn)
-                decision, alerts, counts, t_detect = self._detect_and_save(conn, state, poll, cycle_id, t0)
-        except store.LeaseLost as exc:
-            self._record_failure(conn, cycle_id, started, t0, f"ciclo descartado: {exc}")
+                saved = self._detect_and_save(conn, state, poll, started, t0)
+        except LeaseLost as exc:
+            self._record_failure(conn, started, t0, f"ciclo descartado: {exc}")
             raise
         except Exception as exc:
-            self._record_failure(conn, cycle_id, started, t0, f"falha ao gravar o ciclo: {exc}")
+            self._record_failure(conn, started, t0, f"falha ao gravar o ciclo: {exc}")
             raise CycleFailed(f"falha ao gravar o ciclo: {exc}") from exc
-        self.last_detect_seconds = time.monotonic() - t_detect
+        decision, alerts, cycle_id = saved.decision, saved.alerts, saved.cycle_id
+        assert cycle_id is not None
+        self.last_detect_seconds = time.monotonic() - saved.t_detect
         self.states.saved(conn)
+        duration = saved.duration
         if decision.opened or decision.grown:
-            self._find_causes(conn, state, decision, alerts, started)
-        duration = time.monotonic() - t0
-        conn.execute("UPDATE cycles SET duracao = ? WHERE id = ?", (duration, cycle_id))
+            self._find_causes(conn, state, decision, alerts, started, cycle_id, t0)
+            duration = time.monotonic() - t0
         checkpoint(conn)
         result = CycleResult(
             cycle_id,
-            counts,
+            saved.counts,
             duration,
             decision.baseline,
             [o.incident_id for o in decision.opened],
@@ -228,7 +241,7 @@ class Monitor:
             if self.roster is not None:
                 self.roster.discard()
             return
-        store.save_population(conn, counts, now)
+        incidents.save_population(conn, counts, now)
         state.population, state.population_at = counts, now
         if self.roster is not None:
             self.roster.commit()
@@ -252,13 +265,14 @@ class Monitor:
         started = self.clock()
         state = self.states.load(conn)
         try:
-            decision, alerts, _, _ = self._detect_and_save(conn, state, alarms, None, t0)
-        except store.StateChanged:
+            saved = self._detect_and_save(conn, state, alarms, None, t0)
+        except StateChanged:
             state = self.states.load(conn)
-            decision, alerts, _, _ = self._detect_and_save(conn, state, alarms, None, t0)
+            saved = self._detect_and_save(conn, state, alarms, None, t0)
+        decision = saved.decision
         self.states.saved(conn)
         if decision.opened or decision.grown:
-            self._find_causes(conn, state, decision, alerts, started)
+            self._find_causes(conn, state, decision, saved.alerts, started)
         if decision.opened or decision.resolved:
             log.info(
                 "alarmes: %d quedas, %d incidentes abertos, %d normalizados",
@@ -273,38 +287,79 @@ class Monitor:
         conn: sqlite3.Connection,
         state: MonitorState,
         decide: Callable[[MonitorState, float], Decision],
-        cycle_id: int | None,
+        started: float | None,
         t0: float,
-    ) -> tuple[Decision, list[Alert], store.CycleCounts, float]:
-        """Decide on `state` (an ERP poll, or a batch of alarms when `cycle_id` is None) and commit
-        the result; the state is dropped from the cache on failure."""
+    ) -> _Saved:
+        """Decide on `state` (an ERP poll started at `started`, or a batch of alarms when it is
+        None) and commit the result; the state is dropped from the cache on failure."""
         now = self._steady_now(state)
         t_detect = time.monotonic()
         version = self.states.version
-        batch = f"ciclo-{cycle_id}" if cycle_id is not None else f"alarmes-{now:.0f}"
         try:
             with gc_paused():  # a mass drop allocates 100k+ objects: no collection mid-way
                 decision = decide(state, now)
                 places = self.places(conn, state, decision)
+                batch = "ciclo" if started is not None else f"alarmes-{now:.0f}"
                 alerts = build_alerts(state, decision, places, self.olt_names, self.settings, now, batch)
-                counts = store.apply(
-                    conn,
-                    state,
-                    decision,
-                    now,
-                    alerts,
-                    self.channels,
-                    cycle_id,
-                    time.monotonic() - t0,
-                    self.holder if self.fenced else None,
-                    version,
-                    self.settings.cause_timeout + 5.0 if self.analyzer is not None else 0.0,
-                    places,
+                return self._commit(
+                    conn, state, decision, now, alerts, places, version, started, t0, t_detect
                 )
         except BaseException:
             self.states.forget()
             raise
-        return decision, alerts, counts, t_detect
+
+    def _commit(
+        self,
+        conn: sqlite3.Connection,
+        state: MonitorState,
+        decision: Decision,
+        now: float,
+        alerts: list[Alert],
+        places: Places,
+        version: int,
+        started: float | None,
+        t0: float,
+        t_detect: float,
+    ) -> _Saved:
+        """Persist one good decision atomically — the cycle record (with `commit_hook`'s writes),
+        state diff, events and outbox rows — so a crash leaves either all of it or none. A poll's
+        storm summary is named after its cycle (`ciclo-<id>`), so the cause step can refresh it.
+
+        Raises `LeaseLost` if this holder lost the lease (when fenced), and `StateChanged` if
+        the state is no longer at `version`: nothing is written in either case.
+        """
+        counts = CycleCounts(
+            offline=decision.offline_total,
+            novas_quedas=decision.new_drops,
+            reconectados=decision.reconnected,
+            abertos=len(decision.opened),
+            crescidos=len(decision.grown),
+            resolvidos=len(decision.resolved),
+        )
+        duration = time.monotonic() - t0
+        cycle_id: int | None = None
+        with transaction(conn):
+            if started is not None:
+                cycle_id = cycles.record_cycle(
+                    conn, self.holder, started, now + duration, counts, duration, error=None
+                )
+                if self.commit_hook is not None:
+                    self.commit_hook(conn, cycle_id)
+                alerts = [
+                    replace(a, event_id=f"ciclo-{cycle_id}") if a.kind == kinds.SUMMARY else a for a in alerts
+                ]
+            if self.fenced:
+                cycles.check_lease(conn, self.holder, now)
+            incidents.save_decision(conn, state, decision, now, places, version)
+            # openings and widenings wait (at most `opening_hold`) for the cause of what fell, so the
+            # NOC gets one complete message
+            hold = self.settings.cause_timeout + 5.0 if self.analyzer is not None else 0.0
+            held = (kinds.OPENING, kinds.SUMMARY, kinds.GROWTH)
+            outbox.enqueue(conn, [a for a in alerts if a.kind in held], self.channels, now, now + hold)
+            outbox.enqueue(conn, [a for a in alerts if a.kind not in held], self.channels, now)
+            if cycle_id is not None:
+                incidents.mark_baseline_done(conn)
+        return _Saved(decision, alerts, counts, cycle_id, duration, t_detect)
 
     def places(self, conn: sqlite3.Connection, state: MonitorState, decision: Decision) -> Places:
         """Where each incident opened, grew or normalized this cycle is, in words and as data: what
@@ -323,16 +378,17 @@ class Monitor:
                 result[incident_id] = (local, {**detail, "ativos": active} if active else detail)
         for resolution in decision.resolved:
             incident = resolution.incident
-            result[incident.id] = store.event_place(conn, incident.id) or describe(
+            result[incident.id] = incidents.event_place(conn, incident.id) or describe(
                 incident.place, incident.path, incident.units, self.olt_names
             )
         return result
 
-    def _record_failure(
-        self, conn: sqlite3.Connection, cycle_id: int, started: float, t0: float, error: str
-    ) -> None:
+    def _record_failure(self, conn: sqlite3.Connection, started: float, t0: float, error: str) -> None:
         duration = time.monotonic() - t0
-        store.finish_cycle(conn, cycle_id, started + duration, False, error, None, duration)
+        with transaction(conn):
+            cycle_id = cycles.record_cycle(
+                conn, self.holder, started, started + duration, CycleCounts(), duration, error=error
+            )
         log.error("ciclo %d falhou: %s", cycle_id, error)
 
     def _find_causes(
@@ -342,28 +398,38 @@ class Monitor:
         decision: Decision,
         alerts: Sequence[Alert],
         since: float,
+        cycle_id: int | None = None,
+        t0: float = 0.0,
     ) -> None:
         """The cause of each new incident and of each part that joined one (a widening: its cause is
         its own): from the network's alarms when they say why its logins fell, else asked of the
-        OLTs by the analyzer, in parallel and within the deadline."""
+        OLTs by the analyzer, in parallel and within the deadline. All of them are stored in one
+        transaction, with the cycle's duration (`cycle_id`, started at monotonic `t0`)."""
         jobs = self._cause_jobs(state, decision, since)
         storm = any(a.kind == kinds.SUMMARY for a in alerts)
         causes: dict[str, CauseReport] = {}
+        found: list[tuple[_CauseJob, CauseReport]] = []
         asked = []
         for job in jobs:
             heard = from_alarms(job.subs, state.heard)
             if heard is not None:
                 causes[job.event_id] = heard
-                self._save_cause(conn, job, heard, storm)
+                found.append((job, heard))
             else:
                 asked.append(job)
         for job, report in self._analyze(asked):
             if job.part is None:
                 causes[job.event_id] = report
-            self._save_cause(conn, job, report, storm)
+            found.append((job, report))
         summary = next((a for a in alerts if a.kind == kinds.SUMMARY), None)
-        if summary is not None and summary.event_id:
-            self._refresh_summary(conn, decision, summary, causes)
+        now = self.clock()
+        with transaction(conn):
+            saved = [(job, self._save_cause(conn, job, report, storm, now)) for job, report in found]
+            if summary is not None and summary.event_id:
+                self._refresh_summary(conn, summary, causes, now)
+            if cycle_id is not None:
+                cycles.set_cycle_duration(conn, cycle_id, time.monotonic() - t0)
+        _log_causes(saved, storm)
 
     def _analyze(self, jobs: Sequence[_CauseJob]) -> list[tuple[_CauseJob, CauseReport]]:
         """Each job's cause from the OLTs, in parallel, by the deadline (a late one says so)."""
@@ -385,12 +451,12 @@ class Monitor:
         it never finished are closed with the reason, and causes it never stored are asked again
         (or, with no one to ask, set to indeterminado with the reason)."""
         now = self.clock()
-        closed = store.close_interrupted_cycles(conn, self.holder, now, is_dead_here)
+        closed = cycles.close_interrupted_cycles(conn, self.holder, now, is_dead_here)
         if closed:
             log.warning(
                 "%d ciclo(s) interrompido(s) por uma parada do processo fechado(s) com o motivo", closed
             )
-        pending = store.pending_causes(conn, now - self.settings.cause_timeout - CAUSE_GRACE)
+        pending = incidents.pending_causes(conn, now - self.settings.cause_timeout - CAUSE_GRACE)
         if not pending:
             return
         jobs = [
@@ -400,11 +466,14 @@ class Monitor:
         if self.analyzer is None:
             with transaction(conn):
                 for job in jobs:
-                    store.save_cause(conn, job.event_id, _interrupted_report(), now)
+                    incidents.save_cause(conn, job.event_id, _interrupted_report(), now)
             return
         log.warning("refazendo a análise de causa de %d incidente(s) interrompida por uma parada", len(jobs))
-        for job, report in self._analyze(jobs):
-            self._save_cause(conn, job, report, storm=True)
+        found = self._analyze(jobs)
+        now = self.clock()
+        with transaction(conn):
+            saved = [(job, self._save_cause(conn, job, report, True, now)) for job, report in found]
+        _log_causes(saved, storm=True)
 
     def _cause_jobs(self, state: MonitorState, decision: Decision, since: float) -> list[_CauseJob]:
         """The analyses of this cycle; `since`: when it started (its alerts were written after)."""
@@ -443,9 +512,9 @@ class Monitor:
         return describe_group([path_of(sub) for sub in subs], self.olt_names)[1]
 
     def _refresh_summary(
-        self, conn: sqlite3.Connection, decision: Decision, summary: Alert, causes: dict[str, CauseReport]
+        self, conn: sqlite3.Connection, summary: Alert, causes: dict[str, CauseReport], now: float
     ) -> None:
-        """Put the causes found into a storm summary that has not been sent yet."""
+        """Put the causes found into a storm summary that has not been sent yet (in the caller's transaction)."""
         eventos = []
         for item in summary.payload["eventos"]:
             report = causes.get(str(item.get("id", "")))
@@ -454,39 +523,39 @@ class Monitor:
             eventos.append(item)
         payload = {**summary.payload, "eventos": eventos}
         assert summary.event_id is not None
-        with transaction(conn):
-            outbox.refresh_pending_payload(conn, summary.event_id, kinds.SUMMARY, payload, self.clock())
+        outbox.refresh_pending_payload(conn, summary.event_id, kinds.SUMMARY, payload, now)
 
-    def _save_cause(self, conn: sqlite3.Connection, job: _CauseJob, report: CauseReport, storm: bool) -> None:
-        """Store the cause; put it in this cycle's alert while it waits, else tell the NOC apart."""
-        now = self.clock()
-        with transaction(conn):
-            if job.part is None:
-                saved = store.save_cause(conn, job.event_id, report, now)
-            else:
-                saved = store.save_part_cause(conn, job.event_id, report, job.part, job.rest_local, now)
-            if storm:
-                return
-            already_sent = self._complete_alert(conn, job, report, saved, now)
-            news = report.motivo != CAUSE_UNKNOWN if job.part is None else saved.changed
-            if (already_sent and news) or (not job.alerted and job.part is not None and saved.changed):
-                payload = {
-                    "conexao": saved.conexao,
-                    "motivo": saved.motivo,
-                    "explicacao": saved.explicacao,
-                    "local": saved.local,
-                    "total": len(job.subs) if job.part is None else len(job.drops),
-                }
-                targets = already_sent or self.channels
-                outbox.enqueue(conn, [Alert(kinds.CAUSE, payload, job.event_id)], targets, now)
-        log.info("causa do incidente %s (%s): %s", job.event_id, saved.local, saved.motivo)
+    def _save_cause(
+        self, conn: sqlite3.Connection, job: _CauseJob, report: CauseReport, storm: bool, now: float
+    ) -> SavedCause:
+        """Store the cause (in the caller's transaction); put it in this cycle's alert while it
+        waits, else tell the NOC apart."""
+        if job.part is None:
+            saved = incidents.save_cause(conn, job.event_id, report, now)
+        else:
+            saved = incidents.save_part_cause(conn, job.event_id, report, job.part, job.rest_local, now)
+        if storm:
+            return saved
+        already_sent = self._complete_alert(conn, job, report, saved, now)
+        news = report.motivo != CAUSE_UNKNOWN if job.part is None else saved.changed
+        if (already_sent and news) or (not job.alerted and job.part is not None and saved.changed):
+            payload = {
+                "conexao": saved.conexao,
+                "motivo": saved.motivo,
+                "explicacao": saved.explicacao,
+                "local": saved.local,
+                "total": len(job.subs) if job.part is None else len(job.drops),
+            }
+            targets = already_sent or self.channels
+            outbox.enqueue(conn, [Alert(kinds.CAUSE, payload, job.event_id)], targets, now)
+        return saved
 
     def _complete_alert(
         self,
         conn: sqlite3.Connection,
         job: _CauseJob,
         report: CauseReport,
-        saved: store.SavedCause,
+        saved: SavedCause,
         now: float,
     ) -> list[str]:
         """Put the cause into the alert of this cycle that waits for it; returns the channels where
@@ -503,6 +572,49 @@ class Monitor:
         elif job.alert == WIDENING:
             payload.update(motivo_parte=report.motivo, local_parte=job.part[0])
         return outbox.refresh_pending_payload(conn, job.event_id, kind, payload, now, since=job.since)
+
+
+def resolve_by_operator(
+    conn: sqlite3.Connection, event_id: str, user: str, now: float, channels: Sequence[str]
+) -> str:
+    """Close an active event by hand (see `incidents.resolve_by_hand`), with a normalization
+    alert that says who closed it when its opening was announced. Returns `resolvido`, or
+    raises `KeyError` (unknown id) / `ValueError` (already resolved)."""
+    with transaction(conn):
+        closed = incidents.resolve_by_hand(conn, event_id, user, now)
+        if closed.announced:
+            payload = notices.normalization(
+                closed.conexao,
+                closed.local,
+                closed.total,
+                closed.started,
+                now,
+                closed.back,
+                closed.still,
+                closed_by=user,
+            )
+            outbox.enqueue(conn, [outbox.Alert(kinds.NORMALIZATION, payload, event_id)], channels, now)
+    return "resolvido"
+
+
+@dataclass
+class _Saved:
+    """A committed decision: its alerts (a summary named after the cycle), counts, the cycle's id
+    (None: a batch of alarms), its duration so far and when detection began (monotonic)."""
+
+    decision: Decision
+    alerts: list[Alert]
+    counts: CycleCounts
+    cycle_id: int | None
+    duration: float
+    t_detect: float
+
+
+def _log_causes(saved: Sequence[tuple[_CauseJob, SavedCause]], storm: bool) -> None:
+    if storm:  # a storm's causes go out in its summary
+        return
+    for job, cause in saved:
+        log.info("causa do incidente %s (%s): %s", job.event_id, cause.local, cause.motivo)
 
 
 @dataclass

@@ -157,12 +157,12 @@ def run_once(settings: Settings, clock: Callable[[], float] = time.time) -> int:
     from outage.db import open_database
     from outage.monitor import CycleFailed
     from outage.service import build_monitor, build_sender
+    from outage.storage import cycles
 
     conn = open_database(settings.database_path)
     holder = lease.new_holder_id()
-    if not lease.acquire(conn, holder, time.time(), ONCE_DELIVERY_WAIT + settings.ixc_timeout * 4 + 60):
-        current = lease.current(conn)
-        who = current["holder"] if current is not None else "?"
+    if not cycles.take_lease(conn, holder, time.time(), ONCE_DELIVERY_WAIT + settings.ixc_timeout * 4 + 60):
+        who = cycles.lease_holder(conn) or "?"
         print(f"Erro: outro processo está monitorando agora ({who}); tente mais tarde.", file=sys.stderr)
         return 1
     try:
@@ -179,7 +179,7 @@ def run_once(settings: Settings, clock: Callable[[], float] = time.time) -> int:
         )
         return 0
     finally:
-        lease.release(conn, holder)
+        cycles.release_lease(conn, holder)
         conn.close()
 
 

@@ -30,10 +30,11 @@ from outage import heartbeat, lease
 from outage.adapters.erp import build_reader
 from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
-from outage.db import describe_failure, open_database, transaction
+from outage.db import describe_failure, open_database
 from outage.listening import AlarmFeed, build_feed
 from outage.monitor import CycleFailed, Monitor
-from outage.store import LeaseLost
+from outage.storage import cycles
+from outage.storage.cycles import LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -87,24 +88,6 @@ def build_sender(settings: Settings, holder: str, clock: Clock = SYSTEM_CLOCK) -
     )
 
 
-def record_failed_cycle(
-    conn: sqlite3.Connection, holder: str, started: float, finished: float, reason: str
-) -> None:
-    """Mark `holder`'s newest cycle failed with `reason` if it never finished, else add a
-    failed cycle (the monitor could not even insert its row)."""
-    with transaction(conn):
-        changed = conn.execute(
-            "UPDATE cycles SET finished_at = ?, ok = 0, erro = ? WHERE finished_at IS NULL"
-            " AND id = (SELECT MAX(id) FROM cycles WHERE holder = ?)",
-            (finished, reason, holder),
-        ).rowcount
-        if not changed:
-            conn.execute(
-                "INSERT INTO cycles (started_at, finished_at, ok, erro, holder, duracao) VALUES (?, ?, 0, ?, ?, ?)",
-                (started, finished, reason, holder, max(0.0, finished - started)),
-            )
-
-
 class Service:
     """The poller, sender and lease heartbeat threads of one process."""
 
@@ -130,6 +113,8 @@ class Service:
         self.leader = threading.Event()
         self._threads: list[threading.Thread] = []
         self._renewed_at: float | None = None  # monotonic time of the last renewal of the lease
+        self._renewing_at: float | None = None  # the renewal in the running cycle's commit
+        self._cycle_start: tuple[float, float] | None = None  # (monotonic, wall) of the running cycle
         self._pending_failures: list[tuple[float, float, str]] = []
         self._feed_factory = feed_factory or (lambda: build_feed(settings, clock))
         self.feed: AlarmFeed | None = None
@@ -156,7 +141,7 @@ class Service:
         if self.leader.is_set():
             try:
                 conn = open_database(self.settings.database_path)
-                lease.release(conn, self.holder)
+                cycles.release_lease(conn, self.holder)
                 conn.close()
             except sqlite3.Error as exc:
                 log.error("não foi possível liberar o lease: %s (%s)", self._why(exc), exc)
@@ -192,7 +177,7 @@ class Service:
     def _renew(self, conn: sqlite3.Connection) -> bool:
         """Take or renew the lease; True while this process holds it."""
         try:
-            held = lease.acquire(conn, self.holder, self.clock.wall(), self.lease_ttl)
+            held = cycles.take_lease(conn, self.holder, self.clock.wall(), self.lease_ttl)
         except sqlite3.Error as exc:
             self._renewal_failed(exc)
             return self.leader.is_set()
@@ -232,6 +217,7 @@ class Service:
             return
         monitor: Monitor | None = None
         due: float | None = None
+        first = True  # the first cycle of a lease term
         try:
             while not self.stop_event.is_set():
                 if not self.leader.wait(timeout=1.0):
@@ -245,6 +231,8 @@ class Service:
                         log.exception("não foi possível montar o monitor")
                         self.stop_event.wait(REOPEN_EVERY)
                         continue
+                    monitor.commit_hook = self._at_commit
+                    first = True
                 self._open_feed(conn, monitor)
                 if due is None:
                     due = self._resume(conn)
@@ -254,8 +242,9 @@ class Service:
                     self.stop_event.wait(min(wait, LISTEN_EVERY))
                     continue
                 due = self.clock.monotonic() + self.settings.check_interval
-                if self._run_one(conn, monitor):
+                if self._run_one(conn, monitor, first=first):
                     due = self.clock.monotonic()
+                first = False
         finally:
             self._close_feed()
             conn.close()
@@ -283,7 +272,7 @@ class Service:
         monitor.roster = feed.roster
         self.feed = feed
         try:
-            if heartbeat.read(conn) is not None:  # not the very first start: a cycle may be minutes away
+            if cycles.read_beat(conn) is not None:  # not the very first start: a cycle may be minutes away
                 monitor.fill_roster(conn)
         except sqlite3.Error as exc:
             log.warning("cadastro para os alarmes não lido agora (será no próximo ciclo): %s", self._why(exc))
@@ -318,27 +307,29 @@ class Service:
         last cycle started, never more than one interval from now."""
         interval = float(self.settings.check_interval)
         try:
-            since = heartbeat.since_last_start(conn, heartbeat.read(conn), self.clock)
+            since = heartbeat.since_last_start(conn, cycles.read_beat(conn), self.clock)
         except sqlite3.Error as exc:
             log.warning("não foi possível ler o último ciclo: %s (%s)", self._why(exc), exc)
             since = None
         elapsed = interval if since is None else min(since, interval)
         return self.clock.monotonic() + interval - elapsed
 
-    def _run_one(self, conn: sqlite3.Connection, monitor: Monitor) -> bool:
+    def _run_one(self, conn: sqlite3.Connection, monitor: Monitor, *, first: bool = False) -> bool:
         """One cycle with its heartbeat; True when it must be retried at once.
 
-        The lease is renewed first, so a wall clock that jumped ahead since the last
-        heartbeat does not void the cycle's commit."""
-        if not self._renew(conn):
+        A good cycle renews the lease and writes its heartbeat in its own commit (`_at_commit`),
+        so a quiet cycle commits once. The first cycle of a lease term renews the lease and
+        beats its start before it runs, so `/healthz` sees a first cycle that never ends."""
+        if first and not self._renew(conn):
             return False
         self._flush_failures(conn)
         started = self.clock.wall()
-        self._beat(heartbeat.cycle_started, conn, self.holder, self.clock)
+        self._cycle_start = (self.clock.monotonic(), started)
+        if first:
+            self._beat(heartbeat.cycle_started, conn, self.holder, self.clock)
         error: str | None = None
-        ok_cycle: int | None = None
         try:
-            ok_cycle = monitor.run_cycle(conn).cycle_id
+            monitor.run_cycle(conn)
         except CycleFailed as exc:
             # recorded and logged by the monitor; the next cycle diffs against the last good state
             cause = exc.__cause__
@@ -354,10 +345,24 @@ class Service:
         except Exception:
             log.exception("erro inesperado no ciclo")
             error = "erro interno no ciclo (detalhes no log)"
-        self._beat(heartbeat.cycle_finished, conn, self.clock, ok_cycle=ok_cycle, error=error)
+        finally:
+            self._cycle_start = None
         if error is None:
+            self._renewed_at = self._renewing_at or self._renewed_at
             self._settle_notices(conn)
+        else:
+            self._beat(heartbeat.cycle_finished, conn, self.clock, ok_cycle=None, error=error)
         return False
+
+    def _at_commit(self, conn: sqlite3.Connection, cycle_id: int) -> None:
+        """The poller's writes in a good cycle's commit: the lease renewed (`LeaseLost` when
+        another process holds it) and the heartbeat of the cycle, start and end."""
+        self._renewing_at = self.clock.monotonic()
+        cycles.renew_lease(conn, self.holder, self.clock.wall(), self.lease_ttl)
+        if self._cycle_start is not None:
+            mono, wall = self._cycle_start
+            cycles.beat_cycle_start(conn, self.holder, self.clock.boot_id, mono, wall)
+        cycles.beat_cycle_end(conn, self.clock.monotonic(), self.clock.wall(), ok_cycle=cycle_id, error=None)
 
     def _lease_lost(self, conn: sqlite3.Connection) -> bool:
         """The commit found the lease not ours. Still ours once renewed (its expiry passed on
@@ -381,7 +386,7 @@ class Service:
         while self._pending_failures:
             started, finished, reason = self._pending_failures[0]
             try:
-                record_failed_cycle(conn, self.holder, started, finished, reason)
+                cycles.record_failed_cycle(conn, self.holder, started, finished, reason)
             except sqlite3.Error as exc:
                 log.warning("falha do ciclo ainda não registrada: %s (%s)", self._why(exc), exc)
                 return

@@ -7,11 +7,10 @@ from collections.abc import Callable, Mapping
 
 import pytest
 
-from outage import store
 from outage.adapters.erp.base import Observation
 from outage.core.model import Subscriber
 from outage.db import open_database
-from outage.monitor import Monitor
+from outage.monitor import Monitor, resolve_by_operator
 from outage.web.app import create_app
 
 
@@ -204,7 +203,7 @@ def test_a_cycle_racing_a_manual_close_retries_on_the_fresh_state(make_settings)
     read = reader.read
 
     def read_while_an_operator_closes_the_event(candidates):
-        store.resolve_by_operator(conn, event_id, "ana", time.time(), ["telegram:-1"])
+        resolve_by_operator(conn, event_id, "ana", time.time(), ["telegram:-1"])
         return read(candidates)
 
     reader.read = read_while_an_operator_closes_the_event  # after the poller loaded its state

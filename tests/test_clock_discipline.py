@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from outage import lease
 from outage.config import Settings
 from outage.db import open_database
 from outage.monitor import Monitor
 from outage.service import Service
+from outage.storage.cycles import take_lease
 from outage.web.app import create_app
 from tests.clocks import HandClock
 from tests.test_api import StaticReader
@@ -195,8 +195,8 @@ def test_a_takeover_resumes_one_interval_after_the_last_cycle_on_the_monotonic_c
 
 def test_a_dead_holders_lease_expires_within_its_term_after_the_clock_went_back(tmp_path):
     conn = open_database(str(tmp_path / "m.db"))
-    assert lease.acquire(conn, "morto", now=10_000.0, ttl=30)
+    assert take_lease(conn, "morto", now=10_000.0, ttl=30)
     back = 10_000.0 - 3600  # the clock went back an hour; "morto" never renews again
-    assert not lease.acquire(conn, "vivo", now=back, ttl=30)
-    assert not lease.acquire(conn, "vivo", now=back + 29, ttl=30)
-    assert lease.acquire(conn, "vivo", now=back + 31, ttl=30)
+    assert not take_lease(conn, "vivo", now=back, ttl=30)
+    assert not take_lease(conn, "vivo", now=back + 29, ttl=30)
+    assert take_lease(conn, "vivo", now=back + 31, ttl=30)

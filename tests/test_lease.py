@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import time
 
-from outage import lease
 from outage.db import open_database
 from outage.service import Service
+from outage.storage import cycles
 from simulator.ixc import FakeIXC
 from tests.conftest import radusuario
 
 
 def test_one_holder_at_a_time_until_its_lease_expires(tmp_path):
     conn = open_database(str(tmp_path / "m.db"))
-    assert lease.acquire(conn, "a", now=100.0, ttl=30)
-    assert not lease.acquire(conn, "b", now=110.0, ttl=30)
-    assert lease.acquire(conn, "a", now=120.0, ttl=30)  # renewal
-    assert not lease.acquire(conn, "b", now=149.0, ttl=30)
-    assert lease.acquire(conn, "b", now=151.0, ttl=30)  # a stopped renewing
-    assert not lease.acquire(conn, "a", now=152.0, ttl=30)
-    lease.release(conn, "b")
-    assert lease.acquire(conn, "a", now=153.0, ttl=30)
+    assert cycles.take_lease(conn, "a", now=100.0, ttl=30)
+    assert not cycles.take_lease(conn, "b", now=110.0, ttl=30)
+    assert cycles.take_lease(conn, "a", now=120.0, ttl=30)  # renewal
+    assert not cycles.take_lease(conn, "b", now=149.0, ttl=30)
+    assert cycles.take_lease(conn, "b", now=151.0, ttl=30)  # a stopped renewing
+    assert not cycles.take_lease(conn, "a", now=152.0, ttl=30)
+    cycles.release_lease(conn, "b")
+    assert cycles.take_lease(conn, "a", now=153.0, ttl=30)
 
 
 def test_a_second_process_takes_over_when_the_poller_dies(make_settings):

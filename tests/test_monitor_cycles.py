@@ -14,7 +14,7 @@ from outage.config import Settings
 from outage.core.detector import AlarmDrop
 from outage.db import open_database
 from outage.monitor import CycleFailed, Monitor
-from outage.store import load_state
+from outage.storage.incidents import load_state
 from simulator.ixc import FakeIXC
 from tests.conftest import radusuario
 

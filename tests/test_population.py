@@ -16,7 +16,7 @@ from outage.config import Settings
 from outage.core.place import normalize_fsp
 from outage.db import open_database
 from outage.monitor import Monitor
-from outage.store import load_state
+from outage.storage.incidents import load_state
 from simulator.ixc import FakeIXC
 from simulator.middleware import FakeIxcMiddleware
 from simulator.network import Network

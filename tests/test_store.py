@@ -9,7 +9,7 @@ from outage.core.detector import MonitorState
 from outage.core.model import Subscriber
 from outage.db import open_database
 from outage.monitor import Monitor
-from outage.store import load_state
+from outage.storage.incidents import load_state
 from tests.test_api import StaticReader
 
 
@@ -69,7 +69,7 @@ def test_reloading_gives_back_the_state_of_every_cycle(make_settings):
 def test_the_olts_place_replaces_the_events_only_where_the_erp_did_not_break_it_down(make_settings):
     from outage.adapters.cause.base import CauseReport
     from outage.db import transaction
-    from outage.store import save_cause
+    from outage.storage.incidents import save_cause
 
     settings = make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9")
     conn = open_database(settings.database_path)

@@ -35,7 +35,7 @@ from outage.hsm.delivery import HOLD_SECONDS
 from outage.hsm.enrich import Customer
 from outage.hsm.incidents import CONCENTRATOR, LOS, MIXED, POWER, UNKNOWN, Incident, key_of
 from outage.hsm.phones import mask_phone
-from outage.storage import hsm, outbox
+from outage.storage import hsm, incidents, outbox
 from outage.storage.outbox import Alert, enqueue
 
 log = logging.getLogger(__name__)
@@ -490,9 +490,12 @@ def settle_normalized(
 
 def settle_after_cycle(conn: sqlite3.Connection, settings: Settings, now: float) -> int:
     """`settle_normalized` for the background poller, so normalization notices go out
-    after each cycle even when nobody has the console open."""
+    after each cycle even when nobody has the console open. The incidents are listed (the
+    OLT system read) only when an approved incident awaits its normalization."""
     from outage.hsm.incidents import open_incidents
 
+    if not hsm.awaiting_normalization(conn):
+        return 0
     listing = open_incidents(conn, settings)
     open_olt = {i.id for i in listing.incidents if i.fonte == "olt"} if listing.olt_read else None
     return settle_normalized(conn, settings, open_olt, now)
@@ -501,10 +504,8 @@ def settle_after_cycle(conn: sqlite3.Connection, settings: Settings, now: float)
 def _resolved(conn: sqlite3.Connection, incident_id: str, fonte: str, open_olt_ids: set[str] | None) -> bool:
     if fonte == "olt":
         return open_olt_ids is not None and incident_id not in open_olt_ids
-    event = conn.execute(
-        "SELECT status FROM events WHERE id = ?", (incident_id.removeprefix("ev-"),)
-    ).fetchone()
-    return event is None or event[0] == "resolvido"
+    event = incidents.event_row(conn, incident_id.removeprefix("ev-"))
+    return event is None or event["status"] == "resolvido"
 
 
 def _queue_normalized(conn: sqlite3.Connection, decision: sqlite3.Row, template: str, now: float) -> None:

@@ -7,7 +7,7 @@ fails the page.
 
 - OLT system incidents: the alert's `affected_devices`, then `GET /api/v2/client/<id>`
   per distinct client (the system has no batch route).
-- Monitor incidents: the event's logins (`store.event_subscribers`) -> `id_cliente` ->
+- Monitor incidents: the event's logins (`incidents.event_subscribers`) -> `id_cliente` ->
   ERP `cliente` read in batches with `oper: IN` (direct mode). In middleware mode there is
   no `cliente` access: each customer says so.
 """
@@ -21,13 +21,12 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
 
-from outage import store
 from outage.adapters.erp import build_reader
 from outage.adapters.erp.base import ClientContact
 from outage.config import Settings
 from outage.hsm.incidents import Incident, alert_detail, event_id_of, olt_client
 from outage.hsm.phones import first_valid_phone, normalize_phone
-from outage.storage import hsm
+from outage.storage import hsm, incidents
 
 log = logging.getLogger(__name__)
 
@@ -143,12 +142,9 @@ def _device_customer(device: Any, incident: Incident) -> Customer:
 
 def monitor_members(conn: sqlite3.Connection, incident: Incident) -> list[Customer]:
     event_id = event_id_of(incident)
-    back = {
-        row[0]
-        for row in conn.execute("SELECT login FROM event_reconnections WHERE event_id = ?", (event_id,))
-    }
+    back = set(incidents.reconnections(conn, event_id))
     customers = []
-    for sub, _dropped_at in store.event_subscribers(conn, event_id):
+    for sub, _dropped_at in incidents.event_subscribers(conn, event_id):
         client_id = sub.id_cliente if sub.id_cliente not in ("", "0") else ""
         customers.append(
             Customer(

@@ -39,8 +39,9 @@ from outage.config import Settings
 from outage.core.droptime import SESSION_LAG
 from outage.core.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_MIXED, CAUSE_POWER, cto_label
 from outage.core.place import normalize_fsp
-from outage.db import MAX_INTEGER, in_chunks, transaction
+from outage.db import MAX_INTEGER
 from outage.http import new_session
+from outage.storage import incidents as events
 
 LOS = "LOS"
 POWER = "POWER"
@@ -200,18 +201,10 @@ def olt_incidents(client: OltSystemClient) -> list[Incident]:
 
 # --- the monitor's events --------------------------------------------------------------
 
-_EVENT_COLUMNS = (
-    "id, conexao, timestamp, status, logins, motivo, local, local_detalhe, primeira_queda, causas,"
-    " causa_explicacao, relacionado, origem,"
-    " (SELECT COUNT(*) FROM event_reconnections r WHERE r.event_id = events.id) AS de_volta"
-)
-
 
 def monitor_incidents(conn: sqlite3.Connection) -> list[Incident]:
-    rows = conn.execute(
-        f"SELECT {_EVENT_COLUMNS} FROM events WHERE status = 'ativo' ORDER BY timestamp"  # noqa: S608
-    ).fetchall()
-    numbers = event_numbers(
+    rows = events.console_events(conn)
+    numbers = events.event_numbers(
         conn, [row["id"] for row in rows] + [row["relacionado"] for row in rows if row["relacionado"]]
     )
     return [incident_from_event(row, numbers) for row in rows]
@@ -219,36 +212,12 @@ def monitor_incidents(conn: sqlite3.Connection) -> list[Incident]:
 
 def monitor_incident(conn: sqlite3.Connection, incident_id: str) -> Incident | None:
     event_id = incident_id.removeprefix(MONITOR_PREFIX)
-    row = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()  # noqa: S608
+    row = events.console_event(conn, event_id)
     if row is None:
         return None
     return incident_from_event(
-        row, event_numbers(conn, [event_id] + ([row["relacionado"]] if row["relacionado"] else []))
+        row, events.event_numbers(conn, [event_id] + ([row["relacionado"]] if row["relacionado"] else []))
     )
-
-
-def event_numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
-    """The console number (−N) of each event, giving the next free N to events without one."""
-    found = _numbers(conn, event_ids)
-    missing = [event_id for event_id in event_ids if event_id not in found]
-    if missing:
-        with transaction(conn):
-            conn.executemany(
-                "INSERT OR IGNORE INTO incident_numbers (event_id) VALUES (?)", [(m,) for m in missing]
-            )
-        found = _numbers(conn, event_ids)
-    return found
-
-
-def _numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk, marks in in_chunks(event_ids):
-        rows = conn.execute(
-            f"SELECT event_id, numero FROM incident_numbers WHERE event_id IN ({marks})",  # noqa: S608
-            chunk,
-        )
-        found.update({row[0]: -int(row[1]) for row in rows})
-    return found
 
 
 def incident_from_event(row: sqlite3.Row, numbers: dict[str, int]) -> Incident:
@@ -389,10 +358,8 @@ def find_incident(conn: sqlite3.Connection, settings: Settings, incident_id: str
     if incident_id.startswith("-") and incident_id[1:].isdecimal() and incident_id[1:].isascii():
         if int(incident_id[1:]) > MAX_INTEGER:
             return None  # no event ever had that number
-        row = conn.execute(
-            "SELECT event_id FROM incident_numbers WHERE numero = ?", (int(incident_id[1:]),)
-        ).fetchone()
-        return None if row is None else _with_twins(conn, settings, monitor_incident(conn, row[0]))
+        event_id = events.event_numbered(conn, int(incident_id[1:]))
+        return None if event_id is None else _with_twins(conn, settings, monitor_incident(conn, event_id))
     if incident_id.isdecimal() and incident_id.isascii() and settings.olt_system_enabled:
         listed = merge_twins(
             olt_incidents(olt_client(settings)), monitor_incidents(conn), twin_window(settings)
@@ -413,7 +380,7 @@ def console_number(conn: sqlite3.Connection, incident_id: str) -> int:
     """The numeric id of an incident known by its internal id (`7` or `ev-<event id>`)."""
     if incident_id.startswith(MONITOR_PREFIX):
         event_id = incident_id.removeprefix(MONITOR_PREFIX)
-        return event_numbers(conn, [event_id])[event_id]
+        return events.event_numbers(conn, [event_id])[event_id]
     return _int(incident_id)
 
 

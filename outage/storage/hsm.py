@@ -130,6 +130,14 @@ def approved_unsettled(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     ).fetchall()
 
 
+def awaiting_normalization(conn: sqlite3.Connection) -> bool:
+    """Whether an approved incident has not been seen resolved yet."""
+    row = conn.execute(
+        "SELECT 1 FROM hsm_decisions WHERE acao = 'aprovar' AND normalizado_em IS NULL LIMIT 1"
+    ).fetchone()
+    return row is not None
+
+
 def mark_normalized(conn: sqlite3.Connection, decision_id: int, now: float) -> bool:
     """Record that a decision's incident resolved; False when it was recorded already
     (compare-and-set on `normalizado_em IS NULL`)."""

@@ -29,12 +29,13 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from outage import heartbeat, store
+from outage import heartbeat
 from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
 from outage.core.localtime import LOCAL_TZ
-from outage.db import connect, describe_failure, in_chunks, storage_problems
-from outage.storage import outbox
+from outage.db import connect, describe_failure, storage_problems
+from outage.storage import cycles, incidents, outbox
+from outage.storage.incidents import EventFilter
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
@@ -49,11 +50,6 @@ MAX_JSON_DEPTH = 32
 STUCK_AFTER = 3600.0
 _ASCII_INT = re.compile(r"[0-9]{1,9}")
 _EPOCH = re.compile(r"[0-9]{1,11}(\.[0-9]{1,9})?")
-_EVENT_COLUMNS = (
-    "id, conexao, timestamp, status, logins, motivo, causa_status, local, local_detalhe, evidencias, votos,"
-    " resolvido_em, resolvido_por, atualizado_em, escopo, aviso, recorrencia, retardatarios, primeira_queda,"
-    " causa_explicacao, causas, relacionado, origem"
-)
 _HTTP_MESSAGES = {
     400: "requisição inválida",
     401: "autenticação necessária",
@@ -250,18 +246,10 @@ _active_cache = _ActiveEventsCache()
 @requires("leitura", open_without_token=True)
 def active_events() -> Response:
     db = get_db()
-    key = tuple(
-        db.execute(
-            "SELECT (SELECT value FROM meta WHERE key = 'state_version'),"
-            " (SELECT MAX(atualizado_em) FROM events WHERE status = 'ativo'),"
-            " (SELECT COUNT(*) FROM events WHERE status = 'ativo')"
-        ).fetchone()
-    )
+    key = incidents.active_events_version(db)
     cached = _active_cache.get(key)
     if cached is None:
-        rows = db.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE status = 'ativo' ORDER BY timestamp DESC"  # noqa: S608
-        ).fetchall()
+        rows = incidents.active_events(db)
         body = json.dumps({"eventos_ativos": serialize_events(db, rows)}, ensure_ascii=False).encode()
         cached = body, _active_cache.put(key, body)
     body, etag = cached
@@ -274,15 +262,9 @@ def active_events() -> Response:
 @bp.get("/eventos")
 @requires("leitura", open_without_token=True)
 def events() -> Response:
-    where, params, limit, page = _event_filters(request.args)
+    wanted, limit, page = _event_filters(request.args)
     db = get_db()
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
-    total = db.execute(f"SELECT COUNT(*) FROM events{clause}", params).fetchone()[0]  # noqa: S608
-    rows = db.execute(
-        f"SELECT {_EVENT_COLUMNS} FROM events{clause}"  # noqa: S608
-        " ORDER BY CASE status WHEN 'ativo' THEN 0 ELSE 1 END, timestamp DESC LIMIT ? OFFSET ?",
-        [*params, limit, (page - 1) * limit],
-    ).fetchall()
+    total, rows = incidents.find_events(db, wanted, limit, (page - 1) * limit)
     return jsonify({"eventos": serialize_events(db, rows), "total": total, "pagina": page, "limite": limit})
 
 
@@ -290,27 +272,17 @@ def events() -> Response:
 @requires_reader
 def event_detail(event_id: str) -> Response | tuple[Response, int]:
     db = get_db()
-    row = db.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,)).fetchone()  # noqa: S608
+    row = incidents.event_row(db, event_id)
     if row is None:
         return error("evento não encontrado", 404)
     event = serialize_events(db, [row])[0]
-    back = dict(
-        db.execute(
-            "SELECT login, reconectou_em FROM event_reconnections WHERE event_id = ?", (event_id,)
-        ).fetchall()
-    )
+    back = incidents.reconnections(db, event_id)
     event["clientes"] = [
         {**asdict(sub), "caiu_em": dropped_at, "reconectou_em": back.get(sub.login)}
-        for sub, dropped_at in store.event_subscribers(db, event_id)
+        for sub, dropped_at in incidents.event_subscribers(db, event_id)
     ]
     event["alertas"] = outbox.alerts_of_event(db, event_id)
-    event["alertas_retidos"] = [
-        dict(r)
-        for r in db.execute(
-            "SELECT kind AS tipo, motivo, created_at AS criado_em FROM held_alerts WHERE event_id = ? ORDER BY id",
-            (event_id,),
-        )
-    ]
+    event["alertas_retidos"] = incidents.held_alerts(db, event_id)
     return jsonify(event)
 
 
@@ -319,11 +291,10 @@ def event_detail(event_id: str) -> Response | tuple[Response, int]:
 def resolve_event(event_id: str) -> Response | tuple[Response, int]:
     """Close an event by hand (its logins stuck in an unknown status, for one)."""
     from outage.adapters.channels.registry import configured_channels
+    from outage.monitor import resolve_by_operator
 
     try:
-        store.resolve_by_operator(
-            get_db(), event_id, current_user(), time.time(), configured_channels(settings())
-        )
+        resolve_by_operator(get_db(), event_id, current_user(), time.time(), configured_channels(settings()))
     except KeyError:
         return error("evento não encontrado", 404)
     except ValueError:
@@ -334,20 +305,8 @@ def resolve_event(event_id: str) -> Response | tuple[Response, int]:
 def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
     """Events as the API shows them: the seed's fields first, then ours."""
     ids = [row["id"] for row in rows]
-    back: dict[str, set[str]] = {event_id: set() for event_id in ids}
-    held: dict[str, str] = {}
-    for chunk, marks in in_chunks(ids):
-        for event_id, login in db.execute(
-            f"SELECT event_id, login FROM event_reconnections WHERE event_id IN ({marks})",  # noqa: S608
-            chunk,
-        ):
-            back[event_id].add(login)
-        for event_id, reason in db.execute(
-            f"SELECT event_id, motivo FROM held_alerts WHERE kind = 'abertura' AND event_id IN ({marks})"  # noqa: S608
-            " ORDER BY id",
-            chunk,
-        ):
-            held[event_id] = reason
+    back = incidents.returned_logins(db, ids)
+    held = incidents.held_openings(db, ids)
     now = time.time()
     result = []
     for row in rows:
@@ -399,27 +358,17 @@ def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[di
     return result
 
 
-def _event_filters(args: Any) -> tuple[list[str], list[Any], int, int]:
-    where: list[str] = []
-    params: list[Any] = []
-    status = args.get("status")
-    if status:
-        if status not in {"ativo", "resolvido"}:
-            raise ApiError("status inválido: use ativo ou resolvido")
-        where.append("status = ?")
-        params.append(status)
-    conexao = args.get("conexao")
-    if conexao:
-        where.append("conexao = ?")
-        params.append(conexao)
-    for name, op in (("desde", ">="), ("ate", "<=")):
-        value = args.get(name)
-        if value:
-            where.append(f"timestamp {op} ?")
-            params.append(_parse_time(name, value, end_of_day=name == "ate"))
+def _event_filters(args: Any) -> tuple[EventFilter, int, int]:
+    status = args.get("status") or None
+    if status and status not in {"ativo", "resolvido"}:
+        raise ApiError("status inválido: use ativo ou resolvido")
+    since, until = (
+        _parse_time(name, args[name], end_of_day=name == "ate") if args.get(name) else None
+        for name in ("desde", "ate")
+    )
     limit = int_arg(args, "limite", 50, 1, MAX_LIMIT)
     page = int_arg(args, "pagina", 1, 1, 1_000_000)
-    return where, params, limit, page
+    return EventFilter(status, args.get("conexao") or None, since, until), limit, page
 
 
 def _parse_time(name: str, value: str, *, end_of_day: bool) -> float:
@@ -481,17 +430,13 @@ def healthz() -> tuple[Response, int]:
 def _poller_health(db: sqlite3.Connection, limit: float) -> tuple[heartbeat.Verdict, dict[str, Any]]:
     """The heartbeat's verdict and the details shown to logged-in callers."""
     c = clock()
-    beat = heartbeat.read(db)
+    beat = cycles.read_beat(db)
     since_ok = heartbeat.since_last_ok(db, beat, c)
     running_for = heartbeat.ages(beat, c).running_for
     uptime = c.monotonic() - float(current_app.config.get("STARTED_MONO", c.monotonic()))
-    last_ok = db.execute("SELECT MAX(finished_at) FROM cycles WHERE ok = 1").fetchone()[0]
-    last = db.execute(
-        "SELECT started_at, finished_at, ok, erro, duracao, offline FROM cycles ORDER BY id DESC LIMIT 1"
-    ).fetchone()
     details: dict[str, Any] = {
-        "ultimo_ciclo_ok": last_ok,
-        "ultimo_ciclo": dict(last) if last is not None else None,
+        "ultimo_ciclo_ok": cycles.last_ok_finished_at(db),
+        "ultimo_ciclo": cycles.last_cycle(db),
         "segundos_desde_ultimo_ciclo_ok": None if since_ok is None else round(since_ok, 1),
         "ciclo_em_andamento_ha": None if running_for is None else round(running_for, 1),
         "ultimo_erro": beat.last_error if beat is not None else None,

@@ -17,6 +17,7 @@ from outage import checks, heartbeat
 from outage.adapters.channels.messages import plural
 from outage.config import Settings
 from outage.storage import outbox
+from outage.storage.cycles import cycles_since, last_cycle
 from outage.web.api import clock, get_db, int_arg, requires, settings
 from outage.web.auth import session_user
 
@@ -111,18 +112,10 @@ def demo_messages() -> str:
 def cycles() -> Response:
     """Cycles of the last `horas` (default 24, max 168): started_at, offline, ok, duracao."""
     hours = int_arg(request.args, "horas", 24, 1, MAX_CHART_HOURS)
-    rows = (
-        get_db()
-        .execute(
-            "SELECT started_at, offline, ok, duracao FROM cycles"
-            " WHERE started_at >= ? ORDER BY started_at DESC LIMIT ?",
-            (time.time() - hours * 3600, MAX_CHART_POINTS),
-        )
-        .fetchall()
-    )
+    rows = cycles_since(get_db(), time.time() - hours * 3600, MAX_CHART_POINTS)
     ciclos = [
         {"started_at": r["started_at"], "offline": r["offline"], "ok": bool(r["ok"]), "duracao": r["duracao"]}
-        for r in reversed(rows)
+        for r in rows
     ]
     return jsonify({"ciclos": ciclos, "horas": hours})
 
@@ -146,7 +139,7 @@ def components() -> Response:
         }.get(status)
         if key:
             row[key] += count
-    last = db.execute("SELECT ok, erro, started_at FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
+    last = last_cycle(db)
     failing = outbox.failing_destinations(db)
     alarms = heartbeat.read_alarms(db, clock()) if settings().alarms.enabled else None
     return jsonify(

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from outage.storage import cycles, incidents
 from outage.storage import outbox as outbox_rows
 from outage.web.api import get_db, requires_reader
 
@@ -27,9 +28,7 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         db = self.conn
-        last = db.execute(
-            "SELECT started_at, duracao, offline FROM cycles WHERE ok = 1 ORDER BY id DESC LIMIT 1"
-        ).fetchone()
+        last = cycles.last_good_cycle(db)
         yield _gauge(
             "outage_last_good_cycle_timestamp_seconds",
             "Início do último ciclo bem-sucedido",
@@ -40,11 +39,7 @@ class DatabaseCollector(Collector):
         )
         yield _gauge("outage_offline_logins", "Logins offline no último ciclo bem-sucedido", last and last[2])
         since = time.time() - 86400
-        failed, interrupted = db.execute(
-            "SELECT COALESCE(SUM(erro NOT LIKE 'interrompido:%'), 0), COALESCE(SUM(erro LIKE 'interrompido:%'), 0)"
-            " FROM cycles WHERE ok = 0 AND finished_at IS NOT NULL AND started_at > ?",
-            (since,),
-        ).fetchone()
+        failed, interrupted = cycles.failed_cycles_since(db, since)
         yield _gauge("outage_failed_cycles_24h", "Ciclos com falha nas últimas 24 h", failed)
         yield _gauge(
             "outage_interrupted_cycles_24h",
@@ -52,7 +47,7 @@ class DatabaseCollector(Collector):
             interrupted,
         )
         events = GaugeMetricFamily("outage_events", "Eventos por status", labels=["status"])
-        for status, count in db.execute("SELECT status, COUNT(*) FROM events GROUP BY status"):
+        for status, count in incidents.events_by_status(db):
             events.add_metric([status], count)
         yield events
         outbox = GaugeMetricFamily("outage_outbox_rows", "Linhas do outbox por status", labels=["status"])

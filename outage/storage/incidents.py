@@ -1,20 +1,21 @@
-"""Persistence of the monitor: the last good state, events, cycles, and their alerts.
+"""Incidents and the detector's state: events with their reconnections, console numbers and
+held alerts, the offline logins, the alarms' drops, place populations and rates, `meta`.
 
-`apply()` writes one cycle's decision — state diff, event changes, outbox rows and the
-cycle record — in a single transaction, so a crash leaves either all of it or none.
-The state is cached in memory between cycles and reloaded when another process (a
-previous lease holder) changed it, detected through `meta.state_version`.
+Functions run inside the caller's transaction unless they say they open their own;
+`save_decision()` writes one decision's state diff and event changes, for the caller to
+commit with the decision's alerts and cycle record. The state is cached in memory between
+cycles and reloaded when another process (a previous lease holder) changed it, detected
+through `meta.state_version`.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from outage import notices
 from outage.core import kinds
 from outage.core.detector import (
     NOT_ANNOUNCED,
@@ -41,28 +42,11 @@ from outage.core.model import (
 )
 from outage.core.place import RANK, level_of
 from outage.core.rates import Count, PlaceRates
-from outage.db import transaction
-from outage.storage import outbox
-
-INTERRUPTED = "interrompido: o processo que fazia este ciclo parou antes de terminá-lo"
-
-
-class LeaseLost(Exception):
-    """This process no longer holds the poller lease: its cycle must not be committed."""
+from outage.db import in_chunks, transaction
 
 
 class StateChanged(Exception):
     """The persisted state changed since it was loaded (e.g. an operator resolved an event)."""
-
-
-@dataclass
-class CycleCounts:
-    offline: int = 0
-    novas_quedas: int = 0
-    reconectados: int = 0
-    abertos: int = 0
-    crescidos: int = 0
-    resolvidos: int = 0
 
 
 class StateStore:
@@ -73,7 +57,7 @@ class StateStore:
         self._version = -1
 
     def load(self, conn: sqlite3.Connection) -> MonitorState:
-        version = int(get_meta(conn, "state_version", "0"))
+        version = state_version(conn)
         if self._cached is None or version != self._version:
             self._cached = load_state(conn)
             self._version = version
@@ -85,7 +69,7 @@ class StateStore:
         self._version = -1
 
     def saved(self, conn: sqlite3.Connection) -> None:
-        self._version = int(get_meta(conn, "state_version", "0"))
+        self._version = state_version(conn)
 
     @property
     def version(self) -> int:
@@ -183,55 +167,37 @@ def _load_clock(text: str) -> ErpClock:
     )
 
 
-def apply(
+def save_decision(
     conn: sqlite3.Connection,
     state: MonitorState,
     decision: Decision,
     now: float,
-    alerts: Sequence[outbox.Alert],
-    channels: Sequence[str],
-    cycle_id: int | None,
-    duration: float,
-    holder: str | None = None,
+    places: Mapping[str, tuple[str, dict[str, Any]]],
     expected_version: int | None = None,
-    opening_hold: float = 0.0,
-    places: Mapping[str, tuple[str, dict[str, Any]]] | None = None,
-) -> CycleCounts:
-    """Persist one good cycle atomically (`cycle_id` None: a batch of the network's alarms
-    between polls, recorded as no cycle).
+) -> None:
+    """Write one decision on `state` — offline logins, alarm drops, events, the places in words
+    of incidents opened or widened, what the detector learned — and mark the state changed.
 
-    Raises `LeaseLost` if `holder` lost the lease, and `StateChanged` if the state is no
-    longer at `expected_version` (someone else wrote it since it was loaded): nothing is
-    written in either case.
+    Raises `StateChanged`, writing nothing, when the state is no longer at `expected_version`
+    (someone else wrote it since it was loaded).
     """
-    counts = CycleCounts(
-        offline=decision.offline_total,
-        novas_quedas=decision.new_drops,
-        reconectados=decision.reconnected,
-        abertos=len(decision.opened),
-        crescidos=len(decision.grown),
-        resolvidos=len(decision.resolved),
-    )
-    with transaction(conn):
-        if holder is not None:
-            _check_lease(conn, holder, now)
-        if expected_version is not None and int(get_meta(conn, "state_version", "0")) != expected_version:
-            raise StateChanged("o estado foi alterado por outro processo durante o ciclo")
-        _save_offline(conn, decision)
-        _save_alarms(conn, state, decision)
-        _save_incidents(conn, state, decision, now)
-        _save_places(conn, places or {}, now)
-        _save_learning(conn, state, decision)
-        # openings and widenings wait (at most `opening_hold`) for the cause of what fell, so the
-        # NOC gets one complete message
-        held = (kinds.OPENING, kinds.SUMMARY, kinds.GROWTH)
-        outbox.enqueue(conn, [a for a in alerts if a.kind in held], channels, now, now + opening_hold)
-        outbox.enqueue(conn, [a for a in alerts if a.kind not in held], channels, now)
-        bump_state_version(conn)
-        if cycle_id is not None:
-            set_meta(conn, "baseline_done", "1")
-            finish_cycle(conn, cycle_id, now + duration, True, None, counts, duration)
-    return counts
+    if expected_version is not None and state_version(conn) != expected_version:
+        raise StateChanged("o estado foi alterado por outro processo durante o ciclo")
+    _save_offline(conn, decision)
+    _save_alarms(conn, state, decision)
+    _save_incidents(conn, state, decision, now)
+    _save_places(conn, places, now)
+    _save_learning(conn, state, decision)
+    bump_state_version(conn)
+
+
+def state_version(conn: sqlite3.Connection) -> int:
+    return int(get_meta(conn, "state_version", "0"))
+
+
+def mark_baseline_done(conn: sqlite3.Connection) -> None:
+    """The first good poll is recorded: later drops are new."""
+    set_meta(conn, "baseline_done", "1")
 
 
 def _save_alarms(conn: sqlite3.Connection, state: MonitorState, decision: Decision) -> None:
@@ -246,12 +212,6 @@ def _save_alarms(conn: sqlite3.Connection, state: MonitorState, decision: Decisi
     ]
     if heard:
         conn.executemany("INSERT OR REPLACE INTO alarm_drops (login, caiu_em, causa) VALUES (?, ?, ?)", heard)
-
-
-def _check_lease(conn: sqlite3.Connection, holder: str, now: float) -> None:
-    row = conn.execute("SELECT holder, expires_at FROM leases WHERE name = 'poller'").fetchone()
-    if row is None or row["holder"] != holder or row["expires_at"] < now:
-        raise LeaseLost("outro processo assumiu o monitoramento")
 
 
 def _save_offline(conn: sqlite3.Connection, decision: Decision) -> None:
@@ -551,23 +511,6 @@ def save_population(conn: sqlite3.Connection, counts: Mapping[str, int], now: fl
         set_meta(conn, "populacao_lida_em", repr(now))
 
 
-def close_interrupted_cycles(
-    conn: sqlite3.Connection, holder: str, now: float, dead: Callable[[str], bool]
-) -> int:
-    """Close, with the reason, the cycles another holder started and never finished because its
-    process died (`dead`, or started over an hour ago); returns how many."""
-    rows = conn.execute("SELECT id, holder, started_at FROM cycles WHERE finished_at IS NULL").fetchall()
-    gone = [
-        r["id"] for r in rows if r["holder"] != holder and (dead(r["holder"]) or r["started_at"] < now - 3600)
-    ]
-    with transaction(conn):
-        conn.executemany(
-            "UPDATE cycles SET finished_at = started_at, ok = 0, erro = ? WHERE id = ? AND finished_at IS NULL",
-            [(INTERRUPTED, cycle_id) for cycle_id in gone],
-        )
-    return len(gone)
-
-
 def pending_causes(
     conn: sqlite3.Connection, before: float
 ) -> list[tuple[str, list[tuple[Subscriber, float]]]]:
@@ -582,40 +525,6 @@ def pending_causes(
     return [(event_id, event_subscribers(conn, event_id)) for event_id in ids]
 
 
-def start_cycle(conn: sqlite3.Connection, now: float, holder: str) -> int:
-    cursor = conn.execute("INSERT INTO cycles (started_at, holder) VALUES (?, ?)", (now, holder))
-    return int(cursor.lastrowid or 0)
-
-
-def finish_cycle(
-    conn: sqlite3.Connection,
-    cycle_id: int,
-    finished_at: float,
-    ok: bool,
-    error: str | None,
-    counts: CycleCounts | None,
-    duration: float,
-) -> None:
-    c = counts or CycleCounts()
-    conn.execute(
-        "UPDATE cycles SET finished_at = ?, ok = ?, erro = ?, offline = ?, novas_quedas = ?, reconectados = ?,"
-        " abertos = ?, crescidos = ?, resolvidos = ?, duracao = ? WHERE id = ?",
-        (
-            finished_at,
-            int(ok),
-            error,
-            c.offline,
-            c.novas_quedas,
-            c.reconectados,
-            c.abertos,
-            c.crescidos,
-            c.resolvidos,
-            duration,
-            cycle_id,
-        ),
-    )
-
-
 def bump_state_version(conn: sqlite3.Connection) -> None:
     """Mark the persisted state as changed (pollers holding a cached copy reload it)."""
     conn.execute(
@@ -624,52 +533,57 @@ def bump_state_version(conn: sqlite3.Connection) -> None:
     )
 
 
-def resolve_by_operator(
-    conn: sqlite3.Connection, event_id: str, user: str, now: float, channels: Sequence[str]
-) -> str:
+@dataclass(frozen=True)
+class HandResolution:
+    """An event closed by hand: what its normalization notice says (`announced`: its opening
+    was alerted, so the notice goes out; else it is held)."""
+
+    conexao: str
+    local: str
+    total: int
+    started: float
+    back: list[str]
+    still: list[Subscriber]
+    announced: bool
+
+
+def resolve_by_hand(conn: sqlite3.Connection, event_id: str, user: str, now: float) -> HandResolution:
     """Close an active event by hand (e.g. logins left in `SS` after the outage).
 
     Its members still offline become ordinary offline logins (never counted as new drops
-    again) and its stragglers; a normalization alert says who closed it. Returns
-    `resolvido`, or raises `KeyError` (unknown id) / `ValueError` (already resolved).
+    again) and its stragglers; an unannounced event's normalization is held. Raises
+    `KeyError` (unknown id) or `ValueError` (already resolved), writing nothing.
     """
-    with transaction(conn):
-        row = conn.execute(
-            "SELECT conexao, local, primeira_queda, timestamp, status, aviso, clientes FROM events WHERE id = ?",
-            (event_id,),
-        ).fetchone()
-        if row is None:
-            raise KeyError(event_id)
-        if row["status"] != "ativo":
-            raise ValueError("evento já resolvido")
-        back = {
-            r[0]
-            for r in conn.execute("SELECT login FROM event_reconnections WHERE event_id = ?", (event_id,))
-        }
-        members = [sub for sub, _ in unpack_dropped(row["clientes"])]
-        still = [sub for sub in members if sub.login not in back]
-        conn.executemany(
-            "INSERT OR REPLACE INTO offline_state (login, data, dropped_at) VALUES (?, ?, NULL)",
-            [(sub.login, pack(sub)) for sub in still],
-        )
+    row = conn.execute(
+        "SELECT conexao, local, primeira_queda, timestamp, status, aviso, clientes FROM events WHERE id = ?",
+        (event_id,),
+    ).fetchone()
+    if row is None:
+        raise KeyError(event_id)
+    if row["status"] != "ativo":
+        raise ValueError("evento já resolvido")
+    back = set(reconnections(conn, event_id))
+    members = [sub for sub, _ in unpack_dropped(row["clientes"])]
+    still = [sub for sub in members if sub.login not in back]
+    conn.executemany(
+        "INSERT OR REPLACE INTO offline_state (login, data, dropped_at) VALUES (?, ?, NULL)",
+        [(sub.login, pack(sub)) for sub in still],
+    )
+    conn.execute(
+        "UPDATE events SET status = 'resolvido', resolvido_em = ?, resolvido_por = ?, atualizado_em = ?,"
+        " retardatarios = ? WHERE id = ?",
+        (now, user, now, json.dumps(sorted(sub.login for sub in still)), event_id),
+    )
+    if not row["aviso"]:
         conn.execute(
-            "UPDATE events SET status = 'resolvido', resolvido_em = ?, resolvido_por = ?, atualizado_em = ?,"
-            " retardatarios = ? WHERE id = ?",
-            (now, user, now, json.dumps(sorted(sub.login for sub in still)), event_id),
+            "INSERT INTO held_alerts (event_id, kind, motivo, created_at) VALUES (?, ?, ?, ?)",
+            (event_id, kinds.NORMALIZATION, NOT_ANNOUNCED, now),
         )
-        if row["aviso"]:
-            started = row["primeira_queda"] if row["primeira_queda"] is not None else row["timestamp"]
-            payload = notices.normalization(
-                row["conexao"], row["local"], len(members), started, now, sorted(back), still, closed_by=user
-            )
-            outbox.enqueue(conn, [outbox.Alert(kinds.NORMALIZATION, payload, event_id)], channels, now)
-        else:
-            conn.execute(
-                "INSERT INTO held_alerts (event_id, kind, motivo, created_at) VALUES (?, ?, ?, ?)",
-                (event_id, kinds.NORMALIZATION, NOT_ANNOUNCED, now),
-            )
-        bump_state_version(conn)
-    return "resolvido"
+    bump_state_version(conn)
+    started = row["primeira_queda"] if row["primeira_queda"] is not None else row["timestamp"]
+    return HandResolution(
+        row["conexao"], row["local"], len(members), started, sorted(back), still, bool(row["aviso"])
+    )
 
 
 def get_meta(conn: sqlite3.Connection, key: str, default: str) -> str:
@@ -690,3 +604,175 @@ def event_subscribers(conn: sqlite3.Connection, event_id: str) -> list[tuple[Sub
     if row is None:
         return []
     return sorted(unpack_dropped(row[0]), key=lambda pair: pair[0].login)
+
+
+# --- reading events for the API and the HSM console -------------------------------------
+
+_EVENT_FIELDS = (
+    "id, conexao, timestamp, status, logins, motivo, causa_status, local, local_detalhe, evidencias, votos,"
+    " resolvido_em, resolvido_por, atualizado_em, escopo, aviso, recorrencia, retardatarios, primeira_queda,"
+    " causa_explicacao, causas, relacionado, origem"
+)
+_CONSOLE_FIELDS = (
+    "id, conexao, timestamp, status, logins, motivo, local, local_detalhe, primeira_queda, causas,"
+    " causa_explicacao, relacionado, origem,"
+    " (SELECT COUNT(*) FROM event_reconnections r WHERE r.event_id = events.id) AS de_volta"
+)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events to list: by status, connection and opening time (None: any)."""
+
+    status: str | None = None
+    conexao: str | None = None
+    since: float | None = None
+    until: float | None = None
+
+
+def active_events_version(conn: sqlite3.Connection) -> tuple[Any, ...]:
+    """What changes whenever the active events do: the state version, their newest update, their count."""
+    return tuple(
+        conn.execute(
+            "SELECT (SELECT value FROM meta WHERE key = 'state_version'),"
+            " (SELECT MAX(atualizado_em) FROM events WHERE status = 'ativo'),"
+            " (SELECT COUNT(*) FROM events WHERE status = 'ativo')"
+        ).fetchone()
+    )
+
+
+def active_events(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """The active events, newest first."""
+    return conn.execute(
+        f"SELECT {_EVENT_FIELDS} FROM events WHERE status = 'ativo' ORDER BY timestamp DESC"  # noqa: S608
+    ).fetchall()
+
+
+def find_events(
+    conn: sqlite3.Connection, wanted: EventFilter, limit: int, offset: int
+) -> tuple[int, list[sqlite3.Row]]:
+    """How many events match, and a page of them: active first, then newest first."""
+    where: list[str] = []
+    params: list[Any] = []
+    for clause, value in (
+        ("status = ?", wanted.status),
+        ("conexao = ?", wanted.conexao),
+        ("timestamp >= ?", wanted.since),
+        ("timestamp <= ?", wanted.until),
+    ):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    total = int(conn.execute(f"SELECT COUNT(*) FROM events{clause}", params).fetchone()[0])  # noqa: S608
+    rows = conn.execute(
+        f"SELECT {_EVENT_FIELDS} FROM events{clause}"  # noqa: S608
+        " ORDER BY CASE status WHEN 'ativo' THEN 0 ELSE 1 END, timestamp DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    ).fetchall()
+    return total, rows
+
+
+def event_row(conn: sqlite3.Connection, event_id: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute(
+        f"SELECT {_EVENT_FIELDS} FROM events WHERE id = ?",  # noqa: S608
+        (event_id,),
+    ).fetchone()
+    return row
+
+
+def reconnections(conn: sqlite3.Connection, event_id: str) -> dict[str, float]:
+    """The event's logins that came back, with when."""
+    return dict(
+        conn.execute(
+            "SELECT login, reconectou_em FROM event_reconnections WHERE event_id = ?", (event_id,)
+        ).fetchall()
+    )
+
+
+def returned_logins(conn: sqlite3.Connection, event_ids: Sequence[str]) -> dict[str, set[str]]:
+    """The logins that came back of each event (every id a key)."""
+    back: dict[str, set[str]] = {event_id: set() for event_id in event_ids}
+    for chunk, marks in in_chunks(event_ids):
+        for event_id, login in conn.execute(
+            f"SELECT event_id, login FROM event_reconnections WHERE event_id IN ({marks})",  # noqa: S608
+            chunk,
+        ):
+            back[event_id].add(login)
+    return back
+
+
+def held_openings(conn: sqlite3.Connection, event_ids: Sequence[str]) -> dict[str, str]:
+    """Why the opening alert of each of these events was held (events without one left out)."""
+    held: dict[str, str] = {}
+    for chunk, marks in in_chunks(event_ids):
+        for event_id, reason in conn.execute(
+            f"SELECT event_id, motivo FROM held_alerts WHERE kind = 'abertura' AND event_id IN ({marks})"  # noqa: S608
+            " ORDER BY id",
+            chunk,
+        ):
+            held[event_id] = reason
+    return held
+
+
+def held_alerts(conn: sqlite3.Connection, event_id: str) -> list[dict[str, Any]]:
+    """The event's alerts that were held: tipo, motivo, criado_em."""
+    return [
+        dict(r)
+        for r in conn.execute(
+            "SELECT kind AS tipo, motivo, created_at AS criado_em FROM held_alerts WHERE event_id = ? ORDER BY id",
+            (event_id,),
+        )
+    ]
+
+
+def events_by_status(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    return [
+        (row[0], int(row[1])) for row in conn.execute("SELECT status, COUNT(*) FROM events GROUP BY status")
+    ]
+
+
+def console_events(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """The active events as the HSM console reads them (with `de_volta`, how many came back), oldest first."""
+    return conn.execute(
+        f"SELECT {_CONSOLE_FIELDS} FROM events WHERE status = 'ativo' ORDER BY timestamp"  # noqa: S608
+    ).fetchall()
+
+
+def console_event(conn: sqlite3.Connection, event_id: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute(
+        f"SELECT {_CONSOLE_FIELDS} FROM events WHERE id = ?",  # noqa: S608
+        (event_id,),
+    ).fetchone()
+    return row
+
+
+def event_numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
+    """The console number (−N) of each event, giving the next free N to events without one
+    (own transaction, when one is given)."""
+    found = _numbers(conn, event_ids)
+    missing = [event_id for event_id in event_ids if event_id not in found]
+    if missing:
+        with transaction(conn):
+            conn.executemany(
+                "INSERT OR IGNORE INTO incident_numbers (event_id) VALUES (?)", [(m,) for m in missing]
+            )
+        found = _numbers(conn, event_ids)
+    return found
+
+
+def _numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk, marks in in_chunks(event_ids):
+        rows = conn.execute(
+            f"SELECT event_id, numero FROM incident_numbers WHERE event_id IN ({marks})",  # noqa: S608
+            chunk,
+        )
+        found.update({row[0]: -int(row[1]) for row in rows})
+    return found
+
+
+def event_numbered(conn: sqlite3.Connection, number: int) -> str | None:
+    """The id of the event with console number N (`number`), or None."""
+    row = conn.execute("SELECT event_id FROM incident_numbers WHERE numero = ?", (number,)).fetchone()
+    return None if row is None else str(row[0])
