@@ -40,11 +40,10 @@ from typing import Protocol
 
 from outage.adapters.channels.base import CUSTOMER_TEMPLATE, Channel, Receipt, notice_reference
 from outage.adapters.channels.messages import plural
-from outage.adapters.channels.registry import build_channels, split_channel
+from outage.adapters.channels.registry import build_channels, shown_target, split_channel
 from outage.alerts import outbox
 from outage.config import Settings
 from outage.core import kinds
-from outage.core.model import shown_target
 from outage.db import open_database
 from outage.http import TransportError, new_session
 from outage.lease import is_dead_here, new_holder_id
