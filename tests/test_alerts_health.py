@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from outage.adapters.channels.registry import configured_channels
-from outage.checks import channel_warnings
 from outage.alerts.health import outbox_health
 from outage.alerts.outbox import Alert, enqueue
+from outage.checks import channel_warnings
 from outage.config import Settings
 from outage.db import open_database, transaction
 

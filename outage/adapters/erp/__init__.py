@@ -1,7 +1,7 @@
 """Readers of PPPoE state from the ERP: IXCSoft directly, or the original monitor's middleware.
 
-`ERPS` is the table of the ERP sources (`ErpKind`, one per module); `Settings.erp_mode`
-names the one the configuration asks for (`IXC_URL` wins over `IXCSOFT_SERVICE_URL`).
+`ERPS` is the table of the ERP sources (`ErpKind`, one per module), in order of
+preference: the first the settings configure is read (`IXC_URL` wins over `IXCSOFT_SERVICE_URL`).
 Adding an ERP is its module declaring its `ErpKind`, one line here, and its tests.
 """
 
@@ -16,7 +16,7 @@ ERPS: tuple[ErpKind, ...] = (ixc.KIND, middleware.KIND)
 
 def configured_erp(settings: Settings) -> ErpKind | None:
     """The ERP source the configuration asks for (None: none configured)."""
-    return next((kind for kind in ERPS if kind.name == settings.erp_mode), None)
+    return next((kind for kind in ERPS if kind.enabled(settings)), None)
 
 
 def build_reader(settings: Settings) -> ErpReader:

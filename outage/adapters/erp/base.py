@@ -80,9 +80,10 @@ class ErpKind:
     """One ERP source, as the registry (`outage.adapters.erp.ERPS`), the Saúde page and the
     log redaction see it.
 
-    name: the source `Settings.erp_mode` names (`direct`, `middleware`).
+    name: the source (`direct`, `middleware`).
     label: the source on the Saúde page (pt-BR).
     settings: the variables it reads (`.env.example` documents each).
+    enabled: whether the settings configure it.
     build: the reader for `settings`.
     secrets: the values `outage.http.redact` must mask in logs and API answers.
     """
@@ -90,6 +91,7 @@ class ErpKind:
     name: str
     label: str
     settings: tuple[str, ...]
+    enabled: Callable[[Settings], bool]
     build: Callable[[Settings], ErpReader]
     secrets: Callable[[Settings], tuple[str, ...]] = _no_secrets
 

@@ -292,6 +292,7 @@ KIND = ErpKind(
         "IXC_TIMEOUT",
         "IXC_TIMEZONE",
     ),
+    enabled=lambda settings: bool(settings.ixc_url),
     build=IxcReader,
     secrets=lambda settings: (settings.ixc_token,),
 )

@@ -121,5 +121,6 @@ KIND = ErpKind(
     name="middleware",
     label="serviço intermediário do IXCSoft",
     settings=("IXCSOFT_SERVICE_URL", "IXC_TIMEOUT", "IXC_TIMEZONE"),
+    enabled=lambda settings: bool(settings.ixcsoft_service_url),
     build=MiddlewareReader,
 )
