@@ -212,3 +212,17 @@ def test_an_added_erp_is_chosen_built_and_named_on_the_health_page(monkeypatch, 
     )
     components = {c["nome"]: c for c in client.get("/api/saude").get_json()["componentes"]}
     assert components["ERP"]["detalhe"] == "ERP de teste: nenhum ciclo ainda"
+
+
+def test_the_web_process_masks_every_channels_secrets_the_hsm_cookie_too(make_settings) -> None:
+    cookie = "PHPSESSID=cookie-do-provedor-hsm-42"
+    settings = make_settings(
+        IXC_URL="http://127.0.0.1:9",
+        IXC_USER="1",
+        IXC_TOKEN="x",
+        URL_HSM="http://127.0.0.1:9/enviar",
+        TOKEN_HSM="t" * 20,
+        HSM_COOKIE=cookie,
+    )
+    create_app(settings)
+    assert redact(f"o provedor respondeu com {cookie}") == "o provedor respondeu com ***"

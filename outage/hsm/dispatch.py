@@ -120,7 +120,7 @@ class Template:
     """What an approval sends: `name` to every customer, but those of a mixed incident's parts,
     who get their part's template (`by_login`)."""
 
-    channel: str  # outbox channel of a channel that reaches customers ("hsm", "whatsapp_cloud")
+    channel: str  # outbox channel: one that reaches customers (`registry.customer_channel`)
     name: str  # template id (the HSM provider's) or name (Meta Cloud API)
     tipo: str  # LOS | POWER | CONCENTRADOR | MISTO
     by_login: dict[str, str] = field(default_factory=dict)

@@ -165,9 +165,8 @@ State = tuple[str, str]  # (ok | atencao | erro | desativado, detail)
 
 
 def _component_states(last: Any, failing: list[str], alarms: dict[str, Any] | None) -> list[dict[str, str]]:
-    """The ERP, the cause source, the network's alarms, every NOC channel configured (Telegram
-    always, to say when none is) and the customers' notice provider, each with its state and
-    a detail."""
+    """The ERP, the cause source, the network's alarms, each channel whose `ChannelKind.health`
+    shows it and the customers' notice provider, each with its state and a detail."""
     s = settings()
     rows = [("ERP", _erp_state(s, last)), ("OLT (causa)", _olt_state(s))]
     rows.append(("Alarmes da rede", alarm_state(s, alarms)))
