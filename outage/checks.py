@@ -1,7 +1,8 @@
 """What a valid configuration still leaves off, said once at start-up and by `--check-config`.
 
 Problems stop the process (`outage.config`); these are warnings, each with its fix: a
-part that is silently off (no OLT inventory: no cause analysis), a part configured
+part that is silently off (no OLT inventory: no cause analysis; no channel for the NOC or
+for the customers), a part configured
 halfway (a WhatsApp account nobody uses), a panel that takes logins over plain HTTP, a
 panel that only takes HTTPS with no proxy trusted to say so.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from outage.adapters.channels import registry
 from outage.config import Settings
 
 EXAMPLE_INVENTORY = Path(__file__).resolve().parent.parent / "olts.example.json"
@@ -49,28 +51,24 @@ def inventory_warnings(settings: Settings) -> list[str]:
 
 
 def channel_warnings(settings: Settings) -> list[str]:
-    """Channels configured halfway: set up, but nothing will ever go through them."""
-    s = settings
+    """No channel for the NOC, none for the customers, and every channel configured halfway
+    (set up, but nothing will ever go through it)."""
     found: list[str] = []
-    if not (s.hsm_provider_enabled or s.whatsapp_cloud_enabled):
+    if not registry.configured_channels(settings):
+        setups = [kind.noc_setup or kind.setup for kind in registry.CHANNELS]
         found.append(
-            "Nenhum provedor de avisos aos clientes: o botão Aprovar e Disparar vai recusar. Configure URL_HSM e "
-            "TOKEN_HSM (provedor HSM) ou WHATSAPP_TOKEN e WHATSAPP_PHONE_NUMBER_ID (API oficial do WhatsApp)."
+            "Nenhum canal de alerta configurado: os eventos serão registrados, mas o NOC não será avisado. "
+            f"Configure um destes: {'; '.join(setups)}."
         )
-    if s.whatsapp_cloud_enabled and s.hsm_provider_enabled and not s.whatsapp_noc_numbers:
+    if registry.customer_channel(settings) is None:
+        setups = [
+            f"{kind.setup} ({kind.customers.label})" for kind in registry.customer_kinds() if kind.customers
+        ]
         found.append(
-            "WHATSAPP_TOKEN configurado sem uso: os avisos aos clientes saem pelo provedor HSM (URL_HSM) e não há "
-            "WHATSAPP_NOC_NUMBERS para os alertas do NOC. Informe os números do NOC ou remova WHATSAPP_TOKEN."
+            "Nenhum provedor de avisos aos clientes: o botão Aprovar e Disparar vai recusar. "
+            f"Configure {' ou '.join(setups)}."
         )
-    if s.hsm_noc_template and not s.whatsapp_noc_numbers:
-        found.append(
-            "HSM_NOC_TEMPLATE definido sem WHATSAPP_NOC_NUMBERS: informe os números do NOC (55 + DDD + número)."
-        )
-    if s.telegram_thread_id and not s.telegram_enabled:
-        found.append(
-            "TELEGRAM_THREAD_ID definido sem TELEGRAM_BOT_TOKEN e TELEGRAM_CHAT_ID: configure o bot e o grupo."
-        )
-    return found
+    return found + [warning for kind in registry.CHANNELS for warning in kind.warnings(settings)]
 
 
 def web_warnings(settings: Settings) -> list[str]:

@@ -151,15 +151,6 @@ class Settings:
     notes: tuple[str, ...] = ()
 
     @property
-    def erp_mode(self) -> str:
-        """`direct` (IXC webservice), `middleware` (the original monitor's service) or `none`."""
-        if self.ixc_url:
-            return "direct"
-        if self.ixcsoft_service_url:
-            return "middleware"
-        return "none"
-
-    @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token and self.telegram_chat_ids)
 
@@ -495,7 +486,7 @@ def _ixc_credentials(user: str, token: str) -> tuple[str, str, str | None]:
 def _cross_checks(s: Settings) -> list[str]:
     """Rules that involve more than one variable."""
     problems: list[str] = []
-    if s.erp_mode == "none":
+    if not (s.ixc_url or s.ixcsoft_service_url):
         problems.append(
             "Nenhuma fonte do ERP configurada: defina IXC_URL, IXC_USER e IXC_TOKEN (acesso direto ao "
             "IXCSoft) ou IXCSOFT_SERVICE_URL (serviço intermediário). Para conhecer o sistema sem ERP, "

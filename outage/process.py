@@ -106,9 +106,8 @@ def _warn_about(settings: Settings) -> None:
 def configuration_warnings(settings: Settings) -> list[str]:
     """What a valid configuration still leaves off or half done, each with its fix."""
     from outage import checks
-    from outage.adapters.channels.registry import startup_warnings
 
-    return [*startup_warnings(settings), *checks.warnings(settings)]
+    return checks.warnings(settings)
 
 
 def check_config(settings: Settings) -> int:

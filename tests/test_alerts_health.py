@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from outage.adapters.channels.registry import configured_channels, startup_warnings
+from outage.adapters.channels.registry import configured_channels
 from outage.alerts.health import outbox_health
+from outage.checks import channel_warnings
 from outage.config import Settings
 from outage.db import open_database, transaction
 from outage.storage.outbox import Alert, enqueue
@@ -77,11 +78,11 @@ def test_configured_channels_name_one_destination_per_chat_number_and_route():
     assert configured_channels(settings) == [
         "telegram:-1001",
         "telegram:-1002",
-        "whatsapp_cloud:5511987654321",
         "hsm:5511987654321",
+        "whatsapp_cloud:5511987654321",
         "alert_service:whatsapp",
     ]
-    [warning] = startup_warnings(settings)
+    [warning] = channel_warnings(settings)
     assert "uma vez por grupo" in warning and "/alerta/whatsapp" in warning
 
 
@@ -92,5 +93,6 @@ def test_the_alert_service_carries_telegram_alerts_when_the_bot_api_is_not_confi
 
 def test_no_channel_configured_gives_an_empty_list_and_a_warning():
     assert configured_channels(Settings()) == []
-    [warning] = startup_warnings(Settings())
-    assert "Nenhum canal de alerta configurado" in warning
+    noc, customers = channel_warnings(Settings())
+    assert "Nenhum canal de alerta configurado" in noc and "HSM_NOC_TEMPLATE" in noc
+    assert "Nenhum provedor de avisos aos clientes" in customers

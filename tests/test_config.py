@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from outage.adapters.erp import configured_erp
 from outage.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ def test_defaults_follow_the_seed():
     )
     assert (settings.host, settings.port) == ("0.0.0.0", 5010)
     assert settings.database_path == "data/monitor_events.db"
-    assert settings.erp_mode == "middleware"
+    assert configured_erp(settings).name == "middleware"
 
 
 def test_ixc_url_wins_over_the_middleware():
@@ -48,7 +49,7 @@ def test_ixc_url_wins_over_the_middleware():
         "SECRET_KEY": "x" * 32,
     }
     settings, problems = load_settings(env)
-    assert problems == [] and settings.erp_mode == "direct"
+    assert problems == [] and configured_erp(settings).name == "direct"
 
 
 def test_it_lists_every_problem_at_once():

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from outage.adapters.channels.registry import configured_channels
+from outage.adapters.erp import configured_erp
 from outage.config import load_settings
 from tests.test_config import check_config
 
@@ -75,7 +76,7 @@ def test_the_dispatch_console_env_passes_check_config_saying_which_names_were_re
 def test_the_original_monitor_env_configures_direct_ixc_and_telegram_once(tmp_path):
     settings, problems = load_settings(env_of(ORIGINAL_MONITOR_ENV))
     assert problems == []
-    assert (settings.erp_mode, settings.ixc_url) == ("direct", "https://ixc.provedor.com.br")
+    assert (configured_erp(settings).name, settings.ixc_url) == ("direct", "https://ixc.provedor.com.br")
     assert (settings.ixc_user, settings.ixc_token) == ("8", "1126d7f4c2a9e0b3")
     assert configured_channels(settings) == ["telegram:-1001234567890", "alert_service:whatsapp"]
     proc = run_check(tmp_path, ORIGINAL_MONITOR_ENV)

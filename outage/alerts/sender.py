@@ -40,10 +40,9 @@ from typing import Protocol
 
 from outage.adapters.channels.base import Channel, Receipt
 from outage.adapters.channels.messages import plural
-from outage.adapters.channels.registry import build_channels, split_channel
+from outage.adapters.channels.registry import build_channels, shown_target, split_channel
 from outage.config import Settings
 from outage.core import kinds
-from outage.core.model import shown_target
 from outage.core.notices import notice_reference
 from outage.db import open_database
 from outage.http import TransportError, new_session

@@ -120,8 +120,3 @@ def mask_phone(phone: str) -> str:
     if len(phone) <= 8:
         return "*" * len(phone)
     return phone[:4] + "*" * (len(phone) - 8) + phone[-4:]
-
-
-def shown_target(provider: str, target: str) -> str:
-    """A delivery target as logs may show it: WhatsApp numbers masked, chat ids as they are."""
-    return f"{provider}:{mask_phone(target) if provider in ('hsm', 'whatsapp_cloud') else target}"

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from outage.adapters.channels import registry as channels
 from outage.adapters.channels.messages import br_number, br_time, plural
 from outage.config import Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
@@ -122,7 +123,7 @@ class Template:
     """What an approval sends: `name` to every customer, but those of a mixed incident's parts,
     who get their part's template (`by_login`)."""
 
-    channel: str  # outbox channel: "hsm" | "whatsapp_cloud"
+    channel: str  # outbox channel: one that reaches customers (`registry.customer_channel`)
     name: str  # template id (the HSM provider's) or name (Meta Cloud API)
     tipo: str  # LOS | POWER | CONCENTRADOR | MISTO
     by_login: dict[str, str] = field(default_factory=dict)
@@ -157,23 +158,12 @@ def choose_template(settings: Settings, incident: Incident, choice: str | None) 
 
 
 def _templates(settings: Settings) -> tuple[str, dict[str, str]]:
-    if settings.hsm_provider_enabled:
-        return "hsm", {
-            LOS: settings.hsm_template_los,
-            POWER: settings.hsm_template_power,
-            CONCENTRATOR: settings.hsm_template_concentrator,
-        }
-    if settings.whatsapp_cloud_enabled:
-        return "whatsapp_cloud", {
-            LOS: settings.whatsapp_template_los,
-            POWER: settings.whatsapp_template_power,
-            CONCENTRATOR: settings.whatsapp_template_concentrator,
-        }
-    raise DispatchRefused(
-        "Nenhum provedor de WhatsApp configurado: defina URL_HSM e TOKEN_HSM ou "
-        "WHATSAPP_TOKEN e WHATSAPP_PHONE_NUMBER_ID.",
-        503,
-    )
+    kind = channels.customer_channel(settings)
+    if kind is None or kind.customers is None:
+        raise DispatchRefused(
+            f"Nenhum provedor de WhatsApp configurado: defina {channels.customer_setup()}.", 503
+        )
+    return kind.name, kind.customers.templates(settings)
 
 
 def _picked(names: dict[str, str], choice: str) -> str:
@@ -187,7 +177,9 @@ def _picked(names: dict[str, str], choice: str) -> str:
 
 def _configured(names: dict[str, str], tipo: str) -> str:
     if not names.get(tipo):
-        setting = "HSM_TEMPLATE_CONCENTRATOR ou WHATSAPP_TEMPLATE_CONCENTRATOR"
+        setting = " ou ".join(
+            k.customers.template_settings[tipo] for k in channels.customer_kinds() if k.customers
+        )
         raise DispatchRefused(
             f"nenhum modelo configurado para {TYPE_WORDS.get(tipo, tipo)}: defina {setting} (ou negue o disparo)",
             400,

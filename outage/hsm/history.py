@@ -22,6 +22,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from outage.adapters.channels.registry import kind_named
 from outage.hsm.dispatch import APPROVE, DUPLICATE, SKIPPED_24H
 from outage.hsm.incidents import console_number
 from outage.hsm.phones import normalize_phone
@@ -55,7 +56,6 @@ CSV_COLUMNS = (
 TYPE_WORDS = {"LOS": "LOS", "POWER": "ENERGIA"}  # the badges of the screen; anything else is undetermined
 STATE_WORDS = {"ATIVO": "AINDA ATIVO", "NORMALIZADO": "NORMALIZADO"}
 SOURCE_WORDS = {"olt": "sistema de gerência de OLT", "monitor": "monitor"}
-CHANNEL_WORDS = {"hsm": "provedor HSM", "whatsapp_cloud": "API oficial do WhatsApp"}
 SENDING_WORDS = {
     "pendente": "NA FILA",
     "enviando": "ENVIANDO",
@@ -229,7 +229,7 @@ def to_csv(entries: list[dict[str, Any]]) -> str:
             "acao": "APROVADO" if e["decisao"] == APPROVE else "NEGADO",
             "tipo": TYPE_WORDS.get(str(e.get("tipo") or snap.get("tipo")), "INDETERMINADO"),
             "fonte": SOURCE_WORDS.get(str(e.get("fonte")), e.get("fonte")),
-            "canal": CHANNEL_WORDS.get(str(e.get("canal")), e.get("canal")),
+            "canal": _channel_words(e.get("canal")),
             "estado": STATE_WORDS.get(str(e["status_atual"]), e["status_atual"]),
         }
         flat.update({column: br_datetime(flat.get(column)) for column in CSV_DATES})
@@ -260,3 +260,9 @@ def recipients_csv(conn: sqlite3.Connection, entries: list[dict[str, Any]]) -> s
                 }
             )
     return _csv(RECIPIENT_COLUMNS, rows)
+
+
+def _channel_words(channel: Any) -> Any:
+    """The customer channel as the console names it ("provedor HSM"); anything else as it is."""
+    kind = kind_named(str(channel))
+    return kind.customers.label if kind and kind.customers else channel

@@ -6,6 +6,8 @@ import secrets
 
 from flask import Flask
 
+from outage.adapters import erp
+from outage.adapters.channels import registry as channels
 from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
 from outage.db import open_database
@@ -26,11 +28,9 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Flask:
         STARTED_MONO=clock.monotonic(),
         MAX_CONTENT_LENGTH=api.MAX_BODY_BYTES,
     )
-    for secret in (settings.api_token, settings.secret_key, settings.ixc_token, settings.telegram_bot_token):
+    for secret in (settings.api_token, settings.secret_key, settings.api_pass, settings.admin_password):
         register_secret(secret)
-    for secret in (settings.whatsapp_token, settings.token_hsm, settings.api_pass, settings.admin_password):
-        register_secret(secret)
-    for secret in (settings.whatsapp_app_secret, settings.whatsapp_webhook_verify_token):
+    for secret in (*erp.secrets(settings), *channels.secrets(settings)):
         register_secret(secret)
     open_database(settings.database_path).close()
     app.register_blueprint(api.bp)

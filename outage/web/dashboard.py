@@ -14,7 +14,9 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from outage import checks, heartbeat
+from outage.adapters.channels import registry as channels
 from outage.adapters.channels.messages import plural
+from outage.adapters.erp import configured_erp
 from outage.config import Settings
 from outage.storage import outbox
 from outage.storage.cycles import cycles_since, last_cycle
@@ -55,18 +57,15 @@ def _page(template: str, active: str) -> str:
 
 
 def _template_names() -> dict[str, str]:
-    """The customer templates an approval would use, for the confirmation text."""
+    """The customer templates an approval would use, for the confirmation text (with no
+    customer channel configured, those of the first that could be)."""
     s = settings()
-    if s.hsm_provider_enabled or not s.whatsapp_cloud_enabled:
-        return {
-            "modelo_los": s.hsm_template_los,
-            "modelo_power": s.hsm_template_power,
-            "modelo_concentrador": s.hsm_template_concentrator,
-        }
+    kind = channels.customer_channel(s) or channels.customer_kinds()[0]
+    names = kind.customers.templates(s) if kind.customers else {}
     return {
-        "modelo_los": s.whatsapp_template_los,
-        "modelo_power": s.whatsapp_template_power,
-        "modelo_concentrador": s.whatsapp_template_concentrator,
+        "modelo_los": names.get("LOS", ""),
+        "modelo_power": names.get("POWER", ""),
+        "modelo_concentrador": names.get("CONCENTRADOR", ""),
     }
 
 
@@ -159,9 +158,8 @@ State = tuple[str, str]  # (ok | atencao | erro | desativado, detail)
 
 
 def _component_states(last: Any, failing: list[str], alarms: dict[str, Any] | None) -> list[dict[str, str]]:
-    """The ERP, the cause source, the network's alarms, every NOC channel configured (Telegram
-    always, to say when none is) and the customers' notice provider, each with its state and
-    a detail."""
+    """The ERP, the cause source, the network's alarms, each channel whose `ChannelKind.health`
+    shows it and the customers' notice provider, each with its state and a detail."""
     s = settings()
     rows = [("ERP", _erp_state(s, last)), ("OLT (causa)", _olt_state(s))]
     rows.append(("Alarmes da rede", alarm_state(s, alarms)))
@@ -173,14 +171,14 @@ def _component_states(last: Any, failing: list[str], alarms: dict[str, Any] | No
 
 
 def _erp_state(s: Settings, last: Any) -> State:
-    names = {"direct": "IXCSoft (acesso direto)", "middleware": "serviço intermediário do IXCSoft"}
-    if s.erp_mode == "none":
+    kind = configured_erp(s)
+    if kind is None:
         return "desativado", "nenhuma fonte configurada"
     if last is None:
-        return "atencao", f"{names[s.erp_mode]}: nenhum ciclo ainda"
+        return "atencao", f"{kind.label}: nenhum ciclo ainda"
     if last["ok"]:
-        return "ok", f"{names[s.erp_mode]}: último ciclo concluído"
-    return "erro", f"{names[s.erp_mode]}: {last['erro'] or 'último ciclo falhou'}"
+        return "ok", f"{kind.label}: último ciclo concluído"
+    return "erro", f"{kind.label}: {last['erro'] or 'último ciclo falhou'}"
 
 
 def _olt_state(s: Settings) -> State:
@@ -195,28 +193,19 @@ def _olt_state(s: Settings) -> State:
 
 
 def _noc_channel_states(s: Settings, failing: list[str]) -> list[tuple[str, State]]:
-    """Telegram, the NOC's WhatsApp by each provider and the original's alert service."""
-
-    def state(prefix: str, enabled: bool, detail: str, off: str = "não configurado") -> State:
-        if not enabled:
-            return "desativado", off
-        bad = [c for c in failing if c.startswith(prefix)]
-        return ("erro", "alertas falhando: " + ", ".join(bad)) if bad else ("ok", detail)
-
-    numbers = plural(len(s.whatsapp_noc_numbers), "número do NOC", "números do NOC")
-    telegram_detail = plural(len(s.telegram_chat_ids), "grupo do NOC", "grupos do NOC")
-    rows = [("Telegram (NOC)", state("telegram:", s.telegram_enabled, telegram_detail))]
-    if s.whatsapp_cloud_enabled and s.whatsapp_noc_numbers:
-        detail = f"{numbers}, modelo {s.whatsapp_noc_template}"
-        rows.append(("WhatsApp do NOC (API oficial)", state("whatsapp_cloud:", True, detail)))
-    if s.hsm_provider_enabled and (s.whatsapp_noc_numbers or s.hsm_noc_template):
-        enabled = bool(s.whatsapp_noc_numbers and s.hsm_noc_template)
-        off = "sem HSM_NOC_TEMPLATE" if s.whatsapp_noc_numbers else "sem WHATSAPP_NOC_NUMBERS"
-        detail = f"{numbers}, modelo {s.hsm_noc_template}"
-        rows.append(("WhatsApp do NOC (provedor HSM)", state("hsm:", enabled, detail, off)))
-    if s.alert_service_url:
-        routes = "/alerta/whatsapp" if s.telegram_enabled else "/alerta/telegram e /alerta/whatsapp"
-        rows.append(("Serviço de alertas do sistema original", state("alert_service:", True, routes)))
+    """Each channel's row (`ChannelKind.health`): off with why, failing destinations, or its detail."""
+    rows: list[tuple[str, State]] = []
+    for kind in channels.CHANNELS:
+        line = kind.health(s)
+        if line is None:
+            continue
+        bad = [c for c in failing if c.startswith(f"{kind.name}:")]
+        if not line.on:
+            rows.append((kind.label, ("desativado", line.detail)))
+        elif bad:
+            rows.append((kind.label, ("erro", "alertas falhando: " + ", ".join(bad))))
+        else:
+            rows.append((kind.label, ("ok", line.detail)))
     return rows
 
 
@@ -242,12 +231,12 @@ def alarm_state(s: Settings, report: dict[str, Any] | None) -> State:
 
 
 def _customer_state(s: Settings) -> State:
-    """The provider an approval sends through (the HSM provider first, as the dispatch does)."""
-    if s.hsm_provider_enabled:
-        return "ok", f"provedor HSM, modelos {s.hsm_template_los} (LOS) e {s.hsm_template_power} (energia)"
-    if s.whatsapp_cloud_enabled:
+    """The channel an approval sends through (`registry.customer_channel`, as the dispatch)."""
+    kind = channels.customer_channel(s)
+    if kind is None or kind.customers is None:
         return (
-            "ok",
-            f"API oficial do WhatsApp, modelos {s.whatsapp_template_los} (LOS) e {s.whatsapp_template_power} (energia)",
+            "desativado",
+            f"nenhum provedor: Aprovar e Disparar recusa (configure {channels.customer_setup()})",
         )
-    return "desativado", "nenhum provedor: Aprovar e Disparar recusa (configure URL_HSM ou WHATSAPP_TOKEN)"
+    names = kind.customers.templates(s)
+    return "ok", f"{kind.customers.label}, modelos {names['LOS']} (LOS) e {names['POWER']} (energia)"

@@ -25,7 +25,13 @@ from typing import Any
 
 import requests
 
-from outage.adapters.channels.base import Receipt, short_text, unsupported
+from outage.adapters.channels.base import (
+    ChannelKind,
+    HealthLine,
+    Receipt,
+    short_text,
+    unsupported,
+)
 from outage.adapters.channels.messages import (
     TIMEZONE,
     br_number,
@@ -33,6 +39,7 @@ from outage.adapters.channels.messages import (
     render_text,
     telegram_length,
 )
+from outage.config import Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.http import TransportError, call
 
@@ -205,3 +212,48 @@ def _error_of(answer: Any) -> str | None:
             if isinstance(item, dict) and item.get("error") is not None:
                 return str(item["error"])
     return None
+
+
+def build(settings: Settings, session: requests.Session | None) -> AlertServiceChannel:
+    return AlertServiceChannel(
+        settings.alert_service_url, max_clients=settings.max_clients_in_message, session=session
+    )
+
+
+def destinations(settings: Settings) -> list[str]:
+    """Both routes; not the Telegram one when the Bot API is configured (see `warnings`)."""
+    if not settings.alert_service_url:
+        return []
+    return [route for route in ROUTES if not (route == "telegram" and settings.telegram_enabled)]
+
+
+def health(settings: Settings) -> HealthLine | None:
+    if not settings.alert_service_url:
+        return None
+    routes = "/alerta/whatsapp" if settings.telegram_enabled else "/alerta/telegram e /alerta/whatsapp"
+    return HealthLine(True, routes)
+
+
+def warnings(settings: Settings) -> list[str]:
+    """With both `TELEGRAM_*` and `ALERT_SERVICE_URL` (the original monitor's shared `.env`) the
+    Telegram group would get every alert twice; it gets them once, straight from the Bot API."""
+    if settings.alert_service_url and settings.telegram_enabled:
+        return [
+            "TELEGRAM_BOT_TOKEN/TELEGRAM_CHAT_ID e ALERT_SERVICE_URL definidos: os alertas do Telegram "
+            "saem direto pela API de bots, uma vez por grupo; o serviço de alertas original fica só com "
+            "o WhatsApp (/alerta/whatsapp)."
+        ]
+    return []
+
+
+KIND = ChannelKind(
+    name="alert_service",
+    label="Serviço de alertas do sistema original",
+    settings=("ALERT_SERVICE_URL",),
+    setup="ALERT_SERVICE_URL",
+    enabled=lambda settings: bool(settings.alert_service_url),
+    build=build,
+    destinations=destinations,
+    health=health,
+    warnings=warnings,
+)

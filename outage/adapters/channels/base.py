@@ -9,16 +9,22 @@ A channel turns one outbox row into one provider call. The row's `channel` colum
 `outage.http.TransportError` otherwise: `permanent=True` when retrying cannot help
 (chat not found, template missing, token expired), else transient, with `retry_after`
 when the provider said how long to wait.
+
+Each channel module also declares a `ChannelKind`: everything the rest of the system needs
+to know about it (its settings and their checks, its secrets, how to build it, where NOC
+alerts go, its row on the Saúde page, whether it sends the customers' notices). The
+registry is a tuple of them; nothing else names a channel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import requests
 
+from outage.config import Settings
 from outage.http import TransportError, decode_json, redact
 
 
@@ -41,6 +47,78 @@ class Channel(Protocol):
     def send(self, target: str, kind: str, payload: Mapping[str, Any]) -> Receipt:
         """Deliver one message or raise `TransportError` (see the module docstring)."""
         ...
+
+
+@dataclass(frozen=True)
+class HealthLine:
+    """A channel's row on the Saúde page: on (its detail) or off (why)."""
+
+    on: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class CustomerNotices:
+    """How a channel sends the customers' notices of the HSM dispatch console.
+
+    label: the provider as the console names it ("provedor HSM").
+    templates: the configured template per incident type (`LOS`, `POWER`, `CONCENTRADOR`,
+        as `outage.hsm.incidents` names them); "" when that type has none.
+    template_settings: the setting that names each type's template.
+    """
+
+    label: str
+    templates: Callable[[Settings], dict[str, str]]
+    template_settings: Mapping[str, str]
+
+
+def _nothing(settings: Settings) -> list[str]:
+    return []
+
+
+def _no_secrets(settings: Settings) -> tuple[str, ...]:
+    return ()
+
+
+@dataclass(frozen=True)
+class ChannelKind:
+    """One message channel, as the registry, the configuration checks, the Saúde page, the
+    log redaction and the dispatch console's template choice see it.
+
+    name: the provider, first part of an outbox row's channel (`telegram:-100123`).
+    label: its row on the Saúde page (pt-BR).
+    settings: the variables it reads (`.env.example` documents each).
+    setup: what turns it on, for hints ("URL_HSM e TOKEN_HSM").
+    noc_setup: what makes it reach the NOC, when more than `setup` ("" = `setup`).
+    enabled: whether the settings turn it on (it is then built).
+    build: the channel object for `settings` (enabled) and an optional shared session.
+    destinations: the targets every NOC alert is written to (empty: it gets none).
+    health: its row on the Saúde page, or None when it is not shown.
+    settings_problems: values it would refuse on every message (stop the start-up).
+    warnings: settings that leave it half done (said at start-up and by `--check-config`).
+    secrets: the values `outage.http.redact` must mask in logs and API answers.
+    customers: how it sends customer notices; None when it reaches only the NOC.
+    phone_targets: its targets are phone numbers (masked in logs).
+    """
+
+    name: str
+    label: str
+    settings: tuple[str, ...]
+    setup: str
+    enabled: Callable[[Settings], bool]
+    build: Callable[[Settings, requests.Session | None], Channel]
+    destinations: Callable[[Settings], list[str]]
+    health: Callable[[Settings], HealthLine | None]
+    settings_problems: Callable[[Settings], list[str]] = _nothing
+    warnings: Callable[[Settings], list[str]] = _nothing
+    secrets: Callable[[Settings], tuple[str, ...]] = _no_secrets
+    customers: CustomerNotices | None = None
+    phone_targets: bool = False
+    noc_setup: str = ""
+
+    @property
+    def reaches_customers(self) -> bool:
+        return self.customers is not None
 
 
 def json_body(response: requests.Response) -> dict[str, Any]:

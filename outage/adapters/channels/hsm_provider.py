@@ -16,8 +16,15 @@ from typing import Any
 
 import requests
 
-from outage.adapters.channels.base import Receipt, json_body, short_text
-from outage.adapters.channels.messages import clip
+from outage.adapters.channels.base import (
+    ChannelKind,
+    CustomerNotices,
+    HealthLine,
+    Receipt,
+    json_body,
+    short_text,
+)
+from outage.adapters.channels.messages import clip, plural
 from outage.config import Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.http import TransportError, call, register_secret
@@ -102,3 +109,93 @@ class HSMProviderChannel:
             retry_after = response.headers.get("Retry-After")
             raise TransportError(message, retry_after=float(retry_after) if retry_after else None, status=429)
         raise TransportError(message, permanent=True, status=response.status_code)
+
+
+def build(settings: Settings, session: requests.Session | None) -> HSMProviderChannel:
+    return HSMProviderChannel(
+        settings.url_hsm,
+        settings.token_hsm,
+        account=settings.hsm_account,
+        noc_template=settings.hsm_noc_template,
+        cookie=settings.hsm_cookie,
+        session=session,
+    )
+
+
+def destinations(settings: Settings) -> list[str]:
+    """The NOC numbers, when the provider has the NOC's template (`HSM_NOC_TEMPLATE`)."""
+    if not (settings.hsm_provider_enabled and settings.hsm_noc_template):
+        return []
+    return list(settings.whatsapp_noc_numbers)
+
+
+def health(settings: Settings) -> HealthLine | None:
+    """Shown when the provider is meant to reach the NOC (numbers or the NOC's template set)."""
+    s = settings
+    if not (s.hsm_provider_enabled and (s.whatsapp_noc_numbers or s.hsm_noc_template)):
+        return None
+    if not (s.whatsapp_noc_numbers and s.hsm_noc_template):
+        return HealthLine(
+            False, "sem HSM_NOC_TEMPLATE" if s.whatsapp_noc_numbers else "sem WHATSAPP_NOC_NUMBERS"
+        )
+    numbers = plural(len(s.whatsapp_noc_numbers), "número do NOC", "números do NOC")
+    return HealthLine(True, f"{numbers}, modelo {s.hsm_noc_template}")
+
+
+def warnings(settings: Settings) -> list[str]:
+    """The NOC's numbers without the NOC's template, or the template without numbers."""
+    found = []
+    if settings.hsm_provider_enabled and settings.whatsapp_noc_numbers and not settings.hsm_noc_template:
+        found.append(
+            "URL_HSM configurado sem HSM_NOC_TEMPLATE: o NOC não receberá alertas pelo provedor HSM "
+            "(informe o id do modelo de alerta do NOC)."
+        )
+    if settings.hsm_noc_template and not settings.whatsapp_noc_numbers:
+        found.append(
+            "HSM_NOC_TEMPLATE definido sem WHATSAPP_NOC_NUMBERS: informe os números do NOC (55 + DDD + número)."
+        )
+    return found
+
+
+def customer_templates(settings: Settings) -> dict[str, str]:
+    return {
+        "LOS": settings.hsm_template_los,
+        "POWER": settings.hsm_template_power,
+        "CONCENTRADOR": settings.hsm_template_concentrator,
+    }
+
+
+KIND = ChannelKind(
+    name="hsm",
+    label="WhatsApp do NOC (provedor HSM)",
+    settings=(
+        "URL_HSM",
+        "TOKEN_HSM",
+        "HSM_ACCOUNT",
+        "HSM_COOKIE",
+        "HSM_NOC_TEMPLATE",
+        "HSM_TEMPLATE_LOS",
+        "HSM_TEMPLATE_POWER",
+        "HSM_TEMPLATE_CONCENTRATOR",
+        "HSM_TEMPLATE_NORMALIZED",
+    ),
+    setup="URL_HSM e TOKEN_HSM",
+    enabled=lambda settings: settings.hsm_provider_enabled,
+    build=build,
+    destinations=destinations,
+    health=health,
+    settings_problems=settings_problems,
+    warnings=warnings,
+    secrets=lambda settings: (settings.token_hsm, settings.hsm_cookie),
+    customers=CustomerNotices(
+        "provedor HSM",
+        customer_templates,
+        {
+            "LOS": "HSM_TEMPLATE_LOS",
+            "POWER": "HSM_TEMPLATE_POWER",
+            "CONCENTRADOR": "HSM_TEMPLATE_CONCENTRATOR",
+        },
+    ),
+    phone_targets=True,
+    noc_setup="WHATSAPP_NOC_NUMBERS com URL_HSM, TOKEN_HSM e HSM_NOC_TEMPLATE",
+)

@@ -21,8 +21,15 @@ from typing import Any
 
 import requests
 
-from outage.adapters.channels.base import Receipt, json_body, short_text, unsupported
-from outage.adapters.channels.messages import render_telegram
+from outage.adapters.channels.base import (
+    ChannelKind,
+    HealthLine,
+    Receipt,
+    json_body,
+    short_text,
+    unsupported,
+)
+from outage.adapters.channels.messages import plural, render_telegram
 from outage.config import Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.http import TransportError, call, register_secret
@@ -137,3 +144,55 @@ class TelegramChannel:
         message_id = (body.get("result") or {}).get("message_id")
         note = f"enviado ao novo id {chat}" if chat != target else ""
         return Receipt(provider_message_id=None if message_id is None else str(message_id), note=note)
+
+
+def build(settings: Settings, session: requests.Session | None) -> TelegramChannel:
+    return TelegramChannel(
+        settings.telegram_bot_token,
+        api_url=settings.telegram_api_url,
+        thread_id=settings.telegram_thread_id,
+        max_clients=settings.max_clients_in_message,
+        per_chat_per_minute=settings.telegram_per_chat_per_minute,
+        session=session,
+    )
+
+
+def destinations(settings: Settings) -> list[str]:
+    """Every configured chat gets every NOC alert."""
+    return list(settings.telegram_chat_ids) if settings.telegram_enabled else []
+
+
+def health(settings: Settings) -> HealthLine:
+    """Always shown, to say when no Telegram group is configured."""
+    if not settings.telegram_enabled:
+        return HealthLine(False, "não configurado")
+    return HealthLine(True, plural(len(settings.telegram_chat_ids), "grupo do NOC", "grupos do NOC"))
+
+
+def warnings(settings: Settings) -> list[str]:
+    if settings.telegram_thread_id and not settings.telegram_enabled:
+        return [
+            "TELEGRAM_THREAD_ID definido sem TELEGRAM_BOT_TOKEN e TELEGRAM_CHAT_ID: configure o bot e o grupo."
+        ]
+    return []
+
+
+KIND = ChannelKind(
+    name="telegram",
+    label="Telegram (NOC)",
+    settings=(
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_CHAT_ID",
+        "TELEGRAM_THREAD_ID",
+        "TELEGRAM_API_URL",
+        "TELEGRAM_PER_CHAT_PER_MINUTE",
+    ),
+    setup="TELEGRAM_BOT_TOKEN e TELEGRAM_CHAT_ID",
+    enabled=lambda settings: bool(settings.telegram_bot_token),
+    build=build,
+    destinations=destinations,
+    health=health,
+    settings_problems=settings_problems,
+    warnings=warnings,
+    secrets=lambda settings: (settings.telegram_bot_token,),
+)

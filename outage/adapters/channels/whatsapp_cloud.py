@@ -21,8 +21,15 @@ from typing import Any
 
 import requests
 
-from outage.adapters.channels.base import Receipt, json_body, short_text
-from outage.adapters.channels.messages import WHATSAPP_PARAM_LIMIT, clip, render_text
+from outage.adapters.channels.base import (
+    ChannelKind,
+    CustomerNotices,
+    HealthLine,
+    Receipt,
+    json_body,
+    short_text,
+)
+from outage.adapters.channels.messages import WHATSAPP_PARAM_LIMIT, clip, plural, render_text
 from outage.config import Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.core.notices import WhatsAppStatus
@@ -199,3 +206,85 @@ class WhatsAppCloudChannel:
                 message, retry_after=float(retry_after) if retry_after else None, status=response.status_code
             )
         return TransportError(message, permanent=True, status=response.status_code)
+
+
+def build(settings: Settings, session: requests.Session | None) -> WhatsAppCloudChannel:
+    return WhatsAppCloudChannel(
+        settings.whatsapp_token,
+        settings.whatsapp_phone_number_id,
+        api_url=settings.whatsapp_api_url,
+        noc_template=settings.whatsapp_noc_template,
+        session=session,
+    )
+
+
+def destinations(settings: Settings) -> list[str]:
+    """Every NOC number gets every alert, as the template `WHATSAPP_NOC_TEMPLATE`."""
+    return list(settings.whatsapp_noc_numbers) if settings.whatsapp_cloud_enabled else []
+
+
+def health(settings: Settings) -> HealthLine | None:
+    """Shown when it sends the NOC's alerts."""
+    if not (settings.whatsapp_cloud_enabled and settings.whatsapp_noc_numbers):
+        return None
+    numbers = plural(len(settings.whatsapp_noc_numbers), "número do NOC", "números do NOC")
+    return HealthLine(True, f"{numbers}, modelo {settings.whatsapp_noc_template}")
+
+
+def warnings(settings: Settings) -> list[str]:
+    """An account nobody uses: the HSM provider sends the customers' notices and no NOC number is set."""
+    if (
+        settings.whatsapp_cloud_enabled
+        and settings.hsm_provider_enabled
+        and not settings.whatsapp_noc_numbers
+    ):
+        return [
+            "WHATSAPP_TOKEN configurado sem uso: os avisos aos clientes saem pelo provedor HSM (URL_HSM) e não há "
+            "WHATSAPP_NOC_NUMBERS para os alertas do NOC. Informe os números do NOC ou remova WHATSAPP_TOKEN."
+        ]
+    return []
+
+
+def customer_templates(settings: Settings) -> dict[str, str]:
+    return {
+        "LOS": settings.whatsapp_template_los,
+        "POWER": settings.whatsapp_template_power,
+        "CONCENTRADOR": settings.whatsapp_template_concentrator,
+    }
+
+
+KIND = ChannelKind(
+    name="whatsapp_cloud",
+    label="WhatsApp do NOC (API oficial)",
+    settings=(
+        "WHATSAPP_TOKEN",
+        "WHATSAPP_PHONE_NUMBER_ID",
+        "WHATSAPP_API_URL",
+        "WHATSAPP_NOC_NUMBERS",
+        "WHATSAPP_NOC_TEMPLATE",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_WEBHOOK_VERIFY_TOKEN",
+        "WHATSAPP_TEMPLATE_LOS",
+        "WHATSAPP_TEMPLATE_POWER",
+        "WHATSAPP_TEMPLATE_CONCENTRATOR",
+    ),
+    setup="WHATSAPP_TOKEN e WHATSAPP_PHONE_NUMBER_ID",
+    enabled=lambda settings: settings.whatsapp_cloud_enabled,
+    build=build,
+    destinations=destinations,
+    health=health,
+    settings_problems=settings_problems,
+    warnings=warnings,
+    secrets=lambda s: (s.whatsapp_token, s.whatsapp_app_secret, s.whatsapp_webhook_verify_token),
+    customers=CustomerNotices(
+        "API oficial do WhatsApp",
+        customer_templates,
+        {
+            "LOS": "WHATSAPP_TEMPLATE_LOS",
+            "POWER": "WHATSAPP_TEMPLATE_POWER",
+            "CONCENTRADOR": "WHATSAPP_TEMPLATE_CONCENTRATOR",
+        },
+    ),
+    phone_targets=True,
+    noc_setup="WHATSAPP_NOC_NUMBERS com WHATSAPP_TOKEN e WHATSAPP_PHONE_NUMBER_ID",
+)

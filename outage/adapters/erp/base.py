@@ -1,4 +1,4 @@
-"""What an ERP reader returns, and how it fails."""
+"""What an ERP reader returns, how it fails, and how each ERP declares itself (`ErpKind`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Protocol
 
+from outage.config import Settings
 from outage.core.localtime import LOCAL_TZ, parse_erp_time
 from outage.core.model import SEPARATOR, TEXT_FIELDS, UNKNOWN_CONNECTION, Subscriber
 from outage.core.place import place_path
@@ -68,6 +69,31 @@ class ErpReader(Protocol):
         """The customers `client_ids` (`id_cliente`) found in the register, by id; an id not
         there is absent. Raises `ErpReadError` on any failure."""
         ...
+
+
+def _no_secrets(settings: Settings) -> tuple[str, ...]:
+    return ()
+
+
+@dataclass(frozen=True)
+class ErpKind:
+    """One ERP source, as the registry (`outage.adapters.erp.ERPS`), the Saúde page and the
+    log redaction see it.
+
+    name: the source (`direct`, `middleware`).
+    label: the source on the Saúde page (pt-BR).
+    settings: the variables it reads (`.env.example` documents each).
+    enabled: whether the settings configure it.
+    build: the reader for `settings`.
+    secrets: the values `outage.http.redact` must mask in logs and API answers.
+    """
+
+    name: str
+    label: str
+    settings: tuple[str, ...]
+    enabled: Callable[[Settings], bool]
+    build: Callable[[Settings], ErpReader]
+    secrets: Callable[[Settings], tuple[str, ...]] = _no_secrets
 
 
 def subscriber_from_record(record: Mapping[str, object], tz: tzinfo = LOCAL_TZ) -> Subscriber:

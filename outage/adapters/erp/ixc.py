@@ -29,6 +29,7 @@ import requests
 
 from outage.adapters.erp.base import (
     ClientContact,
+    ErpKind,
     ErpReadError,
     Observation,
     count_records,
@@ -276,3 +277,22 @@ def _clean(text: str) -> str:
 
 def _numeric(value: str) -> tuple[int, str]:
     return (int(value), "") if value.isdigit() else (0, value)
+
+
+KIND = ErpKind(
+    name="direct",
+    label="IXCSoft (acesso direto)",
+    settings=(
+        "IXC_URL",
+        "IXC_USER",
+        "IXC_TOKEN",
+        "IXC_VERIFY_TLS",
+        "IXC_PAGE_SIZE",
+        "IXC_CONCURRENCY",
+        "IXC_TIMEOUT",
+        "IXC_TIMEZONE",
+    ),
+    enabled=lambda settings: bool(settings.ixc_url),
+    build=IxcReader,
+    secrets=lambda settings: (settings.ixc_token,),
+)

@@ -25,7 +25,7 @@ from typing import Any
 
 import requests
 
-from outage.adapters.erp.base import ClientContact, ErpReadError, Observation, subscriber_from_record
+from outage.adapters.erp.base import ClientContact, ErpKind, ErpReadError, Observation, subscriber_from_record
 from outage.config import Settings
 from outage.core.localtime import LOCAL_TZ, zone
 from outage.core.model import Subscriber
@@ -115,3 +115,12 @@ def check_not_blind(previous: Mapping[str, str], offline: Mapping[str, Subscribe
             "estão em nenhuma das listas (nem offline nem online): resposta incompleta, o IXCSoft "
             "provavelmente falhou; ciclo descartado"
         )
+
+
+KIND = ErpKind(
+    name="middleware",
+    label="serviço intermediário do IXCSoft",
+    settings=("IXCSOFT_SERVICE_URL", "IXC_TIMEOUT", "IXC_TIMEZONE"),
+    enabled=lambda settings: bool(settings.ixcsoft_service_url),
+    build=MiddlewareReader,
+)

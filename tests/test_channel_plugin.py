@@ -1,0 +1,228 @@
+"""A channel or an ERP is its module and one line in its table: one declared here, over a real
+local HTTP server, is validated, built, sent through, redacted and shown on the Saúde page,
+and chosen by the dispatch console, with nothing else changed."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+
+from outage import checks
+from outage.adapters import erp
+from outage.adapters.channels import registry
+from outage.adapters.channels.base import ChannelKind, CustomerNotices, HealthLine, Receipt
+from outage.adapters.channels.messages import render_text
+from outage.adapters.erp.base import ErpKind, Observation
+from outage.alerts.sender import Sender
+from outage.config import Settings
+from outage.db import open_database, transaction
+from outage.hsm.dispatch import choose_template
+from outage.hsm.incidents import Incident
+from outage.http import TransportError, call, redact
+from outage.storage.outbox import Alert, enqueue
+from outage.web.app import create_app
+
+TOKEN = "pager-token-0123456789"
+ADMIN = {"ADMIN_USERNAME": "chefe", "ADMIN_PASSWORD": "senha-do-admin-1"}
+
+
+class PagerServer:
+    """A paging gateway on 127.0.0.1: `POST /enviar` with `Authorization: <token>` and
+    `{"para", "texto"}`, answering `{"id": n}`; anything else is 401."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                ok = self.path == "/enviar" and self.headers.get("Authorization") == TOKEN
+                if ok:
+                    server.received.append(body)
+                answer = json.dumps({"id": len(server.received)} if ok else {"erro": "token"}).encode()
+                self.send_response(200 if ok else 401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+class PagerChannel:
+    provider = "pager"
+    target_interval = 0.0
+    provider_interval = 0.0
+
+    def __init__(self, url: str, token: str, session: requests.Session | None) -> None:
+        self._url = f"{url}/enviar"
+        self._headers = {"Authorization": token}
+        self._session = session
+
+    def send(self, target: str, kind: str, payload: Mapping[str, Any]) -> Receipt:
+        text = str(payload.get("template")) if kind == "hsm_cliente" else render_text(kind, payload)
+        response = call(
+            "POST",
+            self._url,
+            session=self._session,
+            timeout=5,
+            retries=0,
+            json={"para": target, "texto": text},
+            headers=self._headers,
+        )
+        if response.status_code != 200:
+            raise TransportError(f"pager recusou (HTTP {response.status_code})", permanent=True)
+        return Receipt(provider_message_id=str(response.json()["id"]))
+
+
+def pager_kind(url: str, token: str = TOKEN) -> ChannelKind:
+    """The module a new channel would be: its settings (here held by the test), their check,
+    its secret, how to build it, where NOC alerts go, its health row and its customer templates."""
+    return ChannelKind(
+        name="pager",
+        label="Pager do plantão",
+        settings=("PAGER_URL", "PAGER_TOKEN"),
+        setup="PAGER_URL e PAGER_TOKEN",
+        enabled=lambda settings: True,
+        build=lambda settings, session: PagerChannel(url, token, session),
+        destinations=lambda settings: ["5511912345678"],
+        health=lambda settings: HealthLine(True, "1 número do plantão"),
+        settings_problems=lambda settings: [] if len(token) >= 16 else ["PAGER_TOKEN curto demais."],
+        warnings=lambda settings: ["PAGER_URL sem HTTPS: use só na rede local."],
+        secrets=lambda settings: (token,),
+        customers=CustomerNotices(
+            "pager do plantão",
+            lambda settings: {"LOS": "aviso_fibra", "POWER": "aviso_energia", "CONCENTRADOR": ""},
+            {"LOS": "PAGER_LOS", "POWER": "PAGER_POWER", "CONCENTRADOR": "PAGER_CONCENTRADOR"},
+        ),
+        phone_targets=True,
+    )
+
+
+@pytest.fixture
+def pager(monkeypatch: pytest.MonkeyPatch) -> Iterator[PagerServer]:
+    """The pager as the only channel: its module and its line in the table, nothing else."""
+    server = PagerServer()
+    monkeypatch.setattr(registry, "CHANNELS", (pager_kind(server.url),))
+    yield server
+    server.httpd.shutdown()
+
+
+def test_an_added_channel_is_validated_and_warned_about(pager: PagerServer, monkeypatch) -> None:
+    assert registry.settings_problems(Settings()) == []
+    assert checks.channel_warnings(Settings()) == ["PAGER_URL sem HTTPS: use só na rede local."]
+    monkeypatch.setattr(registry, "CHANNELS", (pager_kind(pager.url, token="curto"),))
+    assert registry.settings_problems(Settings()) == ["PAGER_TOKEN curto demais."]
+
+
+def test_an_added_channel_gets_every_noc_alert_through_the_sender(pager: PagerServer, tmp_path) -> None:
+    settings = Settings(database_path=str(tmp_path / "monitor.db"))
+    conn = open_database(settings.database_path)
+    alert = Alert("abertura", {"conexao": "OLT-NORTE", "total": 12, "motivo": "energia", "logins": []})
+    with transaction(conn):
+        enqueue(conn, [alert], registry.configured_channels(settings), 1_732_256_000.0)
+    stats = Sender(settings.database_path, settings).deliver_due(max_wait=5)
+    assert stats.sent == 1
+    [message] = pager.received
+    assert message["para"] == "5511912345678" and "OLT-NORTE" in message["texto"]
+    row = conn.execute("SELECT channel, status, provider_message_id FROM outbox").fetchone()
+    assert tuple(row) == ("pager:5511912345678", "enviado", "1")
+    assert registry.shown_target("pager", "5511912345678") == "pager:5511*****5678"
+
+
+def test_an_added_channel_has_its_row_on_the_health_page_and_its_secret_redacted(
+    pager: PagerServer, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(IXC_URL="http://127.0.0.1:9", IXC_USER="1", IXC_TOKEN="x", **ADMIN)
+    app = create_app(replace(settings, session_cookie_secure="false"))
+    assert redact(f"resposta do pager: {TOKEN}") == "resposta do pager: ***"
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/entrar").get_data(as_text=True))
+    assert token is not None
+    client.post(
+        "/entrar", data={"usuario": "chefe", "senha": ADMIN["ADMIN_PASSWORD"], "csrf_token": token[1]}
+    )
+    components = {c["nome"]: c for c in client.get("/api/saude").get_json()["componentes"]}
+    assert components["Pager do plantão"] == {
+        "nome": "Pager do plantão",
+        "estado": "ok",
+        "detalhe": "1 número do plantão",
+    }
+    customers = components["Avisos aos clientes"]
+    assert customers["detalhe"] == "pager do plantão, modelos aviso_fibra (LOS) e aviso_energia (energia)"
+
+
+def test_an_added_channel_that_reaches_customers_sends_the_consoles_notices(pager: PagerServer) -> None:
+    incident = Incident("ev-1", "monitor", "POWER", "OLT-NORTE", "0/1/0", 40, 1_732_256_000.0, "energia", "")
+    template = choose_template(Settings(), incident, None)
+    assert (template.channel, template.name) == ("pager", "aviso_energia")
+
+
+class ListReader:
+    """An ERP that answers from a list: what a new ERP module's reader would do over HTTP."""
+
+    contacts_unavailable = "ERP de teste sem cadastro"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def read(self, candidates: Mapping[str, str]) -> Observation:
+        return Observation(offline={})
+
+    def read_population(self, each: Any = None) -> dict[str, int]:
+        return {}
+
+    def read_contacts(self, client_ids: Any) -> dict[str, Any]:
+        return {}
+
+
+def test_an_added_erp_is_chosen_built_and_named_on_the_health_page(monkeypatch, make_settings) -> None:
+    kind = ErpKind(
+        name="lista",
+        label="ERP de teste",
+        settings=("LISTA_URL",),
+        enabled=lambda settings: True,
+        build=ListReader,
+        secrets=lambda settings: ("segredo-do-erp-de-teste",),
+    )
+    monkeypatch.setattr(erp, "ERPS", (kind,))
+    settings = make_settings(IXC_URL="http://127.0.0.1:9", IXC_USER="1", IXC_TOKEN="x", **ADMIN)
+    assert erp.configured_erp(settings) is kind and isinstance(erp.build_reader(settings), ListReader)
+    app = create_app(replace(settings, session_cookie_secure="false"))
+    assert redact("segredo-do-erp-de-teste") == "***"
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/entrar").get_data(as_text=True))
+    assert token is not None
+    client.post(
+        "/entrar", data={"usuario": "chefe", "senha": ADMIN["ADMIN_PASSWORD"], "csrf_token": token[1]}
+    )
+    components = {c["nome"]: c for c in client.get("/api/saude").get_json()["componentes"]}
+    assert components["ERP"]["detalhe"] == "ERP de teste: nenhum ciclo ainda"
+
+
+def test_the_web_process_masks_every_channels_secrets_the_hsm_cookie_too(make_settings) -> None:
+    cookie = "PHPSESSID=cookie-do-provedor-hsm-42"
+    settings = make_settings(
+        IXC_URL="http://127.0.0.1:9",
+        IXC_USER="1",
+        IXC_TOKEN="x",
+        URL_HSM="http://127.0.0.1:9/enviar",
+        TOKEN_HSM="t" * 20,
+        HSM_COOKIE=cookie,
+    )
+    create_app(settings)
+    assert redact(f"o provedor respondeu com {cookie}") == "o provedor respondeu com ***"
