@@ -255,7 +255,23 @@ def record(conn: sqlite3.Connection, worker: str, verdicts: Sequence[Verdict]) -
         for v in verdicts:
             if _apply(conn, worker, v):
                 applied.append(v)
+        _fail_reported_undelivered(conn, [v.message_id for v in applied if v.status == SENT and v.message_id])
     return applied
+
+
+def _fail_reported_undelivered(conn: sqlite3.Connection, message_ids: Sequence[str]) -> None:
+    """Meta's `failed` status may reach the webhook before the sender records the send it is
+    about: a notice recorded as sent whose message Meta already reported failed is `falhou`."""
+    for chunk, marks in in_chunks(message_ids):
+        failed = conn.execute(
+            f"SELECT wamid, erro FROM whatsapp_statuses WHERE status = 'failed' AND wamid IN ({marks})",  # noqa: S608
+            chunk,
+        ).fetchall()
+        conn.executemany(
+            "UPDATE outbox SET status = 'falhou', last_error = ? WHERE provider_message_id = ?"
+            " AND status = 'enviado' AND kind = ? AND channel = 'whatsapp_cloud'",
+            [(_refused(row["erro"]), row["wamid"], CUSTOMER_TEMPLATE) for row in failed],
+        )
 
 
 _MARKS = {
