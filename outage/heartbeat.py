@@ -1,11 +1,11 @@
 """The poller's heartbeat: when its cycles start and end, on the monotonic clock.
 
 The poller writes one row: a good cycle's start and end in that cycle's own commit (so a
-quiet cycle commits once), the start of a lease term's first cycle before it runs, and a
-failed cycle's end apart. `/healthz` (in any
-process) and a process taking the lease over read it to tell how long ago the last good
-cycle ended, whether one is running and since when — ages no wall-clock jump can bend
-(see `outage.clock`). The wall times beside them are for people to read. `assess()` is
+quiet cycle commits once), the start of a lease term's first cycle before it runs, a failed
+cycle's end apart, and -- from the lease's thread -- the start of a cycle running longer than
+a beat. `/healthz` (in any process) and a process taking the lease over read it to tell how
+long ago the last good cycle ended, whether one is running and since when — ages no
+wall-clock jump can bend (see `outage.clock`). The wall times beside them are for people to read. `assess()` is
 the pure verdict `/healthz` gives.
 """
 
@@ -42,6 +42,13 @@ def cycle_started(conn: sqlite3.Connection, holder: str, clock: Clock) -> None:
     """Record that `holder` starts a cycle now (own transaction)."""
     with transaction(conn):
         cycles.beat_cycle_start(conn, holder, clock.boot_id, clock.monotonic(), clock.wall())
+
+
+def cycle_running(conn: sqlite3.Connection, holder: str, clock: Clock, mono: float, wall: float) -> None:
+    """Record that `holder`'s cycle started at `mono` still runs, unless it already committed
+    (own transaction)."""
+    with transaction(conn):
+        cycles.beat_long_cycle(conn, holder, clock.boot_id, mono, wall)
 
 
 def cycle_finished(

@@ -169,10 +169,23 @@ class Service:
             return
         try:
             while not self.stop_event.is_set():
-                self._renew(conn)
+                if self._renew(conn):
+                    self._mark_long_cycle(conn)
                 self.stop_event.wait(HEARTBEAT_EVERY)
         finally:
             conn.close()
+
+    def _mark_long_cycle(self, conn: sqlite3.Connection) -> None:
+        """A cycle writes its heartbeat in its own commit; one running longer than a beat is
+        marked running by the lease's thread, so `/healthz` tells a cycle that never ends, and a
+        process taking over after a crash knows a cycle was cut short."""
+        start = self._cycle_start
+        if start is None or self.clock.monotonic() - start[0] < HEARTBEAT_EVERY:
+            return
+        try:
+            heartbeat.cycle_running(conn, self.holder, self.clock, *start)
+        except sqlite3.Error as exc:
+            log.warning("não foi possível marcar o ciclo em andamento: %s (%s)", self._why(exc), exc)
 
     def _renew(self, conn: sqlite3.Connection) -> bool:
         """Take or renew the lease; True while this process holds it."""

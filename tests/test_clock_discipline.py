@@ -155,6 +155,43 @@ def test_a_stuck_poller_is_not_healthy(settings, hand):
         service.stop()
 
 
+def test_a_later_cycle_that_never_ends_is_told_by_the_lease_thread(settings, hand):
+    release = threading.Event()
+    second = threading.Event()
+    reader = StaticReader()
+
+    class SecondCycleHangs(Monitor):
+        runs = 0
+
+        def run_cycle(self, conn: sqlite3.Connection) -> None:
+            SecondCycleHangs.runs += 1
+            if SecondCycleHangs.runs == 1:
+                super().run_cycle(conn)  # a good cycle: its commit ends the heartbeat
+                return
+            second.set()
+            release.wait(30)
+
+    def monitor(holder: str) -> Monitor:
+        return SecondCycleHangs(settings, reader, None, [], clock=hand.wall, holder=holder, fenced=True)
+
+    service = start_service(settings, hand, monitor_factory=monitor)
+    try:
+        assert wait_for(lambda: cycles(settings))
+        hand.advance(INTERVAL)
+        assert second.wait(10)
+        app = create_app(settings, clock=hand.clock())
+        hand.advance(3 * INTERVAL + 1)
+
+        def told() -> bool:
+            body = app.test_client().get("/healthz", headers={"Authorization": "Bearer t"}).get_json()
+            return any("ciclo em andamento há 181 s" in p for p in body["problemas"])
+
+        assert wait_for(told, timeout=15)
+    finally:
+        release.set()
+        service.stop()
+
+
 def test_health_after_a_reboot_falls_back_to_wall_time(settings, hand, running):
     assert wait_for(lambda: cycles(settings))
     app = create_app(settings, clock=hand.clock(boot_id="outro-boot"))

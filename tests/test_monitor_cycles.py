@@ -12,7 +12,7 @@ from outage.adapters.erp.base import subscriber_from_record
 from outage.adapters.erp.ixc import IxcReader
 from outage.config import Settings
 from outage.core.detector import AlarmDrop
-from outage.db import open_database
+from outage.db import open_database, transaction
 from outage.monitor import CycleFailed, Monitor
 from outage.storage.incidents import load_state
 from simulator.ixc import FakeIXC
@@ -366,6 +366,20 @@ def test_a_cycle_a_dead_process_never_finished_is_closed_with_the_reason(isp, se
     Monitor(settings, IxcReader(settings), None, ["telegram"]).run_cycle(conn)
     row = conn.execute("SELECT ok, erro, finished_at FROM cycles WHERE holder = ?", (dead,)).fetchone()
     assert row["ok"] == 0 and row["erro"].startswith("interrompido:") and row["finished_at"] is not None
+
+
+def test_the_cycle_a_dead_process_was_running_is_recorded_from_its_heartbeat(isp, settings, conn):
+    import socket
+
+    from outage.storage import cycles
+
+    dead = f"{socket.gethostname()}:999999:abcd1234"  # no such process
+    with transaction(conn):
+        cycles.beat_cycle_start(conn, dead, "outro-boot", 10.0, 1_795_000_000.0)
+    Monitor(settings, IxcReader(settings), None, ["telegram"]).run_cycle(conn)
+    row = conn.execute("SELECT ok, erro, started_at FROM cycles WHERE holder = ?", (dead,)).fetchone()
+    assert row["ok"] == 0 and row["erro"].startswith("interrompido:") and row["started_at"] == 1_795_000_000.0
+    assert not cycles.read_beat(conn).running  # type: ignore[union-attr]
 
 
 def test_a_cause_a_crash_left_pending_is_asked_again_at_the_next_start(isp, settings, conn):

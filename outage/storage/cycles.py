@@ -113,17 +113,38 @@ def close_interrupted_cycles(
     conn: sqlite3.Connection, holder: str, now: float, dead: Callable[[str], bool]
 ) -> int:
     """Close, with the reason, the cycles another holder started and never finished because its
-    process died (`dead`, or started over an hour ago); returns how many (own transaction)."""
+    process died (`dead`, or started over an hour ago); returns how many (own transaction).
+
+    A cycle writes its row only when it commits, so the one a process died in is known from
+    the heartbeat (running, another holder's): it is added as a failed cycle. Older versions
+    wrote the row at the start; those rows are closed too."""
     rows = conn.execute("SELECT id, holder, started_at FROM cycles WHERE finished_at IS NULL").fetchall()
     gone = [
         r["id"] for r in rows if r["holder"] != holder and (dead(r["holder"]) or r["started_at"] < now - 3600)
     ]
+    beat = read_beat(conn)
+    died_in_cycle = (
+        beat is not None
+        and beat.running
+        and beat.holder != holder
+        and (dead(beat.holder) or (beat.cycle_started_wall or now) < now - 3600)
+    )
     with transaction(conn):
         conn.executemany(
             "UPDATE cycles SET finished_at = started_at, ok = 0, erro = ? WHERE id = ? AND finished_at IS NULL",
             [(INTERRUPTED, cycle_id) for cycle_id in gone],
         )
-    return len(gone)
+        if died_in_cycle and beat is not None:
+            started = beat.cycle_started_wall or now
+            conn.execute(
+                "INSERT INTO cycles (started_at, finished_at, ok, erro, holder, duracao) VALUES (?, ?, 0, ?, ?, 0)",
+                (started, started, INTERRUPTED, beat.holder),
+            )
+            conn.execute(
+                "UPDATE poller_heartbeat SET running = 0, last_error = ?, last_error_wall = ? WHERE name = ?",
+                (INTERRUPTED, now, POLLER),
+            )
+    return len(gone) + int(died_in_cycle)
 
 
 def record_failed_cycle(
@@ -270,6 +291,18 @@ def beat_cycle_start(conn: sqlite3.Connection, holder: str, boot_id: str, mono: 
         " THEN poller_heartbeat.last_ok_mono END",
         (POLLER, holder, boot_id, mono, wall, newest_cycle_id(conn)),
     )
+
+
+def beat_long_cycle(conn: sqlite3.Connection, holder: str, boot_id: str, mono: float, wall: float) -> bool:
+    """Record that `holder`'s cycle started at `mono` is still running, unless the heartbeat
+    already holds that start (the cycle committed meanwhile, or was marked); True when marked."""
+    marked = conn.execute(
+        "UPDATE poller_heartbeat SET running = 1, cycle_started_mono = ?, cycle_started_wall = ?,"
+        " cycles_before = ? WHERE name = ? AND holder = ? AND boot_id = ?"
+        " AND (cycle_started_mono IS NULL OR cycle_started_mono < ?)",
+        (mono, wall, newest_cycle_id(conn), POLLER, holder, boot_id, mono),
+    ).rowcount
+    return bool(marked)
 
 
 def beat_cycle_end(
