@@ -13,10 +13,11 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from simulator.ports import free_port
 
 SERVER_USERS = ("postgres", "nobody")  # who runs the server when the tests run as root
 SUPERUSER = "postgres"  # the database role initdb creates
@@ -34,13 +35,6 @@ def find_binaries() -> Path | None:
         return debian[-1].parent
     on_path = shutil.which("pg_ctl")
     return Path(on_path).resolve().parent if on_path else None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Cluster:
