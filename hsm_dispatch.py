@@ -1,4 +1,4 @@
-"""The HSM dispatch console (the seed's `disparo_hsm`), by the name its users know.
+"""The HSM dispatch console (the original `disparo_hsm`), by the name its users know.
 
 The console is part of the monitor's app: its routes are `outage.web.hsm_console`, a
 blueprint registered by `outage.web.app.create_app`. This file serves the same app:

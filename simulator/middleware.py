@@ -123,13 +123,13 @@ class FakeIxcMiddleware(_FaultyServer):
                 chosen = self.network.offline()
             else:
                 chosen = [c for c in self.network.customers if c.online == "S"]
-            rows = [_seed_record(c) for c in chosen if c.ativo == "S"]
+            rows = [_original_record(c) for c in chosen if c.ativo == "S"]
         if kind == "ixc_partial":
             rows = rows[: len(rows) // 3]
         return _json({"clientes": rows})
 
 
-def _seed_record(customer: Customer) -> dict[str, str]:
+def _original_record(customer: Customer) -> dict[str, str]:
     full = radusuarios_record(customer)
     return {name: full[name] for name in SEED_IXC_FIELDS}
 

@@ -81,7 +81,7 @@ def client(populated):
 AUTH = {"Authorization": "Bearer segredo-da-api"}
 
 
-def test_active_events_keep_the_seed_shape(client):
+def test_active_events_keep_monitor_service_shape(client):
     response = client.get("/eventos/ativos", headers=AUTH)
     assert response.status_code == 200
     events = response.get_json()["eventos_ativos"]

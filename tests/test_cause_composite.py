@@ -1,4 +1,4 @@
-"""Inventory validation, place, voting, and the HTTP backends (seed middleware, OLT system)."""
+"""Inventory validation, place, voting, and the HTTP backends (the original OLT service, OLT system)."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def test_the_pon_comes_from_the_olt_when_the_erp_lacks_it_and_small_pon_losses_a
     assert "provavelmente" not in describe_place(big, [], {"1": "OLT-CENTRO"}, "loss")[0]
 
 
-# --- seed middleware and routing ---------------------------------------------------------
+# --- the original OLT service and routing ---------------------------------------------------------
 
 
 def middleware_app(answer: dict, calls: list) -> Flask:
@@ -158,7 +158,7 @@ def middleware_app(answer: dict, calls: list) -> Flask:
     return app
 
 
-def test_ids_outside_the_inventory_go_to_the_seed_middleware_with_three_logins(tmp_path):
+def test_ids_outside_the_inventory_go_to_the_original_olt_service_with_three_logins(tmp_path):
     calls: list = []
     answer = {"motivo_final": "energia", "detalhes": [{"login": "a", "causa": "dying-gasp"}]}
     with FakeHTTPServer(middleware_app(answer, calls)) as mw:

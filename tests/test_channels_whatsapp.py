@@ -68,7 +68,7 @@ def test_cloud_permanent_errors_are_permanent(cloud, code):
     assert code in str(error.value)
 
 
-def test_hsm_provider_sends_the_seed_body_with_the_raw_token():
+def test_hsm_provider_sends_disparo_hsm_body_with_the_raw_token():
     with FakeHSMProvider() as fake:
         channel = HSMProviderChannel(fake.send_url, fake.token, account=7, noc_template="200")
         channel.send("5511987654321", "hsm_cliente", {**CUSTOMER, "template": "114"})
@@ -94,7 +94,7 @@ def test_hsm_provider_5xx_is_transient_and_400_permanent():
     assert outcomes == [False, True]
 
 
-def test_alert_service_posts_the_seed_shapes():
+def test_alert_service_posts_the_original_shapes():
     with FakeAlertMiddleware() as fake:
         channel = AlertServiceChannel(fake.url)
         channel.send("telegram", "abertura", OPENING)

@@ -25,7 +25,7 @@ def check_config(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[
     )
 
 
-def test_defaults_follow_the_seed():
+def test_defaults_follow_the_originals():
     settings, problems = load_settings(
         {"IXCSOFT_SERVICE_URL": "http://localhost:5001", "SECRET_KEY": "x" * 32}
     )

@@ -1,4 +1,4 @@
-"""The seed-compatible mode: PPPoE state and causes from the original middleware services."""
+"""The `monitor_service`-compatible mode: PPPoE state and causes from the original middleware services."""
 
 from __future__ import annotations
 

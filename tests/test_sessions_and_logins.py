@@ -66,7 +66,7 @@ def test_customer_data_needs_a_login_even_without_an_api_token(app: Flask, path:
     assert "autenticação necessária" in response.get_json()["erro"]
 
 
-def test_the_seeds_read_only_lists_stay_open_without_a_token(app: Flask) -> None:
+def test_monitor_service_read_only_lists_stay_open_without_a_token(app: Flask) -> None:
     client = app.test_client()
     assert client.get("/eventos/ativos").status_code == 200
     assert client.get("/eventos").status_code == 200

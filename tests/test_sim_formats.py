@@ -117,7 +117,7 @@ def test_ixc_lists_radusuarios_and_cliente_as_strings_with_basic_auth(sim: DemoS
     )
 
 
-def test_seed_middlewares_answer_the_seed_shapes(sim: DemoSimulator) -> None:
+def test_the_original_services_answer_their_shapes(sim: DemoSimulator) -> None:
     offline = requests.get(f"{sim.middlewares['ixc'].url}/clientes/offline", timeout=10).json()["clientes"]
     assert offline and set(offline[0]) >= {"login", "conexao", "id_transmissor", "ultima_conexao_final"}
     cut = _cut_customer(sim, "huawei")
@@ -252,7 +252,7 @@ def test_whatsapp_cloud_accepts_templates_and_answers_meta_errors(sim: DemoSimul
     assert expired.json()["error"]["code"] == 190
 
 
-def test_hsm_provider_takes_the_seed_body_with_a_bare_token(sim: DemoSimulator) -> None:
+def test_hsm_provider_takes_disparo_hsm_body_with_a_bare_token(sim: DemoSimulator) -> None:
     body = {
         "cod_conta": 1,
         "hsm": 114,

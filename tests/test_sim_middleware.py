@@ -26,7 +26,7 @@ def online_logins(network: Network, n: int) -> list[str]:
     return [c.login for c in network.customers if c.online == "S"][:n]
 
 
-def test_the_ixc_service_lists_offline_customers_with_the_seed_fields(network):
+def test_the_ixc_service_lists_offline_customers_with_monitor_service_fields(network):
     with FakeIxcMiddleware(network) as service:
         clientes = requests.get(f"{service.url}/clientes/offline", timeout=5).json()["clientes"]
     expected = [c.login for c in network.customers if c.online == "N" and c.ativo == "S"]

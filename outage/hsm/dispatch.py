@@ -529,7 +529,7 @@ def awaiting_confirmation(
     WhatsApp Cloud API with its status webhook configured, uncertain for less than
     `CONFIRMATION_WAIT`. Meta retries a status until we answer it, so a notice it had is
     settled within minutes of a restart (`outbox.settle_uncertain`); only those it never
-    confirms are offered for a resend. The seed's HSM provider tells nothing after its answer:
+    confirms are offered for a resend. `disparo_hsm`'s HSM provider tells nothing after its answer:
     its uncertain notices are offered at once."""
     if not settings.whatsapp_app_secret:
         return set()

@@ -37,7 +37,7 @@ T = TypeVar("T")
 
 @dataclass
 class Customer:
-    """One customer row of `/api/detalhes` (the seed's fields, plus `erro`)."""
+    """One customer row of `/api/detalhes` (`disparo_hsm`'s fields, plus `erro`)."""
 
     client_id: str
     sn_onu: str

@@ -1,7 +1,7 @@
-"""The audit trail of decisions, newest first, as JSON rows (the dispatch seed's fields and
+"""The audit trail of decisions, newest first, as JSON rows (`disparo_hsm`'s fields and
 ours) or CSV.
 
-The seed's page reads `id` (the incident's number), `data_acao` (`dd/mm/YYYY HH:MM:SS`),
+`disparo_hsm`'s page reads `id` (the incident's number), `data_acao` (`dd/mm/YYYY HH:MM:SS`),
 `acao` (`APROVADO` / `NEGADO`), `status_envio` (`Sucesso` / `Falha/Parcial`), `snapshot`
 (the incident's fields as in `/api/detalhes`), `status_atual` (`ATIVO` / `NORMALIZADO`) and
 `liberacao` (`Imediata` after a denial, else `dd/mm HH:MM` while the key is in cooldown,
@@ -23,10 +23,10 @@ from datetime import datetime
 from typing import Any
 
 from outage.adapters.channels.registry import kind_named
+from outage.hsm.disparo_shape import TIMEZONE, with_disparo_fields
 from outage.hsm.dispatch import APPROVE, DUPLICATE, SKIPPED_24H
 from outage.hsm.incidents import console_number
 from outage.hsm.phones import normalize_phone
-from outage.hsm.seed_shape import TIMEZONE, with_seed_fields
 from outage.storage import hsm, outbox
 
 BOM = "\ufeff"
@@ -75,7 +75,7 @@ def history(conn: sqlite3.Connection, now: float, limit: int = 200) -> list[dict
 
 def _entry(conn: sqlite3.Connection, row: sqlite3.Row, now: float) -> dict[str, Any]:
     number = console_number(conn, row["incident_id"])
-    snapshot = with_seed_fields({**json.loads(row["snapshot"]), "numero": number})
+    snapshot = with_disparo_fields({**json.loads(row["snapshot"]), "numero": number})
     counts = outbox.status_counts(conn, hsm.notice_rows(conn, row["id"]))
     approved = row["acao"] == APPROVE
     active = row["normalizado_em"] is None and bool(snapshot.get("ativo", True))
@@ -116,7 +116,7 @@ def _entry(conn: sqlite3.Connection, row: sqlite3.Row, now: float) -> dict[str, 
 
 
 def _sending_status(approved: bool, queued: int, counts: dict[str, int]) -> str:
-    """The seed's `status_envio`: a denial sends nothing and succeeds; an approval succeeds
+    """`disparo_hsm`'s `status_envio`: a denial sends nothing and succeeds; an approval succeeds
     once every notice it queued was accepted by the provider."""
     if not approved:
         return SUCCESS

@@ -1,6 +1,6 @@
 """Incidents pending a decision, from two sources, with one shape.
 
-- the OLT management system (REFERENCE.md §5): open alerts of type `pon_loss` / `cto_loss`
+- the OLT management system (read by `outage.adapters.cause.olt_system`): open alerts of type `pon_loss` / `cto_loss`
   (LOS) and `pon_no_power` / `no_power` (POWER); id = the system's numeric id as a string;
 - the monitor's own active events: id `ev-<event id>`; cause `energia` -> POWER,
   `loss` -> LOS, `concentrador` -> CONCENTRADOR (sessions fell with fiber and power fine:
@@ -8,7 +8,7 @@
   have different causes: each customer gets its part's template), `indeterminado` ->
   INDETERMINADO (the operator picks the template). `inicio` is the outage's first drop.
 
-Every incident also has a number (`Incident.numero`), the id the dispatch seed's page
+Every incident also has a number (`Incident.numero`), the id `disparo_hsm`'s page
 needs: an OLT alert keeps its own positive id; a monitor event is −N, N its number in
 `incident_numbers` (given on first sight, never reused), so the two never collide.
 `find_incident` accepts any of the three spellings: `7`, `-3`, `ev-<event id>`.

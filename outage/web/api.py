@@ -1,10 +1,10 @@
-"""The REST API: events (the seed's `/eventos/ativos` and more) and `/healthz`, plus the
+"""The REST API: events (`monitor_service`'s `/eventos/ativos` and more) and `/healthz`, plus the
 web helpers every blueprint shares (database per request, guards, parsing, errors).
 
 Errors are JSON in Portuguese, `{"erro": "..."}`: 4xx for anything the client sent,
 503 when the database cannot take the request (full disk, a lock held too long) — bad
 input never gives a 5xx. Everything that shows a customer needs a dashboard session or
-`Authorization: Bearer <token>`, always; only the seed's read-only lists (`GET
+`Authorization: Bearer <token>`, always; only `monitor_service`'s read-only lists (`GET
 /eventos/ativos`, `GET /eventos`) stay open while no API token is configured, as the
 original had them (see `outage.web.auth`).
 """
@@ -112,7 +112,7 @@ def requires(role: str, *, open_without_token: bool = False) -> Callable[[F], F]
 
     `app.config["AUTH_CHECK"]` (installed by `outage.web.auth`) decides; without it every
     guarded route is refused. `open_without_token` lets anonymous readers in while no API
-    token is configured — only for the seed's own read-only routes. `current_user()`
+    token is configured — only for `monitor_service`'s own read-only routes. `current_user()`
     then names who acted.
     """
 
@@ -303,7 +303,7 @@ def resolve_event(event_id: str) -> Response | tuple[Response, int]:
 
 
 def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
-    """Events as the API shows them: the seed's fields first, then ours."""
+    """Events as the API shows them: `monitor_service`'s fields first, then ours."""
     ids = [row["id"] for row in rows]
     back = incidents.returned_logins(db, ids)
     held = incidents.held_openings(db, ids)

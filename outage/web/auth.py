@@ -12,7 +12,7 @@
   browser (and the login form itself, with a token kept in the cookie before login) must
   carry it in `X-CSRF-Token` or the form field `csrf_token`.
 - API clients send `Authorization: Bearer <token>` (admin-equivalent, no CSRF).
-- Everything that shows a customer needs one of the two, always; only the seed's
+- Everything that shows a customer needs one of the two, always; only `monitor_service`'s
   read-only lists stay open while no API token is configured (`outage.web.api.requires`).
 - Failed logins are throttled per user and address with growing delays
   (`outage.web.login_throttle`), never locking a user out of an address they logged in from;
@@ -242,7 +242,7 @@ def check(role: str, *, open_without_token: bool = False) -> Response | tuple[Re
 
     A Bearer token → `g.user = "api"`, any role (a wrong one → 401). A live session with at
     least `role` → `g.user = <name>`; below it → 403. Nobody → 401, except on the routes
-    marked `open_without_token` while no API token is configured (the seed's lists).
+    marked `open_without_token` while no API token is configured (`monitor_service`'s lists).
     """
     if _has_bearer():
         if bearer_ok():

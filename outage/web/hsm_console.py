@@ -1,7 +1,7 @@
-"""The HSM dispatch console's routes (the seed's `disparo_hsm`), a blueprint of the app.
+"""The HSM dispatch console's routes (the original `disparo_hsm`), a blueprint of the app.
 
-The seed's routes keep the seed's shapes exactly, our fields beside its own (REFERENCE.md
-§2; the field lists are in `outage.hsm.seed_shape` and `outage.hsm.history`):
+`disparo_hsm`'s routes keep its answers' shapes exactly, our fields beside its own (the
+field lists are in `outage.hsm.disparo_shape` and `outage.hsm.history`):
 
 - `GET /api/incidentes` -> a bare array of the incidents pending a decision (neither
   decided nor in cooldown): `id` (a number: the OLT system's own id, or −N for a monitor
@@ -49,9 +49,9 @@ from outage.adapters.channels.messages import br_number, plural
 from outage.db import MAX_INTEGER
 from outage.hsm import dispatch, history
 from outage.hsm.delivery import deliver_rows
+from outage.hsm.disparo_shape import disparo_incident, with_disparo_fields
 from outage.hsm.enrich import customers_of, member_key, members_of
 from outage.hsm.incidents import Incident, console_number, find_incident, open_incidents
-from outage.hsm.seed_shape import seed_incident, with_seed_fields
 from outage.storage import hsm
 from outage.web.api import clock, current_user, error, get_db, int_arg, requires, settings
 
@@ -119,7 +119,7 @@ def _listing(
         if members:
             incident = replace(incident, afetados=len(members))
         until = cooling.get(incident.key)
-        shown = with_seed_fields(incident.as_json())
+        shown = with_disparo_fields(incident.as_json())
         if until is None:
             pending.append({**shown, "em_cooldown": False})
             if affected is not None:
@@ -133,7 +133,7 @@ def _uncertain() -> dict[str, Any]:
     db = get_db()
     decisions = [
         {
-            **seed_incident({**item["snapshot"], "numero": console_number(db, item["incidente"])}),
+            **disparo_incident({**item["snapshot"], "numero": console_number(db, item["incidente"])}),
             "decisao_id": item["decisao_id"],
             "incertos": item["incertos"],
             "aguardando_confirmacao": item["aguardando_confirmacao"],
@@ -166,7 +166,7 @@ def _info(incident: Incident) -> dict[str, Any]:
     until = hsm.blocked_until(db, [incident.key], time.time())
     decided = dispatch.existing_decision(db, incident.id)
     return {
-        **with_seed_fields(incident.as_json()),
+        **with_disparo_fields(incident.as_json()),
         "em_cooldown": until is not None,
         "liberado_em": until,
         "decidido": decided is not None,
@@ -186,7 +186,7 @@ def _info(incident: Incident) -> dict[str, Any]:
 
 
 def _refuse(message: str, status: int) -> tuple[Response, int]:
-    """A refused `/api/acao`: the seed's page shows `msg` and reads `success`; ours read `erro`."""
+    """A refused `/api/acao`: `disparo_hsm`'s page shows `msg` and reads `success`; ours read `erro`."""
     return jsonify({"success": False, "msg": message, "erro": message}), status
 
 

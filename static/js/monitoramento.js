@@ -16,7 +16,7 @@
   let current = null; // { incident, clientes }
 
   /* ---- the list ------------------------------------------------------------------ */
-  /* Our own route: `incidente` is the console's id for our calls (`id` is the seed's number). */
+  /* Our own route: `incidente` is the console's id for our calls (`id` is `disparo_hsm`'s number). */
   function split(data) {
     const ours = (i) => ({ ...i, id: String(i.incidente ?? i.id) });
     return { pending: (data.incidentes || []).map(ours), blocks: data.bloqueios || [] };

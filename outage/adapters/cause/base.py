@@ -1,4 +1,4 @@
-"""The contract every cause analyzer follows (seed middleware, Huawei, ZTE, OLT system)."""
+"""The contract every cause analyzer follows (the original `monitor_service`'s OLT service, Huawei, ZTE, OLT system)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The dispatch seed's field names, put beside ours in the answers of its routes (REFERENCE.md §2).
+"""`disparo_hsm`'s field names, put beside ours in the answers of its routes.
 
-The seed's page reads, for an incident: `id` (a number, pasted unquoted into JavaScript),
+`disparo_hsm`'s page reads, for an incident: `id` (a number, pasted unquoted into JavaScript),
 `alert_type` (`pon_loss` shows LOS, anything else ENERGIA), `initial_date` (ISO 8601, read
 with `new Date()`), `total_devices_count`, `olt_name`, `slot_pon`, and in the details
 `causa_provavel`. A monitor incident is given the OLT system's spelling of its type:
@@ -21,8 +21,8 @@ ALERT_TYPES = {LOS: "pon_loss", POWER: "pon_no_power"}
 UNDETERMINED_ALERT = "indeterminado"
 
 
-def seed_incident(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The seed's fields of an incident, from `Incident.as_json()` or a decision's snapshot."""
+def disparo_incident(data: Mapping[str, Any]) -> dict[str, Any]:
+    """`disparo_hsm`'s fields of an incident, from `Incident.as_json()` or a decision's snapshot."""
     started = float(data.get("inicio") or 0.0)
     return {
         "id": int(data.get("numero") or 0),
@@ -35,7 +35,7 @@ def seed_incident(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def with_seed_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Our incident fields with the seed's beside them; `id` is the seed's number, and our
+def with_disparo_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Our incident fields with `disparo_hsm`'s beside them; `id` is `disparo_hsm`'s number, and our
     own id (`7` or `ev-<event id>`) is `incidente`."""
-    return {**data, "incidente": data.get("id"), **seed_incident(data)}
+    return {**data, "incidente": data.get("id"), **disparo_incident(data)}
