@@ -12,10 +12,10 @@ import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from outage import migrations
 
@@ -98,6 +98,16 @@ def in_chunks(values: Iterable[T]) -> Iterator[tuple[list[T], str]]:
     for start in range(0, len(items), IN_CHUNK):
         chunk = items[start : start + IN_CHUNK]
         yield chunk, ",".join("?" * len(chunk))
+
+
+def rows_in(
+    conn: sqlite3.Connection, query: str, values: Iterable[Any], after: Sequence[Any] = ()
+) -> Iterator[sqlite3.Row]:
+    """The rows of `query` for all of `values`, read in chunks (`in_chunks`): `{marks}` in the
+    query is where the `IN (...)` list goes (once or more), `after` the parameters after it."""
+    for chunk, marks in in_chunks(values):
+        params = chunk * query.count("{marks}")
+        yield from conn.execute(query.format(marks=marks), [*params, *after])
 
 
 WAL_LIMIT = 8 * 1024 * 1024  # bytes the write-ahead log keeps after a checkpoint

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from outage.db import in_chunks
+from outage.db import rows_in
 
 # --- decisions ------------------------------------------------------------------------------
 
@@ -88,28 +88,18 @@ def decision_about(conn: sqlite3.Connection, incident_id: str) -> sqlite3.Row | 
 
 def decided_ids(conn: sqlite3.Connection, incident_ids: Sequence[str]) -> set[str]:
     """The ids decided already: their own decision, or one on the OLT alert they were twins of."""
-    found: set[str] = set()
-    for chunk, marks in in_chunks(incident_ids):
-        rows = conn.execute(
-            f"SELECT incident_id FROM hsm_decisions WHERE incident_id IN ({marks})"  # noqa: S608
-            f" UNION SELECT t.value FROM hsm_decisions d, json_each(d.snapshot, '$.gemeos') t"
-            f" WHERE t.value IN ({marks})",
-            chunk + chunk,
-        )
-        found.update(row[0] for row in rows)
-    return found
+    query = (
+        "SELECT incident_id FROM hsm_decisions WHERE incident_id IN ({marks})"
+        " UNION SELECT t.value FROM hsm_decisions d, json_each(d.snapshot, '$.gemeos') t"
+        " WHERE t.value IN ({marks})"
+    )
+    return {row[0] for row in rows_in(conn, query, incident_ids)}
 
 
 def decisions_by_incident(conn: sqlite3.Connection, incident_ids: Sequence[str]) -> dict[str, int]:
     """The decision id of each of `incident_ids` that has one (its own, not a twin's)."""
-    found: dict[str, int] = {}
-    for chunk, marks in in_chunks(incident_ids):
-        rows = conn.execute(
-            f"SELECT incident_id, id FROM hsm_decisions WHERE incident_id IN ({marks})",  # noqa: S608
-            chunk,
-        )
-        found.update({str(row[0]): int(row[1]) for row in rows})
-    return found
+    query = "SELECT incident_id, id FROM hsm_decisions WHERE incident_id IN ({marks})"
+    return {str(row[0]): int(row[1]) for row in rows_in(conn, query, incident_ids)}
 
 
 def latest_decisions(conn: sqlite3.Connection, limit: int) -> list[sqlite3.Row]:
@@ -224,14 +214,8 @@ def result_counts(conn: sqlite3.Connection, decision_id: int, results: Sequence[
 
 def decisions_of_notices(conn: sqlite3.Connection, outbox_ids: Sequence[int]) -> list[tuple[int, int]]:
     """(decision id, outbox row) for each of `outbox_ids` that is a decision's outage notice."""
-    pairs: list[tuple[int, int]] = []
-    for chunk, marks in in_chunks(outbox_ids):
-        rows = conn.execute(
-            f"SELECT decision_id, outbox_id FROM hsm_recipients WHERE outbox_id IN ({marks})",  # noqa: S608
-            chunk,
-        )
-        pairs += [(int(row[0]), int(row[1])) for row in rows]
-    return pairs
+    query = "SELECT decision_id, outbox_id FROM hsm_recipients WHERE outbox_id IN ({marks})"
+    return [(int(row[0]), int(row[1])) for row in rows_in(conn, query, outbox_ids)]
 
 
 # --- cooldowns ------------------------------------------------------------------------------
@@ -279,23 +263,11 @@ def mark_noticed(conn: sqlite3.Connection, phones: Sequence[str], at: float, dec
 
 def recently_noticed(conn: sqlite3.Connection, phones: Sequence[str], since: float) -> set[str]:
     """The phones among `phones` that got an outage notice after `since`."""
-    found: set[str] = set()
-    for chunk, marks in in_chunks(phones):
-        rows = conn.execute(
-            f"SELECT telefone FROM hsm_phone_notices WHERE telefone IN ({marks}) AND ultimo_aviso > ?",  # noqa: S608
-            [*chunk, since],
-        )
-        found.update(row[0] for row in rows)
-    return found
+    query = "SELECT telefone FROM hsm_phone_notices WHERE telefone IN ({marks}) AND ultimo_aviso > ?"
+    return {row[0] for row in rows_in(conn, query, phones, [since])}
 
 
 def last_notices(conn: sqlite3.Connection, phones: Sequence[str]) -> dict[str, float]:
     """When each of `phones` that ever got an outage notice got the last one."""
-    last: dict[str, float] = {}
-    for chunk, marks in in_chunks(phones):
-        rows = conn.execute(
-            f"SELECT telefone, ultimo_aviso FROM hsm_phone_notices WHERE telefone IN ({marks})",  # noqa: S608
-            chunk,
-        )
-        last.update({row[0]: float(row[1]) for row in rows})
-    return last
+    query = "SELECT telefone, ultimo_aviso FROM hsm_phone_notices WHERE telefone IN ({marks})"
+    return {row[0]: float(row[1]) for row in rows_in(conn, query, phones)}

@@ -42,7 +42,7 @@ from outage.core.model import (
 )
 from outage.core.place import RANK, level_of
 from outage.core.rates import Count, PlaceRates
-from outage.db import in_chunks, transaction
+from outage.db import rows_in, transaction
 
 
 class StateChanged(Exception):
@@ -693,26 +693,16 @@ def reconnections(conn: sqlite3.Connection, event_id: str) -> dict[str, float]:
 def returned_logins(conn: sqlite3.Connection, event_ids: Sequence[str]) -> dict[str, set[str]]:
     """The logins that came back of each event (every id a key)."""
     back: dict[str, set[str]] = {event_id: set() for event_id in event_ids}
-    for chunk, marks in in_chunks(event_ids):
-        for event_id, login in conn.execute(
-            f"SELECT event_id, login FROM event_reconnections WHERE event_id IN ({marks})",  # noqa: S608
-            chunk,
-        ):
-            back[event_id].add(login)
+    query = "SELECT event_id, login FROM event_reconnections WHERE event_id IN ({marks})"
+    for event_id, login in rows_in(conn, query, event_ids):
+        back[event_id].add(login)
     return back
 
 
 def held_openings(conn: sqlite3.Connection, event_ids: Sequence[str]) -> dict[str, str]:
     """Why the opening alert of each of these events was held (events without one left out)."""
-    held: dict[str, str] = {}
-    for chunk, marks in in_chunks(event_ids):
-        for event_id, reason in conn.execute(
-            f"SELECT event_id, motivo FROM held_alerts WHERE kind = 'abertura' AND event_id IN ({marks})"  # noqa: S608
-            " ORDER BY id",
-            chunk,
-        ):
-            held[event_id] = reason
-    return held
+    query = "SELECT event_id, motivo FROM held_alerts WHERE kind = 'abertura' AND event_id IN ({marks}) ORDER BY id"
+    return {event_id: reason for event_id, reason in rows_in(conn, query, event_ids)}
 
 
 def held_alerts(conn: sqlite3.Connection, event_id: str) -> list[dict[str, Any]]:
@@ -762,14 +752,8 @@ def event_numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, i
 
 
 def _numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk, marks in in_chunks(event_ids):
-        rows = conn.execute(
-            f"SELECT event_id, numero FROM incident_numbers WHERE event_id IN ({marks})",  # noqa: S608
-            chunk,
-        )
-        found.update({row[0]: -int(row[1]) for row in rows})
-    return found
+    query = "SELECT event_id, numero FROM incident_numbers WHERE event_id IN ({marks})"
+    return {row[0]: -int(row[1]) for row in rows_in(conn, query, event_ids)}
 
 
 def event_numbered(conn: sqlite3.Connection, number: int) -> str | None:

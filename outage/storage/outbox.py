@@ -35,7 +35,7 @@ from typing import Any
 
 from outage.core.kinds import CUSTOMER_TEMPLATE, KINDS
 from outage.core.notices import WhatsAppStatus, notice_reference
-from outage.db import in_chunks, transaction
+from outage.db import in_chunks, rows_in, transaction
 
 PENDING = "pendente"
 SENDING = "enviando"
@@ -207,20 +207,16 @@ def ids_of_event(conn: sqlite3.Connection, event_id: str) -> list[int]:
 
 def event_ids_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, str | None]:
     """The `event_id` of some rows, by id."""
-    found: dict[int, str | None] = {}
-    for chunk, marks in in_chunks(row_ids):
-        rows = conn.execute(f"SELECT id, event_id FROM outbox WHERE id IN ({marks})", chunk)  # noqa: S608
-        found.update({int(row[0]): row[1] for row in rows})
-    return found
+    return {
+        int(row[0]): row[1]
+        for row in rows_in(conn, "SELECT id, event_id FROM outbox WHERE id IN ({marks})", row_ids)
+    }
 
 
 def payloads_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The decoded payloads of some rows, by id."""
-    found: dict[int, dict[str, Any]] = {}
-    for chunk, marks in in_chunks(row_ids):
-        rows = conn.execute(f"SELECT id, payload FROM outbox WHERE id IN ({marks})", chunk)  # noqa: S608
-        found.update({int(row["id"]): dict(json.loads(row["payload"])) for row in rows})
-    return found
+    query = "SELECT id, payload FROM outbox WHERE id IN ({marks})"
+    return {int(row["id"]): dict(json.loads(row["payload"])) for row in rows_in(conn, query, row_ids)}
 
 
 # --- claims and outcomes (compare-and-set, one transaction per call) -------------------
@@ -262,16 +258,13 @@ def record(conn: sqlite3.Connection, worker: str, verdicts: Sequence[Verdict]) -
 def _fail_reported_undelivered(conn: sqlite3.Connection, message_ids: Sequence[str]) -> None:
     """Meta's `failed` status may reach the webhook before the sender records the send it is
     about: a notice recorded as sent whose message Meta already reported failed is `falhou`."""
-    for chunk, marks in in_chunks(message_ids):
-        failed = conn.execute(
-            f"SELECT wamid, erro FROM whatsapp_statuses WHERE status = 'failed' AND wamid IN ({marks})",  # noqa: S608
-            chunk,
-        ).fetchall()
-        conn.executemany(
-            "UPDATE outbox SET status = 'falhou', last_error = ? WHERE provider_message_id = ?"
-            " AND status = 'enviado' AND kind = ? AND channel = 'whatsapp_cloud'",
-            [(_refused(row["erro"]), row["wamid"], CUSTOMER_TEMPLATE) for row in failed],
-        )
+    query = "SELECT wamid, erro FROM whatsapp_statuses WHERE status = 'failed' AND wamid IN ({marks})"
+    failed = list(rows_in(conn, query, message_ids))
+    conn.executemany(
+        "UPDATE outbox SET status = 'falhou', last_error = ? WHERE provider_message_id = ?"
+        " AND status = 'enviado' AND kind = ? AND channel = 'whatsapp_cloud'",
+        [(_refused(row["erro"]), row["wamid"], CUSTOMER_TEMPLATE) for row in failed],
+    )
 
 
 _MARKS = {
@@ -451,14 +444,8 @@ def _status_of(conn: sqlite3.Connection, row_id: int, recipient: str, created_at
 def awaiting_confirmation(conn: sqlite3.Connection, row_ids: Sequence[int], since: float) -> set[int]:
     """The uncertain WhatsApp Cloud API notices among `row_ids` that became uncertain at
     `since` or later: Meta's status may still settle them."""
-    found: set[int] = set()
-    for chunk, marks in in_chunks(row_ids):
-        rows = conn.execute(
-            f"SELECT id FROM outbox WHERE id IN ({marks}) AND {_CLOUD_UNCERTAIN} AND uncertain_at >= ?",  # noqa: S608
-            [*chunk, CUSTOMER_TEMPLATE, since],
-        )
-        found.update(int(r[0]) for r in rows)
-    return found
+    query = "SELECT id FROM outbox WHERE id IN ({marks}) AND " + _CLOUD_UNCERTAIN + " AND uncertain_at >= ?"  # noqa: S608
+    return {int(r[0]) for r in rows_in(conn, query, row_ids, [CUSTOMER_TEMPLATE, since])}
 
 
 def shift_schedule(conn: sqlite3.Connection, seconds: float) -> int:
@@ -500,12 +487,10 @@ def resend_uncertain(conn: sqlite3.Connection, row_ids: Sequence[int], due_at: f
 def status_counts(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[str, int]:
     """How many of `row_ids` are in each status (every status present, zero or not)."""
     counts = dict.fromkeys((PENDING, SENDING, SENT, FAILED, UNCERTAIN), 0)
-    for chunk, marks in in_chunks(row_ids):
-        for status, count in conn.execute(
-            f"SELECT status, COUNT(*) FROM outbox WHERE id IN ({marks}) GROUP BY status",  # noqa: S608
-            chunk,
-        ):
-            counts[status] += count
+    for status, count in rows_in(
+        conn, "SELECT status, COUNT(*) FROM outbox WHERE id IN ({marks}) GROUP BY status", row_ids
+    ):
+        counts[status] += count
     return counts
 
 
