@@ -3,7 +3,9 @@
     python -m bench.bench_core            full sizes (200,000 subscribers, 100 pages)
     python -m bench.bench_core --quick    small sizes, seconds
 
-Each cycle scenario runs in a fresh subprocess so its peak RSS is its own.
+Each cycle scenario runs in a fresh subprocess so its peak RSS is its own. The steady cycle
+runs on SQLite and, side by side, on PostgreSQL (a throwaway local server, `simulator.postgres`,
+when PostgreSQL is installed: its time is at most twice SQLite's).
 Targets: steady state (10,000 offline, 50 changes) <= 100 ms; worst case (all
 200,000 drop at once) <= 3 s; peak RSS <= 300 MB; reading 100 pages answered after 50 ms
 each at least 5x faster than walking them one by one; the active logins of every place
@@ -83,8 +85,9 @@ class _Reader:
         return self.population
 
 
-def cycle_scenario(kind: str, total: int) -> dict[str, Any]:
-    """Detection + persistence of one cycle after a persisted baseline (in its own process).
+def cycle_scenario(kind: str, total: int, database_url: str = "") -> dict[str, Any]:
+    """Detection + persistence of one cycle after a persisted baseline (in its own process),
+    on a new SQLite file or on the (empty) PostgreSQL database at `database_url`.
 
     Runs the production path (`Monitor.run_cycle`) with the ERP answer already in memory,
     and reports the time of detection, alert building and the commit (`last_detect_seconds`).
@@ -95,8 +98,13 @@ def cycle_scenario(kind: str, total: int) -> dict[str, Any]:
     from outage.monitor import Monitor
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings, _ = load_settings({"DATABASE_PATH": f"{tmp}/bench.db", "IXCSOFT_SERVICE_URL": "http://x"})
-        conn = open_database(settings.database_path)
+        env = {
+            "DATABASE_PATH": f"{tmp}/bench.db",
+            "DATABASE_URL": database_url,
+            "IXCSOFT_SERVICE_URL": "http://x",
+        }
+        settings, _ = load_settings(env)
+        conn = open_database(settings.database)
         subs = _subscribers(total)
         reader = _Reader()
         reader.population = count_places(path_of(sub) for sub in subs)
@@ -214,9 +222,9 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _in_subprocess(kind: str, total: int) -> dict[str, Any]:
+def _in_subprocess(kind: str, total: int, database_url: str = "") -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-m", "bench.bench_core", "--scenario", kind, str(total)],
+        [sys.executable, "-m", "bench.bench_core", "--scenario", kind, str(total), database_url],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -225,6 +233,26 @@ def _in_subprocess(kind: str, total: int) -> dict[str, Any]:
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
+
+
+def _steady_on_postgres(total: int) -> dict[str, Any] | None:
+    """The steady cycle on a throwaway local PostgreSQL with its default durability (None,
+    saying why, when there is none)."""
+    from simulator.postgres import ClusterUnavailable, find_binaries, start_cluster
+
+    bindir = find_binaries()
+    if bindir is None:
+        print("PostgreSQL não instalado: ciclo estável só no SQLite", file=sys.stderr)
+        return None
+    try:
+        cluster = start_cluster(bindir, durable=True)
+    except ClusterUnavailable as exc:
+        print(f"PostgreSQL não iniciou: {exc}", file=sys.stderr)
+        return None
+    try:
+        return _in_subprocess("steady", total, cluster.new_database())
+    finally:
+        cluster.stop()
 
 
 def run(quick: bool) -> dict[str, Any]:
@@ -288,7 +316,25 @@ def run(quick: bool) -> dict[str, Any]:
             f"{population['cpu_do_leitor_s']:.1f} s; pico de RSS {population['pico_rss_mb']:.0f} MB",
         )
     )
-    details = {"estavel": steady, "pior_caso": worst, "populacao": population}
+    on_postgres = _steady_on_postgres(total)
+    if on_postgres is not None:
+        ratio = on_postgres["segundos"] / steady["segundos"]
+        figures.append(
+            figure(
+                f"ciclo estável no PostgreSQL ({br(total)} assinantes), lado a lado com o SQLite",
+                on_postgres["segundos"] * 1000,
+                "ms",
+                "<= 2x o SQLite",
+                ratio <= 2,
+                f"SQLite {br(steady['segundos'] * 1000, 1)} ms; {br(ratio, 2)}x",
+            )
+        )
+    details = {
+        "estavel": steady,
+        "estavel_postgresql": on_postgres,
+        "pior_caso": worst,
+        "populacao": population,
+    }
     return {"figuras": figures, "detalhes": details}
 
 
@@ -297,7 +343,7 @@ def main(argv: list[str]) -> None:
         print(json.dumps(_read_population(json.loads(argv[1]))))
         return
     if len(argv) >= 3 and argv[0] == "--scenario":
-        print(json.dumps(cycle_scenario(argv[1], int(argv[2]))))
+        print(json.dumps(cycle_scenario(argv[1], int(argv[2]), *argv[3:4])))
         return
     print(json.dumps(run(quick="--quick" in argv), indent=2, ensure_ascii=False))
 

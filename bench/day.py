@@ -39,12 +39,12 @@ from __future__ import annotations
 import bisect
 import json
 import math
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from outage.db import Connection, Record
 from simulator.day import Episode, Outage, ScriptedDay
 
 START = 1_767_236_400.0  # 2026-01-01 00:00:00 in São Paulo
@@ -168,7 +168,7 @@ class DayScore:
 
 
 def score_day(
-    conn: sqlite3.Connection, day: ScriptedDay, cycles: Sequence[float], *, threshold: int, quorum: float
+    conn: Connection, day: ScriptedDay, cycles: Sequence[float], *, threshold: int, quorum: float
 ) -> DayScore:
     """Score what the monitor wrote in `conn` against `day.truth()` (see the module docstring)."""
     events = [_event(row) for row in conn.execute("SELECT * FROM events ORDER BY timestamp")]
@@ -219,7 +219,7 @@ def score_day(
     )
 
 
-def _held_recurrence(conn: sqlite3.Connection, event_id: str) -> bool:
+def _held_recurrence(conn: Connection, event_id: str) -> bool:
     row = conn.execute(
         "SELECT 1 FROM held_alerts WHERE event_id = ? AND kind = 'abertura' AND motivo LIKE 'recorrência%'",
         (event_id,),
@@ -236,7 +236,7 @@ def _visible_cycle(episode: Episode, cycles: Sequence[float], threshold: int) ->
 
 
 def _told(
-    conn: sqlite3.Connection,
+    conn: Connection,
     events: Sequence[dict[str, Any]],
     episodes: Sequence[tuple[Outage, int, Episode]],
     owner_episode: dict[str, int],
@@ -257,7 +257,7 @@ def _told(
 
 
 def _false_recurrences(
-    conn: sqlite3.Connection,
+    conn: Connection,
     events: Sequence[dict[str, Any]],
     episodes: Sequence[tuple[Outage, int, Episode]],
     owner_episode: dict[str, int],
@@ -283,7 +283,7 @@ def _false_recurrences(
     return found
 
 
-def _noc_rows(conn: sqlite3.Connection, kinds: Sequence[str]) -> list[tuple[str, str, dict[str, Any], float]]:
+def _noc_rows(conn: Connection, kinds: Sequence[str]) -> list[tuple[str, str, dict[str, Any], float]]:
     """(kind, event id, payload, queued at) of one channel's NOC alerts of `kinds`, in order."""
     channel = conn.execute("SELECT MIN(channel) FROM outbox WHERE kind = 'abertura'").fetchone()[0]
     marks = ",".join("?" * len(kinds))
@@ -295,7 +295,7 @@ def _noc_rows(conn: sqlite3.Connection, kinds: Sequence[str]) -> list[tuple[str,
     return [(r["kind"], r["event_id"] or "", json.loads(r["payload"]), r["created_at"]) for r in rows]
 
 
-def _event(row: sqlite3.Row) -> dict[str, Any]:
+def _event(row: Record) -> dict[str, Any]:
     logins = set(json.loads(row["logins"]))
     return {
         "id": row["id"],
@@ -371,7 +371,7 @@ def _cycle_index(cycles: Sequence[float], at: float) -> int:
     return bisect.bisect_left(cycles, at)
 
 
-def _noc_messages(conn: sqlite3.Connection, kinds: Sequence[str] = NOC_KINDS) -> tuple[Counter[str], int]:
+def _noc_messages(conn: Connection, kinds: Sequence[str] = NOC_KINDS) -> tuple[Counter[str], int]:
     """NOC alerts of `kinds` queued per event (one channel's worth), and storm summaries."""
     channel = conn.execute("SELECT MIN(channel) FROM outbox WHERE kind = 'abertura'").fetchone()[0]
     per_event: Counter[str] = Counter()

@@ -83,6 +83,7 @@ class Settings:
     ixc_concurrency: int = 8
     ixc_timeout: float = 30.0
     database_path: str = "data/monitor_events.db"
+    database_url: str = ""
     log_dir: str = "logs"
     log_level: str = "INFO"
     host: str = "0.0.0.0"
@@ -149,6 +150,11 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
     # What the operator should know about how the configuration was read (aliases used).
     notes: tuple[str, ...] = ()
+
+    @property
+    def database(self) -> str:
+        """Where the data lives: PostgreSQL at `DATABASE_URL` when set, else SQLite at `DATABASE_PATH`."""
+        return self.database_url or self.database_path
 
     @property
     def telegram_enabled(self) -> bool:
@@ -248,6 +254,21 @@ class _Reader:
             return default
         return value.rstrip("/")
 
+    def database_url(self, name: str) -> str:
+        """A PostgreSQL address (`postgresql://user:password@host:5432/database`), "" when unset."""
+        value = self.raw(name)
+        if not value:
+            return ""
+        parsed = urlparse(value)
+        if parsed.scheme not in {"postgresql", "postgres"} or not parsed.hostname or len(parsed.path) < 2:
+            shown = value.replace(f":{parsed.password}@", ":***@") if parsed.password else value
+            self.problems.append(
+                f"{name}={shown!r} não é um endereço PostgreSQL válido: use "
+                "postgresql://usuario:senha@host:5432/banco (sem DATABASE_URL, o SQLite em DATABASE_PATH)."
+            )
+            return ""
+        return value
+
     def items(self, name: str, check: Callable[[str], bool] | None = None, hint: str = "") -> tuple[str, ...]:
         value = self.raw(name)
         if value is None:
@@ -318,6 +339,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         ixc_concurrency=num("IXC_CONCURRENCY", 8, minimum=1, maximum=64),
         ixc_timeout=num("IXC_TIMEOUT", 30.0, minimum=1, maximum=600, integer=False),
         database_path=r.text("DATABASE_PATH", "data/monitor_events.db"),
+        database_url=r.database_url("DATABASE_URL"),
         log_dir=r.text("LOG_DIR", "logs"),
         log_level=r.text("LOG_LEVEL", "INFO").upper(),
         host=r.text("HOST", "0.0.0.0"),

@@ -1,4 +1,15 @@
-"""SQLite access: one connection per thread or request, WAL mode, the schema kept up to date.
+"""Database access: one connection per thread or request, the schema kept up to date.
+
+The database is SQLite (a file, WAL mode: the embedded default) or PostgreSQL (shared by two
+instances), chosen by its address: a path, or a `postgresql://` URL (`is_url`). Storage code
+sees one face for both: `execute(sql, params)` with `?` (or `:name`) marks, rows read by name
+or position, `transaction()`. A PostgreSQL connection (`PgConnection`) translates the marks,
+stores booleans as the integers SQLite stores, and reads integral numbers as `int`; the SQL
+itself is written in what both dialects share, and the few spots that differ ask `postgres(conn)`.
+
+Writes serialize on both: SQLite's `BEGIN IMMEDIATE` takes the database's write lock, and on
+PostgreSQL `transaction()` takes one advisory lock held to the transaction's end, so every
+read-then-write (the outbox claims, the poller lease and its fencing) behaves the same.
 
 The schema and its migrations live in `outage.migrations` (Alembic revisions that run on
 SQLite and PostgreSQL alike); `migrate` applies them to an open connection.
@@ -7,27 +18,102 @@ SQLite and PostgreSQL alike); `migrate` applies them to an open connection.
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
+import re
 import sqlite3
 import tempfile
+import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg.adapt import Dumper, Loader
 
 from outage import migrations
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+C = TypeVar("C", bound="Connection")
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another one's lock before failing
 LOW_DISK_BYTES = 1_000_000  # below this free space the database's disk counts as full
 PROBE_TIMEOUT = 1.0
 
 
-def connect(path: str, *, timeout: float | None = None) -> sqlite3.Connection:
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+WRITE_LOCK = 0x6F75745772  # PostgreSQL advisory lock key held by every write transaction
+CONNECT_TIMEOUT = 10  # seconds to reach a PostgreSQL server before giving up
+
+DatabaseError: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)  # what a database call raises
+OperationalError: tuple[type[Exception], ...] = (sqlite3.OperationalError, psycopg.OperationalError)
+IntegrityError: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+Record = Any  # a row read by name or position: `sqlite3.Row` or `Row`
+
+
+class Cursor(Protocol):
+    """What storage reads from a statement: rows (by name or position) and the count changed."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """The face both databases show storage: `sqlite3.Connection` or `PgConnection`."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+def is_url(target: str) -> bool:
+    """True when the database `target` is a PostgreSQL address rather than a SQLite path."""
+    return target.startswith(POSTGRES_SCHEMES)
+
+
+def postgres(conn: Connection) -> bool:
+    """True when `conn` is a PostgreSQL connection (for the few statements that differ)."""
+    return isinstance(conn, PgConnection)
+
+
+def json_field(conn: Connection, column: str, key: str) -> str:
+    """SQL for the text at `key` of the JSON object held (as text) in `column`."""
+    if postgres(conn):
+        return f"(CAST({column} AS jsonb) ->> '{key}')"
+    return f"json_extract({column}, '$.{key}')"
+
+
+def json_items(conn: Connection, column: str, key: str, alias: str) -> str:
+    """SQL for a table `alias` with one row (`alias.value`, text) per item of the JSON array at
+    `key` of the object held (as text) in `column`: use it in a FROM clause."""
+    if postgres(conn):
+        return f"jsonb_array_elements_text(CAST({column} AS jsonb) -> '{key}') AS {alias}(value)"
+    return f"json_each({column}, '$.{key}') AS {alias}"
+
+
+def connect(target: str, *, timeout: float | None = None) -> Connection:
+    """Open the database at `target`: a SQLite path (`connect_sqlite`) or a PostgreSQL URL
+    (`connect_postgres`)."""
+    if is_url(target):
+        return connect_postgres(target, timeout=timeout)
+    return connect_sqlite(target, timeout=timeout)
+
+
+def connect_sqlite(path: str, *, timeout: float | None = None) -> sqlite3.Connection:
     """Open `path` (creating its folder) in WAL mode with foreign keys on.
 
     `isolation_level=None` leaves transactions to `transaction()`, so each one is explicit.
@@ -63,10 +149,124 @@ def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
             time.sleep(0.05)
 
 
-def checkpoint(conn: sqlite3.Connection) -> None:
-    """Copy the write-ahead log into the database and shrink it (the WAL otherwise keeps the
+class Row(tuple[Any, ...]):
+    """A PostgreSQL row read like `sqlite3.Row`: by position, by column name, `keys()`."""
+
+    _index: Mapping[str, int]
+
+    def __new__(cls, values: Sequence[Any], index: Mapping[str, int]) -> Row:
+        row = super().__new__(cls, values)
+        row._index = index
+        return row
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _rows(cursor: psycopg.Cursor[Any]) -> Callable[[Sequence[Any]], Row]:
+    index = {column.name: i for i, column in enumerate(cursor.description or ())}
+    return lambda values: Row(values, index)
+
+
+class _BoolAsInteger(Dumper):
+    """Booleans go in as 0/1, the integers SQLite stores and the schema declares."""
+
+    oid = psycopg.adapters.types["int8"].oid
+
+    def dump(self, obj: Any) -> bytes:
+        return b"1" if obj else b"0"
+
+
+class _NumberLoader(Loader):
+    """NUMERIC (what SUM of integers gives) read as `int` when integral, else `float`, as SQLite does."""
+
+    def load(self, data: Any) -> int | float:
+        value = Decimal(bytes(data).decode())
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
+_MARK = re.compile(r"'(?:[^']|'')*'|\?|(?<!:):([A-Za-z_]\w*)|%")
+
+
+@functools.lru_cache(maxsize=1024)
+def _pg_sql(sql: str) -> str:
+    """`sql` with SQLite's marks in psycopg's: `?` -> `%s`, `:name` -> `%(name)s`, `%` -> `%%`
+    (quoted literals kept as they are)."""
+
+    def swap(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text.startswith("'"):
+            return text.replace("%", "%%")
+        if text == "?":
+            return "%s"
+        if text == "%":
+            return "%%"
+        return f"%({match.group(1)})s"
+
+    return _MARK.sub(swap, sql)
+
+
+class PgConnection:
+    """A PostgreSQL connection (psycopg 3, autocommit outside `transaction()`) with the face of
+    a `sqlite3.Connection` that storage uses: `execute`, `executemany`, rows by name or position.
+
+    One connection serves one thread at a time, as a SQLite connection does. A connection the
+    server or the network dropped is opened again by the next statement (the statement that
+    found it dropped fails, and with it its transaction, like any database error)."""
+
+    def __init__(self, target: str, timeout: float) -> None:
+        self.target = target
+        self.timeout = timeout
+        self.raw = self._open()
+
+    def _open(self) -> psycopg.Connection[Any]:
+        raw = psycopg.connect(
+            self.target.replace("postgresql+psycopg://", "postgresql://", 1),
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT,
+            application_name="outage-monitor",
+            options=f"-c lock_timeout={int(self.timeout * 1000)} -c TimeZone=UTC",
+        )
+        raw.adapters.register_dumper(bool, _BoolAsInteger)
+        raw.adapters.register_loader("numeric", _NumberLoader)
+        return raw
+
+    def _cursor(self) -> psycopg.Cursor[Any]:
+        if self.raw.broken:
+            self.raw = self._open()
+        return self.raw.cursor(row_factory=_rows)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> psycopg.Cursor[Any]:
+        cursor = self._cursor()
+        cursor.execute(_pg_sql(sql), parameters or ())
+        return cursor
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> psycopg.Cursor[Any]:
+        cursor = self._cursor()
+        cursor.executemany(_pg_sql(sql), list(parameters))
+        return cursor
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def connect_postgres(url: str, *, timeout: float | None = None) -> PgConnection:
+    """Connect to the PostgreSQL database at `url`; a write waits up to `timeout` (default
+    `BUSY_TIMEOUT`) for another's lock, as a SQLite write does."""
+    return PgConnection(url, BUSY_TIMEOUT if timeout is None else timeout)
+
+
+def checkpoint(conn: Connection) -> None:
+    """Copy SQLite's write-ahead log into the database and shrink it (the WAL otherwise keeps the
     size of the largest burst, which may fill a small disk). Readers in the way make it a partial
-    checkpoint, tried again next time; never raises."""
+    checkpoint, tried again next time; never raises. PostgreSQL checkpoints by itself."""
+    if postgres(conn):
+        return
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.Error as exc:
@@ -74,13 +274,22 @@ def checkpoint(conn: sqlite3.Connection) -> None:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+def transaction(conn: C) -> Iterator[C]:
     """Run the block in one transaction: commit on success, roll back on any exception.
 
-    `BEGIN IMMEDIATE` takes the write lock up front, so two processes never interleave a
-    read-then-write (the compare-and-set claims of the outbox and the poller lease rely on it).
+    The write lock is taken up front (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's `WRITE_LOCK`),
+    so two processes never interleave a read-then-write (the compare-and-set claims of the
+    outbox and the poller lease rely on it).
     """
-    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if postgres(conn):
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    else:
+        conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
     except BaseException:
@@ -100,9 +309,7 @@ def in_chunks(values: Iterable[T]) -> Iterator[tuple[list[T], str]]:
         yield chunk, ",".join("?" * len(chunk))
 
 
-def rows_in(
-    conn: sqlite3.Connection, query: str, values: Iterable[Any], after: Sequence[Any] = ()
-) -> Iterator[sqlite3.Row]:
+def rows_in(conn: Connection, query: str, values: Iterable[Any], after: Sequence[Any] = ()) -> Iterator[Any]:
     """The rows of `query` for all of `values`, read in chunks (`in_chunks`): `{marks}` in the
     query is where the `IN (...)` list goes (once or more), `after` the parameters after it."""
     for chunk, marks in in_chunks(values):
@@ -114,16 +321,40 @@ WAL_LIMIT = 8 * 1024 * 1024  # bytes the write-ahead log keeps after a checkpoin
 MAX_INTEGER = 2**63 - 1  # the largest integer a database column holds
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema up to date (see `outage.migrations`); returns `PRAGMA user_version`,
-    the last numbered migration the file holds."""
-    return migrations.upgrade_sqlite(conn)
+def migrate(conn: Connection) -> None:
+    """Bring the schema up to date (see `outage.migrations`). A PostgreSQL database is checked
+    once per process (the first connection to it migrates; the later ones find it done)."""
+    if isinstance(conn, PgConnection):
+        _migrate_postgres(conn.target)
+    elif isinstance(conn, sqlite3.Connection):
+        migrations.upgrade_sqlite(conn)
 
 
-def open_database(path: str) -> sqlite3.Connection:
-    """Connect and bring the schema up to date."""
-    conn = connect(path)
-    migrate(conn)
+_migrated: set[str] = set()
+_migrating = threading.Lock()
+
+
+def _migrate_postgres(url: str) -> None:
+    with _migrating:
+        if url in _migrated:
+            return
+        engine = migrations.engine(url)
+        try:
+            migrations.upgrade(engine)
+        finally:
+            engine.dispose()
+        _migrated.add(url)
+
+
+def open_database(target: str) -> Connection:
+    """Connect to the database at `target` (a SQLite path or a PostgreSQL URL) and bring its
+    schema up to date."""
+    conn = connect(target)
+    try:
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -133,6 +364,12 @@ def describe_failure(exc: BaseException, path: str = "") -> str:
     SQLite reports a full disk as "disk I/O error" when the write-ahead log cannot grow:
     with the database's `path`, such an error on a disk without room says so."""
     text = str(exc).lower()
+    if isinstance(exc, psycopg.OperationalError) and ("connect" in text or "server" in text):
+        return "não foi possível conectar ao PostgreSQL: confira DATABASE_URL e se o servidor está no ar"
+    if "lock timeout" in text:
+        return "banco de dados bloqueado para escrita por outra operação (tempo de espera esgotado)"
+    if isinstance(exc, psycopg.Error):
+        return "falha no banco de dados PostgreSQL"
     if "locked" in text or "busy" in text:
         return "banco de dados bloqueado para escrita por outra operação (tempo de espera esgotado)"
     if "full" in text or ("i/o" in text and path and disk_is_full(path)):
@@ -165,7 +402,18 @@ def storage_problems(path: str) -> list[str]:
 
     Checks the free space of its disk and whether the write lock can be taken within
     `PROBE_TIMEOUT` (the probe holds it for no time: `BEGIN IMMEDIATE` then `ROLLBACK`).
+    A PostgreSQL database (a URL): whether the server answers within `PROBE_TIMEOUT`.
     """
+    if is_url(path):
+        try:
+            server = connect_postgres(path, timeout=PROBE_TIMEOUT)
+            try:
+                server.execute("SELECT 1")
+            finally:
+                server.close()
+        except psycopg.Error as exc:
+            return [describe_failure(exc)]
+        return []
     problems = []
     free = free_bytes(path)
     if free is not None and free < LOW_DISK_BYTES:  # no path: anyone may read the health verdict
@@ -188,8 +436,11 @@ def write_access_problem(path: str) -> str | None:
     Checked at start-up, before anything opens the database, so a data folder owned by
     another user or mounted read-only stops the process with this sentence instead of a
     traceback. The probe creates and removes one empty file in the folder and opens the
-    existing database files for writing without changing them.
+    existing database files for writing without changing them. A PostgreSQL database (a URL):
+    whether its server answers.
     """
+    if is_url(path):
+        return _server_problem(path)
     if path == ":memory:":
         return None
     folder = Path(path).resolve().parent
@@ -203,6 +454,22 @@ def write_access_problem(path: str) -> str | None:
                     pass
     except OSError as exc:
         return _write_refusal(folder, path, exc)
+    return None
+
+
+def _server_problem(url: str) -> str | None:
+    """Why the PostgreSQL server at `url` cannot be used right now (None: it answered)."""
+    try:
+        server = connect_postgres(url, timeout=PROBE_TIMEOUT)
+        try:
+            server.execute("SELECT 1")
+        finally:
+            server.close()
+    except psycopg.Error as exc:
+        address = urlsplit(url)
+        where = f"{address.hostname}:{address.port or 5432}{address.path}"
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"O banco de dados PostgreSQL em {where} (DATABASE_URL) não pode ser usado: {first_line}"
     return None
 
 

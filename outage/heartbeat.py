@@ -11,13 +11,12 @@ the pure verdict `/healthz` gives.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from outage.clock import Clock
-from outage.db import transaction
+from outage.db import Connection, transaction
 from outage.storage import cycles
 from outage.storage.cycles import Beat
 
@@ -38,22 +37,20 @@ class Verdict:
     problems: list[str]
 
 
-def cycle_started(conn: sqlite3.Connection, holder: str, clock: Clock) -> None:
+def cycle_started(conn: Connection, holder: str, clock: Clock) -> None:
     """Record that `holder` starts a cycle now (own transaction)."""
     with transaction(conn):
         cycles.beat_cycle_start(conn, holder, clock.boot_id, clock.monotonic(), clock.wall())
 
 
-def cycle_running(conn: sqlite3.Connection, holder: str, clock: Clock, mono: float, wall: float) -> None:
+def cycle_running(conn: Connection, holder: str, clock: Clock, mono: float, wall: float) -> None:
     """Record that `holder`'s cycle started at `mono` still runs, unless it already committed
     (own transaction)."""
     with transaction(conn):
         cycles.beat_long_cycle(conn, holder, clock.boot_id, mono, wall)
 
 
-def cycle_finished(
-    conn: sqlite3.Connection, clock: Clock, *, ok_cycle: int | None, error: str | None
-) -> None:
+def cycle_finished(conn: Connection, clock: Clock, *, ok_cycle: int | None, error: str | None) -> None:
     """Record the end of the running cycle: the good cycle `ok_cycle`, or a failure `error` (own transaction)."""
     with transaction(conn):
         cycles.beat_cycle_end(conn, clock.monotonic(), clock.wall(), ok_cycle=ok_cycle, error=error)
@@ -75,7 +72,7 @@ def ages(beat: Beat | None, clock: Clock) -> Ages:
     )
 
 
-def since_last_ok(conn: sqlite3.Connection, beat: Beat | None, clock: Clock) -> float | None:
+def since_last_ok(conn: Connection, beat: Beat | None, clock: Clock) -> float | None:
     """Seconds since the newest good cycle ended: on the monotonic clock when this boot's
     heartbeat timed that cycle, else on the wall clock (cycles run without the service)."""
     newest = cycles.newest_ok_cycle(conn)
@@ -92,7 +89,7 @@ def since_last_ok(conn: sqlite3.Connection, beat: Beat | None, clock: Clock) -> 
     return wall_age(clock.wall(), None if newest is None else newest[1])
 
 
-def since_last_start(conn: sqlite3.Connection, beat: Beat | None, clock: Clock) -> float | None:
+def since_last_start(conn: Connection, beat: Beat | None, clock: Clock) -> float | None:
     """Seconds since the newest cycle started, judged like `since_last_ok`."""
     newest = cycles.newest_cycle_start(conn)
     since = ages(beat, clock).since_start
@@ -123,12 +120,12 @@ def assess(since_ok: float | None, running_for: float | None, uptime: float, lim
     return Verdict("iniciando" if since_ok is None else "ok", [])
 
 
-def save_alarms(conn: sqlite3.Connection, report: Mapping[str, Any], clock: Clock) -> None:
+def save_alarms(conn: Connection, report: Mapping[str, Any], clock: Clock) -> None:
     """Keep the alarm receivers' latest counts (`AlarmService.snapshot`) for every process."""
     cycles.save_alarm_health(conn, report, clock.wall(), clock.monotonic(), clock.boot_id)
 
 
-def read_alarms(conn: sqlite3.Connection, clock: Clock) -> dict[str, Any] | None:
+def read_alarms(conn: Connection, clock: Clock) -> dict[str, Any] | None:
     """The receivers' latest counts with `segundos_desde_gravacao` (how old they are), or None
     when no receiver ever ran."""
     health = cycles.read_alarm_health(conn)

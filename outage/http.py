@@ -28,6 +28,7 @@ _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 _TOKEN_PATTERNS = (
     re.compile(r"(/bot)[^/\s]+"),  # Telegram: /bot<token>/sendMessage
+    re.compile(r"(://[^:/@\s]+:)[^@\s]+(?=@)"),  # a password in an address: postgresql://user:<password>@host
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(bearer |basic )?[^\s'\",}]+"),
     re.compile(r"(?i)((?:token|password|passwd|senha|secret|access)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}&]+"),
 )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ from outage.adapters.alarms.event import LOSS, ONU_UP, POWER, SESSION_START, Ala
 from outage.adapters.alarms.gather import gather
 from outage.clock import Clock
 from outage.core.detector import AlarmDrop
+from outage.db import Connection, DatabaseError
 from outage.roster import Roster
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class AlarmFeed:
         self.service.stop()
         self._waiting, self._downs, self._back = [], [], set()
 
-    def tick(self, conn: sqlite3.Connection, monitor: Monitor) -> None:
+    def tick(self, conn: Connection, monitor: Monitor) -> None:
         """Feed the alarms ready now to `monitor`; write the receivers' health when due. A batch
         the monitor could not take (database trouble, the lease to renew) is offered again at
         the next tick, with what arrived meanwhile."""
@@ -112,7 +112,7 @@ class AlarmFeed:
         self.counts.lotes += 1
         self._downs, self._back = [], set()
 
-    def write_health(self, conn: sqlite3.Connection) -> None:
+    def write_health(self, conn: Connection) -> None:
         report = self.service.snapshot()
         report["entregues_ao_detector"] = {
             "quedas": self.counts.quedas,
@@ -122,7 +122,7 @@ class AlarmFeed:
         }
         try:
             heartbeat.save_alarms(conn, report, self.clock)
-        except sqlite3.Error as exc:
+        except DatabaseError as exc:
             log.warning("estado dos receptores de alarmes não gravado: %s", exc)
 
     def _drop(self, alarm: Alarm, group_cause: str) -> AlarmDrop | None:

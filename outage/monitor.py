@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -42,7 +41,7 @@ from outage.core.kinds import GROWTH as WIDENING
 from outage.core.kinds import OPENING, RECURRENCE
 from outage.core.model import CAUSE_UNKNOWN, Subscriber
 from outage.core.place import OLT, RANK, describe, describe_group, level_of, path_of, rank_of
-from outage.db import checkpoint, transaction
+from outage.db import Connection, checkpoint, transaction
 from outage.lease import is_dead_here
 from outage.roster import Roster
 from outage.storage import cycles, incidents, outbox
@@ -130,9 +129,9 @@ class Monitor:
         self.last_detect_seconds = 0.0  # detection + persistence of the last cycle (for benchmarks)
         # writes joined to a good poll's commit, given the cycle's id: the poller's lease renewal
         # and heartbeat (see `outage.service`)
-        self.commit_hook: Callable[[sqlite3.Connection, int], None] | None = None
+        self.commit_hook: Callable[[Connection, int], None] | None = None
 
-    def run_cycle(self, conn: sqlite3.Connection) -> CycleResult:
+    def run_cycle(self, conn: Connection) -> CycleResult:
         """Run one cycle; raises `CycleFailed` (after recording it) when it cannot complete.
 
         A pipeline: read the ERP, decide (pure), commit the decision with the cycle's record in
@@ -210,13 +209,13 @@ class Monitor:
             self.skew = 0.0
         return wall - self.skew
 
-    def fill_roster(self, conn: sqlite3.Connection) -> None:
+    def fill_roster(self, conn: Connection) -> None:
         """Read the populations now, with the roster, when it has not been filled since the
         start (a process taking the lease over need not wait for its first cycle)."""
         if self.roster is not None and not self.roster.loaded:
             self._refresh_population(conn, self.states.load(conn), self.clock())
 
-    def _refresh_population(self, conn: sqlite3.Connection, state: MonitorState, now: float) -> None:
+    def _refresh_population(self, conn: Connection, state: MonitorState, now: float) -> None:
         """Read how many active logins each place has, at the first cycle and every
         `POPULATION_REFRESH` (and at once when the roster has not been filled since the start);
         a failed read keeps the last good counts (and is tried again next cycle)."""
@@ -251,7 +250,7 @@ class Monitor:
             br_number(len(counts)),
         )
 
-    def hear(self, conn: sqlite3.Connection, downs: Sequence[AlarmDrop], ups: Sequence[str]) -> Decision:
+    def hear(self, conn: Connection, downs: Sequence[AlarmDrop], ups: Sequence[str]) -> Decision:
         """Apply a batch of the network's alarms between polls (see `outage.core.detector.hear`): the
         drops, the incidents they open or grow, their alerts and their causes — from the alarms
         themselves when they say why, else from the OLTs."""
@@ -284,7 +283,7 @@ class Monitor:
 
     def _detect_and_save(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         state: MonitorState,
         decide: Callable[[MonitorState, float], Decision],
         started: float | None,
@@ -310,7 +309,7 @@ class Monitor:
 
     def _commit(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         state: MonitorState,
         decision: Decision,
         now: float,
@@ -361,7 +360,7 @@ class Monitor:
                 incidents.mark_baseline_done(conn)
         return _Saved(decision, alerts, counts, cycle_id, duration, t_detect)
 
-    def places(self, conn: sqlite3.Connection, state: MonitorState, decision: Decision) -> Places:
+    def places(self, conn: Connection, state: MonitorState, decision: Decision) -> Places:
         """Where each incident opened, grew or normalized this cycle is, in words and as data: what
         its members are in now ("OLT-X — 13 PONs"), with the active logins there (`ativos`).
 
@@ -383,7 +382,7 @@ class Monitor:
             )
         return result
 
-    def _record_failure(self, conn: sqlite3.Connection, started: float, t0: float, error: str) -> None:
+    def _record_failure(self, conn: Connection, started: float, t0: float, error: str) -> None:
         duration = time.monotonic() - t0
         with transaction(conn):
             cycle_id = cycles.record_cycle(
@@ -393,7 +392,7 @@ class Monitor:
 
     def _find_causes(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         state: MonitorState,
         decision: Decision,
         alerts: Sequence[Alert],
@@ -446,7 +445,7 @@ class Monitor:
             for future, job in futures.items()
         ]
 
-    def recover(self, conn: sqlite3.Connection) -> None:
+    def recover(self, conn: Connection) -> None:
         """What a process that died left half done, once, before this monitor's first cycle: cycles
         it never finished are closed with the reason, and causes it never stored are asked again
         (or, with no one to ask, set to indeterminado with the reason)."""
@@ -512,7 +511,7 @@ class Monitor:
         return describe_group([path_of(sub) for sub in subs], self.olt_names)[1]
 
     def _refresh_summary(
-        self, conn: sqlite3.Connection, summary: Alert, causes: dict[str, CauseReport], now: float
+        self, conn: Connection, summary: Alert, causes: dict[str, CauseReport], now: float
     ) -> None:
         """Put the causes found into a storm summary that has not been sent yet (in the caller's transaction)."""
         eventos = []
@@ -526,7 +525,7 @@ class Monitor:
         outbox.refresh_pending_payload(conn, summary.event_id, kinds.SUMMARY, payload, now)
 
     def _save_cause(
-        self, conn: sqlite3.Connection, job: _CauseJob, report: CauseReport, storm: bool, now: float
+        self, conn: Connection, job: _CauseJob, report: CauseReport, storm: bool, now: float
     ) -> SavedCause:
         """Store the cause (in the caller's transaction); put it in this cycle's alert while it
         waits, else tell the NOC apart."""
@@ -552,7 +551,7 @@ class Monitor:
 
     def _complete_alert(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         job: _CauseJob,
         report: CauseReport,
         saved: SavedCause,
@@ -575,7 +574,7 @@ class Monitor:
 
 
 def resolve_by_operator(
-    conn: sqlite3.Connection, event_id: str, user: str, now: float, channels: Sequence[str]
+    conn: Connection, event_id: str, user: str, now: float, channels: Sequence[str]
 ) -> str:
     """Close an active event by hand (see `incidents.resolve_by_hand`), with a normalization
     alert that says who closed it when its opening was announced. Returns `resolvido`, or

@@ -80,7 +80,7 @@ def settings_or_exit() -> Settings:
     except ConfigError as exc:
         print_problems(exc.problems, exc.notes)
         raise SystemExit(2) from exc
-    problem = write_access_problem(settings.database_path)
+    problem = write_access_problem(settings.database)
     if problem:
         print(f"Erro: {problem}", file=sys.stderr)
         raise SystemExit(1)
@@ -120,7 +120,7 @@ def check_config(settings: Settings) -> int:
         print("Avisos (o monitor sobe assim, mas):")
         for warning in warnings:
             print(f"  - {warning}")
-    problem = write_access_problem(settings.database_path)
+    problem = write_access_problem(settings.database)
     if problem:
         print(f"Erro: {problem}", file=sys.stderr)
         return 1
@@ -158,7 +158,7 @@ def run_once(settings: Settings, clock: Callable[[], float] = time.time) -> int:
     from outage.service import build_monitor, build_sender
     from outage.storage import cycles
 
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     holder = lease.new_holder_id()
     if not cycles.take_lease(conn, holder, time.time(), ONCE_DELIVERY_WAIT + settings.ixc_timeout * 4 + 60):
         who = cycles.lease_holder(conn) or "?"
@@ -215,7 +215,7 @@ def run(*, once: bool = False, check_only: bool = False) -> int:
         return 2
     if check_only:
         return check_config(settings)
-    problem = write_access_problem(settings.database_path)
+    problem = write_access_problem(settings.database)
     if problem:
         print(f"Erro: {problem}", file=sys.stderr)
         return 1

@@ -20,7 +20,6 @@ would expire, then given up — it is never reported as taken by another process
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from outage import heartbeat, lease
 from outage.adapters.erp import build_reader
 from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
-from outage.db import describe_failure, open_database
+from outage.db import Connection, DatabaseError, describe_failure, open_database
 from outage.listening import AlarmFeed, build_feed
 from outage.monitor import CycleFailed, Monitor
 from outage.storage import cycles
@@ -83,9 +82,7 @@ def build_monitor(
 def build_sender(settings: Settings, holder: str, clock: Clock = SYSTEM_CLOCK) -> OutboxSender:
     from outage.alerts.sender import Sender
 
-    return Sender(
-        settings.database_path, settings, worker_id=holder, clock=clock.wall, monotonic=clock.monotonic
-    )
+    return Sender(settings.database, settings, worker_id=holder, clock=clock.wall, monotonic=clock.monotonic)
 
 
 class Service:
@@ -140,23 +137,23 @@ class Service:
         self._threads = []
         if self.leader.is_set():
             try:
-                conn = open_database(self.settings.database_path)
+                conn = open_database(self.settings.database)
                 cycles.release_lease(conn, self.holder)
                 conn.close()
-            except sqlite3.Error as exc:
+            except DatabaseError as exc:
                 log.error("não foi possível liberar o lease: %s (%s)", self._why(exc), exc)
             self.leader.clear()
         log.info("serviço parado (processo %s)", self.holder)
 
-    def _why(self, exc: sqlite3.Error) -> str:
-        return describe_failure(exc, self.settings.database_path)
+    def _why(self, exc: Exception) -> str:
+        return describe_failure(exc, self.settings.database)
 
-    def _open(self) -> sqlite3.Connection | None:
+    def _open(self) -> Connection | None:
         """A connection for one thread, retried while the database cannot be opened."""
         while not self.stop_event.is_set():
             try:
-                return open_database(self.settings.database_path)
-            except sqlite3.Error as exc:
+                return open_database(self.settings.database)
+            except DatabaseError as exc:
                 log.error("não foi possível abrir o banco de dados: %s (%s)", self._why(exc), exc)
                 self.stop_event.wait(REOPEN_EVERY)
         return None
@@ -175,7 +172,7 @@ class Service:
         finally:
             conn.close()
 
-    def _mark_long_cycle(self, conn: sqlite3.Connection) -> None:
+    def _mark_long_cycle(self, conn: Connection) -> None:
         """A cycle writes its heartbeat in its own commit; one running longer than a beat is
         marked running by the lease's thread, so `/healthz` tells a cycle that never ends, and a
         process taking over after a crash knows a cycle was cut short."""
@@ -184,14 +181,14 @@ class Service:
             return
         try:
             heartbeat.cycle_running(conn, self.holder, self.clock, *start)
-        except sqlite3.Error as exc:
+        except DatabaseError as exc:
             log.warning("não foi possível marcar o ciclo em andamento: %s (%s)", self._why(exc), exc)
 
-    def _renew(self, conn: sqlite3.Connection) -> bool:
+    def _renew(self, conn: Connection) -> bool:
         """Take or renew the lease; True while this process holds it."""
         try:
             held = cycles.take_lease(conn, self.holder, self.clock.wall(), self.lease_ttl)
-        except sqlite3.Error as exc:
+        except DatabaseError as exc:
             self._renewal_failed(exc)
             return self.leader.is_set()
         if held:
@@ -204,7 +201,7 @@ class Service:
             self.leader.clear()
         return held
 
-    def _renewal_failed(self, exc: sqlite3.Error) -> None:
+    def _renewal_failed(self, exc: Exception) -> None:
         """Keep leading while our last renewal still holds (with one beat of margin)."""
         reason = self._why(exc)
         if not self.leader.is_set():
@@ -264,7 +261,7 @@ class Service:
 
     # --- the network's alarms (active instance only) --------------------------------
 
-    def _open_feed(self, conn: sqlite3.Connection, monitor: Monitor) -> None:
+    def _open_feed(self, conn: Connection, monitor: Monitor) -> None:
         """Open the alarm receivers for this lease term (when set up) and fill the roster their
         alarms are mapped with, unless this term's first cycle is due anyway; a port that cannot
         be bound is logged and tried again every `FEED_RETRY` seconds, the polls going on."""
@@ -287,10 +284,10 @@ class Service:
         try:
             if cycles.read_beat(conn) is not None:  # not the very first start: a cycle may be minutes away
                 monitor.fill_roster(conn)
-        except sqlite3.Error as exc:
+        except DatabaseError as exc:
             log.warning("cadastro para os alarmes não lido agora (será no próximo ciclo): %s", self._why(exc))
 
-    def _listen(self, conn: sqlite3.Connection, monitor: Monitor) -> None:
+    def _listen(self, conn: Connection, monitor: Monitor) -> None:
         """Apply the alarms ready now, renewing the lease first when a third of it has passed
         (a commit past its expiry is refused)."""
         if self.feed is None:
@@ -304,7 +301,7 @@ class Service:
             if not self._renew(conn):
                 log.warning("alarmes não aplicados: o lease passou a outro processo")
                 self.leader.clear()
-        except sqlite3.Error as exc:
+        except DatabaseError as exc:
             log.error("alarmes não aplicados: %s (%s)", self._why(exc), exc)
         except Exception:
             log.exception("erro ao aplicar alarmes da rede")
@@ -315,19 +312,19 @@ class Service:
             self.feed = None
             log.info("receptores de alarmes fechados")
 
-    def _resume(self, conn: sqlite3.Connection) -> float:
+    def _resume(self, conn: Connection) -> float:
         """When (monotonic) the first cycle of a lease term is due: one interval after the
         last cycle started, never more than one interval from now."""
         interval = float(self.settings.check_interval)
         try:
             since = heartbeat.since_last_start(conn, cycles.read_beat(conn), self.clock)
-        except sqlite3.Error as exc:
+        except DatabaseError as exc:
             log.warning("não foi possível ler o último ciclo: %s (%s)", self._why(exc), exc)
             since = None
         elapsed = interval if since is None else min(since, interval)
         return self.clock.monotonic() + interval - elapsed
 
-    def _run_one(self, conn: sqlite3.Connection, monitor: Monitor, *, first: bool = False) -> bool:
+    def _run_one(self, conn: Connection, monitor: Monitor, *, first: bool = False) -> bool:
         """One cycle with its heartbeat; True when it must be retried at once.
 
         A good cycle renews the lease and writes its heartbeat in its own commit (`_at_commit`),
@@ -346,11 +343,11 @@ class Service:
         except CycleFailed as exc:
             # recorded and logged by the monitor; the next cycle diffs against the last good state
             cause = exc.__cause__
-            error = self._why(cause) if isinstance(cause, sqlite3.Error) else str(exc)
+            error = self._why(cause) if isinstance(cause, DatabaseError) else str(exc)
         except LeaseLost:
             self._beat(heartbeat.cycle_finished, conn, self.clock, ok_cycle=None, error="ciclo descartado")
             return self._lease_lost(conn)
-        except sqlite3.Error as exc:
+        except DatabaseError as exc:
             error = self._why(exc)
             log.error("ciclo falhou: %s (%s)", error, exc)
             self._pending_failures.append((started, self.clock.wall(), error))
@@ -367,7 +364,7 @@ class Service:
             self._beat(heartbeat.cycle_finished, conn, self.clock, ok_cycle=None, error=error)
         return False
 
-    def _at_commit(self, conn: sqlite3.Connection, cycle_id: int) -> None:
+    def _at_commit(self, conn: Connection, cycle_id: int) -> None:
         """The poller's writes in a good cycle's commit: the lease renewed (`LeaseLost` when
         another process holds it) and the heartbeat of the cycle, start and end."""
         self._renewing_at = self.clock.monotonic()
@@ -377,7 +374,7 @@ class Service:
             cycles.beat_cycle_start(conn, self.holder, self.clock.boot_id, mono, wall)
         cycles.beat_cycle_end(conn, self.clock.monotonic(), self.clock.wall(), ok_cycle=cycle_id, error=None)
 
-    def _lease_lost(self, conn: sqlite3.Connection) -> bool:
+    def _lease_lost(self, conn: Connection) -> bool:
         """The commit found the lease not ours. Still ours once renewed (its expiry passed on
         a wall clock that jumped ahead): retry at once. Another holder's: stand down."""
         if self._renew(conn):
@@ -390,22 +387,22 @@ class Service:
     def _beat(self, record: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         try:
             record(*args, **kwargs)
-        except sqlite3.Error as exc:
+        except DatabaseError as exc:
             log.warning("heartbeat do poller não gravado: %s (%s)", self._why(exc), exc)
 
-    def _flush_failures(self, conn: sqlite3.Connection) -> None:
+    def _flush_failures(self, conn: Connection) -> None:
         """Record the failed cycles that could not be recorded when they failed."""
         del self._pending_failures[:-MAX_PENDING_FAILURES]
         while self._pending_failures:
             started, finished, reason = self._pending_failures[0]
             try:
                 cycles.record_failed_cycle(conn, self.holder, started, finished, reason)
-            except sqlite3.Error as exc:
+            except DatabaseError as exc:
                 log.warning("falha do ciclo ainda não registrada: %s (%s)", self._why(exc), exc)
                 return
             self._pending_failures.pop(0)
 
-    def _settle_notices(self, conn: sqlite3.Connection) -> None:
+    def _settle_notices(self, conn: Connection) -> None:
         """Customers notified of an outage that has ended get the normalization notice."""
         from outage.hsm.dispatch import settle_after_cycle
 
@@ -424,7 +421,7 @@ class Service:
             try:
                 sender = sender or self._sender_factory(self.holder)
                 sender.deliver_due(0.0)
-            except sqlite3.Error as exc:
+            except DatabaseError as exc:
                 log.error("envio de alertas interrompido: %s (%s)", self._why(exc), exc)
             except Exception:
                 log.exception("erro no envio de alertas")

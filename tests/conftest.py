@@ -4,20 +4,19 @@ Telegram and HSM provider fakes, a throwaway PostgreSQL server."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
 
 from outage.config import Settings, load_settings
+from outage.db import is_url
+from simulator.postgres import Cluster, find_binaries, start_cluster
 from simulator.telegram import FakeTelegram
 from simulator.whatsapp import FakeHSMProvider
-from tests.postgres import Cluster, find_binaries, start_cluster
 
 
 def radusuario(
@@ -63,13 +62,47 @@ def radusuario(
     return record
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_databases: run the test on SQLite and on PostgreSQL (the `database` fixture)"
+    )
+    config.addinivalue_line("markers", "sqlite_only: a test of SQLite itself in a `both_databases` module")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `both_databases` run once per database, SQLite and PostgreSQL (except
+    those marked `sqlite_only`)."""
+    marked = metafunc.definition.get_closest_marker("both_databases")
+    if (
+        marked
+        and not metafunc.definition.get_closest_marker("sqlite_only")
+        and "dialect" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("dialect", ["sqlite", "postgresql"])
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+def dialect() -> str:
+    """The database the test runs on (SQLite unless the test is marked `both_databases`)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def database(dialect: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where the test's data lives: a new SQLite file, or a new PostgreSQL database (its URL)."""
+    if dialect == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(tmp_path / "monitor.db")
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database: str) -> Callable[..., Settings]:
     """Settings from an env dict, with a temp database and logs; fails on any problem."""
 
     def build(**env: str) -> Settings:
         base = {
             "DATABASE_PATH": str(tmp_path / "monitor.db"),
+            **({"DATABASE_URL": database} if is_url(database) else {}),
             "LOG_DIR": str(tmp_path / "logs"),
             "SECRET_KEY": "k" * 32,
             "CHECK_INTERVAL": "300",
@@ -96,8 +129,8 @@ def hsm() -> Iterator[FakeHSMProvider]:
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> str:
-    return str(tmp_path / "monitor.db")
+def db_path(database: str) -> str:
+    return database
 
 
 @pytest.fixture(scope="session")
@@ -121,9 +154,6 @@ def postgres_cluster() -> Iterator[Cluster]:
 @pytest.fixture
 def postgres_url(postgres_cluster: Cluster) -> Iterator[str]:
     """The address of a new, empty database on the session's server (dropped after the test)."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_cluster.url(), autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    yield postgres_cluster.url(name)
-    with psycopg.connect(postgres_cluster.url(), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    url = postgres_cluster.new_database()
+    yield url
+    postgres_cluster.drop_database(url)

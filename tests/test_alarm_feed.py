@@ -172,7 +172,7 @@ def test_a_fiber_cut_reaches_telegram_in_seconds_from_the_olts_alarms_before_any
     network.fiber_cut(olt.id, port)
     assert wait_for(lambda: telegram.texts("-1001"), timeout=20), "no NOC message"
     told = time.monotonic() - cut
-    conn = open_database(service.settings.database_path)
+    conn = open_database(service.settings.database)
     try:
         [event] = conn.execute("SELECT origem, motivo, escopo, logins FROM events").fetchall()
         cycles = conn.execute("SELECT COUNT(*) FROM cycles").fetchone()[0]

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import pytest
+
 from outage.adapters.channels.registry import configured_channels
 from outage.alerts.health import outbox_health
 from outage.checks import channel_warnings
 from outage.config import Settings
 from outage.db import open_database, transaction
 from outage.storage.outbox import Alert, enqueue
+
+pytestmark = pytest.mark.both_databases
 
 T0 = 1_732_256_000.0
 

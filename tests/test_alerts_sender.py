@@ -15,6 +15,8 @@ from outage.storage.outbox import Alert, enqueue
 from simulator.telegram import FakeTelegram
 from simulator.whatsapp import FakeWhatsAppCloud
 
+pytestmark = pytest.mark.both_databases
+
 CHATS = ("-1001", "-1002")
 
 

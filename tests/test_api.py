@@ -13,6 +13,8 @@ from outage.db import open_database
 from outage.monitor import Monitor, resolve_by_operator
 from outage.web.app import create_app
 
+pytestmark = pytest.mark.both_databases
+
 
 class StaticReader:
     """An in-process ERP reader (the HTTP side is covered by the cycle tests).
@@ -59,7 +61,7 @@ def populated(make_settings):
     settings = make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9", API_TOKEN="segredo-da-api")
     reader = StaticReader()
     monitor = Monitor(settings, reader, None, [])
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     monitor.run_cycle(conn)
     reader.drop("OLT-B", 1, 2, 3, 4)
     monitor.run_cycle(conn)
@@ -155,7 +157,7 @@ def test_health_is_ok_after_a_recent_good_cycle(client):
 
 
 def test_health_fails_when_the_last_good_cycle_is_old(populated):
-    conn = open_database(populated.database_path)
+    conn = open_database(populated.database)
     conn.execute("UPDATE cycles SET finished_at = finished_at - 10000, started_at = started_at - 10000")
     conn.close()
     response = create_app(populated).test_client().get("/healthz")
@@ -195,7 +197,7 @@ def test_a_cycle_racing_a_manual_close_retries_on_the_fresh_state(make_settings)
     settings = make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9")
     reader = StaticReader()
     monitor = Monitor(settings, reader, None, ["telegram:-1"])
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     monitor.run_cycle(conn)
     reader.drop("OLT-A", 1, 2, 3, 4, 5)
     monitor.run_cycle(conn)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,10 +12,13 @@ from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
 from outage.config import Settings
+from outage.db import Connection, connect
 from outage.storage import users
 from outage.web import auth
 from outage.web.api import current_user, requires
 from outage.web.app import create_app
+
+pytestmark = pytest.mark.both_databases
 
 ADMIN_PASSWORD = "senha-do-admin-1"
 ERP = {"IXC_URL": "http://127.0.0.1:9", "IXC_USER": "1", "IXC_TOKEN": "x"}
@@ -44,10 +46,8 @@ def app(make_settings: Callable[..., Settings]) -> Flask:
     return _app(make_settings(**ERP, ADMIN_USERNAME="chefe", ADMIN_PASSWORD=ADMIN_PASSWORD))
 
 
-def _db(app: Flask) -> sqlite3.Connection:
-    conn = sqlite3.connect(app.config["SETTINGS"].database_path)
-    conn.row_factory = sqlite3.Row
-    return conn
+def _db(app: Flask) -> Connection:
+    return connect(app.config["SETTINGS"].database)
 
 
 def _add_user(app: Flask, name: str, role: str, password: str = "senha-segura-1") -> None:

@@ -131,11 +131,11 @@ def test_an_added_channel_is_validated_and_warned_about(pager: PagerServer, monk
 
 def test_an_added_channel_gets_every_noc_alert_through_the_sender(pager: PagerServer, tmp_path) -> None:
     settings = Settings(database_path=str(tmp_path / "monitor.db"))
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     alert = Alert("abertura", {"conexao": "OLT-NORTE", "total": 12, "motivo": "energia", "logins": []})
     with transaction(conn):
         enqueue(conn, [alert], registry.configured_channels(settings), 1_732_256_000.0)
-    stats = Sender(settings.database_path, settings).deliver_due(max_wait=5)
+    stats = Sender(settings.database, settings).deliver_due(max_wait=5)
     assert stats.sent == 1
     [message] = pager.received
     assert message["para"] == "5511912345678" and "OLT-NORTE" in message["texto"]

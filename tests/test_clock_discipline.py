@@ -42,7 +42,7 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
     built = make_settings(
         IXCSOFT_SERVICE_URL="http://127.0.0.1:9", CHECK_INTERVAL=str(INTERVAL), API_TOKEN="t"
     )
-    open_database(built.database_path).close()
+    open_database(built.database).close()
     return built
 
 
@@ -74,7 +74,7 @@ def running(settings: Settings, hand: HandClock) -> Iterator[Service]:
 
 
 def cycles(settings: Settings) -> list[tuple[float, int]]:
-    conn = sqlite3.connect(settings.database_path)
+    conn = sqlite3.connect(settings.database)
     try:
         return [(r[0], r[1]) for r in conn.execute("SELECT started_at, ok FROM cycles ORDER BY id")]
     finally:
@@ -201,7 +201,7 @@ def test_health_after_a_reboot_falls_back_to_wall_time(settings, hand, running):
 
 
 def test_a_takeover_waits_one_interval_at_most_when_the_last_start_is_in_the_future(settings, hand):
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     conn.execute(
         "INSERT INTO cycles (started_at, finished_at, ok) VALUES (?, ?, 1)", (hand.wall() + 3600,) * 2
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ from outage.alerts.sender import Sender
 from outage.config import Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.core.notices import notice_reference
-from outage.db import connect
+from outage.db import Record, connect, json_field
 from outage.hsm.dispatch import CONFIRMATION_WAIT
 from outage.web.app import create_app
 from simulator.httpserver import FakeHTTPServer
@@ -33,6 +32,8 @@ from simulator.ports import free_port
 from simulator.whatsapp import CLOUD_TOKEN, FakeWhatsAppCloud
 from tests.clocks import HandClock
 from tests.test_hsm_dispatch import los_alert
+
+pytestmark = pytest.mark.both_databases
 
 SECRET = "segredo-do-app-meta"
 NUMBER_ID = "123456789012345"
@@ -90,11 +91,11 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
     raise AssertionError("condição não atingida a tempo")
 
 
-def notices(settings: Settings) -> dict[str, sqlite3.Row]:
+def notices(settings: Settings) -> dict[str, Record]:
     """Each customer notice by phone: status, Meta's id, last error."""
-    conn = connect(settings.database_path)
+    conn = connect(settings.database)
     rows = conn.execute(
-        "SELECT id, json_extract(payload, '$.to') AS phone, status, provider_message_id, last_error"
+        f"SELECT id, {json_field(conn, 'payload', 'to')} AS phone, status, provider_message_id, last_error"  # noqa: S608
         " FROM outbox WHERE kind = ?",
         (CUSTOMER_TEMPLATE,),
     ).fetchall()
@@ -105,19 +106,18 @@ def notices(settings: Settings) -> dict[str, sqlite3.Row]:
 def crash_mid_send(settings: Settings) -> None:
     """As if the process died with every notice claimed and no outcome stored: whether Meta
     had it is known only to Meta."""
-    conn = connect(settings.database_path)
+    conn = connect(settings.database)
     conn.execute(
         "UPDATE outbox SET status = 'enviando', claimed_by = 'morto', claimed_at = 0, provider_message_id = NULL,"
         " sent_at = NULL WHERE kind = ?",
         (CUSTOMER_TEMPLATE,),
     )
-    conn.commit()
     conn.close()
 
 
 def restart(settings: Settings, hand: HandClock) -> None:
     """The restarted process's delivery finds the dead claims: they become uncertain."""
-    engine = Sender(settings.database_path, settings, clock=hand.wall)
+    engine = Sender(settings.database, settings, clock=hand.wall)
     try:
         engine.deliver_due()
     finally:

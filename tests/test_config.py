@@ -36,7 +36,7 @@ def test_defaults_follow_the_originals():
         300,
     )
     assert (settings.host, settings.port) == ("0.0.0.0", 5010)
-    assert settings.database_path == "data/monitor_events.db"
+    assert settings.database == "data/monitor_events.db"
     assert configured_erp(settings).name == "middleware"
 
 
@@ -225,3 +225,36 @@ def test_check_config_warns_that_https_needs_the_proxy_listed(tmp_path):
     del env["TRUSTED_PROXIES"]
     proc = check_config(env, tmp_path)
     assert "TRUSTED_PROXIES vazio" in proc.stdout
+
+
+def test_a_bad_database_url_is_listed_with_its_password_masked():
+    base = {
+        "IXCSOFT_SERVICE_URL": "http://127.0.0.1:5001",
+        "DATABASE_PATH": "data/x.db",
+        "SECRET_KEY": "s" * 40,
+    }
+    settings, problems = load_settings({**base, "DATABASE_URL": "mysql://noc:s3nh4-forte@db/monitor"})
+    assert len(problems) == 1 and "DATABASE_URL" in problems[0] and "postgresql://" in problems[0]
+    assert "s3nh4-forte" not in problems[0]
+    assert settings.database == "data/x.db"
+    for missing_database in ("postgresql://noc:x@db", "postgresql://noc:x@db/", "postgresql:///monitor"):
+        assert load_settings({**base, "DATABASE_URL": missing_database})[1], missing_database
+    good, problems = load_settings({**base, "DATABASE_URL": "postgresql://noc:x@db:5432/monitor"})
+    assert problems == [] and good.database == "postgresql://noc:x@db:5432/monitor"
+
+
+def test_check_config_names_an_unreachable_postgresql_without_its_password(tmp_path):
+    from simulator.ports import free_port
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "IXCSOFT_SERVICE_URL": "http://127.0.0.1:5001",
+        "SECRET_KEY": "s" * 40,
+        "DATABASE_URL": f"postgresql://noc:s3nh4-forte@127.0.0.1:{free_port()}/monitor",
+    }
+    proc = check_config(env, tmp_path)
+    assert proc.returncode != 0
+    assert "PostgreSQL em 127.0.0.1" in proc.stderr + proc.stdout
+    assert "s3nh4-forte" not in proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr

@@ -84,7 +84,7 @@ def poller(
 
 def test_a_quiet_cycle_commits_once(poller) -> None:
     service, monitor, _, hand = poller
-    conn = open_database(service.settings.database_path)
+    conn = open_database(service.settings.database)
     try:
         assert not service._run_one(conn, monitor, first=True)  # the baseline, first of the lease term
         hand.advance(INTERVAL)
@@ -99,7 +99,7 @@ def test_a_quiet_cycle_commits_once(poller) -> None:
 
 def test_a_busy_cycle_commits_its_decision_once_and_its_causes_once(poller) -> None:
     service, monitor, reader, hand = poller
-    conn = open_database(service.settings.database_path)
+    conn = open_database(service.settings.database)
     try:
         assert not service._run_one(conn, monitor, first=True)
         hand.advance(INTERVAL)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections.abc import Callable
 
@@ -12,7 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from outage.config import Settings
+from outage.db import connect
 from outage.web.app import create_app
+
+pytestmark = pytest.mark.both_databases
 
 ERP = {"IXC_URL": "http://127.0.0.1:9", "IXC_USER": "1", "IXC_TOKEN": "x"}
 ADMIN = {"ADMIN_USERNAME": "chefe", "ADMIN_PASSWORD": "senha-do-admin-1"}
@@ -53,14 +55,13 @@ def test_the_root_sends_to_the_monitor(app: Flask) -> None:
 
 
 def test_cycles_of_the_last_hours_come_oldest_first(app: Flask) -> None:
-    conn = sqlite3.connect(app.config["SETTINGS"].database_path)
+    conn = connect(app.config["SETTINGS"].database)
     now = time.time()
     for age, offline, ok in ((30 * 3600, 9, 1), (7200, 50, 1), (3600, 70, 0), (60, 40, 1)):
         conn.execute(
             "INSERT INTO cycles (started_at, ok, offline, duracao) VALUES (?, ?, ?, 1.5)",
             (now - age, ok, offline),
         )
-    conn.commit()
     client = logged_in(app)
     body = client.get("/api/ciclos?horas=24").get_json()
     assert [c["offline"] for c in body["ciclos"]] == [50, 70, 40]
@@ -97,12 +98,11 @@ def test_health_shows_every_configured_channel_for_the_noc_and_for_the_customers
         ALERT_SERVICE_URL="http://127.0.0.1:5002",
     )
     app = create_app(settings)
-    conn = sqlite3.connect(settings.database_path)
+    conn = connect(settings.database)
     conn.execute(
         "INSERT INTO outbox (channel, kind, payload, status, attempts, next_attempt_at, created_at)"
         " VALUES ('hsm:5511987654321', 'abertura', '{}', 'falhou', 5, 0, 0)"
     )
-    conn.commit()
     components = {c["nome"]: c for c in logged_in(app).get("/api/saude").get_json()["componentes"]}
     assert components["Telegram (NOC)"]["detalhe"] == "2 grupos do NOC"
     assert components["WhatsApp do NOC (API oficial)"]["estado"] == "ok"

@@ -64,7 +64,7 @@ def test_health_names_a_lock_held_too_long_when_the_poller_is_late(
     hand = HandClock()
     app = create_app(settings, clock=hand.clock())
     hand.advance(3 * settings.check_interval + 1)
-    locker = sqlite3.connect(settings.database_path, isolation_level=None)
+    locker = sqlite3.connect(settings.database, isolation_level=None)
     locker.execute("BEGIN IMMEDIATE")
     try:
         response = app.test_client().get("/healthz")
@@ -85,7 +85,7 @@ def test_an_api_write_on_a_full_disk_answers_503_in_json(
     )
     reader = StaticReader()
     monitor = Monitor(settings, reader, None, [])
-    conn = db.open_database(settings.database_path)
+    conn = db.open_database(settings.database)
     monitor.run_cycle(conn)
     reader.drop("OLT-A", *range(1, 11))
     monitor.run_cycle(conn)
@@ -111,7 +111,7 @@ def test_a_cycle_on_a_full_disk_is_logged_recorded_and_reported_then_polling_res
         CHECK_INTERVAL=str(INTERVAL),
         DATABASE_PATH=str(small_disk / "m.db"),
     )
-    db.open_database(settings.database_path).close()
+    db.open_database(settings.database).close()
     hand, reader = HandClock(), StaticReader()
     service = Service(
         settings,
@@ -141,9 +141,7 @@ def test_a_cycle_on_a_full_disk_is_logged_recorded_and_reported_then_polling_res
         assert wait_for(lambda: [ok for _, ok in cycles(settings)] == [1, 0, 1])
     finally:
         service.stop()
-    failed = (
-        sqlite3.connect(settings.database_path).execute("SELECT erro FROM cycles WHERE ok = 0").fetchall()
-    )
+    failed = sqlite3.connect(settings.database).execute("SELECT erro FROM cycles WHERE ok = 0").fetchall()
     assert failed and all(row[0] for row in failed)
     assert any("disco" in row[0] or "full" in row[0] for row in failed)
     assert "outro processo assumiu" not in caplog.text

@@ -46,7 +46,7 @@ def monitored_day(tmp_path_factory):
 
         cycles = drive(day, once)
         delivered = telegram.texts("-1001")
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     yield day, cycles, conn, delivered
     conn.close()
 

@@ -22,6 +22,8 @@ from outage.storage.outbox import Alert, enqueue
 from simulator.telegram import FakeTelegram
 from tests.test_alerts_sender import FakeClock, opening
 
+pytestmark = pytest.mark.both_databases
+
 CHAT = "-1001"
 
 
@@ -183,6 +185,7 @@ def crash_after_acceptance(db_path: str, settings: Settings, row_id: int, now: f
 # --- migration ---------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_a_database_of_the_previous_schema_migrates_keeping_every_row(db_path):
     conn = connect(db_path)
     for number, path in numbered():

@@ -47,7 +47,7 @@ def app(settings: Settings) -> Flask:
 @pytest.fixture(scope="module")
 def cut(demo: DemoSimulator, settings: Settings) -> dict[str, Any]:
     """Baseline cycle, a fiber cut, the cycle that sees it, then the NOC alerts delivered."""
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     monitor = build_monitor(settings, "e2e", fenced=False)
     monitor.run_cycle(conn)
     incident = demo.scenario.trigger("fiber_cut")
@@ -64,7 +64,7 @@ def _client(app: Flask) -> FlaskClient:
 
 
 def _events(settings: Settings) -> list[sqlite3.Row]:
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     try:
         return list(conn.execute("SELECT conexao, motivo, local, status FROM events"))
     finally:

@@ -59,7 +59,7 @@ def monitor(
     settings = make_settings(
         IXC_URL=isp.ixc.url, IXC_USER=isp.ixc.user, IXC_TOKEN=isp.ixc.token, CHECK_INTERVAL="300"
     )
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     watcher = Monitor(settings, IxcReader(settings), None, ["telegram:-1"])
 
     def cycle(at: float) -> list:

@@ -104,7 +104,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 def admin_cookie(app: Flask) -> tuple[str, str]:
     """A fresh session of the admin (the fuzz may log out) and its CSRF token."""
-    conn = open_database(app.config["SETTINGS"].database_path)
+    conn = open_database(app.config["SETTINGS"].database)
     try:
         token = auth.open_session(conn, "chefe", "127.0.0.1", time.time(), 3600)
         csrf = conn.execute("SELECT csrf FROM sessions ORDER BY created_at DESC LIMIT 1").fetchone()[0]

@@ -14,11 +14,13 @@ import pytest
 import outage.db
 from outage.alerts.sender import Sender
 from outage.core.model import Subscriber, pack_members
-from outage.db import connect
+from outage.db import connect, transaction
 from outage.web.app import create_app
 from simulator.ixc import FakeIXC
 from simulator.olt_system import OltSystemFake
 from simulator.whatsapp import FakeHSMProvider
+
+pytestmark = pytest.mark.both_databases
 
 AUTH = {"Authorization": "Bearer x"}
 
@@ -94,7 +96,7 @@ def test_it_lists_open_incidents_of_both_sources_with_their_type(client, olt, se
     los_alert(olt, PHONES)
     olt.add_alert({"alert_type": "pon_no_power", "olt_name": "OLT-NORTE", "slot_pon": "0/2/3"}, [])
     olt.add_alert({"alert_type": "onu_dying_gasp", "olt_name": "OLT-NORTE", "slot_pon": "0/2/4"}, [])
-    event_id = add_event(settings.database_path, "energia", [sub(1, "1001")])
+    event_id = add_event(settings.database, "energia", [sub(1, "1001")])
     body = client.get("/api/painel/incidentes", headers=AUTH).get_json()
     by_id = {i["incidente"]: i for i in body["incidentes"]}
     assert set(by_id) == {"1", "2", f"ev-{event_id}"}
@@ -229,7 +231,7 @@ def test_a_transient_failure_is_resent_later_without_resending_what_was_accepted
     answer = approve(client, incident).get_json()
     assert (answer["enviados"], answer["falhas"]) == (5, 0)
     assert len(hsm.messages) == 4
-    later = Sender(settings.database_path, settings, clock=lambda: time.time() + 3600)
+    later = Sender(settings.database, settings, clock=lambda: time.time() + 3600)
     later.deliver_due()
     later.close()
     assert sorted(sent_phones(hsm)) == sorted(f"55119876{n:05d}" for n in range(5))
@@ -309,7 +311,7 @@ def test_monitor_events_take_phones_from_the_erp_and_the_operator_picks_the_temp
         ],
     )
     subs = [sub(1, "1001"), sub(2, "1002"), sub(3, "1003"), sub(4, "0"), sub(5, "1001")]
-    incident = "ev-" + add_event(settings.database_path, "indeterminado", subs)
+    incident = "ev-" + add_event(settings.database, "indeterminado", subs)
     details = client.get(f"/api/detalhes/{incident}", headers=AUTH).get_json()
     contacts = [c["contact"] for c in details["clientes"]]
     assert contacts == ["5548991110001", "5548991110002", None, None, "5548991110001"]
@@ -327,7 +329,7 @@ def test_in_middleware_mode_customers_have_no_contact_and_say_why(make_settings,
         API_TOKEN="x", IXCSOFT_SERVICE_URL="http://127.0.0.1:9", URL_HSM=hsm.send_url, TOKEN_HSM=hsm.token
     )
     app = create_app(settings)
-    incident = "ev-" + add_event(settings.database_path, "loss", [sub(1, "1001")])
+    incident = "ev-" + add_event(settings.database, "loss", [sub(1, "1001")])
     body = app.test_client().get(f"/api/detalhes/{incident}", headers=AUTH).get_json()
     assert body["clientes"][0]["contact"] is None
     assert "intermediário" in body["clientes"][0]["erro"]
@@ -343,7 +345,7 @@ def test_history_exports_csv_and_a_resolved_incident_gets_the_normalization_noti
     entry = client.get("/api/historico", headers=AUTH).get_json()[0]
     assert (entry["status_atual"], entry["aviso_normalizacao"]) == ("NORMALIZADO", 2)
     assert entry["proximo_envio_permitido"] > time.time()
-    Sender(settings.database_path, settings).deliver_due()
+    Sender(settings.database, settings).deliver_due()
     assert sorted(m["hsm"] for m in hsm.messages) == [114, 114, 120, 120]
     csv = client.get("/api/historico?formato=csv", headers=AUTH)
     assert csv.mimetype == "text/csv"
@@ -365,11 +367,11 @@ def test_the_poller_sends_the_normalization_notice_without_anyone_opening_the_co
     incident = los_alert(olt, ["11987650011"])
     approve(client, incident)
     olt.resolve_alert(int(incident))
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     assert settle_after_cycle(conn, settings, time.time()) == 1
     assert settle_after_cycle(conn, settings, time.time()) == 0  # once
     conn.close()
-    Sender(settings.database_path, settings).deliver_due()
+    Sender(settings.database, settings).deliver_due()
     assert sorted(m["hsm"] for m in hsm.messages) == [114, 120]
 
 
@@ -387,14 +389,14 @@ def test_notices_not_sent_before_the_deadline_go_back_to_the_queue_untouched(mak
         TOKEN_HSM=hsm.token,
         HSM_SEND_RATE="100",
     )
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     incident = Incident("9", "olt", "LOS", "OLT-A", "0/1/1", 100, time.time(), "", "")
     customers = [
         Customer(str(n), "", f"Cliente {n}", "offline", "0/1/1", f"55119{n:08d}") for n in range(100)
     ]
     template = dispatch.choose_template(settings, incident, None)
     outcome = dispatch.approve(conn, settings, incident, customers, template, "ana", "", time.time())
-    report = deliver_rows(settings.database_path, settings, outcome.row_ids, max_wait=0.2)
+    report = deliver_rows(settings.database, settings, outcome.row_ids, max_wait=0.2)
     assert 0 < report.sent < 100 and report.left == 100 - report.sent
     rows = conn.execute("SELECT status, attempts, COUNT(*) FROM outbox GROUP BY status, attempts").fetchall()
     assert sorted(tuple(r) for r in rows) == sorted(
@@ -402,7 +404,7 @@ def test_notices_not_sent_before_the_deadline_go_back_to_the_queue_untouched(mak
     )
     conn.execute("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'pendente'")  # the hold is over
     hsm.latency = 0.0
-    Sender(settings.database_path, settings).deliver_due(max_wait=30)
+    Sender(settings.database, settings).deliver_due(max_wait=30)
     assert len(sent_phones(hsm)) == len(set(sent_phones(hsm))) == 100  # the rest later, none twice
     conn.close()
 
@@ -421,9 +423,9 @@ def twin_event(db_path: str, subs: list[Subscriber], *, olt: str = "OLT-SUL", po
 
 def test_an_outage_seen_by_the_olt_system_and_the_monitor_is_one_row_with_one_count(client, olt, settings):
     alert = los_alert(olt, ["11987650001", "11987650002", "11987650003"])
-    twin = twin_event(settings.database_path, [sub(n, str(1000 + n)) for n in range(1, 6)])
-    other_pon = twin_event(settings.database_path, [sub(n, str(1000 + n)) for n in range(6, 9)], pon="0/1/2")
-    power = add_event(settings.database_path, "energia", [sub(9, "1009")])
+    twin = twin_event(settings.database, [sub(n, str(1000 + n)) for n in range(1, 6)])
+    other_pon = twin_event(settings.database, [sub(n, str(1000 + n)) for n in range(6, 9)], pon="0/1/2")
+    power = add_event(settings.database, "energia", [sub(9, "1009")])
     body = client.get("/api/painel/incidentes", headers=AUTH).get_json()
     by_id = {i["incidente"]: i for i in body["incidentes"]}
     assert set(by_id) == {alert, f"ev-{other_pon}", f"ev-{power}"}
@@ -442,12 +444,12 @@ def test_approving_a_merged_outage_notifies_the_union_of_both_sources_once(clien
     )
     alert = los_alert(olt, ["11987650001", "11987650002", "21999990000"], prefix=100)
     subs = [sub(n, str(1000 + n)) for n in range(1, 6)]
-    twin = twin_event(settings.database_path, subs)
+    twin = twin_event(settings.database, subs)
     details = client.get(f"/api/detalhes/{alert}", headers=AUTH).get_json()
     assert len(details["clientes"]) == 3 + 5
     answer = approve(client, alert).get_json()
     assert answer["success"] and not answer.get("repetido")
-    Sender(settings.database_path, settings).deliver_due(max_wait=30)
+    Sender(settings.database, settings).deliver_due(max_wait=30)
     phones = sent_phones(hsm)
     assert len(phones) == len(set(phones)) == 6  # 3 from the OLT system, 5 from the ERP, 2 shared
     again = approve(client, f"ev-{twin}").get_json()
@@ -489,7 +491,7 @@ def test_the_original_incident_list_is_a_bare_array_with_numeric_ids_that_never_
     client, olt, settings
 ):
     los_alert(olt, PHONES)
-    event_id = add_event(settings.database_path, "energia", [sub(1, "1001")])
+    event_id = add_event(settings.database, "energia", [sub(1, "1001")])
     listed = client.get("/api/incidentes", headers=AUTH).get_json()
     assert isinstance(listed, list) and len(listed) == 2
     for item in listed:
@@ -505,7 +507,7 @@ def test_the_original_incident_list_is_a_bare_array_with_numeric_ids_that_never_
 
 def test_the_original_details_answer_info_and_clients_under_any_spelling_of_the_id(client, olt, settings):
     los_alert(olt, ["11987650001"])
-    event_id = add_event(settings.database_path, "loss", [sub(1, "1001")])
+    event_id = add_event(settings.database, "loss", [sub(1, "1001")])
     number = next(i["id"] for i in client.get("/api/incidentes", headers=AUTH).get_json() if i["id"] < 0)
     for incident in ("1", str(number), f"ev-{event_id}"):
         body = client.get(f"/api/detalhes/{incident}", headers=AUTH).get_json()
@@ -517,7 +519,7 @@ def test_the_original_details_answer_info_and_clients_under_any_spelling_of_the_
 
 
 def test_the_original_action_answers_success_and_msg_also_when_refused(client, olt, settings):
-    event_id = add_event(settings.database_path, "energia", [sub(1, "1001")])
+    event_id = add_event(settings.database, "energia", [sub(1, "1001")])
     number = client.get("/api/incidentes", headers=AUTH).get_json()[0]["id"]
     denied = client.post("/api/acao", json={"id": number, "acao": "negar"}, headers=AUTH)
     assert denied.status_code == 200
@@ -564,7 +566,6 @@ def crash_mid_send(db_path: str) -> None:
     conn.execute(
         "UPDATE outbox SET status = 'enviando', claimed_by = 'morto', claimed_at = 0 WHERE kind = 'hsm_cliente'"
     )
-    conn.commit()
     conn.close()
 
 
@@ -573,8 +574,8 @@ def test_notices_a_crash_left_uncertain_are_shown_and_resent_only_when_an_operat
 ):
     approve(client, los_alert(olt, [f"119876{n:05d}" for n in range(3)]))
     assert len(hsm.messages) == 3
-    crash_mid_send(settings.database_path)
-    restarted = Sender(settings.database_path, settings)
+    crash_mid_send(settings.database)
+    restarted = Sender(settings.database, settings)
     restarted.deliver_due()
     restarted.close()
     assert len(hsm.messages) == 3
@@ -598,16 +599,15 @@ def test_normalization_notices_a_crash_left_uncertain_are_resent_with_their_deci
     approve(client, alert)
     olt.resolve_alert(int(alert))
     client.get("/api/painel/incidentes", headers=AUTH)  # the listing settles what normalized
-    Sender(settings.database_path, settings).deliver_due(max_wait=30)
+    Sender(settings.database, settings).deliver_due(max_wait=30)
     assert [m["hsm"] for m in hsm.messages].count(120) == 3
-    conn = connect(settings.database_path)
+    conn = connect(settings.database)
     conn.execute(
         "UPDATE outbox SET status = 'enviando', claimed_by = 'morto', claimed_at = 0"
         " WHERE event_id LIKE 'hsm-normalizado:%'"
     )
-    conn.commit()
     conn.close()
-    Sender(settings.database_path, settings).deliver_due()
+    Sender(settings.database, settings).deliver_due()
     uncertain = client.get("/api/painel/incidentes", headers=AUTH).get_json()["incertos"]
     assert uncertain["total"] == 3
     (decision,) = uncertain["decisoes"]
@@ -649,12 +649,11 @@ def test_an_approval_while_the_database_is_locked_answers_503_and_sends_nothing(
     incident = los_alert(olt, ["11987650001"])
     client.get("/api/incidentes", headers=AUTH)
     monkeypatch.setattr(outage.db, "BUSY_TIMEOUT", 0.3)
-    locker = sqlite3.connect(settings.database_path, isolation_level=None)
-    locker.execute("BEGIN IMMEDIATE")
+    locker = connect(settings.database)
     try:
-        response = approve(client, incident)
+        with transaction(locker):  # holds the write lock meanwhile
+            response = approve(client, incident)
     finally:
-        locker.execute("ROLLBACK")
         locker.close()
     assert response.status_code == 503
     assert "bloqueado" in response.get_json()["erro"] and response.headers["Retry-After"]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from outage.db import open_database
 from outage.service import Service
 from outage.storage import cycles
 from simulator.ixc import FakeIXC
 from tests.conftest import radusuario
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_one_holder_at_a_time_until_its_lease_expires(tmp_path):
@@ -37,7 +41,7 @@ def test_a_second_process_takes_over_when_the_poller_dies(make_settings):
         second.start()
         try:
             assert second.leader.wait(15)
-            conn = open_database(settings.database_path)
+            conn = open_database(settings.database)
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline:
                 holders = {r[0] for r in conn.execute("SELECT holder FROM cycles WHERE ok = 1")}

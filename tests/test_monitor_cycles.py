@@ -18,6 +18,8 @@ from outage.storage.incidents import load_state
 from simulator.ixc import FakeIXC
 from tests.conftest import radusuario
 
+pytestmark = pytest.mark.both_databases
+
 USER, TOKEN = "8", "k4n8wkSEGREDO"
 
 
@@ -68,7 +70,7 @@ def settings(make_settings: Callable[..., Settings], ixc: FakeIXC) -> Settings:
 
 @pytest.fixture
 def conn(settings: Settings) -> Iterator[sqlite3.Connection]:
-    db = open_database(settings.database_path)
+    db = open_database(settings.database)
     yield db
     db.close()
 
@@ -207,7 +209,6 @@ def test_a_refused_token_fails_the_cycle_with_a_hint(make_settings, ixc: FakeIXC
         IXC_URL=ixc.url,
         IXC_USER=USER,
         IXC_TOKEN="8:errado",
-        DATABASE_PATH=str(conn.execute("PRAGMA database_list").fetchone()[2]),
     )
     with pytest.raises(CycleFailed, match="IXC_TOKEN"):
         Monitor(bad, IxcReader(bad), None, []).run_cycle(conn)

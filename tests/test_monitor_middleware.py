@@ -44,7 +44,7 @@ def settings(make_settings, services):
 
 @pytest.fixture
 def conn(settings) -> Iterator[sqlite3.Connection]:
-    db = open_database(settings.database_path)
+    db = open_database(settings.database)
     yield db
     db.close()
 
@@ -125,7 +125,7 @@ class SenderFirstAnalyzer:
 
 def test_a_cause_found_after_the_opening_was_sent_goes_as_a_follow_up(network, settings, conn):
     monitor = Monitor(
-        settings, MiddlewareReader(settings), SenderFirstAnalyzer(settings.database_path), ["telegram:-1"]
+        settings, MiddlewareReader(settings), SenderFirstAnalyzer(settings.database), ["telegram:-1"]
     )
     monitor.run_cycle(conn)
     network.fiber_cut(*biggest_pon(network))

@@ -22,6 +22,8 @@ from simulator.middleware import FakeIxcMiddleware
 from simulator.network import Network
 from simulator.world import MonitoredIsp
 
+pytestmark = pytest.mark.both_databases
+
 NOW = 1_767_225_600.0
 
 
@@ -76,7 +78,7 @@ def cycle(settings: Settings, conn: sqlite3.Connection, monitor: Monitor, at: fl
 
 
 def test_the_counts_are_read_at_the_first_cycle_kept_and_refreshed_hourly(ixc, settings):
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     monitor = Monitor(settings, IxcReader(settings), None, [])
     cycle(settings, conn, monitor, NOW)
     first = load_state(conn).population
@@ -94,7 +96,7 @@ def test_the_counts_are_read_at_the_first_cycle_kept_and_refreshed_hourly(ixc, s
 
 
 def test_a_read_that_loses_half_the_network_is_not_believed(ixc, settings):
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     monitor = Monitor(settings, IxcReader(settings), None, [])
     cycle(settings, conn, monitor, NOW)
     before = load_state(conn).population

@@ -48,7 +48,7 @@ def _client(app: Flask, peer: str, base_url: str = "http://painel.provedor.com.b
 
 
 def _throttle_keys(app: Flask) -> list[str]:
-    conn = sqlite3.connect(app.config["SETTINGS"].database_path)
+    conn = sqlite3.connect(app.config["SETTINGS"].database)
     try:
         return [row[0] for row in conn.execute("SELECT key FROM login_throttle ORDER BY key")]
     finally:

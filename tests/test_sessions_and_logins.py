@@ -17,6 +17,8 @@ from outage.web.app import create_app
 from tests.clocks import HandClock
 from tests.test_auth import ADMIN_PASSWORD, ERP, _db, _login_form_token, login, session_csrf
 
+pytestmark = pytest.mark.both_databases
+
 CUSTOMER_ROUTES = (
     "/api/incidentes",
     "/api/detalhes/1",

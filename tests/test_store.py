@@ -5,12 +5,16 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
+
 from outage.core.detector import MonitorState
 from outage.core.model import Subscriber
 from outage.db import open_database
 from outage.monitor import Monitor
 from outage.storage.incidents import load_state
 from tests.test_api import StaticReader
+
+pytestmark = pytest.mark.both_databases
 
 
 def snapshot(state: MonitorState) -> dict[str, object]:
@@ -46,7 +50,7 @@ def test_reloading_gives_back_the_state_of_every_cycle(make_settings):
     now = [1_800_000_000.0]
     reader = StaticReader(clock=lambda: now[0])
     monitor = Monitor(settings, reader, None, [], clock=lambda: now[0])
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     rng = random.Random(42)
     connections = ["OLT-A", "OLT-B", "OLT-C"]
     for _ in range(60):
@@ -72,7 +76,7 @@ def test_the_olts_place_replaces_the_events_only_where_the_erp_did_not_break_it_
     from outage.storage.incidents import save_cause
 
     settings = make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9")
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     with transaction(conn):
         for event_id, escopo, local, unidades in (
             ("olt-known", "olt", "OLT 3 — 12 PONs", '["pon:3:0/1/1", "pon:3:0/1/2"]'),
@@ -132,7 +136,7 @@ def test_a_widened_incident_reloads_at_its_new_place_and_size(make_settings):
     now = [1_800_000_000.0]
     reader = IspReader(lambda: now[0])
     monitor = Monitor(settings, reader, None, [], clock=lambda: now[0])
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     monitor.run_cycle(conn)
     for _ in range(2):  # a PON that falls twice, first seen at one of its CTOs
         for step in (
@@ -167,7 +171,7 @@ def test_the_write_ahead_log_shrinks_after_a_cycle_that_filled_it(make_settings)
             return {}
 
     settings = make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9")
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     reader = Reader()
     monitor = Monitor(settings, reader, None, [])
     monitor.run_cycle(conn)
@@ -176,5 +180,5 @@ def test_the_write_ahead_log_shrinks_after_a_cycle_that_filled_it(make_settings)
         for n in range(30_000)
     }
     monitor.run_cycle(conn)  # a mass drop: megabytes through the log
-    wal = Path(settings.database_path + "-wal")
+    wal = Path(settings.database + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0

@@ -27,6 +27,8 @@ from outage.web.app import create_app
 from simulator.httpserver import FakeHTTPServer
 from simulator.whatsapp import CLOUD_TOKEN, FakeWhatsAppCloud
 
+pytestmark = pytest.mark.both_databases
+
 SECRET = "segredo-do-app-meta"
 VERIFY = "token-de-verificacao"
 NUMBER_ID = "123456789012345"
@@ -48,24 +50,23 @@ def served(make_settings: Callable[..., Settings]) -> Iterator[tuple[Settings, s
 
 def uncertain_notices(settings: Settings, phones: list[str]) -> list[int]:
     """Customer notices as a crash leaves them: claimed, maybe sent, answer never recorded."""
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     now = time.time()
     ids = []
     for phone in phones:
         payload = {"to": phone, "nome": "Cliente", "template": "queda_massiva_los", "params": ["Centro"]}
         cursor = conn.execute(
             "INSERT INTO outbox (channel, kind, payload, status, attempts, next_attempt_at, created_at, last_error)"
-            " VALUES ('whatsapp_cloud', ?, ?, 'incerto', 1, ?, ?, 'incerto: o processo parou')",
+            " VALUES ('whatsapp_cloud', ?, ?, 'incerto', 1, ?, ?, 'incerto: o processo parou') RETURNING id",
             (CUSTOMER_TEMPLATE, json.dumps(payload), now, now),
         )
-        ids.append(int(cursor.lastrowid or 0))
-    conn.commit()
+        ids.append(int(cursor.fetchone()[0]))
     conn.close()
     return ids
 
 
 def rows(settings: Settings, ids: list[int]) -> list[sqlite3.Row]:
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     query = "SELECT id, status, provider_message_id, last_error FROM outbox WHERE id = ?"
     found = [conn.execute(query, (row_id,)).fetchone() for row_id in ids]
     conn.close()
@@ -102,21 +103,20 @@ def test_statuses_settle_the_notices_that_reached_meta_and_only_those(served) ->
     assert "confirmado pela Meta" in sent["last_error"]
     assert failed["status"] == "falhou" and "131026" in failed["last_error"]
     assert never["status"] == "incerto"  # still offered for a resend: Meta never had it
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     assert outbox.uncertain_ids(conn) == [never["id"]]
     conn.close()
 
 
 def test_a_status_that_came_before_the_restart_settles_the_notice_as_the_claims_are_recovered(served) -> None:
     settings, _ = served
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     now = time.time()
     conn.execute(
         "INSERT INTO outbox (channel, kind, payload, status, attempts, next_attempt_at, created_at, claimed_by,"
         " claimed_at) VALUES ('whatsapp_cloud', ?, ?, 'enviando', 1, ?, ?, 'morto:1', ?)",
         (CUSTOMER_TEMPLATE, json.dumps({"to": PHONES[0]}), now, now, now),
     )
-    conn.commit()
     statuses = [WhatsAppStatus("wamid.ANTES", PHONES[0], "delivered", now + 1)]
     assert (
         outbox.record_whatsapp_statuses(conn, statuses, now + 2).settled == 0
@@ -131,7 +131,7 @@ def test_a_status_that_came_before_the_restart_settles_the_notice_as_the_claims_
 def test_a_status_older_than_the_notice_or_for_another_number_settles_nothing(served) -> None:
     settings, _ = served
     (notice,) = uncertain_notices(settings, PHONES[:1])
-    conn = open_database(settings.database_path)
+    conn = open_database(settings.database)
     now = time.time()
     old = [WhatsAppStatus("wamid.VELHO", PHONES[0], "read", now - 86_400)]
     other = [WhatsAppStatus("wamid.OUTRO", PHONES[1], "delivered", now)]

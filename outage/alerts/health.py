@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
+from outage.db import Connection
 from outage.storage import outbox
 
 UNHEALTHY_AFTER_INTERVALS = 3
 
 
-def outbox_health(conn: sqlite3.Connection, now: float, check_interval: int) -> dict[str, Any]:
+def outbox_health(conn: Connection, now: float, check_interval: int) -> dict[str, Any]:
     """Counts and a verdict. Unhealthy when something has waited more than 3 x
     `check_interval` without being delivered, or when a NOC destination is failing
     (`outbox.failing_destinations`, the definition the Saúde page uses too)."""

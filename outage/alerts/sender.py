@@ -29,7 +29,6 @@ a destination twice. Nothing is ever lost: rows are never deleted.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections import defaultdict
@@ -44,7 +43,7 @@ from outage.adapters.channels.registry import build_channels, shown_target, spli
 from outage.config import Settings
 from outage.core import kinds
 from outage.core.notices import notice_reference
-from outage.db import open_database
+from outage.db import Connection, open_database
 from outage.http import TransportError, new_session
 from outage.lease import is_dead_here, new_holder_id
 from outage.storage import outbox
@@ -151,9 +150,7 @@ class _Source(Protocol):
 
     due_only: bool
 
-    def candidates(
-        self, conn: sqlite3.Connection, now: float
-    ) -> tuple[list[tuple[outbox.Row, Key]], float | None]:
+    def candidates(self, conn: Connection, now: float) -> tuple[list[tuple[outbox.Row, Key]], float | None]:
         """(rows that may go, each with its key; the earliest time something else falls due)."""
         ...
 
@@ -167,9 +164,7 @@ class _Outbox:
 
     due_only = True
 
-    def candidates(
-        self, conn: sqlite3.Connection, now: float
-    ) -> tuple[list[tuple[outbox.Row, Key]], float | None]:
+    def candidates(self, conn: Connection, now: float) -> tuple[list[tuple[outbox.Row, Key]], float | None]:
         rows = outbox.noc_heads(conn)
         customers = outbox.due_customer_rows(conn, now, CUSTOMER_BATCH)
         later = None if customers else outbox.next_customer_due(conn)
@@ -192,9 +187,7 @@ class _GivenRows:
     def __init__(self, rows: Sequence[outbox.Row]) -> None:
         self._todo = {row.id: (row, split_channel(row.channel, row.payload or {})) for row in rows}
 
-    def candidates(
-        self, conn: sqlite3.Connection, now: float
-    ) -> tuple[list[tuple[outbox.Row, Key]], float | None]:
+    def candidates(self, conn: Connection, now: float) -> tuple[list[tuple[outbox.Row, Key]], float | None]:
         return [(row, key) for row, key in self._todo.values()], None
 
     def taken(self, row_ids: Iterable[int]) -> None:

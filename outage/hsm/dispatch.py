@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +30,7 @@ from outage.adapters.channels import registry as channels
 from outage.adapters.channels.messages import br_number, br_time, plural
 from outage.config import Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
-from outage.db import transaction
+from outage.db import Connection, Record, transaction
 from outage.hsm.delivery import HOLD_SECONDS
 from outage.hsm.enrich import Customer
 from outage.hsm.incidents import CONCENTRATOR, LOS, MIXED, POWER, UNKNOWN, Incident, key_of
@@ -214,7 +213,7 @@ def cooldown_keys(incident: Incident, template: Template) -> list[str]:
     return list(dict.fromkeys([incident.key, *chosen]))
 
 
-def existing_decision(conn: sqlite3.Connection, incident_id: str) -> Outcome | None:
+def existing_decision(conn: Connection, incident_id: str) -> Outcome | None:
     """The answer for an incident already decided, itself or as a twin (a repeated request
     changes nothing)."""
     row = hsm.decision_about(conn, incident_id)
@@ -257,7 +256,7 @@ def where_notices_stand(counts: dict[str, int]) -> str:
     return ", ".join(parts) + "."
 
 
-def outbox_counts(conn: sqlite3.Connection, decision_id: int) -> tuple[int, int]:
+def outbox_counts(conn: Connection, decision_id: int) -> tuple[int, int]:
     """(handed to the outbox/provider and neither failed nor uncertain, failed for good) of a decision."""
     counts = outbox.status_counts(conn, hsm.notice_rows(conn, decision_id))
     failed, uncertain = counts[outbox.FAILED], counts[outbox.UNCERTAIN]
@@ -267,7 +266,7 @@ def outbox_counts(conn: sqlite3.Connection, decision_id: int) -> tuple[int, int]
 NORMALIZED_PREFIX = "hsm-normalizado:"  # outbox `event_id` of a decision's normalization notices
 
 
-def normalization_rows(conn: sqlite3.Connection, decision_id: int) -> list[int]:
+def normalization_rows(conn: Connection, decision_id: int) -> list[int]:
     """The outbox rows of a decision's normalization notices (queued when its incident ended)."""
     row = hsm.decision(conn, decision_id)
     if row is None:
@@ -275,7 +274,7 @@ def normalization_rows(conn: sqlite3.Connection, decision_id: int) -> list[int]:
     return outbox.ids_of_event(conn, NORMALIZED_PREFIX + row["incident_id"])
 
 
-def deny(conn: sqlite3.Connection, incident: Incident, user: str, comment: str, now: float) -> Outcome:
+def deny(conn: Connection, incident: Incident, user: str, comment: str, now: float) -> Outcome:
     with transaction(conn):
         repeated = existing_decision(conn, incident.id)
         if repeated is not None:
@@ -286,7 +285,7 @@ def deny(conn: sqlite3.Connection, incident: Incident, user: str, comment: str, 
 
 
 def approve(
-    conn: sqlite3.Connection,
+    conn: Connection,
     settings: Settings,
     incident: Incident,
     customers: Sequence[Customer],
@@ -350,7 +349,7 @@ class _Planned:
     result: str
 
 
-def _plan(conn: sqlite3.Connection, customers: Sequence[Customer], now: float) -> list[_Planned]:
+def _plan(conn: Connection, customers: Sequence[Customer], now: float) -> list[_Planned]:
     phones = sorted({c.contact for c in customers if c.contact})
     recent = hsm.recently_noticed(conn, phones, now - PHONE_WINDOW)
     seen: set[str] = set()
@@ -371,7 +370,7 @@ def _plan(conn: sqlite3.Connection, customers: Sequence[Customer], now: float) -
 
 
 def _enqueue(
-    conn: sqlite3.Connection, incident: Incident, template: Template, plan: list[_Planned], now: float
+    conn: Connection, incident: Incident, template: Template, plan: list[_Planned], now: float
 ) -> list[int | None]:
     """One outbox row per queued phone (due after `HOLD_SECONDS`: the fast path goes first)."""
     queued = [p for p in plan if p.result == QUEUED]
@@ -398,7 +397,7 @@ def notice_payload(phone: str, name: str, template: str) -> dict[str, Any]:
 
 
 def _insert_decision(
-    conn: sqlite3.Connection,
+    conn: Connection,
     incident: Incident,
     action: str,
     user: str,
@@ -424,7 +423,7 @@ def _insert_decision(
 
 
 def _record_recipients(
-    conn: sqlite3.Connection, decision_id: int, plan: list[_Planned], row_ids: list[int | None]
+    conn: Connection, decision_id: int, plan: list[_Planned], row_ids: list[int | None]
 ) -> None:
     hsm.add_recipients(
         conn,
@@ -440,7 +439,7 @@ def _record_recipients(
 
 
 def _mark_flap(
-    conn: sqlite3.Connection,
+    conn: Connection,
     decision_id: int,
     keys: list[str],
     phones: list[str],
@@ -461,9 +460,7 @@ def _counts(plan: list[_Planned]) -> dict[str, int]:
 # --- normalization notices ------------------------------------------------------------------
 
 
-def settle_normalized(
-    conn: sqlite3.Connection, settings: Settings, open_olt_ids: set[str] | None, now: float
-) -> int:
+def settle_normalized(conn: Connection, settings: Settings, open_olt_ids: set[str] | None, now: float) -> int:
     """Mark approved incidents that resolved; with `HSM_TEMPLATE_NORMALIZED`, queue the
     normalization notice to the phones that got the outage notice. Returns how many
     incidents were settled. `open_olt_ids` None: the OLT system could not be read (its
@@ -480,7 +477,7 @@ def settle_normalized(
     return settled
 
 
-def settle_after_cycle(conn: sqlite3.Connection, settings: Settings, now: float) -> int:
+def settle_after_cycle(conn: Connection, settings: Settings, now: float) -> int:
     """`settle_normalized` for the background poller, so normalization notices go out
     after each cycle even when nobody has the console open. The incidents are listed (the
     OLT system read) only when an approved incident awaits its normalization."""
@@ -493,14 +490,14 @@ def settle_after_cycle(conn: sqlite3.Connection, settings: Settings, now: float)
     return settle_normalized(conn, settings, open_olt, now)
 
 
-def _resolved(conn: sqlite3.Connection, incident_id: str, fonte: str, open_olt_ids: set[str] | None) -> bool:
+def _resolved(conn: Connection, incident_id: str, fonte: str, open_olt_ids: set[str] | None) -> bool:
     if fonte == "olt":
         return open_olt_ids is not None and incident_id not in open_olt_ids
     event = incidents.event_row(conn, incident_id.removeprefix("ev-"))
     return event is None or event["status"] == "resolvido"
 
 
-def _queue_normalized(conn: sqlite3.Connection, decision: sqlite3.Row, template: str, now: float) -> None:
+def _queue_normalized(conn: Connection, decision: Record, template: str, now: float) -> None:
     recipients = hsm.noticed(conn, decision["id"])
     outcomes = outbox.outcomes_of(conn, list(recipients))
     alerts = [
@@ -522,9 +519,7 @@ def _queue_normalized(conn: sqlite3.Connection, decision: sqlite3.Row, template:
 CONFIRMATION_WAIT = 600.0  # seconds Meta's statuses get to settle a notice after it became uncertain
 
 
-def awaiting_confirmation(
-    conn: sqlite3.Connection, settings: Settings, rows: Sequence[int], now: float
-) -> set[int]:
+def awaiting_confirmation(conn: Connection, settings: Settings, rows: Sequence[int], now: float) -> set[int]:
     """The uncertain notices among `rows` that Meta may still confirm: sent through the
     WhatsApp Cloud API with its status webhook configured, uncertain for less than
     `CONFIRMATION_WAIT`. Meta retries a status until we answer it, so a notice it had is
@@ -536,7 +531,7 @@ def awaiting_confirmation(
     return outbox.awaiting_confirmation(conn, rows, now - CONFIRMATION_WAIT)
 
 
-def uncertain_notices(conn: sqlite3.Connection, settings: Settings, now: float) -> list[dict[str, Any]]:
+def uncertain_notices(conn: Connection, settings: Settings, now: float) -> list[dict[str, Any]]:
     """Per decision with uncertain notices (outage or normalization notices), newest first:
     `decisao_id`, `incidente`, `snapshot` (the incident as decided), `incertos` (how many) and
     `aguardando_confirmacao` (how many of them Meta may still confirm; not offered yet)."""
@@ -563,7 +558,7 @@ def uncertain_notices(conn: sqlite3.Connection, settings: Settings, now: float) 
     return sorted(found, key=lambda item: -float(item["decidido_em"]))
 
 
-def _normalization_decisions(conn: sqlite3.Connection, row_ids: Sequence[int]) -> list[tuple[int, int]]:
+def _normalization_decisions(conn: Connection, row_ids: Sequence[int]) -> list[tuple[int, int]]:
     """(decision id, outbox row) for each of `row_ids` that is a decision's normalization notice."""
     incidents = {
         row_id: event_id.removeprefix(NORMALIZED_PREFIX)
@@ -584,7 +579,7 @@ class Resend:
 
 
 def resend_uncertain(
-    conn: sqlite3.Connection, settings: Settings, decision_id: int | None, user: str, now: float
+    conn: Connection, settings: Settings, decision_id: int | None, user: str, now: float
 ) -> Resend:
     """Queue again the uncertain notices of one decision (None: every uncertain notice), at an
     operator's request, but not those Meta may still confirm (`awaiting_confirmation`); the rows

@@ -15,7 +15,6 @@ fails the page.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, replace
@@ -24,6 +23,7 @@ from typing import Any, TypeVar
 from outage.adapters.erp import build_reader
 from outage.adapters.erp.base import ClientContact
 from outage.config import Settings
+from outage.db import Connection
 from outage.hsm.incidents import Incident, alert_detail, event_id_of, olt_client
 from outage.hsm.phones import first_valid_phone, normalize_phone
 from outage.storage import hsm, incidents
@@ -54,7 +54,7 @@ class Customer:
         return asdict(self)
 
 
-def customers_of(conn: sqlite3.Connection, settings: Settings, incident: Incident) -> list[Customer]:
+def customers_of(conn: Connection, settings: Settings, incident: Incident) -> list[Customer]:
     """The incident's customers (`members_of`), enriched with name and phone, with the last
     notice each phone got."""
     customers = members_of(conn, settings, incident)
@@ -68,7 +68,7 @@ def customers_of(conn: sqlite3.Connection, settings: Settings, incident: Inciden
     return customers
 
 
-def members_of(conn: sqlite3.Connection, settings: Settings, incident: Incident) -> list[Customer]:
+def members_of(conn: Connection, settings: Settings, incident: Incident) -> list[Customer]:
     """Who the incident holds, before any lookup: an OLT alert's affected ONUs, then its twin
     events' logins whose ONU is not among them — the one count of the row, the detail and the
     approval."""
@@ -140,7 +140,7 @@ def _device_customer(device: Any, incident: Incident) -> Customer:
 # --- the monitor's events and the ERP -----------------------------------------------------
 
 
-def monitor_members(conn: sqlite3.Connection, incident: Incident) -> list[Customer]:
+def monitor_members(conn: Connection, incident: Incident) -> list[Customer]:
     event_id = event_id_of(incident)
     back = set(incidents.reconnections(conn, event_id))
     customers = []
@@ -221,7 +221,7 @@ def run_bounded(
     return results, errors
 
 
-def _fill_last_notice(conn: sqlite3.Connection, customers: list[Customer]) -> None:
+def _fill_last_notice(conn: Connection, customers: list[Customer]) -> None:
     last = hsm.last_notices(conn, sorted({c.contact for c in customers if c.contact}))
     for customer in customers:
         if customer.contact:

@@ -18,11 +18,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from outage.adapters.channels.registry import kind_named
+from outage.db import Connection, Record
 from outage.hsm.disparo_shape import TIMEZONE, with_disparo_fields
 from outage.hsm.dispatch import APPROVE, DUPLICATE, SKIPPED_24H
 from outage.hsm.incidents import console_number
@@ -67,13 +67,13 @@ SUCCESS = "Sucesso"
 PARTIAL = "Falha/Parcial"
 
 
-def history(conn: sqlite3.Connection, now: float, limit: int = 200) -> list[dict[str, Any]]:
+def history(conn: Connection, now: float, limit: int = 200) -> list[dict[str, Any]]:
     """Decisions with who, when, the incident snapshot, per-message counts, current state
     (`ATIVO` / `NORMALIZADO`) and when the same key may be dispatched again."""
     return [_entry(conn, row, now) for row in hsm.latest_decisions(conn, limit)]
 
 
-def _entry(conn: sqlite3.Connection, row: sqlite3.Row, now: float) -> dict[str, Any]:
+def _entry(conn: Connection, row: Record, now: float) -> dict[str, Any]:
     number = console_number(conn, row["incident_id"])
     snapshot = with_disparo_fields({**json.loads(row["snapshot"]), "numero": number})
     counts = outbox.status_counts(conn, hsm.notice_rows(conn, row["id"]))
@@ -131,7 +131,7 @@ def _release(approved: bool, next_allowed: float | None, now: float) -> str:
     return "Disponível"
 
 
-def _skipped(conn: sqlite3.Connection, decision_id: int) -> dict[str, int]:
+def _skipped(conn: Connection, decision_id: int) -> dict[str, int]:
     """Why phones got no notice, apart: already notified in the last 24 h, or the same phone
     as another client of this dispatch (one notice per phone)."""
     counts = hsm.result_counts(conn, decision_id, (SKIPPED_24H, DUPLICATE))
@@ -141,7 +141,7 @@ def _skipped(conn: sqlite3.Connection, decision_id: int) -> dict[str, int]:
     }
 
 
-def recipients(conn: sqlite3.Connection, decision_id: int) -> list[dict[str, Any]]:
+def recipients(conn: Connection, decision_id: int) -> list[dict[str, Any]]:
     """Per-message outcome of one decision (phones as stored; the API is authenticated)."""
     rows = hsm.recipients_of(conn, decision_id)
     outcomes = outbox.outcomes_of(conn, [r.outbox_id for r in rows if r.outbox_id is not None])
@@ -237,7 +237,7 @@ def to_csv(entries: list[dict[str, Any]]) -> str:
     return _csv(CSV_COLUMNS, rows)
 
 
-def recipients_csv(conn: sqlite3.Connection, entries: list[dict[str, Any]]) -> str:
+def recipients_csv(conn: Connection, entries: list[dict[str, Any]]) -> str:
     """One line per customer of each approval: who was told, on which phone, and what happened."""
     rows = []
     for e in entries:

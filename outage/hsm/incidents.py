@@ -27,7 +27,6 @@ approval covers (`outage.hsm.enrich.members_of`: both sources' customers, each O
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
@@ -39,7 +38,7 @@ from outage.config import Settings
 from outage.core.droptime import SESSION_LAG
 from outage.core.model import CAUSE_CONCENTRATOR, CAUSE_LOS, CAUSE_MIXED, CAUSE_POWER, cto_label
 from outage.core.place import normalize_fsp
-from outage.db import MAX_INTEGER
+from outage.db import MAX_INTEGER, Connection, Record
 from outage.http import new_session
 from outage.storage import incidents as events
 
@@ -202,7 +201,7 @@ def olt_incidents(client: OltSystemClient) -> list[Incident]:
 # --- the monitor's events --------------------------------------------------------------
 
 
-def monitor_incidents(conn: sqlite3.Connection) -> list[Incident]:
+def monitor_incidents(conn: Connection) -> list[Incident]:
     rows = events.console_events(conn)
     numbers = events.event_numbers(
         conn, [row["id"] for row in rows] + [row["relacionado"] for row in rows if row["relacionado"]]
@@ -210,7 +209,7 @@ def monitor_incidents(conn: sqlite3.Connection) -> list[Incident]:
     return [incident_from_event(row, numbers) for row in rows]
 
 
-def monitor_incident(conn: sqlite3.Connection, incident_id: str) -> Incident | None:
+def monitor_incident(conn: Connection, incident_id: str) -> Incident | None:
     event_id = incident_id.removeprefix(MONITOR_PREFIX)
     row = events.console_event(conn, event_id)
     if row is None:
@@ -220,7 +219,7 @@ def monitor_incident(conn: sqlite3.Connection, incident_id: str) -> Incident | N
     )
 
 
-def incident_from_event(row: sqlite3.Row, numbers: dict[str, int]) -> Incident:
+def incident_from_event(row: Record, numbers: dict[str, int]) -> Incident:
     """The console's view of an event (`numbers`: console numbers by event id)."""
     tipo = EVENT_TYPES.get(row["motivo"], UNKNOWN)
     detail = _json_object(row["local_detalhe"])
@@ -272,7 +271,7 @@ class Listing:
     olt_read: bool  # False when the OLT system is configured but could not be read
 
 
-def open_incidents(conn: sqlite3.Connection, settings: Settings) -> Listing:
+def open_incidents(conn: Connection, settings: Settings) -> Listing:
     """Every open incident, by start; a source that fails becomes a warning, never an error."""
     incidents = monitor_incidents(conn)
     warnings: list[str] = []
@@ -346,7 +345,7 @@ def _pons(text: str) -> set[str]:
     return {normalize_fsp(part) or part.strip() for part in text.split(",") if part.strip()}
 
 
-def find_incident(conn: sqlite3.Connection, settings: Settings, incident_id: str) -> Incident | None:
+def find_incident(conn: Connection, settings: Settings, incident_id: str) -> Incident | None:
     """The incident with this id -- `7`, `-3` or `ev-<event id>` -- (an OLT alert only while
     open), merged with its twins; None when unknown. A monitor event merged into an open OLT
     alert answers as that alert.
@@ -368,7 +367,7 @@ def find_incident(conn: sqlite3.Connection, settings: Settings, incident_id: str
     return None
 
 
-def _with_twins(conn: sqlite3.Connection, settings: Settings, event: Incident | None) -> Incident | None:
+def _with_twins(conn: Connection, settings: Settings, event: Incident | None) -> Incident | None:
     """The open OLT alert a monitor event is a twin of, merged; else the event itself."""
     if event is None or not event.ativo or not settings.olt_system_enabled:
         return event
@@ -376,7 +375,7 @@ def _with_twins(conn: sqlite3.Connection, settings: Settings, event: Incident | 
     return next((i for i in listed if event.id in i.gemeos), event)
 
 
-def console_number(conn: sqlite3.Connection, incident_id: str) -> int:
+def console_number(conn: Connection, incident_id: str) -> int:
     """The numeric id of an incident known by its internal id (`7` or `ev-<event id>`)."""
     if incident_id.startswith(MONITOR_PREFIX):
         event_id = incident_id.removeprefix(MONITOR_PREFIX)

@@ -18,12 +18,11 @@ readings beside wall times (see `outage.heartbeat`).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from outage.db import transaction
+from outage.db import Connection, transaction
 
 POLLER = "poller"
 ALARMS = "alarmes"
@@ -73,7 +72,7 @@ class AlarmHealth:
 
 
 def record_cycle(
-    conn: sqlite3.Connection,
+    conn: Connection,
     holder: str,
     started_at: float,
     finished_at: float,
@@ -86,7 +85,7 @@ def record_cycle(
     c = counts
     cursor = conn.execute(
         "INSERT INTO cycles (started_at, finished_at, ok, erro, holder, offline, novas_quedas, reconectados,"
-        " abertos, crescidos, resolvidos, duracao) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " abertos, crescidos, resolvidos, duracao) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             started_at,
             finished_at,
@@ -102,16 +101,14 @@ def record_cycle(
             duration,
         ),
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
-def set_cycle_duration(conn: sqlite3.Connection, cycle_id: int, duration: float) -> None:
+def set_cycle_duration(conn: Connection, cycle_id: int, duration: float) -> None:
     conn.execute("UPDATE cycles SET duracao = ? WHERE id = ?", (duration, cycle_id))
 
 
-def close_interrupted_cycles(
-    conn: sqlite3.Connection, holder: str, now: float, dead: Callable[[str], bool]
-) -> int:
+def close_interrupted_cycles(conn: Connection, holder: str, now: float, dead: Callable[[str], bool]) -> int:
     """Close, with the reason, the cycles another holder started and never finished because its
     process died (`dead`, or started over an hour ago); returns how many (own transaction).
 
@@ -147,9 +144,7 @@ def close_interrupted_cycles(
     return len(gone) + int(died_in_cycle)
 
 
-def record_failed_cycle(
-    conn: sqlite3.Connection, holder: str, started: float, finished: float, reason: str
-) -> None:
+def record_failed_cycle(conn: Connection, holder: str, started: float, finished: float, reason: str) -> None:
     """Mark `holder`'s newest cycle failed with `reason` if it never finished, else add a
     failed cycle (the monitor could not even insert its row). Own transaction."""
     with transaction(conn):
@@ -165,29 +160,29 @@ def record_failed_cycle(
             )
 
 
-def newest_cycle_id(conn: sqlite3.Connection) -> int:
+def newest_cycle_id(conn: Connection) -> int:
     """The id of the newest cycle (0: none yet)."""
     return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM cycles").fetchone()[0])
 
 
-def newest_ok_cycle(conn: sqlite3.Connection) -> tuple[int, float] | None:
+def newest_ok_cycle(conn: Connection) -> tuple[int, float] | None:
     """The newest good cycle: (id, when it finished)."""
     row = conn.execute("SELECT id, finished_at FROM cycles WHERE ok = 1 ORDER BY id DESC LIMIT 1").fetchone()
     return None if row is None else (int(row["id"]), float(row["finished_at"]))
 
 
-def newest_cycle_start(conn: sqlite3.Connection) -> tuple[int, float] | None:
+def newest_cycle_start(conn: Connection) -> tuple[int, float] | None:
     """The newest cycle: (id, when it started)."""
     row = conn.execute("SELECT id, started_at FROM cycles ORDER BY id DESC LIMIT 1").fetchone()
     return None if row is None else (int(row["id"]), float(row["started_at"]))
 
 
-def last_ok_finished_at(conn: sqlite3.Connection) -> float | None:
+def last_ok_finished_at(conn: Connection) -> float | None:
     value = conn.execute("SELECT MAX(finished_at) FROM cycles WHERE ok = 1").fetchone()[0]
     return None if value is None else float(value)
 
 
-def last_cycle(conn: sqlite3.Connection) -> dict[str, Any] | None:
+def last_cycle(conn: Connection) -> dict[str, Any] | None:
     """The newest cycle: started_at, finished_at, ok, erro, duracao, offline."""
     row = conn.execute(
         "SELECT started_at, finished_at, ok, erro, duracao, offline FROM cycles ORDER BY id DESC LIMIT 1"
@@ -195,7 +190,7 @@ def last_cycle(conn: sqlite3.Connection) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
-def last_good_cycle(conn: sqlite3.Connection) -> tuple[float, float | None, int | None] | None:
+def last_good_cycle(conn: Connection) -> tuple[float, float | None, int | None] | None:
     """The newest good cycle: (started_at, duracao, offline)."""
     row = conn.execute(
         "SELECT started_at, duracao, offline FROM cycles WHERE ok = 1 ORDER BY id DESC LIMIT 1"
@@ -203,18 +198,19 @@ def last_good_cycle(conn: sqlite3.Connection) -> tuple[float, float | None, int 
     return None if row is None else (row[0], row[1], row[2])
 
 
-def failed_cycles_since(conn: sqlite3.Connection, since: float) -> tuple[int, int]:
+def failed_cycles_since(conn: Connection, since: float) -> tuple[int, int]:
     """Cycles started after `since` that failed: (for a reason of their own, interrupted by a
     process that stopped)."""
     failed, interrupted = conn.execute(
-        "SELECT COALESCE(SUM(erro NOT LIKE 'interrompido:%'), 0), COALESCE(SUM(erro LIKE 'interrompido:%'), 0)"
+        "SELECT COALESCE(SUM(CASE WHEN erro LIKE 'interrompido:%' THEN 0 ELSE 1 END), 0),"
+        " COALESCE(SUM(CASE WHEN erro LIKE 'interrompido:%' THEN 1 ELSE 0 END), 0)"
         " FROM cycles WHERE ok = 0 AND finished_at IS NOT NULL AND started_at > ?",
         (since,),
     ).fetchone()
     return int(failed), int(interrupted)
 
 
-def cycles_since(conn: sqlite3.Connection, since: float, limit: int) -> list[dict[str, Any]]:
+def cycles_since(conn: Connection, since: float, limit: int) -> list[dict[str, Any]]:
     """The newest `limit` cycles started from `since`, oldest first: started_at, offline, ok, duracao."""
     rows = conn.execute(
         "SELECT started_at, offline, ok, duracao FROM cycles WHERE started_at >= ? ORDER BY started_at DESC LIMIT ?",
@@ -226,7 +222,7 @@ def cycles_since(conn: sqlite3.Connection, since: float, limit: int) -> list[dic
 # --- the poller lease -----------------------------------------------------------------
 
 
-def take_lease(conn: sqlite3.Connection, holder: str, now: float, ttl: float, name: str = POLLER) -> bool:
+def take_lease(conn: Connection, holder: str, now: float, ttl: float, name: str = POLLER) -> bool:
     """Take or renew the lease (own transaction); True when `holder` holds it until `now + ttl`."""
     with transaction(conn):
         row = conn.execute("SELECT holder, expires_at, ttl FROM leases WHERE name = ?", (name,)).fetchone()
@@ -244,19 +240,19 @@ def take_lease(conn: sqlite3.Connection, holder: str, now: float, ttl: float, na
         return True
 
 
-def release_lease(conn: sqlite3.Connection, holder: str, name: str = POLLER) -> None:
+def release_lease(conn: Connection, holder: str, name: str = POLLER) -> None:
     """Give the lease up (clean shutdown), so another process can take over at once (own transaction)."""
     with transaction(conn):
         conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
 
-def lease_holder(conn: sqlite3.Connection, name: str = POLLER) -> str | None:
+def lease_holder(conn: Connection, name: str = POLLER) -> str | None:
     """Who holds the lease now (None: nobody)."""
     row = conn.execute("SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
     return None if row is None else str(row["holder"])
 
 
-def renew_lease(conn: sqlite3.Connection, holder: str, now: float, ttl: float) -> None:
+def renew_lease(conn: Connection, holder: str, now: float, ttl: float) -> None:
     """Renew `holder`'s lease until `now + ttl` within the caller's transaction (a cycle's
     commit), or raise `LeaseLost` when another process holds it or nobody does. An expiry
     passed with the row still naming `holder` is renewed as `take_lease` would: nobody took over."""
@@ -268,7 +264,7 @@ def renew_lease(conn: sqlite3.Connection, holder: str, now: float, ttl: float) -
         raise LeaseLost("outro processo assumiu o monitoramento")
 
 
-def check_lease(conn: sqlite3.Connection, holder: str, now: float) -> None:
+def check_lease(conn: Connection, holder: str, now: float) -> None:
     """Raise `LeaseLost` unless `holder` holds the poller lease at `now` (fencing at commit)."""
     row = conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (POLLER,)).fetchone()
     if row is None or row["holder"] != holder or row["expires_at"] < now:
@@ -278,7 +274,7 @@ def check_lease(conn: sqlite3.Connection, holder: str, now: float) -> None:
 # --- the poller's heartbeat -----------------------------------------------------------
 
 
-def beat_cycle_start(conn: sqlite3.Connection, holder: str, boot_id: str, mono: float, wall: float) -> None:
+def beat_cycle_start(conn: Connection, holder: str, boot_id: str, mono: float, wall: float) -> None:
     """Record that `holder` starts a cycle now (a good cycle of another boot is forgotten:
     its monotonic time means nothing in this one)."""
     conn.execute(
@@ -293,7 +289,7 @@ def beat_cycle_start(conn: sqlite3.Connection, holder: str, boot_id: str, mono: 
     )
 
 
-def beat_long_cycle(conn: sqlite3.Connection, holder: str, boot_id: str, mono: float, wall: float) -> bool:
+def beat_long_cycle(conn: Connection, holder: str, boot_id: str, mono: float, wall: float) -> bool:
     """Record that `holder`'s cycle started at `mono` is still running, unless the heartbeat
     already holds that start (the cycle committed meanwhile, or was marked); True when marked."""
     marked = conn.execute(
@@ -306,7 +302,7 @@ def beat_long_cycle(conn: sqlite3.Connection, holder: str, boot_id: str, mono: f
 
 
 def beat_cycle_end(
-    conn: sqlite3.Connection, mono: float, wall: float, *, ok_cycle: int | None, error: str | None
+    conn: Connection, mono: float, wall: float, *, ok_cycle: int | None, error: str | None
 ) -> None:
     """Record the end of the running cycle: the good cycle `ok_cycle`, or a failure `error`."""
     if ok_cycle is not None:
@@ -322,7 +318,7 @@ def beat_cycle_end(
         )
 
 
-def read_beat(conn: sqlite3.Connection) -> Beat | None:
+def read_beat(conn: Connection) -> Beat | None:
     row = conn.execute(
         "SELECT holder, boot_id, cycle_started_mono, cycle_started_wall, cycles_before, running, last_ok_mono,"
         " last_ok_wall, last_ok_cycle, last_error, last_error_wall FROM poller_heartbeat WHERE name = ?",
@@ -349,7 +345,7 @@ def read_beat(conn: sqlite3.Connection) -> Beat | None:
 
 
 def save_alarm_health(
-    conn: sqlite3.Connection, report: Mapping[str, Any], wall: float, mono: float, boot_id: str
+    conn: Connection, report: Mapping[str, Any], wall: float, mono: float, boot_id: str
 ) -> None:
     """Keep the alarm receivers' latest counts for every process (own transaction)."""
     with transaction(conn):
@@ -361,7 +357,7 @@ def save_alarm_health(
         )
 
 
-def read_alarm_health(conn: sqlite3.Connection) -> AlarmHealth | None:
+def read_alarm_health(conn: Connection) -> AlarmHealth | None:
     """The receivers' latest report (None: no receiver ever ran)."""
     row = conn.execute(
         "SELECT relatorio, gravado_em, gravado_mono, boot_id FROM alarm_health WHERE name = ?", (ALARMS,)

@@ -5,25 +5,24 @@ The rules -- who gets a notice, how long a place stays blocked, when an approved
 settled -- live in `outage.hsm.dispatch`; these functions only read and write what it decides,
 inside the caller's transaction unless they say otherwise.
 
-A decision's row is read as it is stored (`sqlite3.Row`, columns in Portuguese, `snapshot`
+A decision's row is read as it is stored (`Record`, columns in Portuguese, `snapshot`
 as JSON text). `hsm_decisions.incident_id` is UNIQUE: an incident is decided once.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from outage.db import rows_in
+from outage.db import Connection, Record, json_items, rows_in
 
 # --- decisions ------------------------------------------------------------------------------
 
 
 def insert_decision(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     incident_id: str,
     fonte: str,
@@ -40,7 +39,7 @@ def insert_decision(
     """Write one decision; returns its id (the UNIQUE incident id refuses a second one)."""
     cursor = conn.execute(
         "INSERT INTO hsm_decisions (incident_id, fonte, acao, usuario, decidido_em, comentario, chave, tipo,"
-        " template, canal, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " template, canal, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             incident_id,
             fonte,
@@ -55,10 +54,10 @@ def insert_decision(
             json.dumps(snapshot, ensure_ascii=False),
         ),
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
-def set_counts(conn: sqlite3.Connection, decision_id: int, queued: int, no_phone: int, skipped: int) -> None:
+def set_counts(conn: Connection, decision_id: int, queued: int, no_phone: int, skipped: int) -> None:
     """Store how an approval's customers came out: notices queued, no phone, skipped."""
     conn.execute(
         "UPDATE hsm_decisions SET enfileirados = ?, sem_telefone = ?, ignorados = ? WHERE id = ?",
@@ -66,43 +65,43 @@ def set_counts(conn: sqlite3.Connection, decision_id: int, queued: int, no_phone
     )
 
 
-def decision(conn: sqlite3.Connection, decision_id: int) -> sqlite3.Row | None:
+def decision(conn: Connection, decision_id: int) -> Record | None:
     """One decision's row (None when there is no such decision)."""
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT * FROM hsm_decisions WHERE id = ?", (decision_id,)
-    ).fetchone()
+    row: Record | None = conn.execute("SELECT * FROM hsm_decisions WHERE id = ?", (decision_id,)).fetchone()
     return row
 
 
-def decision_about(conn: sqlite3.Connection, incident_id: str) -> sqlite3.Row | None:
+def decision_about(conn: Connection, incident_id: str) -> Record | None:
     """The decision on `incident_id`, its own or one on an OLT alert it was a twin of (the
     oldest, should there be two); None when it is undecided."""
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT id, acao, usuario, decidido_em, sem_telefone, ignorados FROM hsm_decisions WHERE incident_id = ?"
-        " OR EXISTS (SELECT 1 FROM json_each(snapshot, '$.gemeos') WHERE value = ?)"
+    twins = json_items(conn, "snapshot", "gemeos", "t")
+    row: Record | None = conn.execute(
+        "SELECT id, acao, usuario, decidido_em, sem_telefone, ignorados FROM hsm_decisions WHERE incident_id = ?"  # noqa: S608
+        f" OR EXISTS (SELECT 1 FROM {twins} WHERE t.value = ?)"
         " ORDER BY id LIMIT 1",
         (incident_id, incident_id),
     ).fetchone()
     return row
 
 
-def decided_ids(conn: sqlite3.Connection, incident_ids: Sequence[str]) -> set[str]:
+def decided_ids(conn: Connection, incident_ids: Sequence[str]) -> set[str]:
     """The ids decided already: their own decision, or one on the OLT alert they were twins of."""
+    twins = json_items(conn, "d.snapshot", "gemeos", "t")
     query = (
-        "SELECT incident_id FROM hsm_decisions WHERE incident_id IN ({marks})"
-        " UNION SELECT t.value FROM hsm_decisions d, json_each(d.snapshot, '$.gemeos') t"
+        "SELECT incident_id FROM hsm_decisions WHERE incident_id IN ({marks})"  # noqa: S608
+        f" UNION SELECT t.value FROM hsm_decisions d, {twins}"
         " WHERE t.value IN ({marks})"
     )
     return {row[0] for row in rows_in(conn, query, incident_ids)}
 
 
-def decisions_by_incident(conn: sqlite3.Connection, incident_ids: Sequence[str]) -> dict[str, int]:
+def decisions_by_incident(conn: Connection, incident_ids: Sequence[str]) -> dict[str, int]:
     """The decision id of each of `incident_ids` that has one (its own, not a twin's)."""
     query = "SELECT incident_id, id FROM hsm_decisions WHERE incident_id IN ({marks})"
     return {str(row[0]): int(row[1]) for row in rows_in(conn, query, incident_ids)}
 
 
-def latest_decisions(conn: sqlite3.Connection, limit: int) -> list[sqlite3.Row]:
+def latest_decisions(conn: Connection, limit: int) -> list[Record]:
     """The newest `limit` decisions, each with `proximo`: when its key's block ends (None
     when the key was never blocked)."""
     return conn.execute(
@@ -112,7 +111,7 @@ def latest_decisions(conn: sqlite3.Connection, limit: int) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def approved_unsettled(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def approved_unsettled(conn: Connection) -> list[Record]:
     """The approvals whose incident has not been seen resolved yet (`id`, `incident_id`,
     `fonte`, `canal`)."""
     return conn.execute(
@@ -120,7 +119,7 @@ def approved_unsettled(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def awaiting_normalization(conn: sqlite3.Connection) -> bool:
+def awaiting_normalization(conn: Connection) -> bool:
     """Whether an approved incident has not been seen resolved yet."""
     row = conn.execute(
         "SELECT 1 FROM hsm_decisions WHERE acao = 'aprovar' AND normalizado_em IS NULL LIMIT 1"
@@ -128,7 +127,7 @@ def awaiting_normalization(conn: sqlite3.Connection) -> bool:
     return row is not None
 
 
-def mark_normalized(conn: sqlite3.Connection, decision_id: int, now: float) -> bool:
+def mark_normalized(conn: Connection, decision_id: int, now: float) -> bool:
     """Record that a decision's incident resolved; False when it was recorded already
     (compare-and-set on `normalizado_em IS NULL`)."""
     return (
@@ -140,7 +139,7 @@ def mark_normalized(conn: sqlite3.Connection, decision_id: int, now: float) -> b
     )
 
 
-def set_normalization_notices(conn: sqlite3.Connection, decision_id: int, count: int) -> None:
+def set_normalization_notices(conn: Connection, decision_id: int, count: int) -> None:
     """Store how many normalization notices a decision queued."""
     conn.execute("UPDATE hsm_decisions SET aviso_normalizacao = ? WHERE id = ?", (count, decision_id))
 
@@ -160,7 +159,7 @@ class Recipient:
     outbox_id: int | None
 
 
-def add_recipients(conn: sqlite3.Connection, decision_id: int, recipients: Sequence[Recipient]) -> None:
+def add_recipients(conn: Connection, decision_id: int, recipients: Sequence[Recipient]) -> None:
     """Write an approval's customers, in order."""
     conn.executemany(
         "INSERT INTO hsm_recipients (decision_id, client_id, nome, telefone, resultado, outbox_id)"
@@ -169,7 +168,7 @@ def add_recipients(conn: sqlite3.Connection, decision_id: int, recipients: Seque
     )
 
 
-def recipients_of(conn: sqlite3.Connection, decision_id: int) -> list[Recipient]:
+def recipients_of(conn: Connection, decision_id: int) -> list[Recipient]:
     """A decision's customers, in the order they were written."""
     rows = conn.execute(
         "SELECT client_id, nome, telefone, resultado, outbox_id FROM hsm_recipients WHERE decision_id = ? ORDER BY id",
@@ -178,7 +177,7 @@ def recipients_of(conn: sqlite3.Connection, decision_id: int) -> list[Recipient]
     return [_recipient(r) for r in rows]
 
 
-def noticed(conn: sqlite3.Connection, decision_id: int) -> dict[int, Recipient]:
+def noticed(conn: Connection, decision_id: int) -> dict[int, Recipient]:
     """A decision's customers that got a notice, by the outbox row of their notice, in order."""
     rows = conn.execute(
         "SELECT client_id, nome, telefone, resultado, outbox_id FROM hsm_recipients WHERE decision_id = ?"
@@ -188,11 +187,11 @@ def noticed(conn: sqlite3.Connection, decision_id: int) -> dict[int, Recipient]:
     return {int(r["outbox_id"]): _recipient(r) for r in rows}
 
 
-def _recipient(r: sqlite3.Row) -> Recipient:
+def _recipient(r: Record) -> Recipient:
     return Recipient(r["client_id"], r["nome"], r["telefone"], r["resultado"], r["outbox_id"])
 
 
-def notice_rows(conn: sqlite3.Connection, decision_id: int) -> list[int]:
+def notice_rows(conn: Connection, decision_id: int) -> list[int]:
     """The outbox rows of a decision's notices (one per phone that got one)."""
     rows = conn.execute(
         "SELECT outbox_id FROM hsm_recipients WHERE decision_id = ? AND outbox_id IS NOT NULL ORDER BY id",
@@ -201,7 +200,7 @@ def notice_rows(conn: sqlite3.Connection, decision_id: int) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
-def result_counts(conn: sqlite3.Connection, decision_id: int, results: Sequence[str]) -> dict[str, int]:
+def result_counts(conn: Connection, decision_id: int, results: Sequence[str]) -> dict[str, int]:
     """How many of a decision's customers came out as each of `results` (absent: none)."""
     marks = ",".join("?" for _ in results)
     rows = conn.execute(
@@ -212,7 +211,7 @@ def result_counts(conn: sqlite3.Connection, decision_id: int, results: Sequence[
     return {str(row[0]): int(row[1]) for row in rows}
 
 
-def decisions_of_notices(conn: sqlite3.Connection, outbox_ids: Sequence[int]) -> list[tuple[int, int]]:
+def decisions_of_notices(conn: Connection, outbox_ids: Sequence[int]) -> list[tuple[int, int]]:
     """(decision id, outbox row) for each of `outbox_ids` that is a decision's outage notice."""
     query = "SELECT decision_id, outbox_id FROM hsm_recipients WHERE outbox_id IN ({marks})"
     return [(int(row[0]), int(row[1])) for row in rows_in(conn, query, outbox_ids)]
@@ -221,7 +220,7 @@ def decisions_of_notices(conn: sqlite3.Connection, outbox_ids: Sequence[int]) ->
 # --- cooldowns ------------------------------------------------------------------------------
 
 
-def blocked_until(conn: sqlite3.Connection, keys: Sequence[str], now: float) -> float | None:
+def blocked_until(conn: Connection, keys: Sequence[str], now: float) -> float | None:
     """When the latest block among `keys` ends, if one is in force."""
     marks = ",".join("?" for _ in keys)
     row = conn.execute(
@@ -231,7 +230,7 @@ def blocked_until(conn: sqlite3.Connection, keys: Sequence[str], now: float) -> 
     return None if row[0] is None else float(row[0])
 
 
-def active_cooldowns(conn: sqlite3.Connection, now: float) -> dict[str, float]:
+def active_cooldowns(conn: Connection, now: float) -> dict[str, float]:
     """Every block in force: key (`OLT|PON|type`) -> when it ends."""
     return {
         row[0]: float(row[1])
@@ -239,7 +238,7 @@ def active_cooldowns(conn: sqlite3.Connection, now: float) -> dict[str, float]:
     }
 
 
-def block(conn: sqlite3.Connection, keys: Sequence[str], until: float, decision_id: int) -> None:
+def block(conn: Connection, keys: Sequence[str], until: float, decision_id: int) -> None:
     """Block `keys` until `until` on behalf of a decision (a key's older block is replaced)."""
     conn.executemany(
         "INSERT INTO hsm_cooldowns (chave, ate, decision_id) VALUES (?, ?, ?)"
@@ -251,7 +250,7 @@ def block(conn: sqlite3.Connection, keys: Sequence[str], until: float, decision_
 # --- phones noticed -------------------------------------------------------------------------
 
 
-def mark_noticed(conn: sqlite3.Connection, phones: Sequence[str], at: float, decision_id: int) -> None:
+def mark_noticed(conn: Connection, phones: Sequence[str], at: float, decision_id: int) -> None:
     """Record that `phones` got an outage notice at `at` from a decision."""
     conn.executemany(
         "INSERT INTO hsm_phone_notices (telefone, ultimo_aviso, decision_id) VALUES (?, ?, ?)"
@@ -261,13 +260,13 @@ def mark_noticed(conn: sqlite3.Connection, phones: Sequence[str], at: float, dec
     )
 
 
-def recently_noticed(conn: sqlite3.Connection, phones: Sequence[str], since: float) -> set[str]:
+def recently_noticed(conn: Connection, phones: Sequence[str], since: float) -> set[str]:
     """The phones among `phones` that got an outage notice after `since`."""
     query = "SELECT telefone FROM hsm_phone_notices WHERE telefone IN ({marks}) AND ultimo_aviso > ?"
     return {row[0] for row in rows_in(conn, query, phones, [since])}
 
 
-def last_notices(conn: sqlite3.Connection, phones: Sequence[str]) -> dict[str, float]:
+def last_notices(conn: Connection, phones: Sequence[str]) -> dict[str, float]:
     """When each of `phones` that ever got an outage notice got the last one."""
     query = "SELECT telefone, ultimo_aviso FROM hsm_phone_notices WHERE telefone IN ({marks})"
     return {row[0]: float(row[1]) for row in rows_in(conn, query, phones)}

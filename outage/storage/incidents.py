@@ -11,7 +11,6 @@ through `meta.state_version`.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +41,7 @@ from outage.core.model import (
 )
 from outage.core.place import RANK, level_of
 from outage.core.rates import Count, PlaceRates
-from outage.db import rows_in, transaction
+from outage.db import Connection, Record, rows_in, transaction
 
 
 class StateChanged(Exception):
@@ -56,7 +55,7 @@ class StateStore:
         self._cached: MonitorState | None = None
         self._version = -1
 
-    def load(self, conn: sqlite3.Connection) -> MonitorState:
+    def load(self, conn: Connection) -> MonitorState:
         version = state_version(conn)
         if self._cached is None or version != self._version:
             self._cached = load_state(conn)
@@ -68,7 +67,7 @@ class StateStore:
         self._cached = None
         self._version = -1
 
-    def saved(self, conn: sqlite3.Connection) -> None:
+    def saved(self, conn: Connection) -> None:
         self._version = state_version(conn)
 
     @property
@@ -77,7 +76,7 @@ class StateStore:
         return self._version
 
 
-def load_state(conn: sqlite3.Connection) -> MonitorState:
+def load_state(conn: Connection) -> MonitorState:
     """The state as the last good cycle left it (see the layout in migrations 0001 and 0005)."""
     state = MonitorState(
         baseline_done=get_meta(conn, "baseline_done", "0") == "1",
@@ -126,7 +125,7 @@ _INCIDENT_COLUMNS = (
 )
 
 
-def _incident(row: sqlite3.Row) -> Incident:
+def _incident(row: Record) -> Incident:
     return Incident(
         id=row["id"],
         place=row["chave_local"],
@@ -150,7 +149,7 @@ def _incident(row: sqlite3.Row) -> Incident:
     )
 
 
-def _load_rates(conn: sqlite3.Connection) -> PlaceRates:
+def _load_rates(conn: Connection) -> PlaceRates:
     rates = PlaceRates()
     for key, count, updated_at in conn.execute("SELECT key, count, updated_at FROM place_rates"):
         rates.counts[key] = Count(count, updated_at)
@@ -168,7 +167,7 @@ def _load_clock(text: str) -> ErpClock:
 
 
 def save_decision(
-    conn: sqlite3.Connection,
+    conn: Connection,
     state: MonitorState,
     decision: Decision,
     now: float,
@@ -191,16 +190,16 @@ def save_decision(
     bump_state_version(conn)
 
 
-def state_version(conn: sqlite3.Connection) -> int:
+def state_version(conn: Connection) -> int:
     return int(get_meta(conn, "state_version", "0"))
 
 
-def mark_baseline_done(conn: sqlite3.Connection) -> None:
+def mark_baseline_done(conn: Connection) -> None:
     """The first good poll is recorded: later drops are new."""
     set_meta(conn, "baseline_done", "1")
 
 
-def _save_alarms(conn: sqlite3.Connection, state: MonitorState, decision: Decision) -> None:
+def _save_alarms(conn: Connection, state: MonitorState, decision: Decision) -> None:
     """The alarms' drops waiting for an ERP poll: new ones kept, settled ones let go."""
     settled = [(login,) for login in (*decision.confirmed, *decision.withdrawn, *decision.deletes)]
     if settled:
@@ -211,15 +210,20 @@ def _save_alarms(conn: sqlite3.Connection, state: MonitorState, decision: Decisi
         if login in state.heard
     ]
     if heard:
-        conn.executemany("INSERT OR REPLACE INTO alarm_drops (login, caiu_em, causa) VALUES (?, ?, ?)", heard)
+        conn.executemany(
+            "INSERT INTO alarm_drops (login, caiu_em, causa) VALUES (?, ?, ?)"
+            " ON CONFLICT (login) DO UPDATE SET caiu_em = excluded.caiu_em, causa = excluded.causa",
+            heard,
+        )
 
 
-def _save_offline(conn: sqlite3.Connection, decision: Decision) -> None:
+def _save_offline(conn: Connection, decision: Decision) -> None:
     """Offline logins in no incident go to `offline_state`; members of one live in its text."""
     loose = sorted(login for login, entry in decision.upserts.items() if entry.incident_id is None)
     if loose:
         conn.executemany(
-            "INSERT OR REPLACE INTO offline_state (login, data, dropped_at) VALUES (?, ?, ?)",
+            "INSERT INTO offline_state (login, data, dropped_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (login) DO UPDATE SET data = excluded.data, dropped_at = excluded.dropped_at",
             # sorted by the primary key: SQLite then appends instead of splitting pages
             (
                 (login, pack(decision.upserts[login].sub), decision.upserts[login].dropped_at)
@@ -232,7 +236,7 @@ def _save_offline(conn: sqlite3.Connection, decision: Decision) -> None:
         conn.executemany("DELETE FROM offline_state WHERE login = ?", gone)
 
 
-def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Decision, now: float) -> None:
+def _save_incidents(conn: Connection, state: MonitorState, decision: Decision, now: float) -> None:
     for opening in decision.opened:
         incident = state.incidents[opening.incident_id]
         conn.execute(
@@ -269,12 +273,14 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
         )
     for growth in decision.grown:
         incident = state.incidents[growth.incident_id]
+        # a widened incident is remembered at its new size
+        widened_size = len(incident.members) if growth.widened_from is not None else None
         conn.execute(
             "UPDATE events SET logins = ?, atualizado_em = ?, clientes = clientes || ? || ?, escopo = ?,"
             " chave_local = ?, caminho = ?, unidades = ?, primeira_queda = ?, ultima_queda = ?,"
             " aviso = CASE WHEN aviso = '' THEN ? ELSE aviso END, alerta_suprimido = ?, nivel_anunciado = ?,"
             " recorrencia = ?, fim_abertura = ?, cobertura = ?,"
-            " tamanho_abertura = CASE WHEN ? THEN MAX(tamanho_abertura, ?) ELSE tamanho_abertura END"
+            " tamanho_abertura = CASE WHEN ? > tamanho_abertura THEN ? ELSE tamanho_abertura END"
             " WHERE id = ?",
             (
                 json.dumps(sorted(incident.members)),
@@ -293,8 +299,7 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
                 incident.recurrence,
                 incident.onset_end,
                 json.dumps(sorted(incident.fell)),
-                growth.widened_from is not None,  # a widened incident is remembered at its new size
-                len(incident.members),
+                *[widened_size] * 2,
                 growth.incident_id,
             ),
         )
@@ -315,7 +320,7 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
     for resolution in decision.resolved:
         conn.execute(
             "UPDATE events SET status = 'resolvido', resolvido_em = ?, atualizado_em = ?, retardatarios = ?,"
-            " resolvido_por = CASE WHEN ? THEN ? ELSE resolvido_por END WHERE id = ?",
+            " resolvido_por = CASE WHEN ? = 1 THEN ? ELSE resolvido_por END WHERE id = ?",
             (
                 now,
                 now,
@@ -332,9 +337,7 @@ def _save_incidents(conn: sqlite3.Connection, state: MonitorState, decision: Dec
         )
 
 
-def _save_places(
-    conn: sqlite3.Connection, places: Mapping[str, tuple[str, dict[str, Any]]], now: float
-) -> None:
+def _save_places(conn: Connection, places: Mapping[str, tuple[str, dict[str, Any]]], now: float) -> None:
     """The place in words of incidents opened or widened this cycle."""
     for event_id, (local, detail) in places.items():
         conn.execute(
@@ -343,7 +346,7 @@ def _save_places(
         )
 
 
-def event_place(conn: sqlite3.Connection, event_id: str) -> tuple[str, dict[str, Any]] | None:
+def event_place(conn: Connection, event_id: str) -> tuple[str, dict[str, Any]] | None:
     """The stored place of an event, or None when it has none yet."""
     row = conn.execute("SELECT local, local_detalhe FROM events WHERE id = ?", (event_id,)).fetchone()
     if row is None or not row["local"]:
@@ -351,11 +354,12 @@ def event_place(conn: sqlite3.Connection, event_id: str) -> tuple[str, dict[str,
     return row["local"], json.loads(row["local_detalhe"] or "{}")
 
 
-def _save_learning(conn: sqlite3.Connection, state: MonitorState, decision: Decision) -> None:
+def _save_learning(conn: Connection, state: MonitorState, decision: Decision) -> None:
     """What the detector learns from every cycle: churn per place, the ERP's clock, the poll time."""
     counts = state.rates.counts
     conn.executemany(
-        "INSERT OR REPLACE INTO place_rates (key, count, updated_at) VALUES (?, ?, ?)",
+        "INSERT INTO place_rates (key, count, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET count = excluded.count, updated_at = excluded.updated_at",
         [(key, counts[key].value, counts[key].at) for key in sorted(decision.rates_touched) if key in counts],
     )
     exposure = state.rates.exposure
@@ -365,12 +369,13 @@ def _save_learning(conn: sqlite3.Connection, state: MonitorState, decision: Deci
     set_meta(conn, "last_poll", repr(state.last_poll))
 
 
-def _save_reconnections(conn: sqlite3.Connection, decision: Decision, now: float) -> None:
+def _save_reconnections(conn: Connection, decision: Decision, now: float) -> None:
     """Logins of incidents that came back (or dropped again): the incident's recovery progress."""
     back = sorted((event_id, login) for event_id, logins in decision.back_online.items() for login in logins)
     if back:
         conn.executemany(
-            "INSERT OR REPLACE INTO event_reconnections (event_id, login, reconectou_em) VALUES (?, ?, ?)",
+            "INSERT INTO event_reconnections (event_id, login, reconectou_em) VALUES (?, ?, ?)"
+            " ON CONFLICT (event_id, login) DO UPDATE SET reconectou_em = excluded.reconectou_em",
             ((event_id, login, now) for event_id, login in back),
         )
     again = [(event_id, login) for event_id, logins in decision.offline_again.items() for login in logins]
@@ -394,7 +399,7 @@ class SavedCause:
     changed: bool = False
 
 
-def save_cause(conn: sqlite3.Connection, event_id: str, report: Any, now: float) -> SavedCause:
+def save_cause(conn: Connection, event_id: str, report: Any, now: float) -> SavedCause:
     """Store an analyzer's `CauseReport` on the event (inside the caller's transaction).
 
     The OLTs' answers may place the outage more narrowly than the ERP could (a PON the ERP
@@ -432,7 +437,7 @@ def save_cause(conn: sqlite3.Connection, event_id: str, report: Any, now: float)
 
 
 def save_part_cause(
-    conn: sqlite3.Connection,
+    conn: Connection,
     event_id: str,
     report: Any,
     part: tuple[str, Sequence[str]],
@@ -503,7 +508,7 @@ def mixed_words(parts: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def save_population(conn: sqlite3.Connection, counts: Mapping[str, int], now: float) -> None:
+def save_population(conn: Connection, counts: Mapping[str, int], now: float) -> None:
     """Replace the active logins per place with a new read of the ERP (one transaction)."""
     with transaction(conn):
         conn.execute("DELETE FROM place_population")
@@ -511,9 +516,7 @@ def save_population(conn: sqlite3.Connection, counts: Mapping[str, int], now: fl
         set_meta(conn, "populacao_lida_em", repr(now))
 
 
-def pending_causes(
-    conn: sqlite3.Connection, before: float
-) -> list[tuple[str, list[tuple[Subscriber, float]]]]:
+def pending_causes(conn: Connection, before: float) -> list[tuple[str, list[tuple[Subscriber, float]]]]:
     """The events opened before `before` whose cause was never stored, with their members."""
     ids = [
         r[0]
@@ -525,11 +528,11 @@ def pending_causes(
     return [(event_id, event_subscribers(conn, event_id)) for event_id in ids]
 
 
-def bump_state_version(conn: sqlite3.Connection) -> None:
+def bump_state_version(conn: Connection) -> None:
     """Mark the persisted state as changed (pollers holding a cached copy reload it)."""
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('state_version', '1') ON CONFLICT (key)"
-        " DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        " DO UPDATE SET value = CAST(meta.value AS INTEGER) + 1"
     )
 
 
@@ -547,7 +550,7 @@ class HandResolution:
     announced: bool
 
 
-def resolve_by_hand(conn: sqlite3.Connection, event_id: str, user: str, now: float) -> HandResolution:
+def resolve_by_hand(conn: Connection, event_id: str, user: str, now: float) -> HandResolution:
     """Close an active event by hand (e.g. logins left in `SS` after the outage).
 
     Its members still offline become ordinary offline logins (never counted as new drops
@@ -566,7 +569,8 @@ def resolve_by_hand(conn: sqlite3.Connection, event_id: str, user: str, now: flo
     members = [sub for sub, _ in unpack_dropped(row["clientes"])]
     still = [sub for sub in members if sub.login not in back]
     conn.executemany(
-        "INSERT OR REPLACE INTO offline_state (login, data, dropped_at) VALUES (?, ?, NULL)",
+        "INSERT INTO offline_state (login, data, dropped_at) VALUES (?, ?, NULL)"
+        " ON CONFLICT (login) DO UPDATE SET data = excluded.data, dropped_at = NULL",
         [(sub.login, pack(sub)) for sub in still],
     )
     conn.execute(
@@ -586,19 +590,19 @@ def resolve_by_hand(conn: sqlite3.Connection, event_id: str, user: str, now: flo
     )
 
 
-def get_meta(conn: sqlite3.Connection, key: str, default: str) -> str:
+def get_meta(conn: Connection, key: str, default: str) -> str:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return default if row is None else str(row[0])
 
 
-def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+def set_meta(conn: Connection, key: str, value: str) -> None:
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (key, value),
     )
 
 
-def event_subscribers(conn: sqlite3.Connection, event_id: str) -> list[tuple[Subscriber, float]]:
+def event_subscribers(conn: Connection, event_id: str) -> list[tuple[Subscriber, float]]:
     """Every login an event affected, with its ERP fields and when it dropped (login order)."""
     row = conn.execute("SELECT clientes FROM events WHERE id = ?", (event_id,)).fetchone()
     if row is None:
@@ -630,7 +634,7 @@ class EventFilter:
     until: float | None = None
 
 
-def active_events_version(conn: sqlite3.Connection) -> tuple[Any, ...]:
+def active_events_version(conn: Connection) -> tuple[Any, ...]:
     """What changes whenever the active events do: the state version, their newest update, their count."""
     return tuple(
         conn.execute(
@@ -641,16 +645,14 @@ def active_events_version(conn: sqlite3.Connection) -> tuple[Any, ...]:
     )
 
 
-def active_events(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def active_events(conn: Connection) -> list[Record]:
     """The active events, newest first."""
     return conn.execute(
         f"SELECT {_EVENT_FIELDS} FROM events WHERE status = 'ativo' ORDER BY timestamp DESC"  # noqa: S608
     ).fetchall()
 
 
-def find_events(
-    conn: sqlite3.Connection, wanted: EventFilter, limit: int, offset: int
-) -> tuple[int, list[sqlite3.Row]]:
+def find_events(conn: Connection, wanted: EventFilter, limit: int, offset: int) -> tuple[int, list[Record]]:
     """How many events match, and a page of them: active first, then newest first."""
     where: list[str] = []
     params: list[Any] = []
@@ -673,15 +675,15 @@ def find_events(
     return total, rows
 
 
-def event_row(conn: sqlite3.Connection, event_id: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def event_row(conn: Connection, event_id: str) -> Record | None:
+    row: Record | None = conn.execute(
         f"SELECT {_EVENT_FIELDS} FROM events WHERE id = ?",  # noqa: S608
         (event_id,),
     ).fetchone()
     return row
 
 
-def reconnections(conn: sqlite3.Connection, event_id: str) -> dict[str, float]:
+def reconnections(conn: Connection, event_id: str) -> dict[str, float]:
     """The event's logins that came back, with when."""
     return dict(
         conn.execute(
@@ -690,7 +692,7 @@ def reconnections(conn: sqlite3.Connection, event_id: str) -> dict[str, float]:
     )
 
 
-def returned_logins(conn: sqlite3.Connection, event_ids: Sequence[str]) -> dict[str, set[str]]:
+def returned_logins(conn: Connection, event_ids: Sequence[str]) -> dict[str, set[str]]:
     """The logins that came back of each event (every id a key)."""
     back: dict[str, set[str]] = {event_id: set() for event_id in event_ids}
     query = "SELECT event_id, login FROM event_reconnections WHERE event_id IN ({marks})"
@@ -699,13 +701,13 @@ def returned_logins(conn: sqlite3.Connection, event_ids: Sequence[str]) -> dict[
     return back
 
 
-def held_openings(conn: sqlite3.Connection, event_ids: Sequence[str]) -> dict[str, str]:
+def held_openings(conn: Connection, event_ids: Sequence[str]) -> dict[str, str]:
     """Why the opening alert of each of these events was held (events without one left out)."""
     query = "SELECT event_id, motivo FROM held_alerts WHERE kind = 'abertura' AND event_id IN ({marks}) ORDER BY id"
     return {event_id: reason for event_id, reason in rows_in(conn, query, event_ids)}
 
 
-def held_alerts(conn: sqlite3.Connection, event_id: str) -> list[dict[str, Any]]:
+def held_alerts(conn: Connection, event_id: str) -> list[dict[str, Any]]:
     """The event's alerts that were held: tipo, motivo, criado_em."""
     return [
         dict(r)
@@ -716,28 +718,28 @@ def held_alerts(conn: sqlite3.Connection, event_id: str) -> list[dict[str, Any]]
     ]
 
 
-def events_by_status(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+def events_by_status(conn: Connection) -> list[tuple[str, int]]:
     return [
         (row[0], int(row[1])) for row in conn.execute("SELECT status, COUNT(*) FROM events GROUP BY status")
     ]
 
 
-def console_events(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def console_events(conn: Connection) -> list[Record]:
     """The active events as the HSM console reads them (with `de_volta`, how many came back), oldest first."""
     return conn.execute(
         f"SELECT {_CONSOLE_FIELDS} FROM events WHERE status = 'ativo' ORDER BY timestamp"  # noqa: S608
     ).fetchall()
 
 
-def console_event(conn: sqlite3.Connection, event_id: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def console_event(conn: Connection, event_id: str) -> Record | None:
+    row: Record | None = conn.execute(
         f"SELECT {_CONSOLE_FIELDS} FROM events WHERE id = ?",  # noqa: S608
         (event_id,),
     ).fetchone()
     return row
 
 
-def event_numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
+def event_numbers(conn: Connection, event_ids: list[str]) -> dict[str, int]:
     """The console number (−N) of each event, giving the next free N to events without one
     (own transaction, when one is given)."""
     found = _numbers(conn, event_ids)
@@ -745,18 +747,19 @@ def event_numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, i
     if missing:
         with transaction(conn):
             conn.executemany(
-                "INSERT OR IGNORE INTO incident_numbers (event_id) VALUES (?)", [(m,) for m in missing]
+                "INSERT INTO incident_numbers (event_id) VALUES (?) ON CONFLICT (event_id) DO NOTHING",
+                [(m,) for m in missing],
             )
         found = _numbers(conn, event_ids)
     return found
 
 
-def _numbers(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
+def _numbers(conn: Connection, event_ids: list[str]) -> dict[str, int]:
     query = "SELECT event_id, numero FROM incident_numbers WHERE event_id IN ({marks})"
     return {row[0]: -int(row[1]) for row in rows_in(conn, query, event_ids)}
 
 
-def event_numbered(conn: sqlite3.Connection, number: int) -> str | None:
+def event_numbered(conn: Connection, number: int) -> str | None:
     """The id of the event with console number N (`number`), or None."""
     row = conn.execute("SELECT event_id FROM incident_numbers WHERE numero = ?", (number,)).fetchone()
     return None if row is None else str(row[0])

@@ -28,14 +28,13 @@ a different phone and have no order.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from outage.core.kinds import CUSTOMER_TEMPLATE, KINDS
 from outage.core.notices import WhatsAppStatus, notice_reference
-from outage.db import in_chunks, rows_in, transaction
+from outage.db import Connection, Record, in_chunks, json_field, rows_in, transaction
 
 PENDING = "pendente"
 SENDING = "enviando"
@@ -85,7 +84,7 @@ class Verdict:
 
 
 def enqueue(
-    conn: sqlite3.Connection,
+    conn: Connection,
     alerts: Iterable[Alert],
     channels: Iterable[str],
     now: float,
@@ -104,15 +103,15 @@ def enqueue(
         for name in names:
             cursor = conn.execute(
                 "INSERT INTO outbox (channel, kind, event_id, payload, next_attempt_at, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (name, alert.kind, alert.event_id, body, due, now),
             )
-            ids.append(int(cursor.lastrowid or 0))
+            ids.append(int(cursor.fetchone()[0]))
     return ids
 
 
 def refresh_pending_payload(
-    conn: sqlite3.Connection,
+    conn: Connection,
     event_id: str,
     kind: str,
     payload: dict[str, Any],
@@ -128,9 +127,9 @@ def refresh_pending_payload(
     """
     body = json.dumps(payload, ensure_ascii=False)
     conn.execute(
-        "UPDATE outbox SET payload = ?, next_attempt_at = MIN(next_attempt_at, COALESCE(?, next_attempt_at))"
+        "UPDATE outbox SET payload = ?, next_attempt_at = CASE WHEN ? < next_attempt_at THEN ? ELSE next_attempt_at END"
         " WHERE event_id = ? AND kind = ? AND status = 'pendente' AND created_at >= ?",
-        (body, release_at, event_id, kind, since),
+        (body, release_at, release_at, event_id, kind, since),
     )
     rows = conn.execute(
         "SELECT DISTINCT channel FROM outbox WHERE event_id = ? AND kind = ? AND status != 'pendente'"
@@ -140,7 +139,7 @@ def refresh_pending_payload(
     return [row["channel"] for row in rows]
 
 
-def latest_payload(conn: sqlite3.Connection, event_id: str, kind: str) -> dict[str, Any] | None:
+def latest_payload(conn: Connection, event_id: str, kind: str) -> dict[str, Any] | None:
     """The payload of the newest alert of `kind` about `event_id` (None when there is none)."""
     row = conn.execute(
         "SELECT payload FROM outbox WHERE event_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
@@ -152,40 +151,40 @@ def latest_payload(conn: sqlite3.Connection, event_id: str, kind: str) -> dict[s
 # --- what to send next ----------------------------------------------------------------
 
 
-def noc_heads(conn: sqlite3.Connection) -> list[Row]:
+def noc_heads(conn: Connection) -> list[Row]:
     """The pending NOC rows that may go next (due or not), oldest first; see the module."""
     rows = conn.execute(
-        f"SELECT {_ROW_COLUMNS} FROM outbox r WHERE r.status = 'pendente' AND instr(r.channel, ':') > 0"  # noqa: S608
+        f"SELECT {_ROW_COLUMNS} FROM outbox r WHERE r.status = 'pendente' AND r.channel LIKE '%:%'"  # noqa: S608
         " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = r.channel AND e.id < r.id"
         " AND e.status IN ('pendente', 'enviando')"
-        " AND (e.status = 'enviando' OR e.event_id IS r.event_id OR (e.attempts < :stall"
+        " AND (e.status = 'enviando' OR e.event_id IS NOT DISTINCT FROM r.event_id OR (e.attempts < :stall"
         " AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.channel = e.channel AND s.id <= e.id"
-        " AND s.event_id IS e.event_id AND s.status IN ('pendente', 'enviando') AND s.attempts >= :stall))))"
+        " AND s.event_id IS NOT DISTINCT FROM e.event_id AND s.status IN ('pendente', 'enviando') AND s.attempts >= :stall))))"
         " ORDER BY r.id",
         {"stall": STALL_AFTER_ATTEMPTS},
     ).fetchall()
     return [_row(r) for r in rows]
 
 
-def due_customer_rows(conn: sqlite3.Connection, now: float, limit: int) -> list[Row]:
+def due_customer_rows(conn: Connection, now: float, limit: int) -> list[Row]:
     """Pending rows whose target is in the payload (customer notices) due by `now`, oldest first."""
     rows = conn.execute(
         f"SELECT {_ROW_COLUMNS}, payload FROM outbox WHERE status = 'pendente'"  # noqa: S608
-        " AND instr(channel, ':') = 0 AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+        " AND channel NOT LIKE '%:%' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
         (now, limit),
     ).fetchall()
     return [_row(r, json.loads(r["payload"])) for r in rows]
 
 
-def next_customer_due(conn: sqlite3.Connection) -> float | None:
+def next_customer_due(conn: Connection) -> float | None:
     """When the next pending customer notice falls due (None: there is none)."""
     value = conn.execute(
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pendente' AND instr(channel, ':') = 0"
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pendente' AND channel NOT LIKE '%:%'"
     ).fetchone()[0]
     return None if value is None else float(value)
 
 
-def pending_among(conn: sqlite3.Connection, row_ids: Sequence[int]) -> list[Row]:
+def pending_among(conn: Connection, row_ids: Sequence[int]) -> list[Row]:
     """The rows among `row_ids` still pending, with their payloads, in id order."""
     found: list[Row] = []
     for chunk, marks in in_chunks(row_ids):
@@ -197,7 +196,7 @@ def pending_among(conn: sqlite3.Connection, row_ids: Sequence[int]) -> list[Row]
     return sorted(found, key=lambda row: row.id)
 
 
-def ids_of_event(conn: sqlite3.Connection, event_id: str) -> list[int]:
+def ids_of_event(conn: Connection, event_id: str) -> list[int]:
     """The rows about `event_id`, oldest first."""
     return [
         int(row[0])
@@ -205,7 +204,7 @@ def ids_of_event(conn: sqlite3.Connection, event_id: str) -> list[int]:
     ]
 
 
-def event_ids_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, str | None]:
+def event_ids_of(conn: Connection, row_ids: Sequence[int]) -> dict[int, str | None]:
     """The `event_id` of some rows, by id."""
     return {
         int(row[0]): row[1]
@@ -213,7 +212,7 @@ def event_ids_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, 
     }
 
 
-def payloads_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+def payloads_of(conn: Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The decoded payloads of some rows, by id."""
     query = "SELECT id, payload FROM outbox WHERE id IN ({marks})"
     return {int(row["id"]): dict(json.loads(row["payload"])) for row in rows_in(conn, query, row_ids)}
@@ -222,9 +221,7 @@ def payloads_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, d
 # --- claims and outcomes (compare-and-set, one transaction per call) -------------------
 
 
-def claim(
-    conn: sqlite3.Connection, row_ids: Sequence[int], worker: str, now: float, *, due_only: bool
-) -> list[int]:
+def claim(conn: Connection, row_ids: Sequence[int], worker: str, now: float, *, due_only: bool) -> list[int]:
     """Take pending rows for `worker`; returns those it got (someone else may have been first).
 
     `due_only` False takes rows held for later too (an approval's own fast path).
@@ -243,7 +240,7 @@ def claim(
         ]
 
 
-def record(conn: sqlite3.Connection, worker: str, verdicts: Sequence[Verdict]) -> list[Verdict]:
+def record(conn: Connection, worker: str, verdicts: Sequence[Verdict]) -> list[Verdict]:
     """Store outcomes of rows `worker` holds, in one transaction; returns those applied
     (a row whose claim was recovered meanwhile is left as the recovery made it)."""
     applied = []
@@ -255,7 +252,7 @@ def record(conn: sqlite3.Connection, worker: str, verdicts: Sequence[Verdict]) -
     return applied
 
 
-def _fail_reported_undelivered(conn: sqlite3.Connection, message_ids: Sequence[str]) -> None:
+def _fail_reported_undelivered(conn: Connection, message_ids: Sequence[str]) -> None:
     """Meta's `failed` status may reach the webhook before the sender records the send it is
     about: a notice recorded as sent whose message Meta already reported failed is `falhou`."""
     query = "SELECT wamid, erro FROM whatsapp_statuses WHERE status = 'failed' AND wamid IN ({marks})"
@@ -271,7 +268,7 @@ _MARKS = {
     SENT: "UPDATE outbox SET status = 'enviado', sent_at = :at, provider_message_id = :message_id,"
     " last_error = :note WHERE id = :id AND status = 'enviando' AND claimed_by = :worker",
     PENDING: "UPDATE outbox SET status = 'pendente', next_attempt_at = :at, last_error = :note,"
-    " claimed_by = NULL, repete = MAX(repete, :repeat) WHERE id = :id AND status = 'enviando' AND claimed_by = :worker",
+    " claimed_by = NULL, repete = CASE WHEN :repeat > repete THEN :repeat ELSE repete END WHERE id = :id AND status = 'enviando' AND claimed_by = :worker",
     FAILED: "UPDATE outbox SET status = 'falhou', last_error = :note"
     " WHERE id = :id AND status = 'enviando' AND claimed_by = :worker",
     UNCERTAIN: "UPDATE outbox SET status = 'incerto', last_error = :note, uncertain_at = :at"
@@ -279,7 +276,7 @@ _MARKS = {
 }
 
 
-def _apply(conn: sqlite3.Connection, worker: str, v: Verdict) -> bool:
+def _apply(conn: Connection, worker: str, v: Verdict) -> bool:
     params = {
         "at": v.at,
         "message_id": v.message_id,
@@ -291,7 +288,7 @@ def _apply(conn: sqlite3.Connection, worker: str, v: Verdict) -> bool:
     return conn.execute(_MARKS[v.status], params).rowcount == 1
 
 
-def release(conn: sqlite3.Connection, row_ids: Sequence[int], worker: str) -> None:
+def release(conn: Connection, row_ids: Sequence[int], worker: str) -> None:
     """Give back rows claimed but never sent (their attempt does not count)."""
     if not row_ids:
         return
@@ -304,7 +301,7 @@ def release(conn: sqlite3.Connection, row_ids: Sequence[int], worker: str) -> No
 
 
 def recover_stale(
-    conn: sqlite3.Connection, now: float, lease: float, dead: Callable[[str], bool] = lambda _: False
+    conn: Connection, now: float, lease: float, dead: Callable[[str], bool] = lambda _: False
 ) -> tuple[int, int]:
     """Recover claims older than `lease`, or held by a worker `dead` says is gone (a process of
     this host that died mid-send: no need to wait): NOC alerts go back to the queue marked as
@@ -353,7 +350,7 @@ class StatusOutcome:
 
 
 def record_whatsapp_statuses(
-    conn: sqlite3.Connection, statuses: Sequence[WhatsAppStatus], now: float
+    conn: Connection, statuses: Sequence[WhatsAppStatus], now: float
 ) -> StatusOutcome:
     """Keep the statuses Meta reported (the latest per message wins), mark `falhou` the sent
     notices Meta reports failed (with its reason), and settle the notices a crash left
@@ -386,7 +383,7 @@ def _refused(error: str | None) -> str:
     return f"a Meta não entregou: {error or 'sem motivo informado'}"
 
 
-def settle_uncertain(conn: sqlite3.Connection) -> int:
+def settle_uncertain(conn: Connection) -> int:
     """Uncertain WhatsApp Cloud API notices that Meta has a status for; returns how many.
 
     A status carrying the notice's reference (`biz_opaque_callback_data`) for its number is
@@ -396,7 +393,8 @@ def settle_uncertain(conn: sqlite3.Connection) -> int:
     (sent, delivered, read) becomes `enviado` with Meta's id; failed becomes `falhou` with
     Meta's reason."""
     rows = conn.execute(
-        f"SELECT id, json_extract(payload, '$.to') AS recipient, created_at FROM outbox WHERE {_CLOUD_UNCERTAIN}"  # noqa: S608
+        f"SELECT id, {json_field(conn, 'payload', 'to')} AS recipient, created_at FROM outbox"  # noqa: S608
+        f" WHERE {_CLOUD_UNCERTAIN}"
         " ORDER BY id",
         (CUSTOMER_TEMPLATE,),
     ).fetchall()
@@ -423,7 +421,7 @@ def settle_uncertain(conn: sqlite3.Connection) -> int:
     return settled
 
 
-def _status_of(conn: sqlite3.Connection, row_id: int, recipient: str, created_at: float) -> Any:
+def _status_of(conn: Connection, row_id: int, recipient: str, created_at: float) -> Any:
     """The status that settles uncertain notice `row_id` (see `settle_uncertain`), or None."""
     named = conn.execute(
         "SELECT wamid, status, at, erro FROM whatsapp_statuses WHERE reference = ? AND recipient = ?"
@@ -441,14 +439,14 @@ def _status_of(conn: sqlite3.Connection, row_id: int, recipient: str, created_at
     ).fetchone()
 
 
-def awaiting_confirmation(conn: sqlite3.Connection, row_ids: Sequence[int], since: float) -> set[int]:
+def awaiting_confirmation(conn: Connection, row_ids: Sequence[int], since: float) -> set[int]:
     """The uncertain WhatsApp Cloud API notices among `row_ids` that became uncertain at
     `since` or later: Meta's status may still settle them."""
     query = "SELECT id FROM outbox WHERE id IN ({marks}) AND " + _CLOUD_UNCERTAIN + " AND uncertain_at >= ?"  # noqa: S608
     return {int(r[0]) for r in rows_in(conn, query, row_ids, [CUSTOMER_TEMPLATE, since])}
 
 
-def shift_schedule(conn: sqlite3.Connection, seconds: float) -> int:
+def shift_schedule(conn: Connection, seconds: float) -> int:
     """Move every pending row's due time and every claim's time by `seconds`: the wall clock
     jumped that much, and what was due in 30 s is still due in 30 s. Returns the rows moved."""
     with transaction(conn):
@@ -460,12 +458,12 @@ def shift_schedule(conn: sqlite3.Connection, seconds: float) -> int:
     return int(moved)
 
 
-def uncertain_ids(conn: sqlite3.Connection) -> list[int]:
+def uncertain_ids(conn: Connection) -> list[int]:
     """Every row in `incerto`, oldest first."""
     return [int(row[0]) for row in conn.execute("SELECT id FROM outbox WHERE status = 'incerto' ORDER BY id")]
 
 
-def resend_uncertain(conn: sqlite3.Connection, row_ids: Sequence[int], due_at: float) -> list[int]:
+def resend_uncertain(conn: Connection, row_ids: Sequence[int], due_at: float) -> list[int]:
     """Put uncertain rows among `row_ids` back in the queue (an operator asked), due at
     `due_at`; returns the ids requeued (compare-and-set on `incerto`)."""
     requeued = []
@@ -484,7 +482,7 @@ def resend_uncertain(conn: sqlite3.Connection, row_ids: Sequence[int], due_at: f
 # --- reports ---------------------------------------------------------------------------
 
 
-def status_counts(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[str, int]:
+def status_counts(conn: Connection, row_ids: Sequence[int]) -> dict[str, int]:
     """How many of `row_ids` are in each status (every status present, zero or not)."""
     counts = dict.fromkeys((PENDING, SENDING, SENT, FAILED, UNCERTAIN), 0)
     for status, count in rows_in(
@@ -494,7 +492,7 @@ def status_counts(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[str,
     return counts
 
 
-def outcomes_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+def outcomes_of(conn: Connection, row_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Status, last error and send time of some rows, by id."""
     found: dict[int, dict[str, Any]] = {}
     for chunk, marks in in_chunks(row_ids):
@@ -511,19 +509,19 @@ def outcomes_of(conn: sqlite3.Connection, row_ids: Sequence[int]) -> dict[int, d
     return found
 
 
-def counts_by_status(conn: sqlite3.Connection) -> dict[str, int]:
+def counts_by_status(conn: Connection) -> dict[str, int]:
     """Rows per status over the whole outbox, for the statuses present."""
     return {str(r[0]): int(r[1]) for r in conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status")}
 
 
-def totals(conn: sqlite3.Connection) -> dict[str, int]:
+def totals(conn: Connection) -> dict[str, int]:
     """Rows per status over the whole outbox (every status, zero or not)."""
     counts = dict.fromkeys((PENDING, SENDING, SENT, FAILED, UNCERTAIN), 0)
     counts.update(counts_by_status(conn))
     return counts
 
 
-def alerts_of_event(conn: sqlite3.Connection, event_id: str) -> list[dict[str, Any]]:
+def alerts_of_event(conn: Connection, event_id: str) -> list[dict[str, Any]]:
     """Every row about `event_id`, oldest first, as the API shows it: `id`, `canal`, `tipo`,
     `status`, `tentativas`, `criado_em`, `enviado_em` and `erro`."""
     rows = conn.execute(
@@ -534,13 +532,13 @@ def alerts_of_event(conn: sqlite3.Connection, event_id: str) -> list[dict[str, A
     return [dict(r) for r in rows]
 
 
-def counts_by_channel(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+def counts_by_channel(conn: Connection) -> list[tuple[str, str, int]]:
     """(channel, status, rows) for every channel and status present."""
     rows = conn.execute("SELECT channel, status, COUNT(*) FROM outbox GROUP BY channel, status")
     return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
 
-def oldest_live_at(conn: sqlite3.Connection) -> float | None:
+def oldest_live_at(conn: Connection) -> float | None:
     """When the oldest row still to deliver was written (None: nothing waits)."""
     value = conn.execute(
         "SELECT MIN(created_at) FROM outbox WHERE status IN ('pendente', 'enviando')"
@@ -548,7 +546,7 @@ def oldest_live_at(conn: sqlite3.Connection) -> float | None:
     return None if value is None else float(value)
 
 
-def failing_destinations(conn: sqlite3.Connection) -> list[str]:
+def failing_destinations(conn: Connection) -> list[str]:
     """NOC destinations in trouble: the latest alert that finished there failed for good,
     or an alert there has failed `STALL_AFTER_ATTEMPTS` times and is still being retried.
 
@@ -557,9 +555,8 @@ def failing_destinations(conn: sqlite3.Connection) -> list[str]:
     """
     marks = ",".join("?" for _ in KINDS)
     latest = conn.execute(
-        # SQLite returns the bare `status` of the row holding MAX(id) in each group.
-        f"SELECT channel, status, MAX(id) FROM outbox WHERE status IN ('enviado', 'falhou')"  # noqa: S608
-        f" AND kind IN ({marks}) GROUP BY channel",
+        "SELECT channel, status FROM outbox WHERE id IN (SELECT MAX(id) FROM outbox"  # noqa: S608
+        f" WHERE status IN ('enviado', 'falhou') AND kind IN ({marks}) GROUP BY channel)",
         KINDS,
     ).fetchall()
     stalled = conn.execute(
@@ -570,7 +567,7 @@ def failing_destinations(conn: sqlite3.Connection) -> list[str]:
     return sorted({row[0] for row in latest if row[1] == FAILED} | {row[0] for row in stalled})
 
 
-def _row(r: sqlite3.Row, payload: dict[str, Any] | None = None) -> Row:
+def _row(r: Record, payload: dict[str, Any] | None = None) -> Row:
     return Row(
         id=int(r["id"]),
         channel=r["channel"],

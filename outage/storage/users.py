@@ -9,10 +9,9 @@ A session is stored under the id its caller derives from the cookie token, never
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
-from outage.db import transaction
+from outage.db import Connection, IntegrityError, transaction
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class StoredSession:
 # --- users ----------------------------------------------------------------------------
 
 
-def find_user(conn: sqlite3.Connection, username: str) -> User | None:
+def find_user(conn: Connection, username: str) -> User | None:
     row = conn.execute(
         "SELECT username, role, password_hash, created_at, last_login_at FROM users WHERE username = ?",
         (username,),
@@ -47,7 +46,7 @@ def find_user(conn: sqlite3.Connection, username: str) -> User | None:
     return User(*row) if row is not None else None
 
 
-def all_users(conn: sqlite3.Connection) -> list[User]:
+def all_users(conn: Connection) -> list[User]:
     """Every user, by name."""
     rows = conn.execute(
         "SELECT username, role, password_hash, created_at, last_login_at FROM users ORDER BY username"
@@ -55,12 +54,12 @@ def all_users(conn: sqlite3.Connection) -> list[User]:
     return [User(*row) for row in rows]
 
 
-def any_user(conn: sqlite3.Connection) -> bool:
+def any_user(conn: Connection) -> bool:
     """Whether at least one user exists."""
     return conn.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
 
-def add_user(conn: sqlite3.Connection, username: str, password_hash: str, role: str, now: float) -> bool:
+def add_user(conn: Connection, username: str, password_hash: str, role: str, now: float) -> bool:
     """Add a user in its own transaction; False when the name is taken."""
     try:
         with transaction(conn):
@@ -68,12 +67,12 @@ def add_user(conn: sqlite3.Connection, username: str, password_hash: str, role: 
                 "INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
                 (username, password_hash, role, now),
             )
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         return False
     return True
 
 
-def replace_password(conn: sqlite3.Connection, username: str, password_hash: str) -> bool:
+def replace_password(conn: Connection, username: str, password_hash: str) -> bool:
     """Store the user's new password hash and delete every session of the user, in one
     transaction of its own; False when there is no such user."""
     with transaction(conn):
@@ -84,14 +83,14 @@ def replace_password(conn: sqlite3.Connection, username: str, password_hash: str
     return bool(changed)
 
 
-def delete_user(conn: sqlite3.Connection, username: str) -> bool:
+def delete_user(conn: Connection, username: str) -> bool:
     """Delete the user in its own transaction (its sessions and known addresses go with it,
     by the foreign keys); False when there is no such user."""
     with transaction(conn):
         return bool(conn.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount)
 
 
-def record_login(conn: sqlite3.Connection, username: str, now: float) -> None:
+def record_login(conn: Connection, username: str, now: float) -> None:
     """Note when the user last logged in, in its own transaction."""
     with transaction(conn):
         conn.execute("UPDATE users SET last_login_at = ? WHERE username = ?", (now, username))
@@ -101,7 +100,7 @@ def record_login(conn: sqlite3.Connection, username: str, now: float) -> None:
 
 
 def add_session(
-    conn: sqlite3.Connection,
+    conn: Connection,
     session_id: str,
     username: str,
     csrf: str,
@@ -119,7 +118,7 @@ def add_session(
         )
 
 
-def find_session(conn: sqlite3.Connection, session_id: str) -> StoredSession | None:
+def find_session(conn: Connection, session_id: str) -> StoredSession | None:
     row = conn.execute(
         "SELECT u.username, u.role, u.password_hash, u.created_at, u.last_login_at, s.csrf, s.last_seen_at,"
         " s.visto_mono, s.boot FROM sessions s JOIN users u ON u.username = s.username WHERE s.id = ?",
@@ -133,9 +132,7 @@ def find_session(conn: sqlite3.Connection, session_id: str) -> StoredSession | N
     )
 
 
-def touch_session(
-    conn: sqlite3.Connection, session_id: str, now: float, mono: float | None, boot: str
-) -> None:
+def touch_session(conn: Connection, session_id: str, now: float, mono: float | None, boot: str) -> None:
     """Record that the session was seen `now` (and at `mono` of boot `boot`), in its own transaction."""
     with transaction(conn):
         conn.execute(
@@ -144,7 +141,7 @@ def touch_session(
         )
 
 
-def delete_session(conn: sqlite3.Connection, session_id: str) -> None:
+def delete_session(conn: Connection, session_id: str) -> None:
     """Delete the session, in its own transaction (nothing when it is already gone)."""
     with transaction(conn):
         conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
@@ -153,16 +150,16 @@ def delete_session(conn: sqlite3.Connection, session_id: str) -> None:
 # --- the login throttle ---------------------------------------------------------------
 
 
-def is_known_address(conn: sqlite3.Connection, username: str, address: str) -> bool:
+def is_known_address(conn: Connection, username: str, address: str) -> bool:
     """Whether `username` (in any case) has logged in from `address` before."""
     row = conn.execute(
-        "SELECT 1 FROM login_known_addresses WHERE username = ? COLLATE NOCASE AND address = ?",
+        "SELECT 1 FROM login_known_addresses WHERE LOWER(username) = LOWER(?) AND address = ?",
         (username, address),
     ).fetchone()
     return row is not None
 
 
-def remember_address(conn: sqlite3.Connection, username: str, address: str, now: float) -> None:
+def remember_address(conn: Connection, username: str, address: str, now: float) -> None:
     """Note that `username` logged in from `address` at `now`."""
     conn.execute(
         "INSERT INTO login_known_addresses (username, address, last_login_at) VALUES (?, ?, ?)"
@@ -171,17 +168,18 @@ def remember_address(conn: sqlite3.Connection, username: str, address: str, now:
     )
 
 
-def pull_back_throttle_times(conn: sqlite3.Connection, now: float, longest_delay: float) -> None:
+def pull_back_throttle_times(conn: Connection, now: float, longest_delay: float) -> None:
     """Bring every counter's last attempt back to at most `now` and its wait to at most
     `longest_delay` from `now` (after the wall clock went back)."""
     conn.execute(
-        "UPDATE login_throttle SET last_at = MIN(last_at, ?), blocked_until = MIN(blocked_until, ?)"
-        " WHERE last_at > ? OR blocked_until > ?",
-        (now, now + longest_delay, now, now + longest_delay),
+        "UPDATE login_throttle SET last_at = CASE WHEN last_at > :now THEN :now ELSE last_at END,"
+        " blocked_until = CASE WHEN blocked_until > :until THEN :until ELSE blocked_until END"
+        " WHERE last_at > :now OR blocked_until > :until",
+        {"now": now, "until": now + longest_delay},
     )
 
 
-def throttle_counter(conn: sqlite3.Connection, key: str) -> tuple[int, float, float] | None:
+def throttle_counter(conn: Connection, key: str) -> tuple[int, float, float] | None:
     """The failures, last attempt and end of the wait of the counter `key`, or None."""
     row = conn.execute(
         "SELECT failures, last_at, blocked_until FROM login_throttle WHERE key = ?", (key,)
@@ -189,9 +187,7 @@ def throttle_counter(conn: sqlite3.Connection, key: str) -> tuple[int, float, fl
     return None if row is None else (int(row[0]), float(row[1]), float(row[2]))
 
 
-def record_failed_login(
-    conn: sqlite3.Connection, key: str, failures: int, now: float, blocked_until: float
-) -> None:
+def record_failed_login(conn: Connection, key: str, failures: int, now: float, blocked_until: float) -> None:
     """Set the counter `key` to `failures` failures, the last at `now`, waiting until `blocked_until`."""
     conn.execute(
         "INSERT INTO login_throttle (key, failures, last_at, blocked_until) VALUES (?, ?, ?, ?)"
@@ -201,20 +197,20 @@ def record_failed_login(
     )
 
 
-def take_back_failed_login(conn: sqlite3.Connection, key: str, limit: int) -> None:
+def take_back_failed_login(conn: Connection, key: str, limit: int) -> None:
     """One failure less on the counter `key` (never below 0); its wait ends when that leaves
     it below `limit`."""
     conn.execute(
-        "UPDATE login_throttle SET failures = MAX(0, failures - 1),"
+        "UPDATE login_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END,"
         " blocked_until = CASE WHEN failures - 1 < ? THEN 0 ELSE blocked_until END WHERE key = ?",
         (limit, key),
     )
 
 
-def clear_throttle_counter(conn: sqlite3.Connection, key: str) -> None:
+def clear_throttle_counter(conn: Connection, key: str) -> None:
     conn.execute("DELETE FROM login_throttle WHERE key = ?", (key,))
 
 
-def forget_throttle_counters(conn: sqlite3.Connection, before: float) -> None:
+def forget_throttle_counters(conn: Connection, before: float) -> None:
     """Delete the counters whose last attempt was before `before`."""
     conn.execute("DELETE FROM login_throttle WHERE last_at < ?", (before,))

@@ -16,7 +16,6 @@ import hmac
 import json
 import logging
 import re
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,7 +32,15 @@ from outage import heartbeat
 from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
 from outage.core.localtime import LOCAL_TZ
-from outage.db import connect, describe_failure, storage_problems
+from outage.db import (
+    Connection,
+    DatabaseError,
+    OperationalError,
+    Record,
+    connect,
+    describe_failure,
+    storage_problems,
+)
 from outage.storage import cycles, incidents, outbox
 from outage.storage.incidents import EventFilter
 
@@ -90,11 +97,11 @@ def clock() -> Clock:
     return cast(Clock, current_app.config.get("CLOCK", SYSTEM_CLOCK))
 
 
-def get_db() -> sqlite3.Connection:
+def get_db() -> Connection:
     """One connection per request, closed at teardown."""
     if "db" not in g:
-        g.db = connect(settings().database_path)
-    return cast(sqlite3.Connection, g.db)
+        g.db = connect(settings().database)
+    return cast(Connection, g.db)
 
 
 def close_db(_: BaseException | None = None) -> None:
@@ -302,7 +309,7 @@ def resolve_event(event_id: str) -> Response | tuple[Response, int]:
     return event_detail(event_id)
 
 
-def serialize_events(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
+def serialize_events(db: Connection, rows: list[Record]) -> list[dict[str, Any]]:
     """Events as the API shows them: `monitor_service`'s fields first, then ours."""
     ids = [row["id"] for row in rows]
     back = incidents.returned_logins(db, ids)
@@ -408,17 +415,17 @@ def healthz() -> tuple[Response, int]:
                 verdict.problems.append("há alertas sem entrega há mais de 3 ciclos")
         if s.alarms.enabled:
             details["alarmes"] = heartbeat.read_alarms(db, clock())
-    except sqlite3.Error as exc:
+    except DatabaseError as exc:
         log.error(
             "healthz: banco de dados indisponível: %s (%s)",
-            describe_failure(exc, settings().database_path),
+            describe_failure(exc, settings().database),
             exc,
         )
-        problems = [f"banco de dados indisponível: {describe_failure(exc, settings().database_path)}"]
+        problems = [f"banco de dados indisponível: {describe_failure(exc, settings().database)}"]
         return jsonify({"status": "erro", "problemas": problems}), 503
     problems = verdict.problems
     if problems:
-        problems += storage_problems(s.database_path)
+        problems += storage_problems(s.database)
     body: dict[str, Any] = {"status": "erro" if problems else verdict.status}
     if problems:
         body["problemas"] = problems
@@ -427,7 +434,7 @@ def healthz() -> tuple[Response, int]:
     return jsonify(body), 503 if problems else 200
 
 
-def _poller_health(db: sqlite3.Connection, limit: float) -> tuple[heartbeat.Verdict, dict[str, Any]]:
+def _poller_health(db: Connection, limit: float) -> tuple[heartbeat.Verdict, dict[str, Any]]:
     """The heartbeat's verdict and the details shown to logged-in callers."""
     c = clock()
     beat = cycles.read_beat(db)
@@ -448,7 +455,8 @@ def install_error_handlers(app: Flask) -> None:
     """One JSON shape for every error: client errors 4xx, database trouble 503, bugs 500."""
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ApiError, _api_error)
-    app.register_error_handler(sqlite3.OperationalError, _database_error)
+    for kind in OperationalError:
+        app.register_error_handler(kind, _database_error)
     app.register_error_handler(Exception, _unexpected_error)
 
 
@@ -468,8 +476,8 @@ def _api_error(exc: ApiError) -> tuple[Response, int]:
     return error(exc.message, exc.status)
 
 
-def _database_error(exc: sqlite3.OperationalError) -> tuple[Response, int]:
-    reason = describe_failure(exc, settings().database_path)
+def _database_error(exc: Exception) -> tuple[Response, int]:
+    reason = describe_failure(exc, settings().database)
     log.error("%s %s: %s (%s)", request.method, request.path, reason, exc)
     response, status = error(f"{reason}: tente novamente em instantes", 503)
     response.headers["Retry-After"] = "30"

@@ -32,7 +32,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Flask:
         register_secret(secret)
     for secret in (*erp.secrets(settings), *channels.secrets(settings)):
         register_secret(secret)
-    open_database(settings.database_path).close()
+    open_database(settings.database).close()
     app.register_blueprint(api.bp)
     from outage.web.hsm_console import bp as hsm_bp
 

@@ -29,7 +29,6 @@ import ipaddress
 import logging
 import re
 import secrets
-import sqlite3
 import sys
 import time
 from dataclasses import dataclass
@@ -53,7 +52,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from outage.clock import Clock
 from outage.config import Settings
-from outage.db import open_database
+from outage.db import Connection, open_database
 from outage.storage import users
 from outage.storage.users import User
 from outage.web import login_throttle
@@ -94,7 +93,7 @@ def _check_password(password: str) -> None:
         raise UserError(f"senha muito curta: use ao menos {MIN_PASSWORD} caracteres")
 
 
-def create_user(conn: sqlite3.Connection, username: str, password: str, role: str, now: float) -> User:
+def create_user(conn: Connection, username: str, password: str, role: str, now: float) -> User:
     """Add a user; `UserError` for a bad name, short password, unknown role or duplicate."""
     if not _USERNAME.match(username):
         raise UserError("nome de usuário inválido: use 2 a 64 letras, números, ponto, _, - ou @")
@@ -108,20 +107,20 @@ def create_user(conn: sqlite3.Connection, username: str, password: str, role: st
     return user
 
 
-def set_password(conn: sqlite3.Connection, username: str, password: str) -> None:
+def set_password(conn: Connection, username: str, password: str) -> None:
     """Change the password and end every session of the user."""
     _check_password(password)
     if not users.replace_password(conn, username, generate_password_hash(password)):
         raise UserError(f"usuário {username} não existe")
 
 
-def remove_user(conn: sqlite3.Connection, username: str) -> None:
+def remove_user(conn: Connection, username: str) -> None:
     """Remove the user (its sessions and known addresses go with it)."""
     if not users.delete_user(conn, username):
         raise UserError(f"usuário {username} não existe")
 
 
-def authenticate(conn: sqlite3.Connection, username: str, password: str) -> User | None:
+def authenticate(conn: Connection, username: str, password: str) -> User | None:
     """The user when the password matches (constant work either way), else None."""
     user = users.find_user(conn, username)
     if user is None:
@@ -133,7 +132,7 @@ def authenticate(conn: sqlite3.Connection, username: str, password: str) -> User
 _DUMMY_HASH = generate_password_hash("senha-que-ninguem-usa")
 
 
-def ensure_first_admin(conn: sqlite3.Connection, s: Settings, now: float) -> bool:
+def ensure_first_admin(conn: Connection, s: Settings, now: float) -> bool:
     """Create the `ADMIN_USERNAME` admin when set and missing; True when created."""
     if not s.admin_username or not s.admin_password or users.find_user(conn, s.admin_username) is not None:
         return False
@@ -159,7 +158,7 @@ def _session_id(token: str) -> str:
 COOKIE_SLACK = 12 * 3600.0  # a wall clock that jumps ahead must not expire the cookie of a live session
 
 
-def open_session(conn: sqlite3.Connection, username: str, address: str, now: float, idle: float) -> str:
+def open_session(conn: Connection, username: str, address: str, now: float, idle: float) -> str:
     """Start a session for `username`; returns the token for the cookie. Sessions idle
     longer than `idle` seconds are swept on the way."""
     token = secrets.token_urlsafe(32)
@@ -168,7 +167,7 @@ def open_session(conn: sqlite3.Connection, username: str, address: str, now: flo
 
 
 def find_session(
-    conn: sqlite3.Connection, token: str, now: float, idle: float, watch: Clock | None = None
+    conn: Connection, token: str, now: float, idle: float, watch: Clock | None = None
 ) -> Session | None:
     """The live session of `token`: None when unknown, ended, or idle longer than `idle`
     seconds (then it is deleted). Its activity is recorded at most every
@@ -189,7 +188,7 @@ def find_session(
     return Session(stored.user, stored.csrf)
 
 
-def end_session(conn: sqlite3.Connection, token: str) -> None:
+def end_session(conn: Connection, token: str) -> None:
     users.delete_session(conn, _session_id(token))
 
 
@@ -398,8 +397,8 @@ def logout() -> Any:
 users_cli = AppGroup("usuarios", help="Gerencia os usuários do painel.")
 
 
-def _cli_db() -> sqlite3.Connection:
-    return open_database(settings().database_path)
+def _cli_db() -> Connection:
+    return open_database(settings().database)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -473,7 +472,7 @@ def init_auth(app: Flask) -> None:
         PERMANENT_SESSION_LIFETIME=int(s.session_idle_minutes * 60 + COOKIE_SLACK),
         AUTH_CHECK=check,
     )
-    conn = open_database(s.database_path)  # the users tables come with migration 0004
+    conn = open_database(s.database)  # the users tables come with migration 0004
     try:
         ensure_first_admin(conn, s, time.time())
     finally:

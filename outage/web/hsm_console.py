@@ -240,7 +240,7 @@ def _decide(incident: Incident, action: str, comment: str, choice: Any) -> dispa
     repeated = dispatch.existing_decision(db, incident.id)
     if repeated is not None:  # checked again inside the approval's transaction
         if repeated.row_ids:  # notices still queued (a crash stopped the first click's sending): now
-            deliver_rows(settings().database_path, settings(), repeated.row_ids, max_wait=DISPATCH_WAIT)
+            deliver_rows(settings().database, settings(), repeated.row_ids, max_wait=DISPATCH_WAIT)
             repeated = dispatch.existing_decision(db, incident.id) or repeated
         return repeated
     template = dispatch.choose_template(settings(), incident, None if choice is None else str(choice))
@@ -252,7 +252,7 @@ def _decide(incident: Incident, action: str, comment: str, choice: Any) -> dispa
     customers = customers_of(db, settings(), incident)
     outcome = dispatch.approve(db, settings(), incident, customers, template, current_user(), comment, now)
     if outcome.row_ids:
-        stats = deliver_rows(settings().database_path, settings(), outcome.row_ids, max_wait=DISPATCH_WAIT)
+        stats = deliver_rows(settings().database, settings(), outcome.row_ids, max_wait=DISPATCH_WAIT)
         outcome.enviados -= stats.failed + stats.uncertain
         outcome.falhas = stats.failed
         outcome.incertos = stats.uncertain
@@ -281,7 +281,7 @@ def resend_uncertain() -> Response | tuple[Response, int]:
         nothing = "Nenhum aviso para reenviar agora:" if waiting else "Nenhum aviso incerto para reenviar."
         answer = {"success": True, "msg": f"{nothing}{waiting}", "reenviados": 0}
         return jsonify({**answer, "aguardando_confirmacao": resend.awaiting})
-    stats = deliver_rows(settings().database_path, settings(), rows, max_wait=DISPATCH_WAIT)
+    stats = deliver_rows(settings().database, settings(), rows, max_wait=DISPATCH_WAIT)
     may = "pode chegar repetido" if len(rows) == 1 else "podem chegar repetidos"
     message = (
         f"{plural(len(rows), 'aviso reenviado', 'avisos reenviados')} ({br_number(len(rows))} {may}"

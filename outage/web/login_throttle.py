@@ -24,10 +24,9 @@ the known addresses are stored by `outage.storage.users`.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
-from outage.db import transaction
+from outage.db import Connection, transaction
 from outage.storage import users
 
 BASE_DELAY = 30.0
@@ -54,12 +53,12 @@ def delay_after(failures: int, limit: int) -> float:
     return min(MAX_DELAY, BASE_DELAY * 2 ** min(failures - limit, 16))
 
 
-def is_known(conn: sqlite3.Connection, username: str, address: str) -> bool:
+def is_known(conn: Connection, username: str, address: str) -> bool:
     """Whether `username` has logged in from `address` before."""
     return users.is_known_address(conn, username[:MAX_NAME], address)
 
 
-def _keys(conn: sqlite3.Connection, username: str, address: str, limit: int) -> list[tuple[str, int]]:
+def _keys(conn: Connection, username: str, address: str, limit: int) -> list[tuple[str, int]]:
     name = username[:MAX_NAME].lower()
     keys = [(f"par:{name}|{address}", limit)]
     if not is_known(conn, username, address):
@@ -67,7 +66,7 @@ def _keys(conn: sqlite3.Connection, username: str, address: str, limit: int) -> 
     return keys
 
 
-def reserve(conn: sqlite3.Connection, username: str, address: str, now: float, limit: int) -> Attempt:
+def reserve(conn: Connection, username: str, address: str, now: float, limit: int) -> Attempt:
     """Count one login attempt of `username` from `address` as a failure, or refuse it while
     any of its keys is waiting (then nothing is counted)."""
     with transaction(conn):
@@ -87,7 +86,7 @@ def reserve(conn: sqlite3.Connection, username: str, address: str, now: float, l
 
 
 def succeeded(
-    conn: sqlite3.Connection, attempt: Attempt, username: str, address: str, now: float, limit: int
+    conn: Connection, attempt: Attempt, username: str, address: str, now: float, limit: int
 ) -> None:
     """The password was right: clear the pair's failures, take this attempt back from the
     wider counters (their delays stay while others' failures keep them over the limit) and

@@ -6,7 +6,6 @@ shared SQLite file rather than from per-process counters.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator
 
@@ -15,6 +14,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from outage.db import Connection
 from outage.storage import cycles, incidents
 from outage.storage import outbox as outbox_rows
 from outage.web.api import get_db, requires_reader
@@ -23,7 +23,7 @@ bp = Blueprint("metrics", __name__)
 
 
 class DatabaseCollector(Collector):
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def collect(self) -> Iterator[Metric]:

@@ -101,7 +101,7 @@ class World:
     def deliver(self) -> None:
         from outage.alerts.sender import Sender
 
-        Sender(self.settings.database_path, self.settings).deliver_due(max_wait=5)
+        Sender(self.settings.database, self.settings).deliver_due(max_wait=5)
 
 
 def _devices(olt: OltSystemFake, first: int, people: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -256,11 +256,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with OltSystemFake() as olt, FakeHSMProvider() as hsm, FakeIXC() as ixc:
         settings = _settings(tmp, olt, hsm, ixc)
         app = create_app(settings)
-        conn = connect(settings.database_path)
+        conn = connect(settings.database)
         auth.create_user(conn, "maria", PASSWORDS["maria"], "operador", time.time())
         auth.create_user(conn, "leitor", PASSWORDS["leitor"], "leitura", time.time())
         conn.close()
-        _add_history(settings.database_path)
+        _add_history(settings.database)
         incidents = _add_incidents(olt)
         with FakeHTTPServer(app) as server:
             yield World(server.url, settings, olt, hsm, incidents)
@@ -454,7 +454,7 @@ def outage_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageWor
         ):
             settings = _outage_settings(tmp, network, emulators, olt=olt, hsm=hsm, ixc=ixc, telegram=telegram)
             incidents = Incidents(network, olt, seed=7, threshold=4)
-            sender = Sender(settings.database_path, settings)
+            sender = Sender(settings.database, settings)
 
             def cycle() -> None:
                 assert run_once(settings, clock=clock) == 0
@@ -462,7 +462,7 @@ def outage_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageWor
 
             dark = _live_outage(network, incidents, clock, cycle)
             app = create_app(settings)
-            conn = connect(settings.database_path)
+            conn = connect(settings.database)
             auth.create_user(conn, "maria", PASSWORDS["maria"], "operador", time.time())
             conn.close()
             size = sum(1 for c in network.customers if c.olt.name == dark)

@@ -28,7 +28,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoSi
     with DemoSimulator(Path(tmp_path_factory.mktemp("demo")), customers=200, scenario=False) as sim:
         port = free_port()
         settings, env = demo_settings(sim, port)
-        conn = open_database(settings.database_path)
+        conn = open_database(settings.database)
         auth.ensure_first_admin(conn, settings, 0.0)
         conn.close()
         with FakeHTTPServer(create_app(settings), port=port) as server:

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for tests: `initdb` in a temporary folder, a free port on
+"""A throwaway PostgreSQL server for tests and benchmarks: `initdb` in a temporary folder, a free port on
 127.0.0.1, no fsync; stopped and removed at the end.
 
 The server binaries are Debian's (`apt-get install postgresql`: `/usr/lib/postgresql/<n>/bin`,
@@ -15,7 +15,10 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
+
+import psycopg
 
 from simulator.ports import free_port
 
@@ -38,10 +41,14 @@ def find_binaries() -> Path | None:
 
 
 class Cluster:
-    """One PostgreSQL server in its own folder: `start()`, then `url()`, then `stop()`."""
+    """One PostgreSQL server in its own folder: `start()`, then `url()`, then `stop()`.
 
-    def __init__(self, bindir: Path) -> None:
+    `durable`: the server's own defaults (every commit flushed to disk), as an installation
+    runs it, for benchmarks; otherwise nothing is flushed (tests throw the data away)."""
+
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
         self.bindir = bindir
+        self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="outage-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
@@ -63,10 +70,9 @@ class Cluster:
             "--locale=C",
             "--no-sync",
         )
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log = self.root / "server.log"
         try:
             self._run(
@@ -88,6 +94,19 @@ class Cluster:
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        """Create an empty database with a fresh name; returns its URL."""
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url(), autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop the database at `url` (made by `new_database`), closing its connections."""
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self.url(), autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def stop(self) -> None:
         """Stop at once (no checkpoint: the data is thrown away) and remove the folder."""
@@ -119,9 +138,9 @@ class Cluster:
             )
 
 
-def start_cluster(bindir: Path) -> Cluster:
+def start_cluster(bindir: Path, *, durable: bool = False) -> Cluster:
     """A running throwaway server from the binaries in `bindir`; raises ClusterUnavailable."""
-    cluster = Cluster(bindir)
+    cluster = Cluster(bindir, durable=durable)
     try:
         cluster.start()
     except BaseException:
