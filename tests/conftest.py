@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
+from outage.adapters.channels import registry
 from outage.config import Settings, load_settings
 from simulator.telegram import FakeTelegram
 from simulator.whatsapp import FakeHSMProvider
@@ -76,7 +77,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "OLT_INVENTORY": str(tmp_path / "olts.json"),
         }
         base.update(env)
-        settings, problems = load_settings(base)
+        settings, problems = load_settings(base, channels=registry.CHANNELS)
         assert problems == [], problems
         return settings
 
