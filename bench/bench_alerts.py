@@ -18,7 +18,6 @@ Run: `python -m bench.bench_alerts` (full) or `python -m bench.bench_alerts --qu
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 import tempfile
@@ -26,8 +25,9 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
+from outage.adapters.channels import telegram
 from outage.adapters.channels.registry import configured_channels
-from outage.adapters.channels.telegram import TelegramChannel
+from outage.adapters.channels.telegram import TelegramChannel, TelegramSettings
 from outage.alerts.sender import Sender
 from outage.config import Settings
 from outage.db import open_database, transaction
@@ -51,13 +51,10 @@ def scenario(chats: int, per_chat_per_minute: int, *, overall_cap: bool) -> dict
 def _measure(fake: FakeTelegram, chats: int, per_chat_per_minute: int, overall_cap: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         chat_ids = tuple(f"-100{i:04d}" for i in range(chats))
-        settings = dataclasses.replace(
-            Settings(),
-            telegram_bot_token=fake.token,
-            telegram_chat_ids=chat_ids,
-            telegram_api_url=fake.url,
-            telegram_per_chat_per_minute=per_chat_per_minute,
+        own = TelegramSettings(
+            bot_token=fake.token, chat_ids=chat_ids, api_url=fake.url, per_chat_per_minute=per_chat_per_minute
         )
+        settings = Settings(channels={"telegram": own})
         db_path = f"{folder}/bench.db"
         expected = _queue(db_path, settings, ALERTS // chats)
         channel = TelegramChannel(
@@ -82,7 +79,9 @@ def _queue(db_path: str, settings: Settings, alerts: int) -> Counter[tuple[str, 
     with transaction(conn):
         enqueue(conn, batch, configured_channels(settings), time.time())
     conn.close()
-    return Counter((chat, f"OLT-{i:05d}") for chat in settings.telegram_chat_ids for i in range(alerts))
+    return Counter(
+        (chat, f"OLT-{i:05d}") for chat in telegram.settings_of(settings).chat_ids for i in range(alerts)
+    )
 
 
 def _report(

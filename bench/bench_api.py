@@ -48,6 +48,7 @@ def _free_port() -> int:
 
 def seed_events(database_path: str) -> int:
     """200 active events in `database_path` through the production cycle; returns their count."""
+    from outage.adapters.channels.registry import CHANNELS
     from outage.adapters.erp.base import Observation
     from outage.config import load_settings
     from outage.core.model import Subscriber
@@ -69,7 +70,9 @@ def seed_events(database_path: str) -> int:
         def read_population(self, each: Any = None) -> dict[str, int]:
             return {}
 
-    settings, _ = load_settings({"DATABASE_PATH": database_path, "IXCSOFT_SERVICE_URL": "http://127.0.0.1:9"})
+    settings, _ = load_settings(
+        {"DATABASE_PATH": database_path, "IXCSOFT_SERVICE_URL": "http://127.0.0.1:9"}, channels=CHANNELS
+    )
     conn = open_database(database_path)
     reader = Reader()
     monitor = Monitor(settings, reader, None, [])

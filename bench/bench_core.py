@@ -92,6 +92,7 @@ def cycle_scenario(kind: str, total: int, database_url: str = "") -> dict[str, A
     Runs the production path (`Monitor.run_cycle`) with the ERP answer already in memory,
     and reports the time of detection, alert building and the commit (`last_detect_seconds`).
     """
+    from outage.adapters.channels.registry import CHANNELS
     from outage.config import load_settings
     from outage.core.place import count_places, path_of
     from outage.db import open_database
@@ -103,7 +104,7 @@ def cycle_scenario(kind: str, total: int, database_url: str = "") -> dict[str, A
             "DATABASE_URL": database_url,
             "IXCSOFT_SERVICE_URL": "http://x",
         }
-        settings, _ = load_settings(env)
+        settings, _ = load_settings(env, channels=CHANNELS)
         conn = open_database(settings.database)
         subs = _subscribers(total)
         reader = _Reader()
@@ -136,6 +137,7 @@ def _ids() -> Any:
 
 
 def erp_read(pages: int, page_size: int, delay: float, concurrency: int) -> float:
+    from outage.adapters.channels.registry import CHANNELS
     from outage.adapters.erp.ixc import IxcReader
     from outage.config import load_settings
     from simulator.ixc import FakeIXC
@@ -152,7 +154,7 @@ def erp_read(pages: int, page_size: int, delay: float, concurrency: int) -> floa
             "IXC_PAGE_SIZE": str(page_size),
             "IXC_CONCURRENCY": str(concurrency),
         }
-        settings, problems = load_settings(env)
+        settings, problems = load_settings(env, channels=CHANNELS)
         assert not [p for p in problems if "SECRET_KEY" not in p], problems
         reader = IxcReader(settings)
         t0 = time.perf_counter()
@@ -195,10 +197,11 @@ def population_read(total: int, page_size: int, delay: float, concurrency: int) 
 
 
 def _read_population(env: dict[str, str]) -> dict[str, Any]:
+    from outage.adapters.channels.registry import CHANNELS
     from outage.adapters.erp.ixc import IxcReader
     from outage.config import load_settings
 
-    settings, _ = load_settings(env)
+    settings, _ = load_settings(env, channels=CHANNELS)
     reader = IxcReader(settings)
     before = _peak_rss_mb()
     t0, cpu0 = time.perf_counter(), time.process_time()

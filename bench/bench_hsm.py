@@ -36,6 +36,7 @@ AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
 def _settings(tmp: str, **env: str) -> Any:
+    from outage.adapters.channels.registry import CHANNELS
     from outage.config import load_settings
 
     base = {
@@ -45,7 +46,7 @@ def _settings(tmp: str, **env: str) -> Any:
         "MONITOR_API_TOKEN": API_TOKEN,
     }
     base.update({"IXC_TOKEN": "8:fake-token", **env})
-    settings, problems = load_settings(base)
+    settings, problems = load_settings(base, channels=CHANNELS)
     assert not problems, problems
     return settings
 

@@ -15,7 +15,7 @@ BNG_LOG_FORMATS = ("accel-ppp", "mikrotik")
 
 
 class Reader(Protocol):
-    """The part of the configuration's reader used here (`outage.config._Reader`)."""
+    """The part of the configuration's reader used here (`outage.config.Reader`)."""
 
     problems: list[str]
 

@@ -18,15 +18,19 @@ note, as this API's own token (its old name here): `MONITOR_API_TOKEN` is the ne
 
 IXC credentials: `IXC_TOKEN` as IXCSoft shows it (`<id>:<hash>`), or the hash alone with
 the id in `IXC_USER`; the settings hold them apart (`ixc_user` = id, `ixc_token` = hash).
+
+Each message channel reads and checks its own settings (`ChannelSection`): the caller
+passes the channels (`outage.adapters.channels.registry.CHANNELS`) and `Settings.channels`
+holds what each read, by the channel's name. This module knows no channel.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from outage import alarm_settings
@@ -73,7 +77,6 @@ class Settings:
     resolve_quorum: float = 0.9
     ixc_timezone: str = "America/Sao_Paulo"
     ixcsoft_service_url: str = ""
-    alert_service_url: str = ""
     olt_service_url: str = ""
     ixc_url: str = ""
     ixc_user: str = ""
@@ -93,22 +96,6 @@ class Settings:
     app_env: str = "production"
     cause_timeout: float = 20.0
     # --- NOC alerts -------------------------------------------------------------------
-    telegram_bot_token: str = ""
-    telegram_chat_ids: tuple[str, ...] = ()
-    telegram_thread_id: str = ""
-    telegram_api_url: str = "https://api.telegram.org"
-    telegram_per_chat_per_minute: int = 20
-    whatsapp_token: str = ""
-    whatsapp_phone_number_id: str = ""
-    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
-    whatsapp_noc_numbers: tuple[str, ...] = ()
-    whatsapp_noc_template: str = "alerta_noc"
-    whatsapp_app_secret: str = ""
-    whatsapp_webhook_verify_token: str = ""
-    url_hsm: str = ""
-    token_hsm: str = ""
-    hsm_account: int = 1
-    hsm_noc_template: str = ""
     storm_threshold: int = 5
     # --- cause and place --------------------------------------------------------------
     olt_inventory: str = "data/olts.json"
@@ -119,17 +106,9 @@ class Settings:
     api_auth_url: str = ""
     api_user: str = ""
     api_pass: str = ""
-    hsm_template_los: str = "114"
-    hsm_template_power: str = "116"
-    hsm_template_concentrator: str = ""
-    hsm_template_normalized: str = ""
-    whatsapp_template_los: str = "queda_massiva_los"
-    whatsapp_template_power: str = "queda_massiva_energia"
-    whatsapp_template_concentrator: str = ""
     hsm_cooldown_hours: float = 24.0
     hsm_enrich_concurrency: int = 32
     hsm_send_rate: float = 0.0
-    hsm_cookie: str = ""
     olt_system_token: str = ""
     # --- dashboard --------------------------------------------------------------------
     admin_username: str = ""
@@ -146,6 +125,8 @@ class Settings:
     demo_control_url: str = ""
     # --- network alarms (OLT traps and syslog, concentrator accounting) ---------------
     alarms: alarm_settings.AlarmSettings = field(default_factory=alarm_settings.AlarmSettings)
+    # --- message channels: each one's own settings, by its name (see the module) -----
+    channels: Mapping[str, object] = field(default_factory=dict)
     # Values that were set but are not settings (kept for diagnostics).
     extra: dict[str, str] = field(default_factory=dict)
     # What the operator should know about how the configuration was read (aliases used).
@@ -155,18 +136,6 @@ class Settings:
     def database(self) -> str:
         """Where the data lives: PostgreSQL at `DATABASE_URL` when set, else SQLite at `DATABASE_PATH`."""
         return self.database_url or self.database_path
-
-    @property
-    def telegram_enabled(self) -> bool:
-        return bool(self.telegram_bot_token and self.telegram_chat_ids)
-
-    @property
-    def whatsapp_cloud_enabled(self) -> bool:
-        return bool(self.whatsapp_token and self.whatsapp_phone_number_id)
-
-    @property
-    def hsm_provider_enabled(self) -> bool:
-        return bool(self.url_hsm and self.token_hsm)
 
     @property
     def https_only(self) -> bool:
@@ -187,7 +156,7 @@ class Settings:
         return bool(self.api_base_url and (self.olt_system_token or self.olt_system_login))
 
 
-class _Reader:
+class Reader:
     """Reads typed values from a mapping, collecting problems instead of raising."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
@@ -280,10 +249,6 @@ class _Reader:
         return tuple(p for p in parts if p not in bad)
 
 
-def _is_chat_id(value: str) -> bool:
-    return value.lstrip("-").isdigit() or (value.startswith("@") and len(value) > 1)
-
-
 def _is_network(value: str) -> bool:
     try:
         ipaddress.ip_network(value, strict=False)
@@ -292,14 +257,28 @@ def _is_network(value: str) -> bool:
     return True
 
 
-def _is_phone(value: str) -> bool:
-    return value.isdigit() and 12 <= len(value) <= 13 and value.startswith("55")
+class ChannelSection(Protocol):
+    """What `load_settings` needs of a message channel (its `ChannelKind`, see
+    `outage.adapters.channels.base`): its name, how it reads its own settings (appending
+    their problems to the reader), and its rules that involve other settings."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def read(self) -> Callable[[Reader], object]: ...
+
+    @property
+    def cross_checks(self) -> Callable[[Settings], list[str]]: ...
 
 
-def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> tuple[Settings, list[str]]:
-    """Build the settings from `env` (default: the process environment) and list problems."""
+def load_settings(
+    env: Mapping[str, str] | None = None, *, demo: bool = False, channels: Sequence[ChannelSection]
+) -> tuple[Settings, list[str]]:
+    """Build the settings from `env` (default: the process environment), each of `channels`
+    reading its own, and list every problem (the channels' too)."""
     resolved, notes, alias_problems = _resolve_original_names(os.environ if env is None else env)
-    r = _Reader(resolved)
+    r = Reader(resolved)
     r.problems.extend(alias_problems)
     num = r.number
     api_token, olt_token, token_note = _api_tokens(r)
@@ -329,7 +308,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         ),
         ixc_timezone=r.text("IXC_TIMEZONE", "America/Sao_Paulo"),
         ixcsoft_service_url=r.url("IXCSOFT_SERVICE_URL"),
-        alert_service_url=r.url("ALERT_SERVICE_URL"),
         olt_service_url=r.url("OLT_SERVICE_URL"),
         ixc_url=r.url("IXC_URL"),
         ixc_user=ixc_user,
@@ -348,26 +326,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         api_token=api_token,
         app_env=r.text("APP_ENV", "production").lower(),
         cause_timeout=num("CAUSE_TIMEOUT", 20.0, minimum=1, maximum=300, integer=False),
-        telegram_bot_token=r.text("TELEGRAM_BOT_TOKEN", ""),
-        telegram_chat_ids=r.items(
-            "TELEGRAM_CHAT_ID", _is_chat_id, "Use ids numéricos (ex.: -1001234567890) separados por vírgula."
-        ),
-        telegram_thread_id=r.text("TELEGRAM_THREAD_ID", ""),
-        telegram_api_url=r.url("TELEGRAM_API_URL", "https://api.telegram.org"),
-        telegram_per_chat_per_minute=num("TELEGRAM_PER_CHAT_PER_MINUTE", 20, minimum=1, maximum=60),
-        whatsapp_token=r.text("WHATSAPP_TOKEN", ""),
-        whatsapp_phone_number_id=r.text("WHATSAPP_PHONE_NUMBER_ID", ""),
-        whatsapp_api_url=r.url("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0"),
-        whatsapp_noc_numbers=r.items(
-            "WHATSAPP_NOC_NUMBERS", _is_phone, "Use 55 + DDD + número, só dígitos (ex.: 5511987654321)."
-        ),
-        whatsapp_noc_template=r.text("WHATSAPP_NOC_TEMPLATE", "alerta_noc"),
-        whatsapp_app_secret=r.text("WHATSAPP_APP_SECRET", ""),
-        whatsapp_webhook_verify_token=r.text("WHATSAPP_WEBHOOK_VERIFY_TOKEN", ""),
-        url_hsm=r.url("URL_HSM"),
-        token_hsm=r.text("TOKEN_HSM", ""),
-        hsm_account=num("HSM_ACCOUNT", 1, minimum=0),
-        hsm_noc_template=r.text("HSM_NOC_TEMPLATE", ""),
         storm_threshold=num("STORM_THRESHOLD", 5, minimum=1),
         olt_inventory=r.text("OLT_INVENTORY", "data/olts.json"),
         olt_sample_size=num("OLT_SAMPLE_SIZE", 5, minimum=1, maximum=64),
@@ -376,13 +334,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         api_auth_url=r.url("API_AUTH_URL"),
         api_user=r.text("API_USER", ""),
         api_pass=r.text("API_PASS", ""),
-        hsm_template_los=r.text("HSM_TEMPLATE_LOS", "114"),
-        hsm_template_power=r.text("HSM_TEMPLATE_POWER", "116"),
-        hsm_template_concentrator=r.text("HSM_TEMPLATE_CONCENTRATOR", ""),
-        hsm_template_normalized=r.text("HSM_TEMPLATE_NORMALIZED", ""),
-        whatsapp_template_los=r.text("WHATSAPP_TEMPLATE_LOS", "queda_massiva_los"),
-        whatsapp_template_power=r.text("WHATSAPP_TEMPLATE_POWER", "queda_massiva_energia"),
-        whatsapp_template_concentrator=r.text("WHATSAPP_TEMPLATE_CONCENTRATOR", ""),
         hsm_cooldown_hours=num("HSM_COOLDOWN_HOURS", 24.0, minimum=0, integer=False),
         hsm_enrich_concurrency=num("HSM_ENRICH_CONCURRENCY", 32, minimum=1, maximum=256),
         hsm_send_rate=num(
@@ -393,7 +344,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
             integer=False,
             hint="Avisos por segundo ao provedor (0 = padrão do provedor: HSM 1000/s, API oficial 80/s).",
         ),
-        hsm_cookie=r.text("HSM_COOKIE", ""),
         olt_system_token=olt_token,
         admin_username=r.text("ADMIN_USERNAME", ""),
         admin_password=r.text("ADMIN_PASSWORD", ""),
@@ -420,10 +370,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         demo=demo,
         demo_control_url=r.url("DEMO_CONTROL_URL"),
         alarms=alarm_settings.read(r),
+        channels={channel.name: channel.read(r) for channel in channels},
         notes=tuple(notes + token_note),
     )
     r.problems.extend([ixc_problem] if ixc_problem else [])
     r.problems.extend(_cross_checks(s))
+    r.problems.extend(problem for channel in channels for problem in channel.cross_checks(s))
     return replace(s, notes=s.notes + tuple(_derived_notes(s))), r.problems
 
 
@@ -463,7 +415,7 @@ def _resolve_original_names(env: Mapping[str, str]) -> tuple[dict[str, str], lis
     return resolved, notes, problems
 
 
-def _api_tokens(r: _Reader) -> tuple[str, str, list[str]]:
+def _api_tokens(r: Reader) -> tuple[str, str, list[str]]:
     """(this API's token, the OLT management system's initial token, notes); see the module."""
     ours = r.text("MONITOR_API_TOKEN", "")
     legacy = r.text("API_TOKEN", "")
@@ -540,24 +492,6 @@ def _cross_checks(s: Settings) -> list[str]:
             "SECRET_KEY ausente ou com o valor de exemplo: gere uma com "
             "python -c 'import secrets; print(secrets.token_hex(32))'."
         )
-    if s.telegram_bot_token and not s.telegram_chat_ids:
-        problems.append("TELEGRAM_BOT_TOKEN definido sem TELEGRAM_CHAT_ID: informe o id do grupo do NOC.")
-    if s.telegram_chat_ids and not s.telegram_bot_token:
-        problems.append("TELEGRAM_CHAT_ID definido sem TELEGRAM_BOT_TOKEN: crie um bot com o @BotFather.")
-    if s.whatsapp_noc_numbers and not (s.whatsapp_cloud_enabled or s.hsm_provider_enabled):
-        problems.append(
-            "WHATSAPP_NOC_NUMBERS definido sem provedor: configure WHATSAPP_TOKEN e "
-            "WHATSAPP_PHONE_NUMBER_ID (API oficial) ou URL_HSM e TOKEN_HSM."
-        )
-    if bool(s.whatsapp_app_secret) != bool(s.whatsapp_webhook_verify_token):
-        problems.append(
-            "WHATSAPP_APP_SECRET e WHATSAPP_WEBHOOK_VERIFY_TOKEN devem ser definidos juntos (o webhook de"
-            " status da Meta: a chave secreta do app e o token de verificação que você cadastrou)."
-        )
-    if bool(s.whatsapp_token) != bool(s.whatsapp_phone_number_id):
-        problems.append("WHATSAPP_TOKEN e WHATSAPP_PHONE_NUMBER_ID devem ser definidos juntos.")
-    if bool(s.url_hsm) != bool(s.token_hsm):
-        problems.append("URL_HSM e TOKEN_HSM devem ser definidos juntos.")
     olt_api = [s.api_base_url, s.api_auth_url, s.api_user, s.api_pass]
     if s.olt_system_token and not any(olt_api):
         problems.append(

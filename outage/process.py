@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask
 
+from outage.adapters.channels import registry
 from outage.config import ConfigError, Settings, load_dotenv_file, load_settings
 from outage.db import write_access_problem
 from outage.logs import setup_logging
@@ -32,26 +33,22 @@ _service: Any = None
 def load_checked_settings(*, demo: bool = False) -> Settings:
     """Settings from `.env` and the environment; `ConfigError` listing every problem."""
     load_dotenv_file()
-    settings, problems = load_settings(demo=demo)
-    problems += _component_problems(settings)
+    settings, problems = load_settings(demo=demo, channels=registry.CHANNELS)
+    problems += _inventory_problems(settings)
     if problems:
         raise ConfigError(problems, settings.notes)
     return settings
 
 
-def _component_problems(settings: Settings) -> list[str]:
-    """Problems only the components can see: values a channel would refuse on every
-    message, the OLT inventory file."""
+def _inventory_problems(settings: Settings) -> list[str]:
+    """Problems only the cause analysis can see: those of the OLT inventory file."""
     import os
 
-    from outage.adapters.channels.registry import settings_problems
-
-    problems = settings_problems(settings)
     try:
         from outage.adapters.cause import validate_inventory
     except ImportError:
-        return problems
-    return problems + list(validate_inventory(settings, os.environ))
+        return []
+    return list(validate_inventory(settings, os.environ))
 
 
 def print_problems(problems: Sequence[str], notes: Sequence[str] = ()) -> None:

@@ -308,7 +308,7 @@ class DemoSimulator:
         return targets.receiver_env(olt.concentrador for olt in self.network.olts)
 
     def env(self, *, port: int, database_path: str | Path | None = None) -> dict[str, str]:
-        """The environment for `load_settings(env, demo=True)`: every setting points at a fake."""
+        """The environment for `load_settings(env, demo=True, ...)`: every setting points at a fake."""
         database = database_path or self.data_dir / f"demo-{port}.db"
         return {
             "IXC_URL": self.ixc.url,
@@ -537,6 +537,7 @@ def demo_settings(sim: DemoSimulator, port: int) -> tuple[Any, dict[str, str]]:
     """Validated `Settings` for the demo (fresh database, admin credentials) and the env used."""
     import secrets
 
+    from outage.adapters.channels.registry import CHANNELS
     from outage.config import ConfigError, load_settings
 
     env = sim.env(port=port)
@@ -544,7 +545,7 @@ def demo_settings(sim: DemoSimulator, port: int) -> tuple[Any, dict[str, str]]:
     env["ADMIN_PASSWORD"] = "demo-" + secrets.token_hex(4)
     env["MONITOR_API_TOKEN"] = "demo-api-" + secrets.token_hex(8)
     _fresh_database(Path(env["DATABASE_PATH"]))
-    settings, problems = load_settings(env, demo=True)
+    settings, problems = load_settings(env, demo=True, channels=CHANNELS)
     if problems:
         raise ConfigError(problems)
     return settings, env

@@ -77,6 +77,7 @@ class HeardDay:
         self.monitor: Any = None
 
     def __enter__(self) -> Self:
+        from outage.adapters.channels.registry import CHANNELS
         from outage.adapters.erp import build_reader
         from outage.config import load_settings
         from outage.db import open_database
@@ -109,7 +110,7 @@ class HeardDay:
                     **targets.receiver_env(o.concentrador for o in network.olts),
                 }
             )
-        settings, problems = load_settings(env)
+        settings, problems = load_settings(env, channels=CHANNELS)
         if problems:
             stack.close()
             raise ValueError("; ".join(problems))

@@ -48,6 +48,7 @@ class MonitoredIsp:
         self.telegram: FakeTelegram | None = None
 
     def __enter__(self) -> Self:
+        from outage.adapters.channels.registry import CHANNELS
         from outage.config import load_settings
 
         stack = self._stack
@@ -75,7 +76,8 @@ class MonitoredIsp:
                 "TELEGRAM_API_URL": self.telegram.url,
                 "TELEGRAM_PER_CHAT_PER_MINUTE": "60",
                 **self.extra,
-            }
+            },
+            channels=CHANNELS,
         )
         if problems:
             stack.close()

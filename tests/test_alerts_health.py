@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from outage.adapters.channels.alert_service import AlertServiceSettings
+from outage.adapters.channels.hsm_provider import HSMProviderSettings
 from outage.adapters.channels.registry import configured_channels
+from outage.adapters.channels.telegram import TelegramSettings
+from outage.adapters.channels.whatsapp_cloud import WhatsAppCloudSettings
 from outage.alerts.health import outbox_health
 from outage.checks import channel_warnings
 from outage.config import Settings
@@ -69,15 +73,14 @@ def test_failed_customer_notices_do_not_make_the_noc_unhealthy(tmp_path):
 
 def test_configured_channels_name_one_destination_per_chat_number_and_route():
     settings = Settings(
-        telegram_bot_token="1:abc",
-        telegram_chat_ids=("-1001", "-1002"),
-        whatsapp_token="tok",
-        whatsapp_phone_number_id="1055",
-        whatsapp_noc_numbers=("5511987654321",),
-        url_hsm="http://hsm.local/send",
-        token_hsm="t",
-        hsm_noc_template="200",
-        alert_service_url="http://alertas.local",
+        channels={
+            "telegram": TelegramSettings(bot_token="1:abc", chat_ids=("-1001", "-1002")),
+            "whatsapp_cloud": WhatsAppCloudSettings(
+                token="tok", phone_number_id="1055", noc_numbers=("5511987654321",)
+            ),
+            "hsm": HSMProviderSettings(url="http://hsm.local/send", token="t", noc_template="200"),
+            "alert_service": AlertServiceSettings(url="http://alertas.local"),
+        }
     )
     assert configured_channels(settings) == [
         "telegram:-1001",
@@ -91,7 +94,7 @@ def test_configured_channels_name_one_destination_per_chat_number_and_route():
 
 
 def test_the_alert_service_carries_telegram_alerts_when_the_bot_api_is_not_configured():
-    settings = Settings(alert_service_url="http://alertas.local")
+    settings = Settings(channels={"alert_service": AlertServiceSettings(url="http://alertas.local")})
     assert configured_channels(settings) == ["alert_service:telegram", "alert_service:whatsapp"]
 
 

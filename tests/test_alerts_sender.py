@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import dataclasses
 import threading
 
 import pytest
 
 from outage.adapters.channels.registry import configured_channels
-from outage.adapters.channels.telegram import TelegramChannel
+from outage.adapters.channels.telegram import TelegramChannel, TelegramSettings
+from outage.adapters.channels.whatsapp_cloud import WhatsAppCloudSettings
 from outage.alerts.sender import Sender
 from outage.alerts.storm import summarize_if_storm
 from outage.config import Settings
@@ -33,9 +33,14 @@ class FakeClock:
         self.now += max(seconds, 0.0)
 
 
-def settings_for(telegram, **changes) -> Settings:
-    base = Settings(telegram_bot_token=telegram.token, telegram_chat_ids=CHATS, telegram_api_url=telegram.url)
-    return dataclasses.replace(base, **changes)
+def settings_for(telegram, chat_ids=CHATS, per_chat_per_minute=20, **changes) -> Settings:
+    own = TelegramSettings(
+        bot_token=telegram.token,
+        chat_ids=chat_ids,
+        api_url=telegram.url,
+        per_chat_per_minute=per_chat_per_minute,
+    )
+    return Settings(channels={"telegram": own}, **changes)
 
 
 def opening(name: str, total: int = 10) -> Alert:
@@ -91,7 +96,7 @@ def test_each_chat_gets_each_alert_exactly_once_across_cycles(telegram, db_path)
 
 
 def test_it_retries_after_429_honouring_retry_after(telegram, db_path):
-    settings = settings_for(telegram, telegram_chat_ids=("-1001",))
+    settings = settings_for(telegram, chat_ids=("-1001",))
     clock = FakeClock()
     queue(db_path, settings, [opening("OLT-A")])
     telegram.fail_next("429:1")
@@ -108,7 +113,7 @@ def test_it_retries_after_429_honouring_retry_after(telegram, db_path):
 def test_telegram_down_for_a_cycle_then_back_delivers_once(db_path):
     server = FakeTelegram().start()
     port = server.port
-    settings = settings_for(server, telegram_chat_ids=("-1001",))
+    settings = settings_for(server, chat_ids=("-1001",))
     server.stop()
     clock = FakeClock()
     queue(db_path, settings, [opening("OLT-A")])
@@ -126,7 +131,7 @@ def test_telegram_down_for_a_cycle_then_back_delivers_once(db_path):
 
 
 def test_5xx_is_retried_with_backoff(telegram, db_path):
-    settings = settings_for(telegram, telegram_chat_ids=("-1001",))
+    settings = settings_for(telegram, chat_ids=("-1001",))
     clock = FakeClock()
     queue(db_path, settings, [opening("OLT-A")])
     telegram.fail_next("500", "503")
@@ -140,7 +145,7 @@ def test_5xx_is_retried_with_backoff(telegram, db_path):
 
 
 def test_a_slow_answer_times_out_and_is_retried(telegram, db_path):
-    settings = settings_for(telegram, telegram_chat_ids=("-1001",))
+    settings = settings_for(telegram, chat_ids=("-1001",))
     channel = TelegramChannel(telegram.token, api_url=telegram.url, timeout=0.3)
     clock = FakeClock()
     queue(db_path, settings, [opening("OLT-A")])
@@ -172,7 +177,7 @@ def test_a_permanent_failure_is_kept_with_its_reason_and_the_other_chat_still_ge
 
 
 def test_special_characters_in_a_connection_name_are_delivered(telegram, db_path):
-    settings = settings_for(telegram, telegram_chat_ids=("-1001",))
+    settings = settings_for(telegram, chat_ids=("-1001",))
     queue(db_path, settings, [opening("POP <Centro> & R&D > 1")])
     sender = sender_for(db_path, settings, FakeClock())
     stats = sender.deliver_due()
@@ -182,7 +187,7 @@ def test_special_characters_in_a_connection_name_are_delivered(telegram, db_path
 
 
 def test_a_3000_login_outage_is_delivered_as_one_message(telegram, db_path):
-    settings = settings_for(telegram, telegram_chat_ids=("-1001",), max_clients_in_message=500)
+    settings = settings_for(telegram, chat_ids=("-1001",), max_clients_in_message=500)
     queue(db_path, settings, [opening("OLT-GRANDE", total=3000)])
     sender = sender_for(db_path, settings, FakeClock())
     stats = sender.deliver_due()
@@ -192,7 +197,7 @@ def test_a_3000_login_outage_is_delivered_as_one_message(telegram, db_path):
 
 
 def test_a_storm_of_30_events_sends_one_summary(telegram, db_path):
-    settings = settings_for(telegram, telegram_chat_ids=("-1001",))
+    settings = settings_for(telegram, chat_ids=("-1001",))
     alerts = summarize_if_storm(
         [opening(f"OLT-{i:02d}", total=100) for i in range(30)], settings.storm_threshold
     )
@@ -212,7 +217,7 @@ def test_five_events_are_not_a_storm():
 
 def test_two_senders_racing_on_the_same_outbox_send_each_row_once(telegram, db_path):
     chats = tuple(f"-100{i}" for i in range(5))
-    settings = settings_for(telegram, telegram_chat_ids=chats, telegram_per_chat_per_minute=60000)
+    settings = settings_for(telegram, chat_ids=chats, per_chat_per_minute=60000)
     written = queue(db_path, settings, [opening(f"OLT-{i}", total=2) for i in range(40)])
     senders = [Sender(db_path, settings, worker_id=f"w{i}") for i in range(2)]
     results = []
@@ -233,7 +238,7 @@ def test_two_senders_racing_on_the_same_outbox_send_each_row_once(telegram, db_p
 
 
 def test_after_a_restart_pending_and_abandoned_rows_are_delivered(telegram, db_path):
-    settings = settings_for(telegram, telegram_chat_ids=("-1001",))
+    settings = settings_for(telegram, chat_ids=("-1001",))
     clock = FakeClock()
     queue(db_path, settings, [opening("OLT-A"), opening("OLT-B")], now=clock.now)
     conn = open_database(db_path)
@@ -251,7 +256,7 @@ def test_after_a_restart_pending_and_abandoned_rows_are_delivered(telegram, db_p
 
 
 def test_once_mode_leaves_paced_rows_pending_for_the_next_run(telegram, db_path):
-    settings = settings_for(telegram, telegram_chat_ids=("-1001",))
+    settings = settings_for(telegram, chat_ids=("-1001",))
     queue(db_path, settings, [opening("OLT-A"), opening("OLT-B")])
     sender = sender_for(db_path, settings, FakeClock())
     stats = sender.deliver_due(max_wait=1)
@@ -261,7 +266,7 @@ def test_once_mode_leaves_paced_rows_pending_for_the_next_run(telegram, db_path)
 
 
 def test_a_supergroup_migration_is_followed_and_noted(telegram, db_path):
-    settings = settings_for(telegram, telegram_chat_ids=("-1001",))
+    settings = settings_for(telegram, chat_ids=("-1001",))
     queue(db_path, settings, [opening("OLT-A")])
     telegram.fail_next("migrate:-100777")
     sender = sender_for(db_path, settings, FakeClock())
@@ -284,9 +289,8 @@ def test_customer_template_rows_go_through_the_same_sender(db_path):
         enqueue(conn, customers, ["whatsapp_cloud"], 1_732_256_000.0)
     conn.close()
     with FakeWhatsAppCloud() as cloud:
-        settings = Settings(
-            whatsapp_token=cloud.token, whatsapp_phone_number_id="1055", whatsapp_api_url=cloud.api_url
-        )
+        own = WhatsAppCloudSettings(token=cloud.token, phone_number_id="1055", api_url=cloud.api_url)
+        settings = Settings(channels={"whatsapp_cloud": own})
         sender = sender_for(db_path, settings, FakeClock())
         stats = sender.deliver_due(max_wait=1)
         sender.close()
@@ -295,7 +299,7 @@ def test_customer_template_rows_go_through_the_same_sender(db_path):
 
 
 def test_a_row_for_an_unconfigured_channel_fails_with_the_reason(telegram, db_path):
-    settings = settings_for(telegram, telegram_chat_ids=("-1001",))
+    settings = settings_for(telegram, chat_ids=("-1001",))
     conn = open_database(db_path)
     with transaction(conn):
         enqueue(conn, [opening("OLT-A")], ["whatsapp_cloud:5511987654321"], 1_732_256_000.0)
@@ -308,7 +312,7 @@ def test_a_row_for_an_unconfigured_channel_fails_with_the_reason(telegram, db_pa
 
 
 def test_run_delivers_in_the_background_until_stopped(telegram, db_path):
-    settings = settings_for(telegram, telegram_chat_ids=("-1001",))
+    settings = settings_for(telegram, chat_ids=("-1001",))
     queue(db_path, settings, [opening("OLT-A")])
     sender = Sender(db_path, settings)
     stop = threading.Event()

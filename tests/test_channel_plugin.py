@@ -1,6 +1,7 @@
 """A channel or an ERP is its module and one line in its table: one declared here, over a real
-local HTTP server, is validated, built, sent through, redacted and shown on the Saúde page,
-and chosen by the dispatch console, with nothing else changed."""
+local HTTP server, reads and checks its own settings (no field of `Settings`, nothing in
+`outage/config.py`), and is validated, built, sent through, redacted and shown on the Saúde
+page, and chosen by the dispatch console, with nothing else changed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -18,13 +19,13 @@ import requests
 from outage import checks
 from outage.adapters import erp
 from outage.adapters.channels import registry
-from outage.adapters.channels.base import ChannelKind, CustomerNotices, HealthLine, Receipt
+from outage.adapters.channels.base import ChannelKind, CustomerNotices, HealthLine, Receipt, own_settings
 from outage.adapters.channels.messages import render_text
 from outage.adapters.erp.base import ErpKind, Observation
 from outage.alerts.sender import Sender
-from outage.config import Settings
+from outage.config import Reader, Settings, load_settings
 from outage.db import open_database, transaction
-from outage.hsm.dispatch import choose_template
+from outage.hsm.dispatch import DispatchRefused, choose_template
 from outage.hsm.incidents import Incident
 from outage.http import TransportError, call, redact
 from outage.storage.outbox import Alert, enqueue
@@ -32,6 +33,7 @@ from outage.web.app import create_app
 
 TOKEN = "pager-token-0123456789"
 ADMIN = {"ADMIN_USERNAME": "chefe", "ADMIN_PASSWORD": "senha-do-admin-1"}
+ERP = {"IXC_URL": "http://127.0.0.1:9", "IXC_USER": "1", "IXC_TOKEN": "x"}
 
 
 class PagerServer:
@@ -89,48 +91,115 @@ class PagerChannel:
         return Receipt(provider_message_id=str(response.json()["id"]))
 
 
-def pager_kind(url: str, token: str = TOKEN) -> ChannelKind:
-    """The module a new channel would be: its settings (here held by the test), their check,
-    its secret, how to build it, where NOC alerts go, its health row and its customer templates."""
-    return ChannelKind(
-        name="pager",
-        label="Pager do plantão",
-        settings=("PAGER_URL", "PAGER_TOKEN"),
-        setup="PAGER_URL e PAGER_TOKEN",
-        enabled=lambda settings: True,
-        build=lambda settings, session: PagerChannel(url, token, session),
-        destinations=lambda settings: ["5511912345678"],
-        health=lambda settings: HealthLine(True, "1 número do plantão"),
-        settings_problems=lambda settings: [] if len(token) >= 16 else ["PAGER_TOKEN curto demais."],
-        warnings=lambda settings: ["PAGER_URL sem HTTPS: use só na rede local."],
-        secrets=lambda settings: (token,),
-        customers=CustomerNotices(
-            "pager do plantão",
-            lambda settings: {"LOS": "aviso_fibra", "POWER": "aviso_energia", "CONCENTRADOR": ""},
-            {"LOS": "PAGER_LOS", "POWER": "PAGER_POWER", "CONCENTRADOR": "PAGER_CONCENTRADOR"},
-        ),
-        phone_targets=True,
+@dataclass(frozen=True)
+class PagerSettings:
+    """What a new channel's module declares: its own settings, their defaults leaving it off."""
+
+    url: str = ""
+    token: str = field(default="", repr=False)
+    number: str = ""
+    template_los: str = "aviso_fibra"
+    template_power: str = "aviso_energia"
+
+
+def read_pager(r: Reader) -> PagerSettings:
+    """Its settings read with the configuration's reader, its problems appended to it."""
+    s = PagerSettings(
+        url=r.url("PAGER_URL"),
+        token=r.text("PAGER_TOKEN", ""),
+        number=r.text("PAGER_NUMBER", ""),
+        template_los=r.text("PAGER_LOS", "aviso_fibra"),
+        template_power=r.text("PAGER_POWER", "aviso_energia"),
     )
+    if s.token and len(s.token) < 16:
+        r.problems.append("PAGER_TOKEN curto demais.")
+    return s
+
+
+def pager_settings(settings: Settings) -> PagerSettings:
+    return own_settings(settings, "pager", PagerSettings)
+
+
+def pager_warnings(settings: Settings) -> list[str]:
+    return (
+        ["PAGER_URL sem HTTPS: use só na rede local."]
+        if pager_settings(settings).url.startswith("http:")
+        else []
+    )
+
+
+def pager_templates(settings: Settings) -> dict[str, str]:
+    s = pager_settings(settings)
+    return {"LOS": s.template_los, "POWER": s.template_power, "CONCENTRADOR": ""}
+
+
+PAGER = ChannelKind(
+    name="pager",
+    label="Pager do plantão",
+    settings=("PAGER_URL", "PAGER_TOKEN", "PAGER_NUMBER", "PAGER_LOS", "PAGER_POWER"),
+    read=read_pager,
+    setup="PAGER_URL e PAGER_TOKEN",
+    enabled=lambda settings: bool(pager_settings(settings).url and pager_settings(settings).token),
+    build=lambda settings, session: PagerChannel(
+        pager_settings(settings).url, pager_settings(settings).token, session
+    ),
+    destinations=lambda settings: [n for n in (pager_settings(settings).number,) if n],
+    health=lambda settings: (
+        HealthLine(True, "1 número do plantão") if pager_settings(settings).number else None
+    ),
+    warnings=pager_warnings,
+    secrets=lambda settings: (pager_settings(settings).token,),
+    customers=CustomerNotices(
+        "pager do plantão",
+        pager_templates,
+        {"LOS": "PAGER_LOS", "POWER": "PAGER_POWER", "CONCENTRADOR": "PAGER_CONCENTRADOR"},
+    ),
+    phone_targets=True,
+)
 
 
 @pytest.fixture
 def pager(monkeypatch: pytest.MonkeyPatch) -> Iterator[PagerServer]:
     """The pager as the only channel: its module and its line in the table, nothing else."""
     server = PagerServer()
-    monkeypatch.setattr(registry, "CHANNELS", (pager_kind(server.url),))
+    monkeypatch.setattr(registry, "CHANNELS", (PAGER,))
     yield server
     server.httpd.shutdown()
 
 
-def test_an_added_channel_is_validated_and_warned_about(pager: PagerServer, monkeypatch) -> None:
-    assert registry.settings_problems(Settings()) == []
-    assert checks.channel_warnings(Settings()) == ["PAGER_URL sem HTTPS: use só na rede local."]
-    monkeypatch.setattr(registry, "CHANNELS", (pager_kind(pager.url, token="curto"),))
-    assert registry.settings_problems(Settings()) == ["PAGER_TOKEN curto demais."]
+def pager_env(server: PagerServer, **changes: str) -> dict[str, str]:
+    return {"PAGER_URL": server.url, "PAGER_TOKEN": TOKEN, "PAGER_NUMBER": "5511912345678", **changes}
 
 
-def test_an_added_channel_gets_every_noc_alert_through_the_sender(pager: PagerServer, tmp_path) -> None:
-    settings = Settings(database_path=str(tmp_path / "monitor.db"))
+def test_an_added_channel_reads_its_own_settings_and_is_validated_and_warned_about(
+    pager: PagerServer, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(**ERP, **pager_env(pager))
+    assert pager_settings(settings) == PagerSettings(pager.url, TOKEN, "5511912345678")
+    assert checks.channel_warnings(settings) == ["PAGER_URL sem HTTPS: use só na rede local."]
+    _, problems = load_settings(
+        {**ERP, "SECRET_KEY": "k" * 32, **pager_env(pager, PAGER_TOKEN="curto")}, channels=registry.CHANNELS
+    )
+    assert problems == ["PAGER_TOKEN curto demais."]
+
+
+def test_a_channels_problem_is_listed_with_those_of_the_main_configuration(pager: PagerServer) -> None:
+    env = {**ERP, "CHECK_INTERVAL": "cinco", **pager_env(pager, PAGER_URL="pager.local", PAGER_TOKEN="curto")}
+    _, problems = load_settings(env, channels=registry.CHANNELS)
+    text = "\n".join(problems)
+    for expected in (
+        "CHECK_INTERVAL",
+        "SECRET_KEY",
+        "PAGER_URL='pager.local' não é uma URL válida",
+        "PAGER_TOKEN curto demais.",
+    ):
+        assert expected in text, problems
+
+
+def test_an_added_channel_gets_every_noc_alert_through_the_sender(
+    pager: PagerServer, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(**ERP, **pager_env(pager))
     conn = open_database(settings.database)
     alert = Alert("abertura", {"conexao": "OLT-NORTE", "total": 12, "motivo": "energia", "logins": []})
     with transaction(conn):
@@ -147,7 +216,7 @@ def test_an_added_channel_gets_every_noc_alert_through_the_sender(pager: PagerSe
 def test_an_added_channel_has_its_row_on_the_health_page_and_its_secret_redacted(
     pager: PagerServer, make_settings: Callable[..., Settings]
 ) -> None:
-    settings = make_settings(IXC_URL="http://127.0.0.1:9", IXC_USER="1", IXC_TOKEN="x", **ADMIN)
+    settings = make_settings(**ERP, **ADMIN, **pager_env(pager))
     app = create_app(replace(settings, session_cookie_secure="false"))
     assert redact(f"resposta do pager: {TOKEN}") == "resposta do pager: ***"
     client = app.test_client()
@@ -166,10 +235,15 @@ def test_an_added_channel_has_its_row_on_the_health_page_and_its_secret_redacted
     assert customers["detalhe"] == "pager do plantão, modelos aviso_fibra (LOS) e aviso_energia (energia)"
 
 
-def test_an_added_channel_that_reaches_customers_sends_the_consoles_notices(pager: PagerServer) -> None:
+def test_an_added_channel_that_reaches_customers_sends_the_consoles_notices(
+    pager: PagerServer, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(**ERP, **pager_env(pager, PAGER_POWER="aviso_de_energia"))
     incident = Incident("ev-1", "monitor", "POWER", "OLT-NORTE", "0/1/0", 40, 1_732_256_000.0, "energia", "")
-    template = choose_template(Settings(), incident, None)
-    assert (template.channel, template.name) == ("pager", "aviso_energia")
+    template = choose_template(settings, incident, None)
+    assert (template.channel, template.name) == ("pager", "aviso_de_energia")
+    with pytest.raises(DispatchRefused, match="PAGER_URL e PAGER_TOKEN"):
+        choose_template(Settings(), incident, None)  # without its settings it is off
 
 
 class ListReader:
@@ -200,7 +274,7 @@ def test_an_added_erp_is_chosen_built_and_named_on_the_health_page(monkeypatch, 
         secrets=lambda settings: ("segredo-do-erp-de-teste",),
     )
     monkeypatch.setattr(erp, "ERPS", (kind,))
-    settings = make_settings(IXC_URL="http://127.0.0.1:9", IXC_USER="1", IXC_TOKEN="x", **ADMIN)
+    settings = make_settings(**ERP, **ADMIN)
     assert erp.configured_erp(settings) is kind and isinstance(erp.build_reader(settings), ListReader)
     app = create_app(replace(settings, session_cookie_secure="false"))
     assert redact("segredo-do-erp-de-teste") == "***"

@@ -6,9 +6,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+from outage.adapters.channels.registry import CHANNELS
 from outage.adapters.erp import configured_erp
-from outage.config import load_settings
+from outage.config import Reader, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +29,7 @@ def check_config(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[
 
 def test_defaults_follow_the_originals():
     settings, problems = load_settings(
-        {"IXCSOFT_SERVICE_URL": "http://localhost:5001", "SECRET_KEY": "x" * 32}
+        {"IXCSOFT_SERVICE_URL": "http://localhost:5001", "SECRET_KEY": "x" * 32}, channels=CHANNELS
     )
     assert problems == []
     assert (settings.threshold_offline_clients, settings.max_clients_in_message, settings.check_interval) == (
@@ -48,7 +50,7 @@ def test_ixc_url_wins_over_the_middleware():
         "IXCSOFT_SERVICE_URL": "http://localhost:5001",
         "SECRET_KEY": "x" * 32,
     }
-    settings, problems = load_settings(env)
+    settings, problems = load_settings(env, channels=CHANNELS)
     assert problems == [] and configured_erp(settings).name == "direct"
 
 
@@ -61,7 +63,7 @@ def test_it_lists_every_problem_at_once():
         "IXC_VERIFY_TLS": "talvez",
         "TELEGRAM_CHAT_ID": "grupo-noc",
     }
-    _, problems = load_settings(env)
+    _, problems = load_settings(env, channels=CHANNELS)
     text = "\n".join(problems)
     for name in (
         "THRESHOLD_OFFLINE_CLIENTS",
@@ -78,7 +80,7 @@ def test_it_lists_every_problem_at_once():
 
 def test_ixc_url_without_a_token_is_refused():
     _, problems = load_settings(
-        {"IXC_URL": "https://ixc.example.com", "IXC_USER": "8", "SECRET_KEY": "x" * 32}
+        {"IXC_URL": "https://ixc.example.com", "IXC_USER": "8", "SECRET_KEY": "x" * 32}, channels=CHANNELS
     )
     assert any("IXC_TOKEN" in p for p in problems)
 
@@ -108,9 +110,31 @@ def _setting_names() -> set[str]:
 
     source = (ROOT / "outage" / "config.py").read_text(encoding="utf-8")
     source += (ROOT / "outage" / "alarm_settings.py").read_text(encoding="utf-8")
-    return set(re.findall(r'r\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', source)) | set(
-        re.findall(r'num\(\s*"([A-Z][A-Z0-9_]+)"', source)
+    channels = {name for kind in CHANNELS for name in kind.settings}
+    return (
+        set(re.findall(r'r\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', source))
+        | set(re.findall(r'num\(\s*"([A-Z][A-Z0-9_]+)"', source))
+        | channels
     )
+
+
+class AskedFor(dict[str, str]):
+    """An environment that remembers which names were asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.asked.add(name)
+        return super().get(name, default)
+
+
+def test_each_channel_declares_every_variable_it_reads():
+    for kind in CHANNELS:
+        env = AskedFor()
+        kind.read(Reader(env))
+        assert sorted(env.asked) == sorted(kind.settings), kind.name
 
 
 def test_every_setting_is_documented_in_env_example_and_readme():
@@ -233,13 +257,19 @@ def test_a_bad_database_url_is_listed_with_its_password_masked():
         "DATABASE_PATH": "data/x.db",
         "SECRET_KEY": "s" * 40,
     }
-    settings, problems = load_settings({**base, "DATABASE_URL": "mysql://noc:s3nh4-forte@db/monitor"})
+    settings, problems = load_settings(
+        {**base, "DATABASE_URL": "mysql://noc:s3nh4-forte@db/monitor"}, channels=CHANNELS
+    )
     assert len(problems) == 1 and "DATABASE_URL" in problems[0] and "postgresql://" in problems[0]
     assert "s3nh4-forte" not in problems[0]
     assert settings.database == "data/x.db"
     for missing_database in ("postgresql://noc:x@db", "postgresql://noc:x@db/", "postgresql:///monitor"):
-        assert load_settings({**base, "DATABASE_URL": missing_database})[1], missing_database
-    good, problems = load_settings({**base, "DATABASE_URL": "postgresql://noc:x@db:5432/monitor"})
+        assert load_settings({**base, "DATABASE_URL": missing_database}, channels=CHANNELS)[1], (
+            missing_database
+        )
+    good, problems = load_settings(
+        {**base, "DATABASE_URL": "postgresql://noc:x@db:5432/monitor"}, channels=CHANNELS
+    )
     assert problems == [] and good.database == "postgresql://noc:x@db:5432/monitor"
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from outage.adapters.channels.registry import configured_channels
+from outage.adapters.channels import hsm_provider
+from outage.adapters.channels.registry import CHANNELS, configured_channels
 from outage.adapters.erp import configured_erp
 from outage.config import load_settings
 from tests.test_config import check_config
@@ -51,11 +52,12 @@ def run_check(tmp_path: Path, dotenv: str, **extra: str):
 
 def test_the_dispatch_console_env_reads_its_names_and_api_token_is_the_olt_system_token():
     settings, problems = load_settings(
-        {**env_of(DISPATCH_CONSOLE_ENV), "IXCSOFT_SERVICE_URL": "http://localhost:5001"}
+        {**env_of(DISPATCH_CONSOLE_ENV), "IXCSOFT_SERVICE_URL": "http://localhost:5001"}, channels=CHANNELS
     )
     assert problems == []
     assert settings.api_base_url == "https://olt-manager.provedor.com.br/api"
-    assert (settings.url_hsm, settings.token_hsm, settings.hsm_cookie) == (
+    hsm = hsm_provider.settings_of(settings)
+    assert (hsm.url, hsm.token, hsm.cookie) == (
         "https://hsm.provedor.com.br/api/envio",
         "token-hsm-123",
         "PHPSESSID=abc123",
@@ -74,7 +76,7 @@ def test_the_dispatch_console_env_passes_check_config_saying_which_names_were_re
 
 
 def test_the_original_monitor_env_configures_direct_ixc_and_telegram_once(tmp_path):
-    settings, problems = load_settings(env_of(ORIGINAL_MONITOR_ENV))
+    settings, problems = load_settings(env_of(ORIGINAL_MONITOR_ENV), channels=CHANNELS)
     assert problems == []
     assert (configured_erp(settings).name, settings.ixc_url) == ("direct", "https://ixc.provedor.com.br")
     assert (settings.ixc_user, settings.ixc_token) == ("8", "1126d7f4c2a9e0b3")
@@ -91,7 +93,9 @@ def test_the_original_monitor_env_configures_direct_ixc_and_telegram_once(tmp_pa
     ids=["as IXC shows it", "user and hash apart"],
 )
 def test_ixc_credentials_are_read_in_either_form(credentials):
-    settings, problems = load_settings({**SECRET, "IXC_URL": "https://ixc.local", **credentials})
+    settings, problems = load_settings(
+        {**SECRET, "IXC_URL": "https://ixc.local", **credentials}, channels=CHANNELS
+    )
     assert problems == []
     assert (settings.ixc_user, settings.ixc_token) == ("8", "1126d7f4c2a9e0b3")
 
@@ -105,13 +109,13 @@ def test_ixc_credentials_are_read_in_either_form(credentials):
     ],
 )
 def test_ixc_credentials_that_cannot_work_are_refused_with_a_hint(credentials, hint):
-    _, problems = load_settings({**SECRET, "IXC_URL": "https://ixc.local", **credentials})
+    _, problems = load_settings({**SECRET, "IXC_URL": "https://ixc.local", **credentials}, channels=CHANNELS)
     assert any(hint in problem for problem in problems), problems
 
 
 def test_an_install_on_the_old_api_token_name_keeps_working_with_a_warning(tmp_path):
     settings, problems = load_settings(
-        {**SECRET, "IXCSOFT_SERVICE_URL": "http://localhost:5001", "API_TOKEN": "t" * 24}
+        {**SECRET, "IXCSOFT_SERVICE_URL": "http://localhost:5001", "API_TOKEN": "t" * 24}, channels=CHANNELS
     )
     assert problems == [] and settings.api_token == "t" * 24 and settings.olt_system_token == ""
     proc = run_check(tmp_path, "API_TOKEN=" + "t" * 24 + "\nIXCSOFT_SERVICE_URL=http://localhost:5001\n")

@@ -20,6 +20,7 @@ THRESHOLD = 4
 
 @pytest.fixture(scope="module")
 def monitored_day(tmp_path_factory):
+    from outage.adapters.channels.registry import CHANNELS
     from outage.config import load_settings
 
     day = ScriptedDay(customers=3000, seed=1, start=START)
@@ -37,7 +38,8 @@ def monitored_day(tmp_path_factory):
                 "TELEGRAM_CHAT_ID": "-1001",
                 "TELEGRAM_API_URL": telegram.url,
                 "TELEGRAM_PER_CHAT_PER_MINUTE": "60",
-            }
+            },
+            channels=CHANNELS,
         )
         assert problems == []
 

@@ -9,7 +9,9 @@ import sqlite3
 
 import pytest
 
+from outage.adapters.channels.hsm_provider import HSMProviderSettings
 from outage.adapters.channels.registry import build_channels
+from outage.adapters.channels.telegram import TelegramSettings
 from outage.alerts.health import outbox_health
 from outage.alerts.sender import LEASE_SECONDS, Sender
 from outage.config import Settings
@@ -28,12 +30,10 @@ CHAT = "-1001"
 
 
 def one_chat(telegram: FakeTelegram) -> Settings:
-    return Settings(
-        telegram_bot_token=telegram.token,
-        telegram_chat_ids=(CHAT,),
-        telegram_api_url=telegram.url,
-        telegram_per_chat_per_minute=600,
+    own = TelegramSettings(
+        bot_token=telegram.token, chat_ids=(CHAT,), api_url=telegram.url, per_chat_per_minute=600
     )
+    return Settings(channels={"telegram": own})
 
 
 def normalization(name: str) -> Alert:
@@ -128,7 +128,7 @@ def test_after_a_crash_a_noc_opening_is_sent_again_marked_as_a_repeat_and_before
 
 def test_after_a_crash_a_customer_notice_the_provider_accepted_is_never_sent_again_by_itself(hsm, db_path):
     clock = FakeClock()
-    settings = Settings(url_hsm=hsm.send_url, token_hsm=hsm.token)
+    settings = Settings(channels={"hsm": HSMProviderSettings(url=hsm.send_url, token=hsm.token)})
     payloads = [notice_payload(f"55119876500{n:02d}", f"Cliente {n}", "114") for n in range(3)]
     ids = write(db_path, [Alert(CUSTOMER_TEMPLATE, p, "hsm:1") for p in payloads], ["hsm"], clock.now)
     crash_after_acceptance(db_path, settings, ids[0], clock.now)
@@ -153,7 +153,7 @@ def test_after_a_crash_a_customer_notice_the_provider_accepted_is_never_sent_aga
 
 def test_a_notice_whose_answer_never_came_is_uncertain_not_retried(hsm, db_path):
     clock = FakeClock()
-    settings = Settings(url_hsm=hsm.send_url, token_hsm=hsm.token)
+    settings = Settings(channels={"hsm": HSMProviderSettings(url=hsm.send_url, token=hsm.token)})
     channels = build_channels(settings)
     channels["hsm"]._timeout = 0.5  # a provider slower than our patience
     hsm.fail_next("slow:1.5")

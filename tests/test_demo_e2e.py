@@ -12,6 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from outage.adapters.channels import hsm_provider
+from outage.adapters.channels.registry import CHANNELS
 from outage.config import Settings, load_settings
 from outage.db import open_database
 from outage.service import build_monitor, build_sender
@@ -34,7 +36,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSimulator]:
 def settings(demo: DemoSimulator) -> Settings:
     env = demo.env(port=free_port())
     env["MONITOR_API_TOKEN"] = TOKEN
-    built, problems = load_settings(env, demo=True)
+    built, problems = load_settings(env, demo=True, channels=CHANNELS)
     assert problems == []
     return built
 
@@ -107,7 +109,7 @@ def test_the_incident_is_listed_and_approving_it_sends_the_hsm_notices(
     assert approved.get_json()["success"] is True
     build_sender(settings, "e2e").deliver_due(max_wait=15)
     assert len(demo.hsm.messages) > 0
-    assert {str(m["hsm"]) for m in demo.hsm.messages} == {settings.hsm_template_los}
+    assert {str(m["hsm"]) for m in demo.hsm.messages} == {hsm_provider.settings_of(settings).template_los}
     assert all(m["contato"]["telefone"].startswith("55") for m in demo.hsm.messages)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from outage.adapters.channels.hsm_provider import HSMProviderSettings
 from outage.config import Settings
 from outage.hsm.dispatch import DispatchRefused, block_words, choose_template, cooldown_keys
 from outage.hsm.enrich import Customer
@@ -56,7 +57,9 @@ def test_a_merged_row_keeps_the_alerts_own_place():
 
 
 def settings(**templates: str) -> Settings:
-    return Settings(url_hsm="http://127.0.0.1:9/send", token_hsm="t", **templates)
+    return Settings(
+        channels={"hsm": HSMProviderSettings(url="http://127.0.0.1:9/send", token="t", **templates)}
+    )
 
 
 def test_a_concentrator_failure_never_gets_the_power_or_fiber_template():
@@ -65,8 +68,8 @@ def test_a_concentrator_failure_never_gets_the_power_or_fiber_template():
         choose_template(settings(), incident, None)
     for choice in ("LOS", "POWER", "114"):
         with pytest.raises(DispatchRefused, match="concentrador"):
-            choose_template(settings(hsm_template_concentrator="120"), incident, choice)
-    assert choose_template(settings(hsm_template_concentrator="120"), incident, None).name == "120"
+            choose_template(settings(template_concentrator="120"), incident, choice)
+    assert choose_template(settings(template_concentrator="120"), incident, None).name == "120"
 
 
 def test_a_mixed_incident_sends_each_part_its_own_template():
@@ -75,7 +78,7 @@ def test_a_mixed_incident_sends_each_part_its_own_template():
         {"tipo": CONCENTRATOR, "local": "PON 0/1/5", "logins": ["c"]},
     )
     incident = event("m", START, tipo=MIXED, partes=parts)
-    template = choose_template(settings(hsm_template_concentrator="120"), incident, None)
+    template = choose_template(settings(template_concentrator="120"), incident, None)
     names = {login: template.for_customer(Customer("", "", "", "", "", login=login)) for login in "abc"}
     assert names == {"a": "116", "b": "116", "c": "120"}
     keys = cooldown_keys(incident, template)

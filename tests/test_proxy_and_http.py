@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from outage.adapters.channels.registry import CHANNELS
 from outage.config import Settings, load_settings
 from outage.web.app import create_app
 from outage.web.proxies import is_trusted, parse_networks
@@ -118,7 +119,8 @@ def test_trusted_proxies_and_the_cookie_setting_are_checked_with_a_hint() -> Non
             "SECRET_KEY": "k" * 32,
             "TRUSTED_PROXIES": "127.0.0.1, proxy.local",
             "SESSION_COOKIE_SECURE": "x",
-        }
+        },
+        channels=CHANNELS,
     )
     assert any("TRUSTED_PROXIES" in p and "proxy.local" in p and "172.18.0.0/16" in p for p in problems)
     assert any("SESSION_COOKIE_SECURE" in p and "auto" in p for p in problems)

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from outage.adapters.channels import hsm_provider, whatsapp_cloud
 from outage.adapters.channels import registry as channels
 from outage.adapters.channels.messages import br_number, br_time, plural
 from outage.config import Settings
@@ -466,13 +467,14 @@ def settle_normalized(conn: Connection, settings: Settings, open_olt_ids: set[st
     incidents were settled. `open_olt_ids` None: the OLT system could not be read (its
     incidents wait). Compare-and-set on `normalizado_em IS NULL`: each is settled once."""
     settled = 0
+    template = hsm_provider.settings_of(settings).template_normalized
     for row in hsm.approved_unsettled(conn):
         if not _resolved(conn, row["incident_id"], row["fonte"], open_olt_ids):
             continue
         with transaction(conn):
             changed = hsm.mark_normalized(conn, row["id"], now)
-            if changed and settings.hsm_template_normalized:
-                _queue_normalized(conn, row, settings.hsm_template_normalized, now)
+            if changed and template:
+                _queue_normalized(conn, row, template, now)
         settled += changed
     return settled
 
@@ -526,7 +528,7 @@ def awaiting_confirmation(conn: Connection, settings: Settings, rows: Sequence[i
     settled within minutes of a restart (`outbox.settle_uncertain`); only those it never
     confirms are offered for a resend. `disparo_hsm`'s HSM provider tells nothing after its answer:
     its uncertain notices are offered at once."""
-    if not settings.whatsapp_app_secret:
+    if not whatsapp_cloud.settings_of(settings).app_secret:
         return set()
     return outbox.awaiting_confirmation(conn, rows, now - CONFIRMATION_WAIT)
 

@@ -20,7 +20,7 @@ import orjson
 from flask import Blueprint, Response, request
 
 from outage.adapters.channels.messages import plural
-from outage.adapters.channels.whatsapp_cloud import signature_ok, statuses_of
+from outage.adapters.channels.whatsapp_cloud import settings_of, signature_ok, statuses_of
 from outage.storage import outbox
 from outage.web.api import clock, error, get_db, settings
 
@@ -30,12 +30,12 @@ bp = Blueprint("whatsapp_webhook", __name__)
 
 @bp.get("/webhooks/whatsapp")
 def verify() -> tuple[Response | str, int]:
-    s = settings()
-    if not s.whatsapp_webhook_verify_token:
+    s = settings_of(settings())
+    if not s.webhook_verify_token:
         return error("webhook do WhatsApp não configurado (WHATSAPP_WEBHOOK_VERIFY_TOKEN)", 404)
     args = request.args
     if args.get("hub.mode") != "subscribe" or not _same(
-        args.get("hub.verify_token", ""), s.whatsapp_webhook_verify_token
+        args.get("hub.verify_token", ""), s.webhook_verify_token
     ):
         log.warning("verificação do webhook do WhatsApp recusada: token ou modo errado")
         return error("token de verificação do webhook inválido", 403)
@@ -47,11 +47,11 @@ def verify() -> tuple[Response | str, int]:
 
 @bp.post("/webhooks/whatsapp")
 def notify() -> tuple[Response, int]:
-    s = settings()
-    if not s.whatsapp_app_secret:
+    s = settings_of(settings())
+    if not s.app_secret:
         return error("webhook do WhatsApp não configurado (WHATSAPP_APP_SECRET)", 404)
     body = request.get_data(cache=False)
-    if not signature_ok(s.whatsapp_app_secret, body, request.headers.get("X-Hub-Signature-256", "")):
+    if not signature_ok(s.app_secret, body, request.headers.get("X-Hub-Signature-256", "")):
         log.warning("notificação do webhook do WhatsApp com assinatura inválida recusada")
         return error("assinatura X-Hub-Signature-256 ausente ou inválida", 403)
     try:

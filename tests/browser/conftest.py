@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
+from outage.adapters.channels.registry import CHANNELS
 from outage.config import Settings, load_settings
 from outage.core.model import Subscriber, pack_members
 from outage.db import connect
@@ -243,7 +244,7 @@ def _settings(tmp: Path, olt: OltSystemFake, hsm: FakeHSMProvider, ixc: FakeIXC,
         "IXC_TOKEN": ixc.token,
         **extra,
     }
-    settings, problems = load_settings(env)
+    settings, problems = load_settings(env, channels=CHANNELS)
     assert problems == [], problems
     return settings
 

@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import requests
 
+from outage.adapters.channels import telegram
 from outage.adapters.channels.base import (
     ChannelKind,
     HealthLine,
     Receipt,
+    own_settings,
     short_text,
     unsupported,
 )
@@ -39,7 +42,7 @@ from outage.adapters.channels.messages import (
     render_text,
     telegram_length,
 )
-from outage.config import Settings
+from outage.config import Reader, Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.http import TransportError, call
 
@@ -50,6 +53,23 @@ NOTHING_SENT = "Nenhum cliente para alertar"
 _CLIENT_ERROR = re.compile(r"^\s*4\d\d\b")
 _LIST_FIELD = {"abertura": "logins", "crescimento": "logins_novos", "normalizacao": "logins"}
 _WHATSAPP_REASON = {"crescimento": "Atualização de evento", "normalizacao": "normalizado", "resumo": "varias"}
+
+
+@dataclass(frozen=True)
+class AlertServiceSettings:
+    """The service's address, as the original monitor's `.env` has it."""
+
+    url: str = ""
+
+
+def read(r: Reader) -> AlertServiceSettings:
+    """The service's settings from the environment; problems appended to `r.problems`."""
+    return AlertServiceSettings(url=r.url("ALERT_SERVICE_URL"))
+
+
+def settings_of(settings: Settings) -> AlertServiceSettings:
+    """The service's settings in `settings`."""
+    return own_settings(settings, KIND.name, AlertServiceSettings)
 
 
 class AlertServiceChannel:
@@ -216,28 +236,29 @@ def _error_of(answer: Any) -> str | None:
 
 def build(settings: Settings, session: requests.Session | None) -> AlertServiceChannel:
     return AlertServiceChannel(
-        settings.alert_service_url, max_clients=settings.max_clients_in_message, session=session
+        settings_of(settings).url, max_clients=settings.max_clients_in_message, session=session
     )
 
 
 def destinations(settings: Settings) -> list[str]:
     """Both routes; not the Telegram one when the Bot API is configured (see `warnings`)."""
-    if not settings.alert_service_url:
+    if not settings_of(settings).url:
         return []
-    return [route for route in ROUTES if not (route == "telegram" and settings.telegram_enabled)]
+    bot_api = telegram.settings_of(settings).enabled
+    return [route for route in ROUTES if not (route == "telegram" and bot_api)]
 
 
 def health(settings: Settings) -> HealthLine | None:
-    if not settings.alert_service_url:
+    if not settings_of(settings).url:
         return None
-    routes = "/alerta/whatsapp" if settings.telegram_enabled else "/alerta/telegram e /alerta/whatsapp"
-    return HealthLine(True, routes)
+    bot_api = telegram.settings_of(settings).enabled
+    return HealthLine(True, "/alerta/whatsapp" if bot_api else "/alerta/telegram e /alerta/whatsapp")
 
 
 def warnings(settings: Settings) -> list[str]:
     """With both `TELEGRAM_*` and `ALERT_SERVICE_URL` (the original monitor's shared `.env`) the
     Telegram group would get every alert twice; it gets them once, straight from the Bot API."""
-    if settings.alert_service_url and settings.telegram_enabled:
+    if settings_of(settings).url and telegram.settings_of(settings).enabled:
         return [
             "TELEGRAM_BOT_TOKEN/TELEGRAM_CHAT_ID e ALERT_SERVICE_URL definidos: os alertas do Telegram "
             "saem direto pela API de bots, uma vez por grupo; o serviço de alertas original fica só com "
@@ -250,8 +271,9 @@ KIND = ChannelKind(
     name="alert_service",
     label="Serviço de alertas do sistema original",
     settings=("ALERT_SERVICE_URL",),
+    read=read,
     setup="ALERT_SERVICE_URL",
-    enabled=lambda settings: bool(settings.alert_service_url),
+    enabled=lambda settings: bool(settings_of(settings).url),
     build=build,
     destinations=destinations,
     health=health,

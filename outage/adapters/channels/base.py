@@ -14,17 +14,21 @@ Each channel module also declares a `ChannelKind`: everything the rest of the sy
 to know about it (its settings and their checks, its secrets, how to build it, where NOC
 alerts go, its row on the Saúde page, whether it sends the customers' notices). The
 registry is a tuple of them; nothing else names a channel.
+
+A channel's settings are its own frozen dataclass, read by its `read(reader)` with the
+configuration's reader (`outage.config.load_settings` is given the registry's channels) and
+kept in `Settings.channels` under its name; `own_settings` gives them back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import requests
 
-from outage.config import Settings
+from outage.config import Reader, Settings
 from outage.http import TransportError, decode_json, redact
 
 
@@ -72,6 +76,20 @@ class CustomerNotices:
     template_settings: Mapping[str, str]
 
 
+S = TypeVar("S")
+
+
+def own_settings(settings: Settings, name: str, kind: type[S]) -> S:
+    """Channel `name`'s own settings in `settings`; its defaults (the channel off) when
+    `settings` were built without them."""
+    found = settings.channels.get(name)
+    if found is None:
+        return kind()
+    if not isinstance(found, kind):
+        raise TypeError(f"channel {name}: settings of type {type(found).__name__}, not {kind.__name__}")
+    return found
+
+
 def _nothing(settings: Settings) -> list[str]:
     return []
 
@@ -88,13 +106,16 @@ class ChannelKind:
     name: the provider, first part of an outbox row's channel (`telegram:-100123`).
     label: its row on the Saúde page (pt-BR).
     settings: the variables it reads (`.env.example` documents each).
+    read: its own settings from the configuration's reader (kept in `Settings.channels` under
+        `name`); the problems of its values, alone or together, appended to `reader.problems`.
     setup: what turns it on, for hints ("URL_HSM e TOKEN_HSM").
     noc_setup: what makes it reach the NOC, when more than `setup` ("" = `setup`).
     enabled: whether the settings turn it on (it is then built).
     build: the channel object for `settings` (enabled) and an optional shared session.
     destinations: the targets every NOC alert is written to (empty: it gets none).
     health: its row on the Saúde page, or None when it is not shown.
-    settings_problems: values it would refuse on every message (stop the start-up).
+    cross_checks: problems of its settings with others (another channel's), found once every
+        channel has read its own (they stop the start-up, as `read`'s do).
     warnings: settings that leave it half done (said at start-up and by `--check-config`).
     secrets: the values `outage.http.redact` must mask in logs and API answers.
     customers: how it sends customer notices; None when it reaches only the NOC.
@@ -104,12 +125,13 @@ class ChannelKind:
     name: str
     label: str
     settings: tuple[str, ...]
+    read: Callable[[Reader], object]
     setup: str
     enabled: Callable[[Settings], bool]
     build: Callable[[Settings, requests.Session | None], Channel]
     destinations: Callable[[Settings], list[str]]
     health: Callable[[Settings], HealthLine | None]
-    settings_problems: Callable[[Settings], list[str]] = _nothing
+    cross_checks: Callable[[Settings], list[str]] = _nothing
     warnings: Callable[[Settings], list[str]] = _nothing
     secrets: Callable[[Settings], tuple[str, ...]] = _no_secrets
     customers: CustomerNotices | None = None

@@ -6,26 +6,33 @@ Headers `Authorization: <TOKEN_HSM>` and, when `HSM_COOKIE` is set, `Cookie: <HS
 templates take no parameters, so NOC alerts use the generic template `HSM_NOC_TEMPLATE`
 ("new outage alert, see Telegram/dashboard"); customer notices (`hsm_cliente` rows) name
 their template id.
+
+The NOC's numbers are the WhatsApp ones (`WHATSAPP_NOC_NUMBERS`, read by the Cloud API's
+module), and the provider sends the customers' notices before the Cloud API: the rules
+that involve both channels live here.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
+from outage.adapters.channels import whatsapp_cloud
 from outage.adapters.channels.base import (
     ChannelKind,
     CustomerNotices,
     HealthLine,
     Receipt,
     json_body,
+    own_settings,
     short_text,
 )
 from outage.adapters.channels.messages import clip, plural
-from outage.config import Settings
+from outage.config import Reader, Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.http import TransportError, call, register_secret
 
@@ -33,22 +40,78 @@ MAX_CONTACT_NAME = 100
 _TEMPLATE_ID = re.compile(r"[0-9]{1,12}")
 
 
-def settings_problems(settings: Settings) -> list[str]:
-    """Template ids the provider would refuse on every message, found at start-up."""
-    if not settings.hsm_provider_enabled:
+@dataclass(frozen=True)
+class HSMProviderSettings:
+    """The provider's address and credentials (token, the original console's cookie), the
+    account, the NOC's template and the customers' templates (ids), the normalization's too."""
+
+    url: str = ""
+    token: str = field(default="", repr=False)
+    account: int = 1
+    cookie: str = field(default="", repr=False)
+    noc_template: str = ""
+    template_los: str = "114"
+    template_power: str = "116"
+    template_concentrator: str = ""
+    template_normalized: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url and self.token)
+
+
+def read(r: Reader) -> HSMProviderSettings:
+    """The provider's settings from the environment; problems appended to `r.problems`."""
+    s = HSMProviderSettings(
+        url=r.url("URL_HSM"),
+        token=r.text("TOKEN_HSM", ""),
+        account=r.number("HSM_ACCOUNT", 1, minimum=0),
+        cookie=r.text("HSM_COOKIE", ""),
+        noc_template=r.text("HSM_NOC_TEMPLATE", ""),
+        template_los=r.text("HSM_TEMPLATE_LOS", "114"),
+        template_power=r.text("HSM_TEMPLATE_POWER", "116"),
+        template_concentrator=r.text("HSM_TEMPLATE_CONCENTRATOR", ""),
+        template_normalized=r.text("HSM_TEMPLATE_NORMALIZED", ""),
+    )
+    r.problems.extend(problems(s))
+    return s
+
+
+def problems(s: HSMProviderSettings) -> list[str]:
+    """The address without the token or the reverse, and template ids the provider would
+    refuse on every message."""
+    if bool(s.url) != bool(s.token):
+        return ["URL_HSM e TOKEN_HSM devem ser definidos juntos."]
+    if not s.enabled:
         return []
     templates = {
-        "HSM_NOC_TEMPLATE": settings.hsm_noc_template,
-        "HSM_TEMPLATE_LOS": settings.hsm_template_los,
-        "HSM_TEMPLATE_POWER": settings.hsm_template_power,
-        "HSM_TEMPLATE_CONCENTRATOR": settings.hsm_template_concentrator,
-        "HSM_TEMPLATE_NORMALIZED": settings.hsm_template_normalized,
+        "HSM_NOC_TEMPLATE": s.noc_template,
+        "HSM_TEMPLATE_LOS": s.template_los,
+        "HSM_TEMPLATE_POWER": s.template_power,
+        "HSM_TEMPLATE_CONCENTRATOR": s.template_concentrator,
+        "HSM_TEMPLATE_NORMALIZED": s.template_normalized,
     }
     return [
         f"{name}={value!r} inválido: use o id numérico do modelo no provedor HSM (ex.: 114)."
         for name, value in templates.items()
         if value and not _TEMPLATE_ID.fullmatch(value)
     ]
+
+
+def cross_checks(settings: Settings) -> list[str]:
+    """The NOC's WhatsApp numbers with no WhatsApp provider to send to them."""
+    cloud = whatsapp_cloud.settings_of(settings)
+    if cloud.noc_numbers and not (cloud.enabled or settings_of(settings).enabled):
+        return [
+            "WHATSAPP_NOC_NUMBERS definido sem provedor: configure WHATSAPP_TOKEN e "
+            "WHATSAPP_PHONE_NUMBER_ID (API oficial) ou URL_HSM e TOKEN_HSM."
+        ]
+    return []
+
+
+def settings_of(settings: Settings) -> HSMProviderSettings:
+    """The provider's settings in `settings`."""
+    return own_settings(settings, KIND.name, HSMProviderSettings)
 
 
 class HSMProviderChannel:
@@ -112,57 +175,63 @@ class HSMProviderChannel:
 
 
 def build(settings: Settings, session: requests.Session | None) -> HSMProviderChannel:
+    s = settings_of(settings)
     return HSMProviderChannel(
-        settings.url_hsm,
-        settings.token_hsm,
-        account=settings.hsm_account,
-        noc_template=settings.hsm_noc_template,
-        cookie=settings.hsm_cookie,
-        session=session,
+        s.url, s.token, account=s.account, noc_template=s.noc_template, cookie=s.cookie, session=session
     )
 
 
 def destinations(settings: Settings) -> list[str]:
     """The NOC numbers, when the provider has the NOC's template (`HSM_NOC_TEMPLATE`)."""
-    if not (settings.hsm_provider_enabled and settings.hsm_noc_template):
+    s = settings_of(settings)
+    if not (s.enabled and s.noc_template):
         return []
-    return list(settings.whatsapp_noc_numbers)
+    return list(whatsapp_cloud.settings_of(settings).noc_numbers)
 
 
 def health(settings: Settings) -> HealthLine | None:
     """Shown when the provider is meant to reach the NOC (numbers or the NOC's template set)."""
-    s = settings
-    if not (s.hsm_provider_enabled and (s.whatsapp_noc_numbers or s.hsm_noc_template)):
+    s, numbers = settings_of(settings), whatsapp_cloud.settings_of(settings).noc_numbers
+    if not (s.enabled and (numbers or s.noc_template)):
         return None
-    if not (s.whatsapp_noc_numbers and s.hsm_noc_template):
-        return HealthLine(
-            False, "sem HSM_NOC_TEMPLATE" if s.whatsapp_noc_numbers else "sem WHATSAPP_NOC_NUMBERS"
-        )
-    numbers = plural(len(s.whatsapp_noc_numbers), "número do NOC", "números do NOC")
-    return HealthLine(True, f"{numbers}, modelo {s.hsm_noc_template}")
+    if not (numbers and s.noc_template):
+        return HealthLine(False, "sem HSM_NOC_TEMPLATE" if numbers else "sem WHATSAPP_NOC_NUMBERS")
+    return HealthLine(
+        True, f"{plural(len(numbers), 'número do NOC', 'números do NOC')}, modelo {s.noc_template}"
+    )
 
 
 def warnings(settings: Settings) -> list[str]:
-    """The NOC's numbers without the NOC's template, or the template without numbers."""
+    """The NOC's numbers without the NOC's template, or the template without numbers; and a
+    Cloud API account nobody uses (the provider sends the customers' notices and no NOC
+    number is set)."""
+    s, cloud = settings_of(settings), whatsapp_cloud.settings_of(settings)
     found = []
-    if settings.hsm_provider_enabled and settings.whatsapp_noc_numbers and not settings.hsm_noc_template:
+    if s.enabled and cloud.noc_numbers and not s.noc_template:
         found.append(
             "URL_HSM configurado sem HSM_NOC_TEMPLATE: o NOC não receberá alertas pelo provedor HSM "
             "(informe o id do modelo de alerta do NOC)."
         )
-    if settings.hsm_noc_template and not settings.whatsapp_noc_numbers:
+    if s.noc_template and not cloud.noc_numbers:
         found.append(
             "HSM_NOC_TEMPLATE definido sem WHATSAPP_NOC_NUMBERS: informe os números do NOC (55 + DDD + número)."
+        )
+    if cloud.enabled and s.enabled and not cloud.noc_numbers:
+        found.append(
+            "WHATSAPP_TOKEN configurado sem uso: os avisos aos clientes saem pelo provedor HSM (URL_HSM) e não há "
+            "WHATSAPP_NOC_NUMBERS para os alertas do NOC. Informe os números do NOC ou remova WHATSAPP_TOKEN."
         )
     return found
 
 
 def customer_templates(settings: Settings) -> dict[str, str]:
-    return {
-        "LOS": settings.hsm_template_los,
-        "POWER": settings.hsm_template_power,
-        "CONCENTRADOR": settings.hsm_template_concentrator,
-    }
+    s = settings_of(settings)
+    return {"LOS": s.template_los, "POWER": s.template_power, "CONCENTRADOR": s.template_concentrator}
+
+
+def secrets(settings: Settings) -> tuple[str, ...]:
+    s = settings_of(settings)
+    return (s.token, s.cookie)
 
 
 KIND = ChannelKind(
@@ -179,14 +248,15 @@ KIND = ChannelKind(
         "HSM_TEMPLATE_CONCENTRATOR",
         "HSM_TEMPLATE_NORMALIZED",
     ),
+    read=read,
     setup="URL_HSM e TOKEN_HSM",
-    enabled=lambda settings: settings.hsm_provider_enabled,
+    enabled=lambda settings: settings_of(settings).enabled,
     build=build,
     destinations=destinations,
     health=health,
-    settings_problems=settings_problems,
+    cross_checks=cross_checks,
     warnings=warnings,
-    secrets=lambda settings: (settings.token_hsm, settings.hsm_cookie),
+    secrets=secrets,
     customers=CustomerNotices(
         "provedor HSM",
         customer_templates,

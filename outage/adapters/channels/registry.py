@@ -1,8 +1,10 @@
 """The channels, as a table of their descriptors, and how an outbox row names its channel.
 
-Adding a channel is one module declaring its `ChannelKind` (`outage.adapters.channels.base`),
-one line in `CHANNELS`, and its tests: the configuration checks, the start-up warnings, the
-Saúde page, the log redaction and the dispatch console's template choice read the table.
+Adding a channel is one module declaring its settings and its `ChannelKind`
+(`outage.adapters.channels.base`), one line in `CHANNELS`, and its tests: the configuration
+(`outage.config.load_settings(channels=CHANNELS)` has each channel read and check its own
+settings), the start-up warnings, the Saúde page, the log redaction and the dispatch
+console's template choice read the table.
 
 The order of `CHANNELS` is the order of preference: the first configured channel that
 reaches customers sends the HSM dispatch console's notices (the HSM provider before the
@@ -32,13 +34,6 @@ CHANNELS: tuple[ChannelKind, ...] = (
     whatsapp_cloud.KIND,
     alert_service.KIND,
 )
-
-
-def settings_problems(settings: Settings) -> list[str]:
-    """Every channel's problems with `settings` (empty: all will accept them). Each channel
-    checks the settings it will use, so a value it would refuse on every message stops the
-    start-up (and `--check-config`) instead."""
-    return [problem for kind in CHANNELS for problem in kind.settings_problems(settings)]
 
 
 def configured_channels(settings: Settings) -> list[str]:

@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -26,11 +27,12 @@ from outage.adapters.channels.base import (
     HealthLine,
     Receipt,
     json_body,
+    own_settings,
     short_text,
     unsupported,
 )
 from outage.adapters.channels.messages import plural, render_telegram
-from outage.config import Settings
+from outage.config import Reader, Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.http import TransportError, call, register_secret
 
@@ -40,16 +42,59 @@ GLOBAL_PER_SECOND = 30.0
 _THREAD_ID = re.compile(r"[1-9][0-9]{0,18}")
 
 
-def settings_problems(settings: Settings) -> list[str]:
-    """What Telegram would refuse on every message, found at start-up (the chat ids are
-    checked where they are read)."""
-    thread = settings.telegram_thread_id
-    if thread and not _THREAD_ID.fullmatch(thread):
-        return [
-            f"TELEGRAM_THREAD_ID={thread!r} inválido: use o número do tópico do grupo (ex.: 42),"
+@dataclass(frozen=True)
+class TelegramSettings:
+    """The bot, the NOC's chats (and the group's topic), the Bot API and the pace per chat."""
+
+    bot_token: str = field(default="", repr=False)
+    chat_ids: tuple[str, ...] = ()
+    thread_id: str = ""
+    api_url: str = "https://api.telegram.org"
+    per_chat_per_minute: int = 20
+
+    @property
+    def enabled(self) -> bool:
+        """A bot and at least one chat: the NOC's alerts go out."""
+        return bool(self.bot_token and self.chat_ids)
+
+
+def _is_chat_id(value: str) -> bool:
+    return value.lstrip("-").isdigit() or (value.startswith("@") and len(value) > 1)
+
+
+def read(r: Reader) -> TelegramSettings:
+    """Telegram's settings from the environment; problems appended to `r.problems`."""
+    s = TelegramSettings(
+        bot_token=r.text("TELEGRAM_BOT_TOKEN", ""),
+        chat_ids=r.items(
+            "TELEGRAM_CHAT_ID", _is_chat_id, "Use ids numéricos (ex.: -1001234567890) separados por vírgula."
+        ),
+        thread_id=r.text("TELEGRAM_THREAD_ID", ""),
+        api_url=r.url("TELEGRAM_API_URL", "https://api.telegram.org"),
+        per_chat_per_minute=r.number("TELEGRAM_PER_CHAT_PER_MINUTE", 20, minimum=1, maximum=60),
+    )
+    r.problems.extend(problems(s))
+    return s
+
+
+def problems(s: TelegramSettings) -> list[str]:
+    """The bot without a chat or the reverse, and a topic Telegram would refuse on every message."""
+    found = []
+    if s.bot_token and not s.chat_ids:
+        found.append("TELEGRAM_BOT_TOKEN definido sem TELEGRAM_CHAT_ID: informe o id do grupo do NOC.")
+    if s.chat_ids and not s.bot_token:
+        found.append("TELEGRAM_CHAT_ID definido sem TELEGRAM_BOT_TOKEN: crie um bot com o @BotFather.")
+    if s.thread_id and not _THREAD_ID.fullmatch(s.thread_id):
+        found.append(
+            f"TELEGRAM_THREAD_ID={s.thread_id!r} inválido: use o número do tópico do grupo (ex.: 42),"
             " que aparece no link de uma mensagem do tópico, ou deixe vazio."
-        ]
-    return []
+        )
+    return found
+
+
+def settings_of(settings: Settings) -> TelegramSettings:
+    """Telegram's settings in `settings`."""
+    return own_settings(settings, KIND.name, TelegramSettings)
 
 
 class TelegramChannel:
@@ -147,30 +192,34 @@ class TelegramChannel:
 
 
 def build(settings: Settings, session: requests.Session | None) -> TelegramChannel:
+    s = settings_of(settings)
     return TelegramChannel(
-        settings.telegram_bot_token,
-        api_url=settings.telegram_api_url,
-        thread_id=settings.telegram_thread_id,
+        s.bot_token,
+        api_url=s.api_url,
+        thread_id=s.thread_id,
         max_clients=settings.max_clients_in_message,
-        per_chat_per_minute=settings.telegram_per_chat_per_minute,
+        per_chat_per_minute=s.per_chat_per_minute,
         session=session,
     )
 
 
 def destinations(settings: Settings) -> list[str]:
     """Every configured chat gets every NOC alert."""
-    return list(settings.telegram_chat_ids) if settings.telegram_enabled else []
+    s = settings_of(settings)
+    return list(s.chat_ids) if s.enabled else []
 
 
 def health(settings: Settings) -> HealthLine:
     """Always shown, to say when no Telegram group is configured."""
-    if not settings.telegram_enabled:
+    s = settings_of(settings)
+    if not s.enabled:
         return HealthLine(False, "não configurado")
-    return HealthLine(True, plural(len(settings.telegram_chat_ids), "grupo do NOC", "grupos do NOC"))
+    return HealthLine(True, plural(len(s.chat_ids), "grupo do NOC", "grupos do NOC"))
 
 
 def warnings(settings: Settings) -> list[str]:
-    if settings.telegram_thread_id and not settings.telegram_enabled:
+    s = settings_of(settings)
+    if s.thread_id and not s.enabled:
         return [
             "TELEGRAM_THREAD_ID definido sem TELEGRAM_BOT_TOKEN e TELEGRAM_CHAT_ID: configure o bot e o grupo."
         ]
@@ -187,12 +236,12 @@ KIND = ChannelKind(
         "TELEGRAM_API_URL",
         "TELEGRAM_PER_CHAT_PER_MINUTE",
     ),
+    read=read,
     setup="TELEGRAM_BOT_TOKEN e TELEGRAM_CHAT_ID",
-    enabled=lambda settings: bool(settings.telegram_bot_token),
+    enabled=lambda settings: bool(settings_of(settings).bot_token),
     build=build,
     destinations=destinations,
     health=health,
-    settings_problems=settings_problems,
     warnings=warnings,
-    secrets=lambda settings: (settings.telegram_bot_token,),
+    secrets=lambda settings: (settings_of(settings).bot_token,),
 )

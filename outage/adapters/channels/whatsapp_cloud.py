@@ -17,6 +17,7 @@ import hmac
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -27,10 +28,11 @@ from outage.adapters.channels.base import (
     HealthLine,
     Receipt,
     json_body,
+    own_settings,
     short_text,
 )
 from outage.adapters.channels.messages import WHATSAPP_PARAM_LIMIT, clip, plural, render_text
-from outage.config import Settings
+from outage.config import Reader, Settings
 from outage.core.kinds import CUSTOMER_TEMPLATE
 from outage.core.notices import WhatsAppStatus
 from outage.http import TransportError, call, register_secret
@@ -93,30 +95,90 @@ def _status(item: Any) -> WhatsAppStatus | None:
     return WhatsAppStatus(wamid[:200], recipient[:20], state, at, error[:300], reference)
 
 
-def settings_problems(settings: Settings) -> list[str]:
-    """What the Cloud API would refuse on every message, found at start-up: the sender's
-    number id and the template names (lowercase letters, digits and `_`, as Meta names them)."""
-    if not settings.whatsapp_cloud_enabled:
-        return []
-    problems = []
-    if not _NUMBER_ID.fullmatch(settings.whatsapp_phone_number_id):
-        problems.append(
-            f"WHATSAPP_PHONE_NUMBER_ID={settings.whatsapp_phone_number_id!r} inválido: use o id numérico do"
+@dataclass(frozen=True)
+class WhatsAppCloudSettings:
+    """The account (token and sender's number id), the NOC's numbers and template, the status
+    webhook's secrets, and the customers' templates per incident type."""
+
+    token: str = field(default="", repr=False)
+    phone_number_id: str = ""
+    api_url: str = "https://graph.facebook.com/v21.0"
+    noc_numbers: tuple[str, ...] = ()
+    noc_template: str = "alerta_noc"
+    app_secret: str = field(default="", repr=False)
+    webhook_verify_token: str = field(default="", repr=False)
+    template_los: str = "queda_massiva_los"
+    template_power: str = "queda_massiva_energia"
+    template_concentrator: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token and self.phone_number_id)
+
+
+def _is_phone(value: str) -> bool:
+    return value.isdigit() and 12 <= len(value) <= 13 and value.startswith("55")
+
+
+def read(r: Reader) -> WhatsAppCloudSettings:
+    """The Cloud API's settings from the environment; problems appended to `r.problems`.
+    `WHATSAPP_NOC_NUMBERS` are the NOC's numbers for any WhatsApp provider (the HSM
+    provider's too)."""
+    s = WhatsAppCloudSettings(
+        token=r.text("WHATSAPP_TOKEN", ""),
+        phone_number_id=r.text("WHATSAPP_PHONE_NUMBER_ID", ""),
+        api_url=r.url("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0"),
+        noc_numbers=r.items(
+            "WHATSAPP_NOC_NUMBERS", _is_phone, "Use 55 + DDD + número, só dígitos (ex.: 5511987654321)."
+        ),
+        noc_template=r.text("WHATSAPP_NOC_TEMPLATE", "alerta_noc"),
+        app_secret=r.text("WHATSAPP_APP_SECRET", ""),
+        webhook_verify_token=r.text("WHATSAPP_WEBHOOK_VERIFY_TOKEN", ""),
+        template_los=r.text("WHATSAPP_TEMPLATE_LOS", "queda_massiva_los"),
+        template_power=r.text("WHATSAPP_TEMPLATE_POWER", "queda_massiva_energia"),
+        template_concentrator=r.text("WHATSAPP_TEMPLATE_CONCENTRATOR", ""),
+    )
+    r.problems.extend(problems(s))
+    return s
+
+
+def problems(s: WhatsAppCloudSettings) -> list[str]:
+    """Settings that go in pairs, and what the Cloud API would refuse on every message: the
+    sender's number id and the template names (lowercase letters, digits and `_`, as Meta
+    names them)."""
+    found = []
+    if bool(s.app_secret) != bool(s.webhook_verify_token):
+        found.append(
+            "WHATSAPP_APP_SECRET e WHATSAPP_WEBHOOK_VERIFY_TOKEN devem ser definidos juntos (o webhook de"
+            " status da Meta: a chave secreta do app e o token de verificação que você cadastrou)."
+        )
+    if bool(s.token) != bool(s.phone_number_id):
+        found.append("WHATSAPP_TOKEN e WHATSAPP_PHONE_NUMBER_ID devem ser definidos juntos.")
+    if not s.enabled:
+        return found
+    if not _NUMBER_ID.fullmatch(s.phone_number_id):
+        found.append(
+            f"WHATSAPP_PHONE_NUMBER_ID={s.phone_number_id!r} inválido: use o id numérico do"
             " número em Meta Business > WhatsApp > Configuração da API (não o telefone)."
         )
     templates = {
-        "WHATSAPP_NOC_TEMPLATE": settings.whatsapp_noc_template,
-        "WHATSAPP_TEMPLATE_LOS": settings.whatsapp_template_los,
-        "WHATSAPP_TEMPLATE_POWER": settings.whatsapp_template_power,
-        "WHATSAPP_TEMPLATE_CONCENTRATOR": settings.whatsapp_template_concentrator,
+        "WHATSAPP_NOC_TEMPLATE": s.noc_template,
+        "WHATSAPP_TEMPLATE_LOS": s.template_los,
+        "WHATSAPP_TEMPLATE_POWER": s.template_power,
+        "WHATSAPP_TEMPLATE_CONCENTRATOR": s.template_concentrator,
     }
     for name, value in templates.items():
         if value and not _TEMPLATE_NAME.fullmatch(value):
-            problems.append(
+            found.append(
                 f"{name}={value!r} não é um nome de modelo do WhatsApp: use letras minúsculas, dígitos"
                 " e _ (ex.: queda_massiva_los), como aparece no Gerenciador de modelos."
             )
-    return problems
+    return found
+
+
+def settings_of(settings: Settings) -> WhatsAppCloudSettings:
+    """The Cloud API's settings in `settings`."""
+    return own_settings(settings, KIND.name, WhatsAppCloudSettings)
 
 
 def template_text(value: Any) -> str:
@@ -209,48 +271,35 @@ class WhatsAppCloudChannel:
 
 
 def build(settings: Settings, session: requests.Session | None) -> WhatsAppCloudChannel:
+    s = settings_of(settings)
     return WhatsAppCloudChannel(
-        settings.whatsapp_token,
-        settings.whatsapp_phone_number_id,
-        api_url=settings.whatsapp_api_url,
-        noc_template=settings.whatsapp_noc_template,
-        session=session,
+        s.token, s.phone_number_id, api_url=s.api_url, noc_template=s.noc_template, session=session
     )
 
 
 def destinations(settings: Settings) -> list[str]:
     """Every NOC number gets every alert, as the template `WHATSAPP_NOC_TEMPLATE`."""
-    return list(settings.whatsapp_noc_numbers) if settings.whatsapp_cloud_enabled else []
+    s = settings_of(settings)
+    return list(s.noc_numbers) if s.enabled else []
 
 
 def health(settings: Settings) -> HealthLine | None:
     """Shown when it sends the NOC's alerts."""
-    if not (settings.whatsapp_cloud_enabled and settings.whatsapp_noc_numbers):
+    s = settings_of(settings)
+    if not (s.enabled and s.noc_numbers):
         return None
-    numbers = plural(len(settings.whatsapp_noc_numbers), "número do NOC", "números do NOC")
-    return HealthLine(True, f"{numbers}, modelo {settings.whatsapp_noc_template}")
-
-
-def warnings(settings: Settings) -> list[str]:
-    """An account nobody uses: the HSM provider sends the customers' notices and no NOC number is set."""
-    if (
-        settings.whatsapp_cloud_enabled
-        and settings.hsm_provider_enabled
-        and not settings.whatsapp_noc_numbers
-    ):
-        return [
-            "WHATSAPP_TOKEN configurado sem uso: os avisos aos clientes saem pelo provedor HSM (URL_HSM) e não há "
-            "WHATSAPP_NOC_NUMBERS para os alertas do NOC. Informe os números do NOC ou remova WHATSAPP_TOKEN."
-        ]
-    return []
+    numbers = plural(len(s.noc_numbers), "número do NOC", "números do NOC")
+    return HealthLine(True, f"{numbers}, modelo {s.noc_template}")
 
 
 def customer_templates(settings: Settings) -> dict[str, str]:
-    return {
-        "LOS": settings.whatsapp_template_los,
-        "POWER": settings.whatsapp_template_power,
-        "CONCENTRADOR": settings.whatsapp_template_concentrator,
-    }
+    s = settings_of(settings)
+    return {"LOS": s.template_los, "POWER": s.template_power, "CONCENTRADOR": s.template_concentrator}
+
+
+def secrets(settings: Settings) -> tuple[str, ...]:
+    s = settings_of(settings)
+    return (s.token, s.app_secret, s.webhook_verify_token)
 
 
 KIND = ChannelKind(
@@ -268,14 +317,13 @@ KIND = ChannelKind(
         "WHATSAPP_TEMPLATE_POWER",
         "WHATSAPP_TEMPLATE_CONCENTRATOR",
     ),
+    read=read,
     setup="WHATSAPP_TOKEN e WHATSAPP_PHONE_NUMBER_ID",
-    enabled=lambda settings: settings.whatsapp_cloud_enabled,
+    enabled=lambda settings: settings_of(settings).enabled,
     build=build,
     destinations=destinations,
     health=health,
-    settings_problems=settings_problems,
-    warnings=warnings,
-    secrets=lambda s: (s.whatsapp_token, s.whatsapp_app_secret, s.whatsapp_webhook_verify_token),
+    secrets=secrets,
     customers=CustomerNotices(
         "API oficial do WhatsApp",
         customer_templates,
