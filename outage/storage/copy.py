@@ -43,6 +43,7 @@ from outage.storage.cycles import POLLER
 
 CONNECT_TIMEOUT = 10  # seconds to reach the server, unless the address says otherwise
 LOCK_TIMEOUT = "10s"  # how long the copy waits for another process's lock on a target table
+SHOWN_TABLES = 5  # tables named when the target already holds rows
 Convert = Callable[[Any], Any]
 
 
@@ -98,7 +99,7 @@ def _copy_into(path: str, address: sa.URL, now: float) -> CopyResult:
     try:
         with transaction(source, immediate=False):
             _refuse_running_monitor(source, now)
-            engine = migrations.engine(address.render_as_string(hide_password=False))
+            engine = migrations.engine(_with_timeout(address).render_as_string(hide_password=False))
             try:
                 copied = _copy(source, engine, _target_tables(engine, _source_tables(source)))
             finally:
@@ -115,7 +116,6 @@ def _copy_into(path: str, address: sa.URL, now: float) -> CopyResult:
 
 
 def _postgres_address(url: str) -> sa.URL:
-    """The parsed address, with a connection timeout unless it sets one."""
     try:
         address = sa.make_url(url)
     except sa.exc.ArgumentError:
@@ -125,6 +125,11 @@ def _postgres_address(url: str) -> sa.URL:
             f"endereço do PostgreSQL inválido: {masked(url)}"
             " (o formato é postgresql://usuario:senha@servidor:5432/banco)"
         )
+    return address
+
+
+def _with_timeout(address: sa.URL) -> sa.URL:
+    """`address` with a connection timeout, unless it sets one (libpq waits forever)."""
     if "connect_timeout" in address.query:
         return address
     return address.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
@@ -195,8 +200,11 @@ def _lock_empty(cursor: psycopg.Cursor[Any], tables: list[sa.Table]) -> None:
         == (True,)
     ]
     if filled:
+        named = ", ".join(filled[:SHOWN_TABLES]) + (
+            f" e mais {len(filled) - SHOWN_TABLES}" if filled[SHOWN_TABLES:] else ""
+        )
         raise CopyRefused(
-            f"o banco de destino já tem dados (tabelas {', '.join(filled)}): a cópia só vai para um banco vazio"
+            f"o banco de destino já tem dados (tabelas {named}): a cópia só vai para um banco vazio"
         )
 
 
