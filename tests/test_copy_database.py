@@ -329,3 +329,21 @@ def test_text_in_an_integer_column_stops_the_copy_naming_it(source: Path, postgr
         copy_database(str(source), postgres_url, time.time())
 
     assert sum(pg_counts(postgres_url).values()) == 0
+
+
+def test_a_row_whose_parent_is_gone_stops_the_copy_with_the_server_s_words(
+    source: Path, postgres_url: str
+) -> None:
+    conn = sqlite3.connect(source)  # foreign keys off, as files of older versions could be written
+    conn.execute(
+        "INSERT INTO sessions (id, username, csrf, created_at, last_seen_at) VALUES ('s9', 'fantasma', 'c', 1, 1)"
+    )
+    conn.commit()
+    conn.close()
+
+    with pytest.raises(
+        CopyRefused, match=r"a tabela sessions não pôde ser gravada no PostgreSQL: .*fantasma"
+    ):
+        copy_database(str(source), postgres_url, time.time())
+
+    assert sum(pg_counts(postgres_url).values()) == 0
