@@ -57,10 +57,8 @@ class _Unfit(ValueError):
 
 @dataclass(frozen=True)
 class CopyResult:
-    """What was copied: the target (password masked), each table's rows in copy order, and
-    how long the copy took."""
+    """What was copied: each table's rows, in copy order, and how long the copy took."""
 
-    target: str
     tables: tuple[tuple[str, int], ...]
     seconds: float
 
@@ -112,7 +110,7 @@ def _copy_into(path: str, address: sa.URL, now: float) -> CopyResult:
         raise CopyRefused(f"o banco SQLite {path} falhou: {_sqlite_reason(exc, path)}") from None
     finally:
         source.close()
-    return CopyResult(shown, copied, time.monotonic() - started)
+    return CopyResult(copied, time.monotonic() - started)
 
 
 def _postgres_address(url: str) -> sa.URL:
