@@ -4,6 +4,8 @@
     python monitor_service.py --once          run exactly one poll cycle and exit
     python monitor_service.py --check-config  list every configuration problem
     python monitor_service.py --demo          a simulated ISP and the app wired to it
+    python monitor_service.py --copy-database postgresql://...
+                                              copy the SQLite database into PostgreSQL and exit
     gunicorn -c gunicorn.conf.py monitor_service:app
 
 The work is in `outage.process`. Nothing starts at import time: `app` is built on first
@@ -27,6 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--once", action="store_true", help="executa um único ciclo e sai")
     mode.add_argument("--check-config", action="store_true", help="valida a configuração e sai")
     mode.add_argument("--demo", action="store_true", help="demonstração com um ISP simulado (sem ERP/OLT)")
+    mode.add_argument(
+        "--copy-database",
+        metavar="postgresql://...",
+        help="copia o banco SQLite (DATABASE_PATH) para um banco PostgreSQL vazio e sai",
+    )
     parser.add_argument("--port", type=int, default=None, help="porta HTTP da demonstração (padrão: livre)")
     parser.add_argument(
         "--sem-incidentes",
@@ -38,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from simulator.demo import run_demo
 
         return run_demo(process.serve, port=args.port, random_incidents=not args.sem_incidentes)
+    if args.copy_database:
+        return process.copy_database(args.copy_database)
     return process.run(once=args.once, check_only=args.check_config)
 
 

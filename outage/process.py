@@ -1,8 +1,9 @@
 """The monitor's process, behind the entry files (`monitor_service.py`, `hsm_dispatch.py`).
 
 The settings checked at start (every problem listed), the WSGI app for gunicorn, the HTTP
-server, one poll cycle (`--once`), and the background service (poller and sender), started
-by the entry point or by gunicorn's `post_worker_init` hook, never at import.
+server, one poll cycle (`--once`), the copy of the SQLite database into PostgreSQL
+(`--copy-database`), and the background service (poller and sender), started by the entry
+point or by gunicorn's `post_worker_init` hook, never at import.
 """
 
 from __future__ import annotations
@@ -177,6 +178,35 @@ def run_once(settings: Settings, clock: Callable[[], float] = time.time) -> int:
     finally:
         cycles.release_lease(conn, holder)
         conn.close()
+
+
+def copy_database(target_url: str, clock: Callable[[], float] = time.time) -> int:
+    """`--copy-database`: copy the SQLite database at DATABASE_PATH into the empty PostgreSQL
+    database at `target_url` (`outage.storage.copy`) and print what was copied; 0 when copied,
+    1 when refused (the reason on stderr). Only DATABASE_PATH of the settings is used, so the
+    rest of the configuration need not be valid yet."""
+    from outage.adapters.channels.messages import br_number, plural
+    from outage.storage import copy
+
+    load_dotenv_file()
+    settings, _ = load_settings()
+    print(f"Copiando {settings.database_path} para {copy.masked(target_url)}...")
+    try:
+        result = copy.copy_database(settings.database_path, target_url, clock())
+    except copy.CopyRefused as exc:
+        print(f"Erro: {exc}", file=sys.stderr)
+        return 1
+    width = max(len(name) for name, _ in result.tables)
+    for name, rows in result.tables:
+        print(f"  {name:<{width}}  {plural(rows, 'linha', 'linhas')}")
+    seconds = f"{result.seconds:.1f}".replace(".", ",")
+    speed = br_number(result.rows / result.seconds) if result.seconds > 0 else "—"
+    print(
+        f"Cópia concluída: {plural(result.rows, 'linha', 'linhas')} em"
+        f" {plural(len(result.tables), 'tabela', 'tabelas')}, {seconds} s ({speed} linhas/s);"
+        " as contagens conferem e os ids novos continuam depois dos copiados."
+    )
+    return 0
 
 
 def serve(settings: Settings) -> int:
