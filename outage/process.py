@@ -139,6 +139,7 @@ def start_background(app: Flask) -> Any:
 
     if _service is None:
         _service = Service(app.config["SETTINGS"])
+        app.config["LEASE_HOLDER"] = _service.holder
         _service.start()
     return _service
 
@@ -159,7 +160,7 @@ def run_once(settings: Settings, clock: Callable[[], float] = time.time) -> int:
     from outage.storage import cycles
 
     conn = open_database(settings.database_path)
-    holder = lease.new_holder_id()
+    holder = lease.new_holder_id(settings.instance_name)
     if not cycles.take_lease(conn, holder, time.time(), ONCE_DELIVERY_WAIT + settings.ixc_timeout * 4 + 60):
         who = cycles.lease_holder(conn) or "?"
         print(f"Erro: outro processo está monitorando agora ({who}); tente mais tarde.", file=sys.stderr)
