@@ -178,12 +178,13 @@ def _fill_the_rest(conn: sqlite3.Connection, now: float) -> None:
 def copy_speed(url: str, sizes: dict[str, int]) -> dict[str, Any]:
     """Fill a new SQLite file with `sizes`, copy it into the empty database at `url`; the rows
     and seconds of the copy (migrations included)."""
-    from outage.db import open_database
+    from outage.db import connect_sqlite, migrate
     from outage.storage.copy import copy_database
 
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "monitor.db")
-        conn = open_database(path)
+        conn = connect_sqlite(path)
+        migrate(conn)
         fill(conn, **sizes)
         conn.close()
         result = copy_database(path, url, time.time())

@@ -9,7 +9,8 @@ through `bench_core.cycle_scenario` in subprocesses), `bench_day` (a simulated d
 against its truth at 3k/30k/200k), `bench_cause`, `bench_causes` (is each incident's cause
 right on a night of overlapping outages), `bench_alerts`, `bench_alarms` (network alarms taken per second,
 a whole OLT dark, a flood),
-`bench_hsm` (when present), `bench_api`. Each figure is a row `{"nome", "valor", "unidade",
+`bench_hsm` (when present), `bench_api`, `bench_failover` (two instances, the active one killed
+with SIGKILL 20 times: about 15 minutes; 2 times in quick mode). Each figure is a row `{"nome", "valor", "unidade",
 "meta", "limite", "ok"}`: the target next to the bound physics allows (page latency times
 pages over concurrency, pacing, ...), so the distance to both is visible. A module that
 fails becomes one failed row; the others still run. Report: `bench/results.json`.
@@ -121,6 +122,7 @@ def suites() -> dict[str, Callable[[bool], dict[str, Any]]]:
         "api": _module("bench_api"),
         "alarmes": _module("bench_alarms"),
         "ouvidos": _module("bench_heard"),
+        "failover": _module("bench_failover"),
     }
     if not (Path(__file__).resolve().parent / "bench_hsm.py").exists():
         del found["hsm"]

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -37,6 +39,7 @@ from outage import alarm_settings
 from outage.core.localtime import zone
 
 DEFAULT_SECRET_KEY = "troque-esta-chave"  # noqa: S105 - the placeholder we refuse
+_INSTANCE_NAME = re.compile(r"[A-Za-z0-9._-]{1,63}")  # never a ":", the holder ids' separator
 
 # Names the original projects' code reads -> ours (the original monitor's IXC service and
 # the dispatch console's code; their READMEs name others).
@@ -120,6 +123,7 @@ class Settings:
     web_concurrency: int = 2
     gunicorn_threads: int = 4
     trusted_proxies: tuple[str, ...] = ()
+    instance_name: str = field(default_factory=socket.gethostname)
     # --- demo -------------------------------------------------------------------------
     demo: bool = False
     demo_control_url: str = ""
@@ -367,6 +371,7 @@ def load_settings(
             _is_network,
             "Use endereços IP ou redes (ex.: 127.0.0.1, 172.18.0.0/16), separados por vírgula.",
         ),
+        instance_name=_instance_name(r),
         demo=demo,
         demo_control_url=r.url("DEMO_CONTROL_URL"),
         alarms=alarm_settings.read(r),
@@ -377,6 +382,19 @@ def load_settings(
     r.problems.extend(_cross_checks(s))
     r.problems.extend(problem for channel in channels for problem in channel.cross_checks(s))
     return replace(s, notes=s.notes + tuple(_derived_notes(s))), r.problems
+
+
+def _instance_name(r: Reader) -> str:
+    """INSTANCE_NAME, the host name unless set: the first part of this instance's lease holder ids."""
+    value = r.text("INSTANCE_NAME", "")
+    if not value:
+        return socket.gethostname()
+    if not _INSTANCE_NAME.fullmatch(value):
+        r.problems.append(
+            f"INSTANCE_NAME={value!r} inválido: use até 63 letras, números, '.', '_' ou '-' (ex.: monitor-a)."
+        )
+        return socket.gethostname()
+    return value
 
 
 def _derived_notes(s: Settings) -> list[str]:

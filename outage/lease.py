@@ -1,28 +1,34 @@
 """The poller lease's holders: under gunicorn with several workers, exactly one process polls.
 
-Each process claims the lease (see `outage.storage.cycles`) under an id that names it, so
-operators can tell who polls, and a claim left by a process of this host that died can be
-recovered at once.
+Each process claims the lease (see `outage.storage.cycles`) under an id that names it,
+`instance:pid:random`, so operators can tell who polls, and a claim left by a process of this
+instance that died can be recovered at once. The instance is `INSTANCE_NAME` (the host name
+unless set): two instances that share a host name -- two containers in one network
+namespace -- need names of their own, since a pid means something only inside its instance.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 
 
-def new_holder_id() -> str:
-    """A holder id that names the process for operators: host:pid:random."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def new_holder_id(instance: str) -> str:
+    """A holder id that names the process of `instance` for operators: instance:pid:random."""
+    return f"{instance}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def is_dead_here(holder: str) -> bool:
-    """True when `holder` (a `new_holder_id`) names a process of this host that no longer
-    exists: its claims can be recovered at once, without waiting for them to expire."""
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
+def instance_of(holder: str) -> str:
+    """The instance a holder id (a `new_holder_id`) belongs to."""
+    return holder.partition(":")[0]
+
+
+def is_dead_here(holder: str, instance: str) -> bool:
+    """True when `holder` (a `new_holder_id`) names a process of `instance`, this process's
+    own, that no longer exists: its claims can be recovered at once, without waiting for them
+    to expire. Another instance's processes are never judged from here."""
+    pid = holder.partition(":")[2].partition(":")[0]
+    if instance_of(holder) != instance or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)

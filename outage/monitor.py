@@ -450,7 +450,9 @@ class Monitor:
         it never finished are closed with the reason, and causes it never stored are asked again
         (or, with no one to ask, set to indeterminado with the reason)."""
         now = self.clock()
-        closed = cycles.close_interrupted_cycles(conn, self.holder, now, is_dead_here)
+        closed = cycles.close_interrupted_cycles(
+            conn, self.holder, now, lambda holder: is_dead_here(holder, self.settings.instance_name)
+        )
         if closed:
             log.warning(
                 "%d ciclo(s) interrompido(s) por uma parada do processo fechado(s) com o motivo", closed

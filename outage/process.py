@@ -137,6 +137,7 @@ def start_background(app: Flask) -> Any:
 
     if _service is None:
         _service = Service(app.config["SETTINGS"])
+        app.config["LEASE_HOLDER"] = _service.holder
         _service.start()
     return _service
 
@@ -157,7 +158,7 @@ def run_once(settings: Settings, clock: Callable[[], float] = time.time) -> int:
     from outage.storage import cycles
 
     conn = open_database(settings.database)
-    holder = lease.new_holder_id()
+    holder = lease.new_holder_id(settings.instance_name)
     if not cycles.take_lease(conn, holder, time.time(), ONCE_DELIVERY_WAIT + settings.ixc_timeout * 4 + 60):
         who = cycles.lease_holder(conn) or "?"
         print(f"Erro: outro processo está monitorando agora ({who}); tente mais tarde.", file=sys.stderr)
@@ -189,7 +190,7 @@ def copy_database(target_url: str, clock: Callable[[], float] = time.time) -> in
     from outage.storage import copy
 
     load_dotenv_file()
-    settings, _ = load_settings()
+    settings, _ = load_settings(channels=registry.CHANNELS)
     print(f"Copiando {settings.database_path} para {copy.masked(target_url)}...")
     try:
         result = copy.copy_database(settings.database_path, target_url, clock())

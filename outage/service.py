@@ -99,7 +99,7 @@ class Service:
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.settings = settings
-        self.holder = lease.new_holder_id()
+        self.holder = lease.new_holder_id(settings.instance_name)
         self._monitor_factory = monitor_factory or (
             lambda h: build_monitor(settings, h, fenced=True, clock=clock.wall, monotonic=clock.monotonic)
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import pytest
 
@@ -11,6 +13,7 @@ from outage.adapters.erp.base import Observation
 from outage.core.model import Subscriber
 from outage.db import open_database
 from outage.monitor import Monitor, resolve_by_operator
+from outage.storage import cycles
 from outage.web.app import create_app
 
 pytestmark = pytest.mark.both_databases
@@ -234,3 +237,28 @@ def test_active_events_change_as_soon_as_the_events_do(populated):
     before = client.get("/eventos/ativos", headers=AUTH).get_json()["eventos_ativos"]
     client.post(f"/eventos/{before[0]['id']}/resolver", headers=AUTH)
     assert client.get("/eventos/ativos", headers=AUTH).get_json()["eventos_ativos"] == []
+
+
+def test_health_tells_which_instance_is_active_and_what_this_one_is(populated):
+    app = create_app(replace(populated, instance_name="monitor-b"))
+    client = app.test_client()
+    conn = open_database(populated.database_path)
+    cycles.take_lease(conn, "monitor-a:4242:abcd1234", time.time(), 30)
+    body = client.get("/healthz", headers=AUTH).get_json()
+    assert body["instancia"]["esta"] == f"monitor-b:{os.getpid()}"  # no background service here
+    assert body["instancia"]["nome"] == "monitor-b"
+    assert (body["instancia"]["ativa"], body["instancia"]["papel"]) == ("monitor-a:4242:abcd1234", "reserva")
+    assert 25 < body["instancia"]["lease_vence_em_s"] <= 30
+
+    app.config["LEASE_HOLDER"] = "monitor-b:77:feedbeef"  # set by the process that runs the service
+    cycles.release_lease(conn, "monitor-a:4242:abcd1234")
+    cycles.take_lease(conn, "monitor-b:78:cafecafe", time.time(), 30)  # another worker of this instance
+    body = client.get("/healthz", headers=AUTH).get_json()
+    assert (body["instancia"]["esta"], body["instancia"]["papel"]) == ("monitor-b:77:feedbeef", "ativa")
+
+    cycles.take_lease(conn, "monitor-b:78:cafecafe", time.time() - 60, 30)  # its term ended: a crash
+    body = client.get("/healthz", headers=AUTH).get_json()
+    assert body["instancia"]["ativa"] is None and body["instancia"]["papel"] == "reserva"
+    assert body["instancia"]["lease_vence_em_s"] is None
+    conn.close()
+    assert "instancia" not in client.get("/healthz").get_json()  # details need a session or the token

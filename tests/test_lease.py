@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 
 import pytest
 
+from outage import lease
+from outage.config import load_settings
 from outage.db import open_database
 from outage.service import Service
 from outage.storage import cycles
@@ -52,3 +56,23 @@ def test_a_second_process_takes_over_when_the_poller_dies(make_settings):
             conn.close()
         finally:
             second.stop()
+
+
+def test_holder_ids_name_their_instance_and_only_its_own_dead_processes_are_judged():
+    holder = lease.new_holder_id("monitor-a")
+    assert lease.instance_of(holder) == "monitor-a"
+    assert holder.split(":")[1] == str(os.getpid())
+    gone = "monitor-a:999999:abcd1234"  # no such process
+    assert lease.is_dead_here(gone, "monitor-a")
+    assert not lease.is_dead_here(gone, "monitor-b")  # another instance's pids mean nothing here
+    assert not lease.is_dead_here(holder, "monitor-a")
+
+
+def test_instance_name_defaults_to_the_host_name_and_refuses_the_holder_separator():
+    assert load_settings({})[0].instance_name == socket.gethostname()
+    assert load_settings({"INSTANCE_NAME": "monitor-b"})[0].instance_name == "monitor-b"
+    settings, problems = load_settings({"INSTANCE_NAME": "a:b"})
+    assert [p for p in problems if "INSTANCE_NAME" in p] == [
+        "INSTANCE_NAME='a:b' inválido: use até 63 letras, números, '.', '_' ou '-' (ex.: monitor-a)."
+    ]
+    assert settings.instance_name == socket.gethostname()

@@ -218,7 +218,8 @@ class Sender:
         self._sleep = sleep
         self._monotonic = monotonic  # given to the background delivery: it follows wall clock jumps
         self._last_reading: tuple[float, float] | None = None
-        self.worker_id = worker_id or new_holder_id()
+        self._instance = settings.instance_name
+        self.worker_id = worker_id or new_holder_id(self._instance)
         session = new_session(concurrency)
         self._channels = dict(channels) if channels is not None else build_channels(settings, session)
         self._concurrency = concurrency
@@ -297,7 +298,9 @@ class Sender:
         return jump
 
     def _recover(self, stats: DeliveryStats) -> None:
-        requeued, uncertain = outbox.recover_stale(self._conn, self._clock(), LEASE_SECONDS, is_dead_here)
+        requeued, uncertain = outbox.recover_stale(
+            self._conn, self._clock(), LEASE_SECONDS, lambda holder: is_dead_here(holder, self._instance)
+        )
         stats.recovered = requeued + uncertain
         if requeued:
             log.warning(

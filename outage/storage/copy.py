@@ -1,6 +1,6 @@
 """Copy a SQLite installation into an empty PostgreSQL database (`--copy-database`).
 
-`copy_database(path, url, now)` migrates the SQLite file at `path` (`outage.db.open_database`)
+`copy_database(path, url, now)` migrates the SQLite file at `path` (`outage.db.migrate`)
 and the PostgreSQL database at `url` (`outage.migrations.upgrade`) to the same revision, then
 copies every table of the schema in one transaction on the target, and returns what it copied.
 It raises `CopyRefused`, with nothing written to the target but its schema, when:
@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from outage import migrations
-from outage.db import describe_failure, open_database, transaction
+from outage.db import connect_sqlite, describe_failure, migrate, transaction
 from outage.storage.cycles import POLLER
 
 CONNECT_TIMEOUT = 10  # seconds to reach the server, unless the address says otherwise
@@ -91,11 +91,12 @@ def _copy_into(path: str, address: sa.URL, now: float) -> CopyResult:
         raise CopyRefused(f"o banco SQLite {path} não existe (confira DATABASE_PATH)")
     started = time.monotonic()
     try:
-        source = open_database(path)
+        source = connect_sqlite(path)
+        migrate(source)
     except (sqlite3.Error, migrations.SchemaError) as exc:
         raise CopyRefused(f"o banco SQLite {path} não abriu: {_sqlite_reason(exc, path)}") from None
     try:
-        with transaction(source, immediate=False):
+        with transaction(source):  # the write lock: nothing changes the source meanwhile
             _refuse_running_monitor(source, now)
             engine = migrations.engine(_with_timeout(address).render_as_string(hide_password=False))
             try:

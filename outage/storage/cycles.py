@@ -252,6 +252,12 @@ def lease_holder(conn: Connection, name: str = POLLER) -> str | None:
     return None if row is None else str(row["holder"])
 
 
+def read_lease(conn: Connection, name: str = POLLER) -> tuple[str, float] | None:
+    """The lease's holder and when its term ends (wall clock); None: nobody holds it."""
+    row = conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
+    return None if row is None else (str(row["holder"]), float(row["expires_at"]))
+
+
 def renew_lease(conn: Connection, holder: str, now: float, ttl: float) -> None:
     """Renew `holder`'s lease until `now + ttl` within the caller's transaction (a cycle's
     commit), or raise `LeaseLost` when another process holds it or nobody does. An expiry

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -28,7 +29,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from outage import heartbeat
+from outage import heartbeat, lease
 from outage.clock import SYSTEM_CLOCK, Clock
 from outage.config import Settings
 from outage.core.localtime import LOCAL_TZ
@@ -447,8 +448,28 @@ def _poller_health(db: Connection, limit: float) -> tuple[heartbeat.Verdict, dic
         "segundos_desde_ultimo_ciclo_ok": None if since_ok is None else round(since_ok, 1),
         "ciclo_em_andamento_ha": None if running_for is None else round(running_for, 1),
         "ultimo_erro": beat.last_error if beat is not None else None,
+        "instancia": _instance(db),
     }
     return heartbeat.assess(since_ok, running_for, uptime, limit), details
+
+
+def _instance(db: Connection) -> dict[str, Any]:
+    """Which instance polls and what this one is: `esta` (this process's lease holder id, or
+    instance:pid where no background service runs), `nome` (INSTANCE_NAME), `ativa` (the
+    holder of a lease still in its term, None between a crash and the takeover), `papel`
+    (`ativa` when the holder is a process of this instance -- any gunicorn worker of it --,
+    else `reserva`) and `lease_vence_em_s` (seconds left in the holder's term)."""
+    name = settings().instance_name
+    held = cycles.read_lease(db)
+    now = clock().wall()
+    holder, expires = held if held is not None and held[1] >= now else (None, None)
+    return {
+        "esta": current_app.config.get("LEASE_HOLDER") or f"{name}:{os.getpid()}",
+        "nome": name,
+        "ativa": holder,
+        "papel": "ativa" if holder is not None and lease.instance_of(holder) == name else "reserva",
+        "lease_vence_em_s": None if expires is None else round(expires - now, 1),
+    }
 
 
 def install_error_handlers(app: Flask) -> None:

@@ -38,6 +38,16 @@
       App.td("Estado", d.silenciosa ? App.statusBadge("SILENCIOSA", "warn") : App.statusBadge("OK", "ok")))));
   }
 
+  function showInstance(info) {
+    const line = document.getElementById("s-instancia");
+    line.hidden = !info;
+    if (!info) return;
+    const active = info.ativa
+      ? `ativa: ${info.ativa} (lease vence em ${App.fmtInt(Math.max(0, Math.round(info.lease_vence_em_s)))} s)`
+      : "nenhuma instância ativa agora: a reserva assume quando o lease vencer";
+    setText(line, `Esta instância (${info.nome}) é a ${info.papel === "ativa" ? "ATIVA" : "RESERVA"} · ${active}`);
+  }
+
   async function refresh() {
     const [health, parts] = await Promise.all([api("GET", "/healthz"), api("GET", "/api/saude")]);
     const [status, tone] = { ok: ["OPERANDO", "ok"], iniciando: ["INICIANDO", "warn"], erro: ["COM PROBLEMAS", "err"] }[health.status] || [String(health.status), "off"];
@@ -46,6 +56,7 @@
     setText(document.getElementById("s-ciclo"), last ? `${App.fmtDateTime(last.started_at)} (${App.fmtAgo(last.started_at)})` : "nenhum");
     setText(document.getElementById("s-duracao"), last && last.duracao != null ? `${App.fmtDecimal(last.duracao)} s` : "–");
     setText(document.getElementById("s-offline"), last ? App.fmtInt(last.offline) : "–");
+    showInstance(health.instancia);
     const problems = [...(health.problemas || []), ...((health.alertas || {}).problems || [])];
     App.showError(document.getElementById("s-problemas"), problems.length ? new Error([...new Set(problems)].join(" · ")) : null);
 

@@ -213,6 +213,7 @@ def test_events_health_and_phone_screens_render(page_for: Any, world: World) -> 
     expect(page.locator("#componentes")).to_contain_text("Avisos aos clientes")
     expect(page.locator("#componentes")).to_contain_text("provedor HSM, modelos 114 (LOS) e 116 (energia)")
     expect(page.locator("#s-duracao")).to_have_text("2,5 s")
+    expect(page.locator("#s-instancia")).to_contain_text("Esta instância (")
     assert page.evaluate(
         "() => [...document.querySelectorAll('.table-wrap')].every((w) => w.scrollWidth <= w.clientWidth)"
     )
