@@ -10,7 +10,11 @@ namespace -- need names of their own, since a pid means something only inside it
 from __future__ import annotations
 
 import os
+import threading
 import uuid
+
+_superseded: set[str] = set()  # holders this process took the lease over from
+_superseded_lock = threading.Lock()
 
 
 def new_holder_id(instance: str) -> str:
@@ -21,6 +25,23 @@ def new_holder_id(instance: str) -> str:
 def instance_of(holder: str) -> str:
     """The instance a holder id (a `new_holder_id`) belongs to."""
     return holder.partition(":")[0]
+
+
+def supersede(holder: str) -> None:
+    """Remember that this process took the lease over from `holder` after its term ran out
+    without a renewal: `holder` died (on any machine) or lost the database, and in both cases
+    it no longer polls or sends (a holder that cannot renew stands down before its term ends)."""
+    with _superseded_lock:
+        _superseded.add(holder)
+
+
+def is_gone(holder: str, instance: str) -> bool:
+    """True when `holder`'s claims can be recovered now: it was superseded by this process
+    (`supersede`), or it is a process of this instance that no longer exists (`is_dead_here`)."""
+    with _superseded_lock:
+        if holder in _superseded:
+            return True
+    return is_dead_here(holder, instance)
 
 
 def is_dead_here(holder: str, instance: str) -> bool:

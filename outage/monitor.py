@@ -42,7 +42,7 @@ from outage.core.kinds import OPENING, RECURRENCE
 from outage.core.model import CAUSE_UNKNOWN, Subscriber
 from outage.core.place import OLT, RANK, describe, describe_group, level_of, path_of, rank_of
 from outage.db import Connection, checkpoint, transaction
-from outage.lease import is_dead_here
+from outage.lease import is_gone
 from outage.roster import Roster
 from outage.storage import cycles, incidents, outbox
 from outage.storage.cycles import CycleCounts, LeaseLost
@@ -451,7 +451,7 @@ class Monitor:
         (or, with no one to ask, set to indeterminado with the reason)."""
         now = self.clock()
         closed = cycles.close_interrupted_cycles(
-            conn, self.holder, now, lambda holder: is_dead_here(holder, self.settings.instance_name)
+            conn, self.holder, now, lambda holder: is_gone(holder, self.settings.instance_name)
         )
         if closed:
             log.warning(

@@ -37,8 +37,9 @@ from outage.storage.cycles import LeaseLost
 
 log = logging.getLogger(__name__)
 
-LEASE_TTL = 30.0
+LEASE_TTL = 20.0  # a holder that stops renewing loses the lease after this (4 missed beats)
 HEARTBEAT_EVERY = 5.0
+TAKEOVER_MARGIN = 0.2  # a standby tries again this long after the holder's term ends
 REOPEN_EVERY = 5.0
 MAX_PENDING_FAILURES = 100
 LISTEN_EVERY = 1.0  # the network's alarms are read this often between cycles
@@ -168,9 +169,22 @@ class Service:
             while not self.stop_event.is_set():
                 if self._renew(conn):
                     self._mark_long_cycle(conn)
-                self.stop_event.wait(HEARTBEAT_EVERY)
+                    self.stop_event.wait(HEARTBEAT_EVERY)
+                else:
+                    self.stop_event.wait(self._until_takeover(conn))
         finally:
             conn.close()
+
+    def _until_takeover(self, conn: Connection) -> float:
+        """Seconds a standby waits before trying the lease again: until the holder's term ends
+        (so a dead holder is replaced within `lease_ttl` of its last renewal, not a beat later),
+        at most one beat."""
+        try:
+            held = cycles.read_lease(conn)
+        except DatabaseError:
+            return HEARTBEAT_EVERY
+        left = TAKEOVER_MARGIN if held is None else held[1] - self.clock.wall() + TAKEOVER_MARGIN
+        return min(HEARTBEAT_EVERY, max(TAKEOVER_MARGIN, left))
 
     def _mark_long_cycle(self, conn: Connection) -> None:
         """A cycle writes its heartbeat in its own commit; one running longer than a beat is
@@ -187,6 +201,7 @@ class Service:
     def _renew(self, conn: Connection) -> bool:
         """Take or renew the lease; True while this process holds it."""
         try:
+            before = None if self.leader.is_set() else cycles.read_lease(conn)
             held = cycles.take_lease(conn, self.holder, self.clock.wall(), self.lease_ttl)
         except DatabaseError as exc:
             self._renewal_failed(exc)
@@ -194,7 +209,14 @@ class Service:
         if held:
             self._renewed_at = self.clock.monotonic()
             if not self.leader.is_set():
-                log.info("este processo assumiu o monitoramento (%s)", self.holder)
+                if before is not None and before[0] != self.holder:
+                    # taken over after its term ran out: what it claimed can be recovered now
+                    lease.supersede(before[0])
+                    log.info(
+                        "este processo assumiu o monitoramento (%s) no lugar de %s", self.holder, before[0]
+                    )
+                else:
+                    log.info("este processo assumiu o monitoramento (%s)", self.holder)
                 self.leader.set()
         elif self.leader.is_set():
             log.warning("outro processo assumiu o monitoramento")

@@ -242,7 +242,7 @@ def test_active_events_change_as_soon_as_the_events_do(populated):
 def test_health_tells_which_instance_is_active_and_what_this_one_is(populated):
     app = create_app(replace(populated, instance_name="monitor-b"))
     client = app.test_client()
-    conn = open_database(populated.database_path)
+    conn = open_database(populated.database)
     cycles.take_lease(conn, "monitor-a:4242:abcd1234", time.time(), 30)
     body = client.get("/healthz", headers=AUTH).get_json()
     assert body["instancia"]["esta"] == f"monitor-b:{os.getpid()}"  # no background service here

@@ -1,4 +1,4 @@
-"""Active/standby: two real instances (`python monitor_service.py`) on one database, the active
+"""Active/standby: two real instances (`python monitor_service.py`) on one PostgreSQL, the active
 one killed with SIGKILL while an outage is being polled and while its console hands notices to
 the provider. The standby takes over within the lease, every outage is told to the NOC once
 (a resend after a crash says so), and no customer gets a notice twice. The scenario and its
@@ -6,15 +6,14 @@ score are `bench.bench_failover`'s (20 kills there, 2 here)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bench.bench_failover import failover_bound, run_failover
 
 KILLS = 2  # one right after the outage appears in the ERP, one in the middle of an approval
 
 
-def test_killing_the_active_instance_loses_no_alert_and_doubles_nothing(tmp_path: Path) -> None:
-    result = run_failover(KILLS, {"DATABASE_PATH": str(tmp_path / "monitor.db")})
+def test_killing_the_active_instance_loses_no_alert_and_doubles_nothing(postgres_url: str) -> None:
+    result = run_failover(KILLS, {"DATABASE_URL": postgres_url})
+    assert result["banco"] == "PostgreSQL"
     assert result["mortes"] == KILLS
     assert result["failover_s"]["max"] <= failover_bound(), result["rodadas"]
     assert (result["alertas_perdidos"], result["alertas_dobrados"]) == (0, 0), result["alertas"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import socket
 import time
+import uuid
 
 import pytest
 
 from outage import lease
+from outage.adapters.channels.registry import CHANNELS
 from outage.config import load_settings
 from outage.db import open_database
 from outage.service import Service
@@ -69,10 +71,41 @@ def test_holder_ids_name_their_instance_and_only_its_own_dead_processes_are_judg
 
 
 def test_instance_name_defaults_to_the_host_name_and_refuses_the_holder_separator():
-    assert load_settings({})[0].instance_name == socket.gethostname()
-    assert load_settings({"INSTANCE_NAME": "monitor-b"})[0].instance_name == "monitor-b"
-    settings, problems = load_settings({"INSTANCE_NAME": "a:b"})
+    assert load_settings({}, channels=CHANNELS)[0].instance_name == socket.gethostname()
+    assert load_settings({"INSTANCE_NAME": "monitor-b"}, channels=CHANNELS)[0].instance_name == "monitor-b"
+    settings, problems = load_settings({"INSTANCE_NAME": "a:b"}, channels=CHANNELS)
     assert [p for p in problems if "INSTANCE_NAME" in p] == [
         "INSTANCE_NAME='a:b' inválido: use até 63 letras, números, '.', '_' ou '-' (ex.: monitor-a)."
     ]
     assert settings.instance_name == socket.gethostname()
+
+
+def test_a_standby_takes_over_when_the_holders_term_ends_and_recovers_what_it_claimed(make_settings, caplog):
+    """A holder on another machine stops renewing: the standby takes over as its term ends (not
+    up to a beat later) and may recover its claims at once, without waiting for them to expire."""
+    settings = make_settings(IXCSOFT_SERVICE_URL="http://127.0.0.1:9", INSTANCE_NAME="monitor-b")
+    conn = open_database(settings.database)
+    dead = f"monitor-a:4242:{uuid.uuid4().hex[:8]}"  # another machine's process: its pid means nothing here
+    assert cycles.take_lease(conn, dead, time.time(), 3.0)
+    term_ends = cycles.read_lease(conn)[1]
+    conn.execute(
+        "INSERT INTO outbox (channel, kind, payload, status, attempts, next_attempt_at, created_at, claimed_by,"
+        " claimed_at) VALUES ('telegram:-100', 'abertura', '{}', 'enviando', 1, ?, ?, ?, ?)",
+        (term_ends, term_ends, dead, time.time()),
+    )
+    assert not lease.is_gone(dead, "monitor-b")
+    standby = Service(settings, lease_ttl=3.0)
+    standby.start()
+    try:
+        assert standby.leader.wait(10)
+        took_over = cycles.read_lease(conn)
+        assert took_over is not None and took_over[0] == standby.holder
+        assert time.time() - term_ends < 1.5  # the margin, not a 5 s beat
+        assert lease.is_gone(dead, "monitor-b")
+        deadline = time.monotonic() + 5
+        while "1 alerta retomado" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "1 alerta retomado de um envio interrompido (podem chegar repetidos)" in caplog.text
+    finally:
+        standby.stop()
+        conn.close()

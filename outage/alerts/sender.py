@@ -45,7 +45,7 @@ from outage.core import kinds
 from outage.core.notices import notice_reference
 from outage.db import Connection, open_database
 from outage.http import TransportError, new_session
-from outage.lease import is_dead_here, new_holder_id
+from outage.lease import is_gone, new_holder_id
 from outage.storage import outbox
 
 log = logging.getLogger(__name__)
@@ -299,7 +299,7 @@ class Sender:
 
     def _recover(self, stats: DeliveryStats) -> None:
         requeued, uncertain = outbox.recover_stale(
-            self._conn, self._clock(), LEASE_SECONDS, lambda holder: is_dead_here(holder, self._instance)
+            self._conn, self._clock(), LEASE_SECONDS, lambda holder: is_gone(holder, self._instance)
         )
         stats.recovered = requeued + uncertain
         if requeued:
