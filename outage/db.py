@@ -230,7 +230,7 @@ class PgConnection:
             autocommit=True,
             connect_timeout=CONNECT_TIMEOUT,
             application_name="outage-monitor",
-            options=f"-c lock_timeout={int(self.timeout * 1000)} -c TimeZone=UTC",
+            options=f"-c lock_timeout={int(self.timeout * 1000)} -c TimeZone=UTC -c synchronous_commit=off",
         )
         raw.adapters.register_dumper(bool, _BoolAsInteger)
         raw.adapters.register_loader("numeric", _NumberLoader)
@@ -248,7 +248,7 @@ class PgConnection:
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> psycopg.Cursor[Any]:
         cursor = self._cursor()
-        cursor.executemany(_pg_sql(sql), list(parameters))
+        cursor.executemany(_pg_sql(sql), parameters)
         return cursor
 
     def close(self) -> None:
