@@ -9,7 +9,10 @@ itself is written in what both dialects share, and the few spots that differ ask
 
 Writes serialize on both: SQLite's `BEGIN IMMEDIATE` takes the database's write lock, and on
 PostgreSQL `transaction()` takes one advisory lock held to the transaction's end, so every
-read-then-write (the outbox claims, the poller lease and its fencing) behaves the same.
+read-then-write (the outbox claims, the poller lease and its fencing) behaves the same. Commits
+are as durable on both: SQLite's WAL with `synchronous=NORMAL`, PostgreSQL's session with
+`synchronous_commit=off` (a crash of the database's machine may undo the last moment of
+commits, never corrupt; a crash of our process loses nothing).
 
 The schema and its migrations live in `outage.migrations` (Alembic revisions that run on
 SQLite and PostgreSQL alike); `migrate` applies them to an open connection.
