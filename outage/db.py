@@ -408,15 +408,8 @@ def storage_problems(path: str) -> list[str]:
     A PostgreSQL database (a URL): whether the server answers within `PROBE_TIMEOUT`.
     """
     if is_url(path):
-        try:
-            server = connect_postgres(path, timeout=PROBE_TIMEOUT)
-            try:
-                server.execute("SELECT 1")
-            finally:
-                server.close()
-        except psycopg.Error as exc:
-            return [describe_failure(exc)]
-        return []
+        failure = _probe_server(path)
+        return [] if failure is None else [describe_failure(failure)]
     problems = []
     free = free_bytes(path)
     if free is not None and free < LOW_DISK_BYTES:  # no path: anyone may read the health verdict
@@ -460,8 +453,9 @@ def write_access_problem(path: str) -> str | None:
     return None
 
 
-def _server_problem(url: str) -> str | None:
-    """Why the PostgreSQL server at `url` cannot be used right now (None: it answered)."""
+def _probe_server(url: str) -> psycopg.Error | None:
+    """What the PostgreSQL server at `url` answered to a connection and `SELECT 1` within
+    `PROBE_TIMEOUT` (None: it answered)."""
     try:
         server = connect_postgres(url, timeout=PROBE_TIMEOUT)
         try:
@@ -469,11 +463,19 @@ def _server_problem(url: str) -> str | None:
         finally:
             server.close()
     except psycopg.Error as exc:
-        address = urlsplit(url)
-        where = f"{address.hostname}:{address.port or 5432}{address.path}"
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"O banco de dados PostgreSQL em {where} (DATABASE_URL) não pode ser usado: {first_line}"
+        return exc
     return None
+
+
+def _server_problem(url: str) -> str | None:
+    """Why the PostgreSQL server at `url` cannot be used right now (None: it answered)."""
+    failure = _probe_server(url)
+    if failure is None:
+        return None
+    address = urlsplit(url)
+    where = f"{address.hostname}:{address.port or 5432}{address.path}"
+    first_line = str(failure).strip().splitlines()[0] if str(failure).strip() else type(failure).__name__
+    return f"O banco de dados PostgreSQL em {where} (DATABASE_URL) não pode ser usado: {first_line}"
 
 
 def _write_refusal(folder: Path, path: str, exc: OSError) -> str:

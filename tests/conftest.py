@@ -4,6 +4,7 @@ Telegram and HSM provider fakes, a throwaway PostgreSQL server."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from outage import migrations
 from outage.adapters.channels import registry
 from outage.config import Settings, load_settings
 from outage.db import is_url
@@ -158,3 +160,16 @@ def postgres_url(postgres_cluster: Cluster) -> Iterator[str]:
     url = postgres_cluster.new_database()
     yield url
     postgres_cluster.drop_database(url)
+
+
+def with_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> Iterator[None]:
+    """For a fixture: the program's revisions plus one more (`name`, its source `text`) while it lasts."""
+    revisions = tmp_path / "revisions"
+    shutil.copytree(migrations.REVISIONS, revisions, ignore=shutil.ignore_patterns("__pycache__"))
+    (revisions / "versions" / name).write_text(text, encoding="utf-8")
+    monkeypatch.setattr(migrations, "REVISIONS", revisions)
+    migrations.head.cache_clear()
+    migrations._known.cache_clear()
+    yield
+    migrations.head.cache_clear()
+    migrations._known.cache_clear()

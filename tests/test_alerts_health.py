@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import pytest
-
 from outage.adapters.channels.alert_service import AlertServiceSettings
 from outage.adapters.channels.hsm_provider import HSMProviderSettings
 from outage.adapters.channels.registry import configured_channels
@@ -12,8 +10,6 @@ from outage.checks import channel_warnings
 from outage.config import Settings
 from outage.db import open_database, transaction
 from outage.storage.outbox import Alert, enqueue
-
-pytestmark = pytest.mark.both_databases
 
 T0 = 1_732_256_000.0
 

@@ -18,8 +18,6 @@ from outage.web import auth
 from outage.web.api import current_user, requires
 from outage.web.app import create_app
 
-pytestmark = pytest.mark.both_databases
-
 ADMIN_PASSWORD = "senha-do-admin-1"
 ERP = {"IXC_URL": "http://127.0.0.1:9", "IXC_USER": "1", "IXC_TOKEN": "x"}
 

@@ -6,7 +6,6 @@ cannot be reached; the password never shown."""
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from outage.db import open_database
 from outage.storage import cycles
 from outage.storage.copy import CopyRefused, copy_database
 from simulator.ports import free_port
+from tests.conftest import with_revision
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "s3nha-secreta"  # the throwaway server trusts every login: any password goes through
@@ -260,15 +260,7 @@ def upgrade() -> None:
 def loose_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The program's revisions plus one adding a boolean, a JSON and an integer column (an
     integer that SQLite keeps as REAL)."""
-    revisions = tmp_path / "revisions"
-    shutil.copytree(migrations.REVISIONS, revisions, ignore=shutil.ignore_patterns("__pycache__"))
-    (revisions / "versions" / "loose.py").write_text(LOOSE_REVISION, encoding="utf-8")
-    monkeypatch.setattr(migrations, "REVISIONS", revisions)
-    migrations.head.cache_clear()
-    migrations._known.cache_clear()
-    yield
-    migrations.head.cache_clear()
-    migrations._known.cache_clear()
+    yield from with_revision(tmp_path, monkeypatch, "loose.py", LOOSE_REVISION)
 
 
 def meta_rows(path: Path, *rows: tuple[Any, ...]) -> None:

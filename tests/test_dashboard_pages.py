@@ -14,8 +14,6 @@ from outage.config import Settings
 from outage.db import connect
 from outage.web.app import create_app
 
-pytestmark = pytest.mark.both_databases
-
 ERP = {"IXC_URL": "http://127.0.0.1:9", "IXC_USER": "1", "IXC_TOKEN": "x"}
 ADMIN = {"ADMIN_USERNAME": "chefe", "ADMIN_PASSWORD": "senha-do-admin-1"}
 

@@ -13,8 +13,6 @@ from simulator.ixc import FakeIXC
 from simulator.middleware import FakeIxcMiddleware
 from simulator.network import Network
 
-pytestmark = pytest.mark.both_databases
-
 
 @pytest.fixture
 def network() -> Network:

@@ -4,7 +4,6 @@ SQLite file of the numbered scripts upgraded in place all end with the same sche
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from outage import migrations
 from outage.db import connect, open_database
+from tests.conftest import with_revision
 
 LAST_NUMBERED = migrations.numbered()[-1][0]
 
@@ -46,15 +46,7 @@ def upgrade() -> None:
 @pytest.fixture
 def later_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The program's revisions plus one more after them."""
-    revisions = tmp_path / "revisions"
-    shutil.copytree(migrations.REVISIONS, revisions, ignore=shutil.ignore_patterns("__pycache__"))
-    (revisions / "versions" / "later.py").write_text(LATER_REVISION, encoding="utf-8")
-    monkeypatch.setattr(migrations, "REVISIONS", revisions)
-    migrations.head.cache_clear()
-    migrations._known.cache_clear()
-    yield
-    migrations.head.cache_clear()
-    migrations._known.cache_clear()
+    yield from with_revision(tmp_path, monkeypatch, "later.py", LATER_REVISION)
 
 
 def numbered_file(path: Path, version: int) -> Path:
