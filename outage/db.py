@@ -320,6 +320,14 @@ def rows_in(conn: Connection, query: str, values: Iterable[Any], after: Sequence
         yield from conn.execute(query.format(marks=marks), [*params, *after])
 
 
+def execute_in(conn: Connection, statement: str, values: Iterable[Any]) -> None:
+    """Run `statement` for all of `values` in chunks (`in_chunks`): `{marks}` in it is where
+    the `IN (...)` list goes. One statement per chunk, not per value: a mass drop deletes
+    200,000 rows in 400 statements (a round trip each on PostgreSQL)."""
+    for chunk, marks in in_chunks(values):
+        conn.execute(statement.format(marks=marks), chunk)
+
+
 WAL_LIMIT = 8 * 1024 * 1024  # bytes the write-ahead log keeps after a checkpoint
 MAX_INTEGER = 2**63 - 1  # the largest integer a database column holds
 

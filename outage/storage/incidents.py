@@ -41,7 +41,7 @@ from outage.core.model import (
 )
 from outage.core.place import RANK, level_of
 from outage.core.rates import Count, PlaceRates
-from outage.db import Connection, Record, rows_in, transaction
+from outage.db import Connection, Record, execute_in, rows_in, transaction
 
 
 class StateChanged(Exception):
@@ -201,9 +201,8 @@ def mark_baseline_done(conn: Connection) -> None:
 
 def _save_alarms(conn: Connection, state: MonitorState, decision: Decision) -> None:
     """The alarms' drops waiting for an ERP poll: new ones kept, settled ones let go."""
-    settled = [(login,) for login in (*decision.confirmed, *decision.withdrawn, *decision.deletes)]
-    if settled:
-        conn.executemany("DELETE FROM alarm_drops WHERE login = ?", settled)
+    settled = (*decision.confirmed, *decision.withdrawn, *decision.deletes)
+    execute_in(conn, "DELETE FROM alarm_drops WHERE login IN ({marks})", settled)
     heard = [
         (login, state.heard[login].at, state.heard[login].cause)
         for login in decision.heard
@@ -230,10 +229,8 @@ def _save_offline(conn: Connection, decision: Decision) -> None:
                 for login in loose
             ),
         )
-    members = [(login,) for login, entry in decision.upserts.items() if entry.incident_id is not None]
-    gone = members + [(login,) for login in decision.deletes]
-    if gone:
-        conn.executemany("DELETE FROM offline_state WHERE login = ?", gone)
+    members = [login for login, entry in decision.upserts.items() if entry.incident_id is not None]
+    execute_in(conn, "DELETE FROM offline_state WHERE login IN ({marks})", [*members, *decision.deletes])
 
 
 def _save_incidents(conn: Connection, state: MonitorState, decision: Decision, now: float) -> None:
