@@ -20,8 +20,8 @@ Each message channel and each ERP source reads and checks its own settings (`Sec
 caller passes the channels (`outage.adapters.channels.registry.CHANNELS`) and the ERPs
 (`outage.adapters.erp.ERPS`), and `Settings.channels` and `Settings.erps` hold what each
 read, by its name (`own_section` gives it back). This module knows no channel and no ERP:
-only that one ERP source must be configured, the first of the table that is being read, and
-the ERP's time zone and request timeout, which every ERP source uses.
+only that an ERP source must be configured (the first configured in the table is read), and
+the ERP's time zone and request timeout, which every source uses.
 """
 
 from __future__ import annotations
