@@ -49,6 +49,7 @@ def _free_port() -> int:
 def seed_events(database_path: str) -> int:
     """200 active events in `database_path` through the production cycle; returns their count."""
     from outage.adapters.channels.registry import CHANNELS
+    from outage.adapters.erp import ERPS
     from outage.adapters.erp.base import Observation
     from outage.config import load_settings
     from outage.core.model import Subscriber
@@ -71,7 +72,9 @@ def seed_events(database_path: str) -> int:
             return {}
 
     settings, _ = load_settings(
-        {"DATABASE_PATH": database_path, "IXCSOFT_SERVICE_URL": "http://127.0.0.1:9"}, channels=CHANNELS
+        {"DATABASE_PATH": database_path, "IXCSOFT_SERVICE_URL": "http://127.0.0.1:9"},
+        channels=CHANNELS,
+        erps=ERPS,
     )
     conn = open_database(database_path)
     reader = Reader()

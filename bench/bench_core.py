@@ -96,6 +96,7 @@ def cycle_scenario(kind: str, total: int, database_url: str = "") -> dict[str, A
     the worst case once, the steady cycle's median over `STEADY_RUNS` cycles in a row.
     """
     from outage.adapters.channels.registry import CHANNELS
+    from outage.adapters.erp import ERPS
     from outage.config import load_settings
     from outage.core.place import count_places, path_of
     from outage.db import open_database
@@ -107,7 +108,7 @@ def cycle_scenario(kind: str, total: int, database_url: str = "") -> dict[str, A
             "DATABASE_URL": database_url,
             "IXCSOFT_SERVICE_URL": "http://x",
         }
-        settings, _ = load_settings(env, channels=CHANNELS)
+        settings, _ = load_settings(env, channels=CHANNELS, erps=ERPS)
         conn = open_database(settings.database)
         subs = _subscribers(total)
         reader = _Reader()
@@ -145,6 +146,7 @@ def _ids() -> Any:
 
 def erp_read(pages: int, page_size: int, delay: float, concurrency: int) -> float:
     from outage.adapters.channels.registry import CHANNELS
+    from outage.adapters.erp import ERPS
     from outage.adapters.erp.ixc import IxcReader
     from outage.config import load_settings
     from simulator.ixc import FakeIXC
@@ -161,7 +163,7 @@ def erp_read(pages: int, page_size: int, delay: float, concurrency: int) -> floa
             "IXC_PAGE_SIZE": str(page_size),
             "IXC_CONCURRENCY": str(concurrency),
         }
-        settings, problems = load_settings(env, channels=CHANNELS)
+        settings, problems = load_settings(env, channels=CHANNELS, erps=ERPS)
         assert not [p for p in problems if "SECRET_KEY" not in p], problems
         reader = IxcReader(settings)
         t0 = time.perf_counter()
@@ -205,10 +207,11 @@ def population_read(total: int, page_size: int, delay: float, concurrency: int) 
 
 def _read_population(env: dict[str, str]) -> dict[str, Any]:
     from outage.adapters.channels.registry import CHANNELS
+    from outage.adapters.erp import ERPS
     from outage.adapters.erp.ixc import IxcReader
     from outage.config import load_settings
 
-    settings, _ = load_settings(env, channels=CHANNELS)
+    settings, _ = load_settings(env, channels=CHANNELS, erps=ERPS)
     reader = IxcReader(settings)
     before = _peak_rss_mb()
     t0, cpu0 = time.perf_counter(), time.process_time()

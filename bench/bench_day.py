@@ -38,12 +38,12 @@ CHANNEL = "telegram:-1001"
 def worker() -> None:
     """The monitor's side: one cycle per line of stdin (a simulated time), timings on stdout."""
     from outage.adapters.channels.registry import CHANNELS
-    from outage.adapters.erp import build_reader
+    from outage.adapters.erp import ERPS, build_reader
     from outage.config import load_settings
     from outage.db import open_database
     from outage.monitor import Monitor
 
-    settings, _ = load_settings(channels=CHANNELS)
+    settings, _ = load_settings(channels=CHANNELS, erps=ERPS)
     clock = [0.0]
     monitor = Monitor(settings, build_reader(settings), None, [CHANNEL], clock=lambda: clock[0])
     conn = open_database(settings.database_path)

@@ -37,6 +37,7 @@ AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 def _settings(tmp: str, **env: str) -> Any:
     from outage.adapters.channels.registry import CHANNELS
+    from outage.adapters.erp import ERPS
     from outage.config import load_settings
 
     base = {
@@ -46,7 +47,7 @@ def _settings(tmp: str, **env: str) -> Any:
         "MONITOR_API_TOKEN": API_TOKEN,
     }
     base.update({"IXC_TOKEN": "8:fake-token", **env})
-    settings, problems = load_settings(base, channels=CHANNELS)
+    settings, problems = load_settings(base, channels=CHANNELS, erps=ERPS)
     assert not problems, problems
     return settings
 

@@ -16,12 +16,12 @@ the OLT management system -- when the `.env` is that console's (it names `BASE_U
 `HSM_URL` or `HSM_TOKEN`) or when `MONITOR_API_TOKEN` is set. Otherwise it is read, with a
 note, as this API's own token (its old name here): `MONITOR_API_TOKEN` is the new one.
 
-IXC credentials: `IXC_TOKEN` as IXCSoft shows it (`<id>:<hash>`), or the hash alone with
-the id in `IXC_USER`; the settings hold them apart (`ixc_user` = id, `ixc_token` = hash).
-
-Each message channel reads and checks its own settings (`ChannelSection`): the caller
-passes the channels (`outage.adapters.channels.registry.CHANNELS`) and `Settings.channels`
-holds what each read, by the channel's name. This module knows no channel.
+Each message channel and each ERP source reads and checks its own settings (`Section`): the
+caller passes the channels (`outage.adapters.channels.registry.CHANNELS`) and the ERPs
+(`outage.adapters.erp.ERPS`), and `Settings.channels` and `Settings.erps` hold what each
+read, by its name (`own_section` gives it back). This module knows no channel and no ERP:
+only that an ERP source must be configured (the first configured in the table is read), and
+the ERP's time zone and request timeout, which every source uses.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import re
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
 from outage import alarm_settings
@@ -78,16 +78,11 @@ class Settings:
     flap_window: int = 3600
     population_refresh: int = 3600
     resolve_quorum: float = 0.9
-    ixc_timezone: str = "America/Sao_Paulo"
-    ixcsoft_service_url: str = ""
+    # The ERP's, whichever source is read (`IXC_TIMEZONE`, `IXC_TIMEOUT`): the zone its dates
+    # are written in, the longest wait for one answer (`--once` sizes its lease on it too).
+    erp_timezone: str = "America/Sao_Paulo"
+    erp_timeout: float = 30.0
     olt_service_url: str = ""
-    ixc_url: str = ""
-    ixc_user: str = ""
-    ixc_token: str = ""
-    ixc_verify_tls: bool = True
-    ixc_page_size: int = 1000
-    ixc_concurrency: int = 8
-    ixc_timeout: float = 30.0
     database_path: str = "data/monitor_events.db"
     database_url: str = ""
     log_dir: str = "logs"
@@ -131,6 +126,8 @@ class Settings:
     alarms: alarm_settings.AlarmSettings = field(default_factory=alarm_settings.AlarmSettings)
     # --- message channels: each one's own settings, by its name (see the module) -----
     channels: Mapping[str, object] = field(default_factory=dict)
+    # --- ERP sources: each one's own settings, by its name (see the module) -----------
+    erps: Mapping[str, object] = field(default_factory=dict)
     # Values that were set but are not settings (kept for diagnostics).
     extra: dict[str, str] = field(default_factory=dict)
     # What the operator should know about how the configuration was read (aliases used).
@@ -261,10 +258,11 @@ def _is_network(value: str) -> bool:
     return True
 
 
-class ChannelSection(Protocol):
-    """What `load_settings` needs of a message channel (its `ChannelKind`, see
-    `outage.adapters.channels.base`): its name, how it reads its own settings (appending
-    their problems to the reader), and its rules that involve other settings."""
+class Section(Protocol):
+    """What `load_settings` needs of a part that reads its own settings (a message channel's
+    `ChannelKind`, see `outage.adapters.channels.base`; an ERP source's `ErpKind`, see
+    `outage.adapters.erp.base`): its name, how it reads its own settings (appending their
+    problems to the reader), and its rules that involve other settings."""
 
     @property
     def name(self) -> str: ...
@@ -276,17 +274,49 @@ class ChannelSection(Protocol):
     def cross_checks(self) -> Callable[[Settings], list[str]]: ...
 
 
+class ErpSection(Section, Protocol):
+    """An ERP source, as `load_settings` also needs it: its name for the operator ("IXCSoft
+    (acesso direto)"), what turns it on, for hints ("IXCSOFT_SERVICE_URL (serviço
+    intermediário)"), and whether the settings do."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def setup(self) -> str: ...
+
+    @property
+    def enabled(self) -> Callable[[Settings], bool]: ...
+
+
+S = TypeVar("S")
+
+
+def own_section(sections: Mapping[str, object], name: str, kind: type[S]) -> S:
+    """The settings `name` read into `sections` (`Settings.channels` or `Settings.erps`);
+    `kind`'s defaults (that part off) when the settings were built without them."""
+    found = sections.get(name)
+    if found is None:
+        return kind()
+    if not isinstance(found, kind):
+        raise TypeError(f"{name}: settings of type {type(found).__name__}, not {kind.__name__}")
+    return found
+
+
 def load_settings(
-    env: Mapping[str, str] | None = None, *, demo: bool = False, channels: Sequence[ChannelSection]
+    env: Mapping[str, str] | None = None,
+    *,
+    demo: bool = False,
+    channels: Sequence[Section],
+    erps: Sequence[ErpSection],
 ) -> tuple[Settings, list[str]]:
     """Build the settings from `env` (default: the process environment), each of `channels`
-    reading its own, and list every problem (the channels' too)."""
+    and of `erps` reading its own, and list every problem (theirs too)."""
     resolved, notes, alias_problems = _resolve_original_names(os.environ if env is None else env)
     r = Reader(resolved)
     r.problems.extend(alias_problems)
     num = r.number
     api_token, olt_token, token_note = _api_tokens(r)
-    ixc_user, ixc_token, ixc_problem = _ixc_credentials(r.text("IXC_USER", ""), r.text("IXC_TOKEN", ""))
     s = Settings(
         threshold_offline_clients=num(
             "THRESHOLD_OFFLINE_CLIENTS", 4, minimum=1, hint="Quantas quedas numa conexão abrem um evento."
@@ -310,16 +340,9 @@ def load_settings(
             integer=False,
             hint="Fração dos clientes de volta que normaliza um incidente (ex.: 0.9).",
         ),
-        ixc_timezone=r.text("IXC_TIMEZONE", "America/Sao_Paulo"),
-        ixcsoft_service_url=r.url("IXCSOFT_SERVICE_URL"),
+        erp_timezone=r.text("IXC_TIMEZONE", "America/Sao_Paulo"),
+        erp_timeout=num("IXC_TIMEOUT", 30.0, minimum=1, maximum=600, integer=False),
         olt_service_url=r.url("OLT_SERVICE_URL"),
-        ixc_url=r.url("IXC_URL"),
-        ixc_user=ixc_user,
-        ixc_token=ixc_token,
-        ixc_verify_tls=r.flag("IXC_VERIFY_TLS", True),
-        ixc_page_size=num("IXC_PAGE_SIZE", 1000, minimum=1, maximum=100000),
-        ixc_concurrency=num("IXC_CONCURRENCY", 8, minimum=1, maximum=64),
-        ixc_timeout=num("IXC_TIMEOUT", 30.0, minimum=1, maximum=600, integer=False),
         database_path=r.text("DATABASE_PATH", "data/monitor_events.db"),
         database_url=r.database_url("DATABASE_URL"),
         log_dir=r.text("LOG_DIR", "logs"),
@@ -376,12 +399,13 @@ def load_settings(
         demo_control_url=r.url("DEMO_CONTROL_URL"),
         alarms=alarm_settings.read(r),
         channels={channel.name: channel.read(r) for channel in channels},
+        erps={source.name: source.read(r) for source in erps},
         notes=tuple(notes + token_note),
     )
-    r.problems.extend([ixc_problem] if ixc_problem else [])
+    r.problems.extend(_erp_source_problems(s, erps))
     r.problems.extend(_cross_checks(s))
-    r.problems.extend(problem for channel in channels for problem in channel.cross_checks(s))
-    return replace(s, notes=s.notes + tuple(_derived_notes(s))), r.problems
+    r.problems.extend(problem for section in (*channels, *erps) for problem in section.cross_checks(s))
+    return replace(s, notes=s.notes + tuple(_erp_source_notes(s, erps) + _derived_notes(s))), r.problems
 
 
 def _instance_name(r: Reader) -> str:
@@ -397,13 +421,25 @@ def _instance_name(r: Reader) -> str:
     return value
 
 
+def _erp_source_problems(s: Settings, erps: Sequence[ErpSection]) -> list[str]:
+    """An ERP source is required: without one, the hint names what configures each and `--demo`."""
+    if any(source.enabled(s) for source in erps):
+        return []
+    return [
+        f"Nenhuma fonte do ERP configurada: defina {' ou '.join(source.setup for source in erps)}. "
+        "Para conhecer o sistema sem ERP, rode: python monitor_service.py --demo"
+    ]
+
+
+def _erp_source_notes(s: Settings, erps: Sequence[ErpSection]) -> list[str]:
+    """The first configured ERP source is read: the others configured are said to be unused."""
+    configured = [source for source in erps if source.enabled(s)]
+    return [f"Fonte do ERP: {configured[0].label}; {unused.setup} não é usado." for unused in configured[1:]]
+
+
 def _derived_notes(s: Settings) -> list[str]:
     """How overlapping settings are combined."""
     notes = []
-    if s.ixc_url and s.ixcsoft_service_url:
-        notes.append(
-            "Acesso direto ao IXCSoft configurado: o serviço intermediário (IXCSOFT_SERVICE_URL) não é usado."
-        )
     if s.olt_system_enabled and not s.olt_system_login:
         notes.append(
             "Sistema de gerência de OLT só com o token inicial (API_TOKEN): sem API_AUTH_URL, API_USER e "
@@ -452,48 +488,12 @@ def _api_tokens(r: Reader) -> tuple[str, str, list[str]]:
     return legacy, "", [note]
 
 
-def _ixc_credentials(user: str, token: str) -> tuple[str, str, str | None]:
-    """(user id, hash, problem) from `IXC_USER` and `IXC_TOKEN` (`<id>:<hash>` or the hash)."""
-    if ":" not in token:
-        return user, token, None
-    ident, _, secret = token.partition(":")
-    if ":" in secret or not ident.strip() or not secret.strip():
-        return (
-            user,
-            token,
-            "IXC_TOKEN inválido: escreva como o IXCSoft mostra, <id>:<hash> (ex.: 8:1126d7...).",
-        )
-    if user and user != ident.strip():
-        return (
-            user,
-            secret,
-            (
-                f"IXC_USER={user} não confere com o id {ident.strip()} do IXC_TOKEN ({ident.strip()}:...): "
-                "deixe só IXC_TOKEN como o IXCSoft mostra."
-            ),
-        )
-    return ident.strip(), secret.strip(), None
-
-
 def _cross_checks(s: Settings) -> list[str]:
     """Rules that involve more than one variable."""
     problems: list[str] = []
-    if not (s.ixc_url or s.ixcsoft_service_url):
+    if zone(s.erp_timezone) is None:
         problems.append(
-            "Nenhuma fonte do ERP configurada: defina IXC_URL, IXC_USER e IXC_TOKEN (acesso direto ao "
-            "IXCSoft) ou IXCSOFT_SERVICE_URL (serviço intermediário). Para conhecer o sistema sem ERP, "
-            "rode: python monitor_service.py --demo"
-        )
-    if s.ixc_url and not s.ixc_token:
-        problems.append("IXC_URL definido sem IXC_TOKEN: gere um token em IXCSoft > Usuários > Token.")
-    if s.ixc_url and s.ixc_token and not s.ixc_user:
-        problems.append(
-            "IXC_URL definido sem o id do usuário: escreva IXC_TOKEN como o IXCSoft mostra (8:<hash>) "
-            "ou informe IXC_USER (ex.: 8)."
-        )
-    if zone(s.ixc_timezone) is None:
-        problems.append(
-            f"IXC_TIMEZONE={s.ixc_timezone!r} não é um fuso conhecido: use o do servidor do IXCSoft, "
+            f"IXC_TIMEZONE={s.erp_timezone!r} não é um fuso conhecido: use o do servidor do IXCSoft, "
             "ex.: America/Sao_Paulo, America/Cuiaba, America/Manaus ou America/Rio_Branco."
         )
     if s.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

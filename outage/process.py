@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Flask
 
+from outage.adapters import erp
 from outage.adapters.channels import registry
 from outage.config import ConfigError, Settings, load_dotenv_file, load_settings
 from outage.db import write_access_problem
@@ -34,7 +35,7 @@ _service: Any = None
 def load_checked_settings(*, demo: bool = False) -> Settings:
     """Settings from `.env` and the environment; `ConfigError` listing every problem."""
     load_dotenv_file()
-    settings, problems = load_settings(demo=demo, channels=registry.CHANNELS)
+    settings, problems = load_settings(demo=demo, channels=registry.CHANNELS, erps=erp.ERPS)
     problems += _inventory_problems(settings)
     if problems:
         raise ConfigError(problems, settings.notes)
@@ -159,7 +160,7 @@ def run_once(settings: Settings, clock: Callable[[], float] = time.time) -> int:
 
     conn = open_database(settings.database)
     holder = lease.new_holder_id(settings.instance_name)
-    if not cycles.take_lease(conn, holder, time.time(), ONCE_DELIVERY_WAIT + settings.ixc_timeout * 4 + 60):
+    if not cycles.take_lease(conn, holder, time.time(), ONCE_DELIVERY_WAIT + settings.erp_timeout * 4 + 60):
         who = cycles.lease_holder(conn) or "?"
         print(f"Erro: outro processo está monitorando agora ({who}); tente mais tarde.", file=sys.stderr)
         return 1
@@ -190,7 +191,7 @@ def copy_database(target_url: str, clock: Callable[[], float] = time.time) -> in
     from outage.storage import copy
 
     load_dotenv_file()
-    settings, _ = load_settings(channels=registry.CHANNELS)
+    settings, _ = load_settings(channels=registry.CHANNELS, erps=erp.ERPS)
     print(f"Copiando {settings.database_path} para {copy.masked(target_url)}...")
     try:
         result = copy.copy_database(settings.database_path, target_url, clock())

@@ -538,6 +538,7 @@ def demo_settings(sim: DemoSimulator, port: int) -> tuple[Any, dict[str, str]]:
     import secrets
 
     from outage.adapters.channels.registry import CHANNELS
+    from outage.adapters.erp import ERPS
     from outage.config import ConfigError, load_settings
 
     env = sim.env(port=port)
@@ -545,7 +546,7 @@ def demo_settings(sim: DemoSimulator, port: int) -> tuple[Any, dict[str, str]]:
     env["ADMIN_PASSWORD"] = "demo-" + secrets.token_hex(4)
     env["MONITOR_API_TOKEN"] = "demo-api-" + secrets.token_hex(8)
     _fresh_database(Path(env["DATABASE_PATH"]))
-    settings, problems = load_settings(env, demo=True, channels=CHANNELS)
+    settings, problems = load_settings(env, demo=True, channels=CHANNELS, erps=ERPS)
     if problems:
         raise ConfigError(problems)
     return settings, env

@@ -78,7 +78,7 @@ class HeardDay:
 
     def __enter__(self) -> Self:
         from outage.adapters.channels.registry import CHANNELS
-        from outage.adapters.erp import build_reader
+        from outage.adapters.erp import ERPS, build_reader
         from outage.config import load_settings
         from outage.db import open_database
         from outage.listening import build_feed
@@ -110,7 +110,7 @@ class HeardDay:
                     **targets.receiver_env(o.concentrador for o in network.olts),
                 }
             )
-        settings, problems = load_settings(env, channels=CHANNELS)
+        settings, problems = load_settings(env, channels=CHANNELS, erps=ERPS)
         if problems:
             stack.close()
             raise ValueError("; ".join(problems))

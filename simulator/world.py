@@ -49,6 +49,7 @@ class MonitoredIsp:
 
     def __enter__(self) -> Self:
         from outage.adapters.channels.registry import CHANNELS
+        from outage.adapters.erp import ERPS
         from outage.config import load_settings
 
         stack = self._stack
@@ -78,6 +79,7 @@ class MonitoredIsp:
                 **self.extra,
             },
             channels=CHANNELS,
+            erps=ERPS,
         )
         if problems:
             stack.close()

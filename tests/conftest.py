@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from outage import migrations
+from outage.adapters import erp
 from outage.adapters.channels import registry
 from outage.config import Settings, load_settings
 from outage.db import is_url
@@ -112,7 +113,7 @@ def make_settings(tmp_path: Path, database: str) -> Callable[..., Settings]:
             "OLT_INVENTORY": str(tmp_path / "olts.json"),
         }
         base.update(env)
-        settings, problems = load_settings(base, channels=registry.CHANNELS)
+        settings, problems = load_settings(base, channels=registry.CHANNELS, erps=erp.ERPS)
         assert problems == [], problems
         return settings
 

@@ -33,6 +33,7 @@ from outage.adapters.alarms.gather import gather
 from outage.adapters.alarms.index import LoginIndex, Ont
 from outage.adapters.cause import validate_inventory
 from outage.adapters.channels.registry import CHANNELS
+from outage.adapters.erp import ERPS
 from outage.config import load_settings
 from outage.core.model import Subscriber
 
@@ -509,7 +510,7 @@ def test_recoveries_and_session_starts_are_not_gathered_but_session_ends_are_per
 
 
 def test_alarm_settings_are_off_by_default_and_every_problem_is_listed():
-    s, _ = load_settings({}, channels=CHANNELS)
+    s, _ = load_settings({}, channels=CHANNELS, erps=ERPS)
     assert not s.alarms.enabled
     _, problems = load_settings(
         {
@@ -522,6 +523,7 @@ def test_alarm_settings_are_off_by_default_and_every_problem_is_listed():
             "ALARM_LISTEN_ADDRESS": "em-toda-parte",
         },
         channels=CHANNELS,
+        erps=ERPS,
     )
     text = "\n".join(problems)
     for expected in (
@@ -536,7 +538,7 @@ def test_alarm_settings_are_off_by_default_and_every_problem_is_listed():
 
 
 def test_radius_needs_its_secret_and_its_concentrators():
-    _, problems = load_settings({"ALARM_RADIUS_PORT": "11813"}, channels=CHANNELS)
+    _, problems = load_settings({"ALARM_RADIUS_PORT": "11813"}, channels=CHANNELS, erps=ERPS)
     assert any("ALARM_RADIUS_SECRET" in p for p in problems)
     assert any("ALARM_CONCENTRATORS" in p for p in problems)
 
@@ -567,7 +569,7 @@ def test_the_inventory_checks_the_alarm_fields(tmp_path):
             ]
         )
     )
-    settings_, _ = load_settings({"OLT_INVENTORY": str(path)}, channels=CHANNELS)
+    settings_, _ = load_settings({"OLT_INVENTORY": str(path)}, channels=CHANNELS, erps=ERPS)
     problems = validate_inventory(settings_, {})
     assert any("OLT A" in p and "snmp_community" in p for p in problems)
     assert any("OLT A" in p and "addresses" in p for p in problems)

@@ -1,7 +1,7 @@
-"""A channel or an ERP is its module and one line in its table: one declared here, over a real
-local HTTP server, reads and checks its own settings (no field of `Settings`, nothing in
-`outage/config.py`), and is validated, built, sent through, redacted and shown on the Saúde
-page, and chosen by the dispatch console, with nothing else changed."""
+"""A channel or an ERP is its module and one line in its table: one declared here reads and
+checks its own settings (no field of `Settings`, nothing in `outage/config.py`) and is
+validated, built, redacted and shown on the Saúde page; the channel, over a real local HTTP
+server, is also sent through and chosen by the dispatch console, with nothing else changed."""
 
 from __future__ import annotations
 
@@ -178,14 +178,16 @@ def test_an_added_channel_reads_its_own_settings_and_is_validated_and_warned_abo
     assert pager_settings(settings) == PagerSettings(pager.url, TOKEN, "5511912345678")
     assert checks.channel_warnings(settings) == ["PAGER_URL sem HTTPS: use só na rede local."]
     _, problems = load_settings(
-        {**ERP, "SECRET_KEY": "k" * 32, **pager_env(pager, PAGER_TOKEN="curto")}, channels=registry.CHANNELS
+        {**ERP, "SECRET_KEY": "k" * 32, **pager_env(pager, PAGER_TOKEN="curto")},
+        channels=registry.CHANNELS,
+        erps=erp.ERPS,
     )
     assert problems == ["PAGER_TOKEN curto demais."]
 
 
 def test_a_channels_problem_is_listed_with_those_of_the_main_configuration(pager: PagerServer) -> None:
     env = {**ERP, "CHECK_INTERVAL": "cinco", **pager_env(pager, PAGER_URL="pager.local", PAGER_TOKEN="curto")}
-    _, problems = load_settings(env, channels=registry.CHANNELS)
+    _, problems = load_settings(env, channels=registry.CHANNELS, erps=erp.ERPS)
     text = "\n".join(problems)
     for expected in (
         "CHECK_INTERVAL",
@@ -246,13 +248,34 @@ def test_an_added_channel_that_reaches_customers_sends_the_consoles_notices(
         choose_template(Settings(), incident, None)  # without its settings it is off
 
 
+@dataclass(frozen=True)
+class ListSettings:
+    """What a new ERP's module declares: its own settings, their defaults leaving it off."""
+
+    url: str = ""
+    token: str = field(default="", repr=False)
+
+
+def read_list(r: Reader) -> ListSettings:
+    """Its settings read with the configuration's reader, its problems appended to it."""
+    s = ListSettings(url=r.url("LISTA_URL"), token=r.text("LISTA_TOKEN", ""))
+    if s.token and len(s.token) < 16:
+        r.problems.append("LISTA_TOKEN curto demais.")
+    return s
+
+
+def list_settings(settings: Settings) -> ListSettings:
+    return erp.base.own_settings(settings, "lista", ListSettings)
+
+
 class ListReader:
     """An ERP that answers from a list: what a new ERP module's reader would do over HTTP."""
 
     contacts_unavailable = "ERP de teste sem cadastro"
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        own = list_settings(settings)
+        self.url, self.token, self.timeout = own.url, own.token, settings.erp_timeout
 
     def read(self, candidates: Mapping[str, str]) -> Observation:
         return Observation(offline={})
@@ -264,18 +287,62 @@ class ListReader:
         return {}
 
 
-def test_an_added_erp_is_chosen_built_and_named_on_the_health_page(monkeypatch, make_settings) -> None:
-    kind = ErpKind(
-        name="lista",
-        label="ERP de teste",
-        settings=("LISTA_URL",),
-        enabled=lambda settings: True,
-        build=ListReader,
-        secrets=lambda settings: ("segredo-do-erp-de-teste",),
+LIST_ERP = ErpKind(
+    name="lista",
+    label="ERP de teste",
+    settings=("LISTA_URL", "LISTA_TOKEN"),
+    read=read_list,
+    setup="LISTA_URL e LISTA_TOKEN (ERP de teste)",
+    enabled=lambda settings: bool(list_settings(settings).url),
+    build=ListReader,
+    secrets=lambda settings: (list_settings(settings).token,),
+)
+LIST_ENV = {"LISTA_URL": "http://127.0.0.1:9/lista", "LISTA_TOKEN": "segredo-do-erp-de-teste"}
+
+
+@pytest.fixture
+def list_erp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The listed ERP as the only one: its module and its line in the table, nothing else."""
+    monkeypatch.setattr(erp, "ERPS", (LIST_ERP,))
+
+
+@pytest.mark.usefixtures("list_erp")
+def test_an_added_erp_reads_its_own_settings_and_is_validated(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(**LIST_ENV, IXC_TIMEOUT="7")
+    assert list_settings(settings) == ListSettings(LIST_ENV["LISTA_URL"], LIST_ENV["LISTA_TOKEN"])
+    reader = erp.build_reader(settings)
+    assert isinstance(reader, ListReader)
+    assert (reader.url, reader.token, reader.timeout) == (LIST_ENV["LISTA_URL"], LIST_ENV["LISTA_TOKEN"], 7.0)
+    _, problems = load_settings(
+        {"SECRET_KEY": "k" * 32, **LIST_ENV, "LISTA_TOKEN": "curto"},
+        channels=registry.CHANNELS,
+        erps=erp.ERPS,
     )
-    monkeypatch.setattr(erp, "ERPS", (kind,))
-    settings = make_settings(**ERP, **ADMIN)
-    assert erp.configured_erp(settings) is kind and isinstance(erp.build_reader(settings), ListReader)
+    assert problems == ["LISTA_TOKEN curto demais."]
+
+
+@pytest.mark.usefixtures("list_erp")
+def test_an_erps_problem_is_listed_with_those_of_the_main_configuration() -> None:
+    env = {"CHECK_INTERVAL": "cinco", "LISTA_URL": "lista.local", "LISTA_TOKEN": "curto"}
+    _, problems = load_settings(env, channels=registry.CHANNELS, erps=erp.ERPS)
+    text = "\n".join(problems)
+    for expected in (
+        "CHECK_INTERVAL",
+        "SECRET_KEY",
+        "LISTA_URL='lista.local' não é uma URL válida",
+        "LISTA_TOKEN curto demais.",
+        "Nenhuma fonte do ERP configurada: defina LISTA_URL e LISTA_TOKEN (ERP de teste). Para conhecer "
+        "o sistema sem ERP, rode: python monitor_service.py --demo",
+    ):
+        assert expected in text, problems
+
+
+@pytest.mark.usefixtures("list_erp")
+def test_an_added_erp_is_chosen_built_and_named_on_the_health_page(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(**LIST_ENV, **ADMIN)
+    assert erp.configured_erp(settings) is LIST_ERP and isinstance(erp.build_reader(settings), ListReader)
     app = create_app(replace(settings, session_cookie_secure="false"))
     assert redact("segredo-do-erp-de-teste") == "***"
     client = app.test_client()

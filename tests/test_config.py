@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from outage.adapters.channels.registry import CHANNELS
-from outage.adapters.erp import configured_erp
+from outage.adapters.erp import ERPS, configured_erp
 from outage.config import Reader, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ def check_config(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[
 
 def test_defaults_follow_the_originals():
     settings, problems = load_settings(
-        {"IXCSOFT_SERVICE_URL": "http://localhost:5001", "SECRET_KEY": "x" * 32}, channels=CHANNELS
+        {"IXCSOFT_SERVICE_URL": "http://localhost:5001", "SECRET_KEY": "x" * 32}, channels=CHANNELS, erps=ERPS
     )
     assert problems == []
     assert (settings.threshold_offline_clients, settings.max_clients_in_message, settings.check_interval) == (
@@ -50,8 +50,12 @@ def test_ixc_url_wins_over_the_middleware():
         "IXCSOFT_SERVICE_URL": "http://localhost:5001",
         "SECRET_KEY": "x" * 32,
     }
-    settings, problems = load_settings(env, channels=CHANNELS)
+    settings, problems = load_settings(env, channels=CHANNELS, erps=ERPS)
     assert problems == [] and configured_erp(settings).name == "direct"
+    assert (
+        "Fonte do ERP: IXCSoft (acesso direto); IXCSOFT_SERVICE_URL (serviço intermediário) não é usado."
+        in (settings.notes)
+    )
 
 
 def test_it_lists_every_problem_at_once():
@@ -63,7 +67,7 @@ def test_it_lists_every_problem_at_once():
         "IXC_VERIFY_TLS": "talvez",
         "TELEGRAM_CHAT_ID": "grupo-noc",
     }
-    _, problems = load_settings(env, channels=CHANNELS)
+    _, problems = load_settings(env, channels=CHANNELS, erps=ERPS)
     text = "\n".join(problems)
     for name in (
         "THRESHOLD_OFFLINE_CLIENTS",
@@ -80,7 +84,9 @@ def test_it_lists_every_problem_at_once():
 
 def test_ixc_url_without_a_token_is_refused():
     _, problems = load_settings(
-        {"IXC_URL": "https://ixc.example.com", "IXC_USER": "8", "SECRET_KEY": "x" * 32}, channels=CHANNELS
+        {"IXC_URL": "https://ixc.example.com", "IXC_USER": "8", "SECRET_KEY": "x" * 32},
+        channels=CHANNELS,
+        erps=ERPS,
     )
     assert any("IXC_TOKEN" in p for p in problems)
 
@@ -110,11 +116,11 @@ def _setting_names() -> set[str]:
 
     source = (ROOT / "outage" / "config.py").read_text(encoding="utf-8")
     source += (ROOT / "outage" / "alarm_settings.py").read_text(encoding="utf-8")
-    channels = {name for kind in CHANNELS for name in kind.settings}
+    sections = {name for kind in (*CHANNELS, *ERPS) for name in kind.settings}
     return (
         set(re.findall(r'r\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', source))
         | set(re.findall(r'num\(\s*"([A-Z][A-Z0-9_]+)"', source))
-        | channels
+        | sections
     )
 
 
@@ -130,8 +136,8 @@ class AskedFor(dict[str, str]):
         return super().get(name, default)
 
 
-def test_each_channel_declares_every_variable_it_reads():
-    for kind in CHANNELS:
+def test_each_channel_and_erp_declares_every_variable_it_reads():
+    for kind in (*CHANNELS, *ERPS):
         env = AskedFor()
         kind.read(Reader(env))
         assert sorted(env.asked) == sorted(kind.settings), kind.name
@@ -258,17 +264,17 @@ def test_a_bad_database_url_is_listed_with_its_password_masked():
         "SECRET_KEY": "s" * 40,
     }
     settings, problems = load_settings(
-        {**base, "DATABASE_URL": "mysql://noc:s3nh4-forte@db/monitor"}, channels=CHANNELS
+        {**base, "DATABASE_URL": "mysql://noc:s3nh4-forte@db/monitor"}, channels=CHANNELS, erps=ERPS
     )
     assert len(problems) == 1 and "DATABASE_URL" in problems[0] and "postgresql://" in problems[0]
     assert "s3nh4-forte" not in problems[0]
     assert settings.database == "data/x.db"
     for missing_database in ("postgresql://noc:x@db", "postgresql://noc:x@db/", "postgresql:///monitor"):
-        assert load_settings({**base, "DATABASE_URL": missing_database}, channels=CHANNELS)[1], (
+        assert load_settings({**base, "DATABASE_URL": missing_database}, channels=CHANNELS, erps=ERPS)[1], (
             missing_database
         )
     good, problems = load_settings(
-        {**base, "DATABASE_URL": "postgresql://noc:x@db:5432/monitor"}, channels=CHANNELS
+        {**base, "DATABASE_URL": "postgresql://noc:x@db:5432/monitor"}, channels=CHANNELS, erps=ERPS
     )
     assert problems == [] and good.database == "postgresql://noc:x@db:5432/monitor"
 

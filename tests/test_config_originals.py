@@ -8,7 +8,8 @@ import pytest
 
 from outage.adapters.channels import hsm_provider
 from outage.adapters.channels.registry import CHANNELS, configured_channels
-from outage.adapters.erp import configured_erp
+from outage.adapters.erp import ERPS, configured_erp
+from outage.adapters.erp.ixc import ixc_settings
 from outage.config import load_settings
 from tests.test_config import check_config
 
@@ -52,7 +53,9 @@ def run_check(tmp_path: Path, dotenv: str, **extra: str):
 
 def test_the_dispatch_console_env_reads_its_names_and_api_token_is_the_olt_system_token():
     settings, problems = load_settings(
-        {**env_of(DISPATCH_CONSOLE_ENV), "IXCSOFT_SERVICE_URL": "http://localhost:5001"}, channels=CHANNELS
+        {**env_of(DISPATCH_CONSOLE_ENV), "IXCSOFT_SERVICE_URL": "http://localhost:5001"},
+        channels=CHANNELS,
+        erps=ERPS,
     )
     assert problems == []
     assert settings.api_base_url == "https://olt-manager.provedor.com.br/api"
@@ -76,10 +79,11 @@ def test_the_dispatch_console_env_passes_check_config_saying_which_names_were_re
 
 
 def test_the_original_monitor_env_configures_direct_ixc_and_telegram_once(tmp_path):
-    settings, problems = load_settings(env_of(ORIGINAL_MONITOR_ENV), channels=CHANNELS)
+    settings, problems = load_settings(env_of(ORIGINAL_MONITOR_ENV), channels=CHANNELS, erps=ERPS)
     assert problems == []
-    assert (configured_erp(settings).name, settings.ixc_url) == ("direct", "https://ixc.provedor.com.br")
-    assert (settings.ixc_user, settings.ixc_token) == ("8", "1126d7f4c2a9e0b3")
+    ixc = ixc_settings(settings)
+    assert (configured_erp(settings).name, ixc.url) == ("direct", "https://ixc.provedor.com.br")
+    assert (ixc.user, ixc.token) == ("8", "1126d7f4c2a9e0b3")
     assert configured_channels(settings) == ["telegram:-1001234567890", "alert_service:whatsapp"]
     proc = run_check(tmp_path, ORIGINAL_MONITOR_ENV)
     assert proc.returncode == 0, proc.stderr
@@ -94,10 +98,10 @@ def test_the_original_monitor_env_configures_direct_ixc_and_telegram_once(tmp_pa
 )
 def test_ixc_credentials_are_read_in_either_form(credentials):
     settings, problems = load_settings(
-        {**SECRET, "IXC_URL": "https://ixc.local", **credentials}, channels=CHANNELS
+        {**SECRET, "IXC_URL": "https://ixc.local", **credentials}, channels=CHANNELS, erps=ERPS
     )
     assert problems == []
-    assert (settings.ixc_user, settings.ixc_token) == ("8", "1126d7f4c2a9e0b3")
+    assert (ixc_settings(settings).user, ixc_settings(settings).token) == ("8", "1126d7f4c2a9e0b3")
 
 
 @pytest.mark.parametrize(
@@ -109,13 +113,17 @@ def test_ixc_credentials_are_read_in_either_form(credentials):
     ],
 )
 def test_ixc_credentials_that_cannot_work_are_refused_with_a_hint(credentials, hint):
-    _, problems = load_settings({**SECRET, "IXC_URL": "https://ixc.local", **credentials}, channels=CHANNELS)
+    _, problems = load_settings(
+        {**SECRET, "IXC_URL": "https://ixc.local", **credentials}, channels=CHANNELS, erps=ERPS
+    )
     assert any(hint in problem for problem in problems), problems
 
 
 def test_an_install_on_the_old_api_token_name_keeps_working_with_a_warning(tmp_path):
     settings, problems = load_settings(
-        {**SECRET, "IXCSOFT_SERVICE_URL": "http://localhost:5001", "API_TOKEN": "t" * 24}, channels=CHANNELS
+        {**SECRET, "IXCSOFT_SERVICE_URL": "http://localhost:5001", "API_TOKEN": "t" * 24},
+        channels=CHANNELS,
+        erps=ERPS,
     )
     assert problems == [] and settings.api_token == "t" * 24 and settings.olt_system_token == ""
     proc = run_check(tmp_path, "API_TOKEN=" + "t" * 24 + "\nIXCSOFT_SERVICE_URL=http://localhost:5001\n")

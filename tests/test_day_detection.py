@@ -21,6 +21,7 @@ THRESHOLD = 4
 @pytest.fixture(scope="module")
 def monitored_day(tmp_path_factory):
     from outage.adapters.channels.registry import CHANNELS
+    from outage.adapters.erp import ERPS
     from outage.config import load_settings
 
     day = ScriptedDay(customers=3000, seed=1, start=START)
@@ -40,6 +41,7 @@ def monitored_day(tmp_path_factory):
                 "TELEGRAM_PER_CHAT_PER_MINUTE": "60",
             },
             channels=CHANNELS,
+            erps=ERPS,
         )
         assert problems == []
 

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from outage.adapters.channels import hsm_provider
 from outage.adapters.channels.registry import CHANNELS
+from outage.adapters.erp import ERPS
 from outage.config import Settings, load_settings
 from outage.db import open_database
 from outage.service import build_monitor, build_sender
@@ -36,7 +37,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSimulator]:
 def settings(demo: DemoSimulator) -> Settings:
     env = demo.env(port=free_port())
     env["MONITOR_API_TOKEN"] = TOKEN
-    built, problems = load_settings(env, demo=True, channels=CHANNELS)
+    built, problems = load_settings(env, demo=True, channels=CHANNELS, erps=ERPS)
     assert problems == []
     return built
 

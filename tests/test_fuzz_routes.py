@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from werkzeug.routing import Rule
 
 from outage.adapters.channels.registry import CHANNELS
+from outage.adapters.erp import ERPS
 from outage.config import load_settings
 from outage.db import open_database
 from outage.web import auth
@@ -98,7 +99,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "ADMIN_PASSWORD": "senha-do-admin-1",
             "DEMO_CONTROL_URL": control.url,
         }
-        built, problems = load_settings(env, demo=True, channels=CHANNELS)
+        built, problems = load_settings(env, demo=True, channels=CHANNELS, erps=ERPS)
         assert problems == []
         yield create_app(built)
 

@@ -11,6 +11,7 @@ import pytest
 
 from outage import lease
 from outage.adapters.channels.registry import CHANNELS
+from outage.adapters.erp import ERPS
 from outage.config import load_settings
 from outage.db import open_database
 from outage.service import Service
@@ -71,9 +72,12 @@ def test_holder_ids_name_their_instance_and_only_its_own_dead_processes_are_judg
 
 
 def test_instance_name_defaults_to_the_host_name_and_refuses_the_holder_separator():
-    assert load_settings({}, channels=CHANNELS)[0].instance_name == socket.gethostname()
-    assert load_settings({"INSTANCE_NAME": "monitor-b"}, channels=CHANNELS)[0].instance_name == "monitor-b"
-    settings, problems = load_settings({"INSTANCE_NAME": "a:b"}, channels=CHANNELS)
+    assert load_settings({}, channels=CHANNELS, erps=ERPS)[0].instance_name == socket.gethostname()
+    assert (
+        load_settings({"INSTANCE_NAME": "monitor-b"}, channels=CHANNELS, erps=ERPS)[0].instance_name
+        == "monitor-b"
+    )
+    settings, problems = load_settings({"INSTANCE_NAME": "a:b"}, channels=CHANNELS, erps=ERPS)
     assert [p for p in problems if "INSTANCE_NAME" in p] == [
         "INSTANCE_NAME='a:b' inválido: use até 63 letras, números, '.', '_' ou '-' (ex.: monitor-a)."
     ]

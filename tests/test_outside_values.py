@@ -13,6 +13,7 @@ from outage.adapters.channels.messages import MAX_VALUE, clip, render_telegram
 from outage.adapters.channels.registry import CHANNELS
 from outage.adapters.channels.telegram import TelegramChannel
 from outage.adapters.channels.whatsapp_cloud import WhatsAppCloudChannel
+from outage.adapters.erp import ERPS
 from outage.config import load_settings
 from outage.hsm.history import to_csv
 from simulator.telegram import FakeTelegram, parse_error
@@ -124,6 +125,7 @@ def test_channels_find_values_they_would_refuse_on_every_message() -> None:
             "HSM_TEMPLATE_LOS": "queda",
         },
         channels=CHANNELS,
+        erps=ERPS,
     )
     found = "\n".join(problems)
     for name in (

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from outage.adapters.channels.registry import CHANNELS
+from outage.adapters.erp import ERPS
 from outage.config import Settings, load_settings
 from outage.web.app import create_app
 from outage.web.proxies import is_trusted, parse_networks
@@ -121,6 +122,7 @@ def test_trusted_proxies_and_the_cookie_setting_are_checked_with_a_hint() -> Non
             "SESSION_COOKIE_SECURE": "x",
         },
         channels=CHANNELS,
+        erps=ERPS,
     )
     assert any("TRUSTED_PROXIES" in p and "proxy.local" in p and "172.18.0.0/16" in p for p in problems)
     assert any("SESSION_COOKIE_SECURE" in p and "auto" in p for p in problems)

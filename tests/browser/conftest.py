@@ -28,6 +28,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from outage.adapters.channels.registry import CHANNELS
+from outage.adapters.erp import ERPS
 from outage.config import Settings, load_settings
 from outage.core.model import Subscriber, pack_members
 from outage.db import connect
@@ -244,7 +245,7 @@ def _settings(tmp: Path, olt: OltSystemFake, hsm: FakeHSMProvider, ixc: FakeIXC,
         "IXC_TOKEN": ixc.token,
         **extra,
     }
-    settings, problems = load_settings(env, channels=CHANNELS)
+    settings, problems = load_settings(env, channels=CHANNELS, erps=ERPS)
     assert problems == [], problems
     return settings
 

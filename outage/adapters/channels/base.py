@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 
 import requests
 
-from outage.config import Reader, Settings
+from outage.config import Reader, Settings, own_section
 from outage.http import TransportError, decode_json, redact
 
 
@@ -82,12 +82,7 @@ S = TypeVar("S")
 def own_settings(settings: Settings, name: str, kind: type[S]) -> S:
     """Channel `name`'s own settings in `settings`; its defaults (the channel off) when
     `settings` were built without them."""
-    found = settings.channels.get(name)
-    if found is None:
-        return kind()
-    if not isinstance(found, kind):
-        raise TypeError(f"channel {name}: settings of type {type(found).__name__}, not {kind.__name__}")
-    return found
+    return own_section(settings.channels, name, kind)
 
 
 def _nothing(settings: Settings) -> list[str]:

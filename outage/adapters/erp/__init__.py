@@ -2,7 +2,10 @@
 
 `ERPS` is the table of the ERP sources (`ErpKind`, one per module), in order of
 preference: the first the settings configure is read (`IXC_URL` wins over `IXCSOFT_SERVICE_URL`).
-Adding an ERP is its module declaring its `ErpKind`, one line here, and its tests.
+Adding an ERP is its module declaring its settings and its `ErpKind`
+(`outage.adapters.erp.base`), one line here, and its tests: the configuration
+(`outage.config.load_settings(erps=ERPS)` has each source read and check its own settings,
+and refuses to start when none is configured), the Saúde page and the log redaction read the table.
 """
 
 from __future__ import annotations

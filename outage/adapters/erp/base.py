@@ -1,4 +1,11 @@
-"""What an ERP reader returns, how it fails, and how each ERP declares itself (`ErpKind`)."""
+"""What an ERP reader returns, how it fails, and how each ERP declares itself (`ErpKind`).
+
+An ERP source's settings are its own frozen dataclass, read by its `read(reader)` with the
+configuration's reader (`outage.config.load_settings` is given the table, `ERPS`) and kept
+in `Settings.erps` under its name; `own_settings` gives them back. The ERP's time zone and
+request timeout (`Settings.erp_timezone`, `Settings.erp_timeout`) are the configuration's:
+every source uses them.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from outage.config import Settings
+from outage.config import Reader, Settings, own_section
 from outage.core.localtime import LOCAL_TZ, parse_erp_time
 from outage.core.model import SEPARATOR, TEXT_FIELDS, UNKNOWN_CONNECTION, Subscriber
 from outage.core.place import place_path
@@ -71,6 +78,19 @@ class ErpReader(Protocol):
         ...
 
 
+S = TypeVar("S")
+
+
+def own_settings(settings: Settings, name: str, kind: type[S]) -> S:
+    """ERP source `name`'s own settings in `settings`; its defaults (the source off) when
+    `settings` were built without them."""
+    return own_section(settings.erps, name, kind)
+
+
+def _nothing(settings: Settings) -> list[str]:
+    return []
+
+
 def _no_secrets(settings: Settings) -> tuple[str, ...]:
     return ()
 
@@ -82,17 +102,25 @@ class ErpKind:
 
     name: the source (`direct`, `middleware`).
     label: the source on the Saúde page (pt-BR).
-    settings: the variables it reads (`.env.example` documents each).
+    settings: the variables its `read` reads (`.env.example` documents each).
+    read: its own settings from the configuration's reader (kept in `Settings.erps` under
+        `name`); the problems of its values, alone or together, appended to `reader.problems`.
+    setup: what configures it, for hints ("IXCSOFT_SERVICE_URL (serviço intermediário)").
     enabled: whether the settings configure it.
     build: the reader for `settings`.
+    cross_checks: problems of its settings with others, found once every part has read its
+        own (they stop the start-up, as `read`'s do).
     secrets: the values `outage.http.redact` must mask in logs and API answers.
     """
 
     name: str
     label: str
     settings: tuple[str, ...]
+    read: Callable[[Reader], object]
+    setup: str
     enabled: Callable[[Settings], bool]
     build: Callable[[Settings], ErpReader]
+    cross_checks: Callable[[Settings], list[str]] = _nothing
     secrets: Callable[[Settings], tuple[str, ...]] = _no_secrets
 
 

@@ -12,6 +12,9 @@ accepted when the totals of its pages differ by no more than a churn allowance o
 max(5, 1 %), the distinct records received are at least the smallest `total` minus that
 allowance, and no page that must hold records came back empty.
 Anything else (a missing page, far fewer records than announced) fails the whole cycle.
+
+Credentials: `IXC_TOKEN` as IXCSoft shows it (`<id>:<hash>`), or the hash alone with the id
+in `IXC_USER`; the settings hold them apart (`user` = id, `token` = hash).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -33,9 +36,10 @@ from outage.adapters.erp.base import (
     ErpReadError,
     Observation,
     count_records,
+    own_settings,
     subscriber_from_record,
 )
-from outage.config import Settings
+from outage.config import Reader, Settings
 from outage.core.localtime import LOCAL_TZ, zone
 from outage.core.model import Subscriber
 from outage.http import TransportError, call, decode_json, new_session, register_secret
@@ -45,6 +49,74 @@ log = logging.getLogger(__name__)
 _TAGS = re.compile(r"<[^>]+>")
 CHURN_ABSOLUTE = 5
 CHURN_RATIO = 0.01
+
+
+@dataclass(frozen=True)
+class IxcSettings:
+    """The webservice, the user (id and token hash) and how it is read: TLS checked or not,
+    records per page, pages in parallel."""
+
+    url: str = ""
+    user: str = ""
+    token: str = field(default="", repr=False)
+    verify_tls: bool = True
+    page_size: int = 1000
+    concurrency: int = 8
+
+
+def read(r: Reader) -> IxcSettings:
+    """IXCSoft's settings from the environment; problems appended to `r.problems`."""
+    user, token, problem = credentials(r.text("IXC_USER", ""), r.text("IXC_TOKEN", ""))
+    s = IxcSettings(
+        url=r.url("IXC_URL"),
+        user=user,
+        token=token,
+        verify_tls=r.flag("IXC_VERIFY_TLS", True),
+        page_size=r.number("IXC_PAGE_SIZE", 1000, minimum=1, maximum=100000),
+        concurrency=r.number("IXC_CONCURRENCY", 8, minimum=1, maximum=64),
+    )
+    r.problems.extend([problem] if problem else [])
+    r.problems.extend(problems(s))
+    return s
+
+
+def credentials(user: str, token: str) -> tuple[str, str, str | None]:
+    """(user id, hash, problem) from `IXC_USER` and `IXC_TOKEN` (`<id>:<hash>` or the hash)."""
+    if ":" not in token:
+        return user, token, None
+    ident, _, secret = token.partition(":")
+    if ":" in secret or not ident.strip() or not secret.strip():
+        return (
+            user,
+            token,
+            "IXC_TOKEN inválido: escreva como o IXCSoft mostra, <id>:<hash> (ex.: 8:1126d7...).",
+        )
+    if user and user != ident.strip():
+        return (
+            user,
+            secret,
+            (
+                f"IXC_USER={user} não confere com o id {ident.strip()} do IXC_TOKEN ({ident.strip()}:...): "
+                "deixe só IXC_TOKEN como o IXCSoft mostra."
+            ),
+        )
+    return ident.strip(), secret.strip(), None
+
+
+def problems(s: IxcSettings) -> list[str]:
+    """The access half done: a URL without the token or without the user's id."""
+    if s.url and not s.token:
+        return ["IXC_URL definido sem IXC_TOKEN: gere um token em IXCSoft > Usuários > Token."]
+    if s.url and not s.user:
+        return [
+            "IXC_URL definido sem o id do usuário: escreva IXC_TOKEN como o IXCSoft mostra (8:<hash>) "
+            "ou informe IXC_USER (ex.: 8)."
+        ]
+    return []
+
+
+def ixc_settings(settings: Settings) -> IxcSettings:
+    return own_settings(settings, KIND.name, IxcSettings)
 
 
 @dataclass(frozen=True)
@@ -64,14 +136,15 @@ class IxcReader:
     contacts_unavailable = ""
 
     def __init__(self, settings: Settings, session: requests.Session | None = None) -> None:
-        self.base = settings.ixc_url.rstrip("/") + "/webservice/v1"
-        self.page_size = settings.ixc_page_size
-        self.concurrency = settings.ixc_concurrency
-        self.timeout = settings.ixc_timeout
-        self.verify = settings.ixc_verify_tls
-        self.auth = (settings.ixc_user, settings.ixc_token)
-        self.tz = zone(settings.ixc_timezone) or LOCAL_TZ
-        register_secret(settings.ixc_token)
+        own = ixc_settings(settings)
+        self.base = own.url.rstrip("/") + "/webservice/v1"
+        self.page_size = own.page_size
+        self.concurrency = own.concurrency
+        self.timeout = settings.erp_timeout
+        self.verify = own.verify_tls
+        self.auth = (own.user, own.token)
+        self.tz = zone(settings.erp_timezone) or LOCAL_TZ
+        register_secret(own.token)
         self.session = session or new_session(self.concurrency)
 
     def read(self, candidates: Mapping[str, str]) -> Observation:
@@ -282,17 +355,10 @@ def _numeric(value: str) -> tuple[int, str]:
 KIND = ErpKind(
     name="direct",
     label="IXCSoft (acesso direto)",
-    settings=(
-        "IXC_URL",
-        "IXC_USER",
-        "IXC_TOKEN",
-        "IXC_VERIFY_TLS",
-        "IXC_PAGE_SIZE",
-        "IXC_CONCURRENCY",
-        "IXC_TIMEOUT",
-        "IXC_TIMEZONE",
-    ),
-    enabled=lambda settings: bool(settings.ixc_url),
+    settings=("IXC_URL", "IXC_USER", "IXC_TOKEN", "IXC_VERIFY_TLS", "IXC_PAGE_SIZE", "IXC_CONCURRENCY"),
+    read=read,
+    setup="IXC_URL, IXC_USER e IXC_TOKEN (acesso direto ao IXCSoft)",
+    enabled=lambda settings: bool(ixc_settings(settings).url),
     build=IxcReader,
-    secrets=lambda settings: (settings.ixc_token,),
+    secrets=lambda settings: (ixc_settings(settings).token,),
 )

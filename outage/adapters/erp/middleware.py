@@ -21,12 +21,20 @@ nothing), so a partial answer can hide a new drop for a cycle, never fake a reco
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 
-from outage.adapters.erp.base import ClientContact, ErpKind, ErpReadError, Observation, subscriber_from_record
-from outage.config import Settings
+from outage.adapters.erp.base import (
+    ClientContact,
+    ErpKind,
+    ErpReadError,
+    Observation,
+    own_settings,
+    subscriber_from_record,
+)
+from outage.config import Reader, Settings
 from outage.core.localtime import LOCAL_TZ, zone
 from outage.core.model import Subscriber
 from outage.core.place import count_places, path_of
@@ -36,6 +44,22 @@ BLIND_MIN_PREVIOUS = 10
 BLIND_SHARE = 0.5
 
 
+@dataclass(frozen=True)
+class MiddlewareSettings:
+    """Where the original monitor's IXC service answers."""
+
+    url: str = ""
+
+
+def read(r: Reader) -> MiddlewareSettings:
+    """The service's settings from the environment; problems appended to `r.problems`."""
+    return MiddlewareSettings(url=r.url("IXCSOFT_SERVICE_URL"))
+
+
+def middleware_settings(settings: Settings) -> MiddlewareSettings:
+    return own_settings(settings, KIND.name, MiddlewareSettings)
+
+
 class MiddlewareReader:
     contacts_unavailable = (
         "ERP em modo intermediário (IXCSOFT_SERVICE_URL): o serviço não tem o cadastro de clientes;"
@@ -43,9 +67,9 @@ class MiddlewareReader:
     )
 
     def __init__(self, settings: Settings, session: requests.Session | None = None) -> None:
-        self.base = settings.ixcsoft_service_url.rstrip("/")
-        self.timeout = settings.ixc_timeout
-        self.tz = zone(settings.ixc_timezone) or LOCAL_TZ
+        self.base = middleware_settings(settings).url.rstrip("/")
+        self.timeout = settings.erp_timeout
+        self.tz = zone(settings.erp_timezone) or LOCAL_TZ
         self.session = session or new_session(2)
 
     def read(self, candidates: Mapping[str, str]) -> Observation:
@@ -120,7 +144,9 @@ def check_not_blind(previous: Mapping[str, str], offline: Mapping[str, Subscribe
 KIND = ErpKind(
     name="middleware",
     label="serviço intermediário do IXCSoft",
-    settings=("IXCSOFT_SERVICE_URL", "IXC_TIMEOUT", "IXC_TIMEZONE"),
-    enabled=lambda settings: bool(settings.ixcsoft_service_url),
+    settings=("IXCSOFT_SERVICE_URL",),
+    read=read,
+    setup="IXCSOFT_SERVICE_URL (serviço intermediário)",
+    enabled=lambda settings: bool(middleware_settings(settings).url),
     build=MiddlewareReader,
 )
