@@ -39,7 +39,7 @@ from psycopg import sql
 
 from outage import migrations
 from outage.db import connect_sqlite, describe_failure, migrate, transaction
-from outage.storage.cycles import POLLER
+from outage.storage.cycles import live_lease
 
 CONNECT_TIMEOUT = 10  # seconds to reach the server, unless the address says otherwise
 LOCK_TIMEOUT = "10s"  # how long the copy waits for another process's lock on a target table
@@ -135,14 +135,13 @@ def _with_timeout(address: sa.URL) -> sa.URL:
 
 
 def _refuse_running_monitor(source: sqlite3.Connection, now: float) -> None:
-    """Refuse while the poller lease is held at `now`. An expiry further ahead than its term
-    (the clock went back) ends within one term, as `cycles.take_lease` counts it."""
-    row = source.execute("SELECT holder, expires_at, ttl FROM leases WHERE name = ?", (POLLER,)).fetchone()
-    if row is not None and row["expires_at"] > now:
-        left = math.ceil(min(row["expires_at"] - now, row["ttl"]))
+    """Refuse while the poller lease is held at `now` (`cycles.live_lease`)."""
+    held = live_lease(source, now)
+    if held is not None:
+        holder, left = held
         raise CopyRefused(
-            f"um monitor está usando este banco agora (processo {row['holder']}): pare o monitor e tente de novo"
-            f" (um monitor que parou sem liberar o banco o libera sozinho em até {left} s)"
+            f"um monitor está usando este banco agora (processo {holder}): pare o monitor e tente de novo"
+            f" (um monitor que parou sem liberar o banco o libera sozinho em até {math.ceil(left)} s)"
         )
 
 

@@ -252,6 +252,16 @@ def lease_holder(conn: Connection, name: str = POLLER) -> str | None:
     return None if row is None else str(row["holder"])
 
 
+def live_lease(conn: Connection, now: float, name: str = POLLER) -> tuple[str, float] | None:
+    """The holder of a lease still in its term at `now` and the seconds left (None: nobody
+    holds it). An expiry further ahead than its term (the clock went back) counts as ending
+    within one term, as `take_lease` counts it."""
+    row = conn.execute("SELECT holder, expires_at, ttl FROM leases WHERE name = ?", (name,)).fetchone()
+    if row is None or row["expires_at"] <= now:
+        return None
+    return str(row["holder"]), min(float(row["expires_at"]) - now, float(row["ttl"]))
+
+
 def read_lease(conn: Connection, name: str = POLLER) -> tuple[str, float] | None:
     """The lease's holder and when its term ends (wall clock); None: nobody holds it."""
     row = conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
