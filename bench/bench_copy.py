@@ -196,16 +196,10 @@ def run(quick: bool, url: str | None = None) -> dict[str, Any]:
     if url is not None:
         measured = copy_speed(url, sizes)
     else:
-        from simulator.postgres import find_binaries, start_cluster
+        from simulator.postgres import throwaway_cluster
 
-        bindir = find_binaries()
-        if bindir is None:
-            raise RuntimeError("PostgreSQL não instalado (initdb/pg_ctl ausentes)")
-        cluster = start_cluster(bindir)
-        try:
+        with throwaway_cluster() as cluster:
             measured = copy_speed(cluster.url(), sizes)
-        finally:
-            cluster.stop()
     speed = measured["linhas"] / measured["segundos"]
     name = (
         f"cópia SQLite → PostgreSQL ({br(sizes['offline'])} offline, {br(sizes['events'])} eventos,"

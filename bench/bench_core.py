@@ -251,21 +251,14 @@ def _in_subprocess(kind: str, total: int, database_url: str = "") -> dict[str, A
 def _steady_on_postgres(total: int) -> dict[str, Any] | None:
     """The steady cycle on a throwaway local PostgreSQL with its default durability (None,
     saying why, when there is none)."""
-    from simulator.postgres import ClusterUnavailable, find_binaries, start_cluster
+    from simulator.postgres import ClusterUnavailable, throwaway_cluster
 
-    bindir = find_binaries()
-    if bindir is None:
-        print("PostgreSQL não instalado: ciclo estável só no SQLite", file=sys.stderr)
-        return None
     try:
-        cluster = start_cluster(bindir, durable=True)
+        with throwaway_cluster(durable=True) as cluster:
+            return _in_subprocess("steady", total, cluster.new_database())
     except ClusterUnavailable as exc:
-        print(f"PostgreSQL não iniciou: {exc}", file=sys.stderr)
+        print(f"ciclo estável só no SQLite: {exc}", file=sys.stderr)
         return None
-    try:
-        return _in_subprocess("steady", total, cluster.new_database())
-    finally:
-        cluster.stop()
 
 
 def run(quick: bool) -> dict[str, Any]:

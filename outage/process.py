@@ -161,7 +161,8 @@ def run_once(settings: Settings, clock: Callable[[], float] = time.time) -> int:
     conn = open_database(settings.database)
     holder = lease.new_holder_id(settings.instance_name)
     if not cycles.take_lease(conn, holder, time.time(), ONCE_DELIVERY_WAIT + settings.erp_timeout * 4 + 60):
-        who = cycles.lease_holder(conn) or "?"
+        held = cycles.read_lease(conn)
+        who = held[0] if held is not None else "?"
         print(f"Erro: outro processo está monitorando agora ({who}); tente mais tarde.", file=sys.stderr)
         return 1
     try:

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -136,6 +137,23 @@ class Cluster:
             raise ClusterUnavailable(
                 f"{program} falhou ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}"
             )
+
+
+NOT_INSTALLED = "PostgreSQL não instalado (initdb/pg_ctl ausentes; apt-get install postgresql)"
+
+
+@contextlib.contextmanager
+def throwaway_cluster(*, durable: bool = False) -> Iterator[Cluster]:
+    """A running throwaway server for the block (stopped and removed after it); raises
+    ClusterUnavailable, saying why, when PostgreSQL is not installed or does not start."""
+    bindir = find_binaries()
+    if bindir is None:
+        raise ClusterUnavailable(NOT_INSTALLED)
+    cluster = start_cluster(bindir, durable=durable)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 def start_cluster(bindir: Path, *, durable: bool = False) -> Cluster:

@@ -18,7 +18,7 @@ from outage.adapters import erp
 from outage.adapters.channels import registry
 from outage.config import Settings, load_settings
 from outage.db import is_url
-from simulator.postgres import Cluster, find_binaries, start_cluster
+from simulator.postgres import NOT_INSTALLED, Cluster, find_binaries, start_cluster
 from simulator.telegram import FakeTelegram
 from simulator.whatsapp import FakeHSMProvider
 
@@ -146,10 +146,9 @@ def postgres_cluster() -> Iterator[Cluster]:
     that is installed but does not start is always a failure."""
     bindir = find_binaries()
     if bindir is None:
-        reason = "PostgreSQL não instalado (initdb/pg_ctl ausentes; apt-get install postgresql)"
         if os.environ.get("CI"):
-            pytest.fail(f"{reason}: a CI precisa dele", pytrace=False)
-        pytest.skip(reason)
+            pytest.fail(f"{NOT_INSTALLED}: a CI precisa dele", pytrace=False)
+        pytest.skip(NOT_INSTALLED)
     cluster = start_cluster(bindir)
     yield cluster
     cluster.stop()

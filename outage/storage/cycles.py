@@ -246,12 +246,6 @@ def release_lease(conn: Connection, holder: str, name: str = POLLER) -> None:
         conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
 
-def lease_holder(conn: Connection, name: str = POLLER) -> str | None:
-    """Who holds the lease now (None: nobody)."""
-    row = conn.execute("SELECT holder FROM leases WHERE name = ?", (name,)).fetchone()
-    return None if row is None else str(row["holder"])
-
-
 def live_lease(conn: Connection, now: float, name: str = POLLER) -> tuple[str, float] | None:
     """The holder of a lease still in its term at `now` and the seconds left (None: nobody
     holds it). An expiry further ahead than its term (the clock went back) counts as ending

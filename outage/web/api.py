@@ -460,15 +460,13 @@ def _instance(db: Connection) -> dict[str, Any]:
     (`ativa` when the holder is a process of this instance -- any gunicorn worker of it --,
     else `reserva`) and `lease_vence_em_s` (seconds left in the holder's term)."""
     name = settings().instance_name
-    held = cycles.read_lease(db)
-    now = clock().wall()
-    holder, expires = held if held is not None and held[1] >= now else (None, None)
+    holder, left = cycles.live_lease(db, clock().wall()) or (None, None)
     return {
         "esta": current_app.config.get("LEASE_HOLDER") or f"{name}:{os.getpid()}",
         "nome": name,
         "ativa": holder,
         "papel": "ativa" if holder is not None and lease.instance_of(holder) == name else "reserva",
-        "lease_vence_em_s": None if expires is None else round(expires - now, 1),
+        "lease_vence_em_s": None if left is None else round(left, 1),
     }
 
 
